@@ -1,0 +1,40 @@
+# Two commands: `make run` and `make test`. Everything else is a step they take.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export PORT
+
+.PHONY: run test install check lint types migrations-check pytest services bench clean
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install it, or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate, load the demo (unless DEMO=0) and serve web, worker and beat together.
+run: install
+	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py collectstatic --noinput -v0
+	@if [ "$${DEMO:-1}" != "0" ]; then DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py demo; fi
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	DJANGO_SETTINGS_MODULE=config.settings.local $(VENV)/bin/honcho start -f Procfile.local
+
+## make test: quality gates, then every test against PostgreSQL and Redis on localhost.
+test: install
+	@$(PY) scripts/check_services.py
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) var staticfiles db.sqlite3*

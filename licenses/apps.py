@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _sync_roles(sender, apps, **kwargs) -> None:
+    # Keep role groups in step with permissions added by later migrations.
+    from importlib import import_module
+
+    import_module("licenses.migrations.0003_roles").sync_roles(apps)
+
+
+class LicensesConfig(AppConfig):
+    name = "licenses"
+    verbose_name = _("Licenses")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        post_migrate.connect(_sync_roles, sender=self)

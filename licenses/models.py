@@ -1,0 +1,581 @@
+"""Authorities, their calendars, controlled items, exporters, license applications, review
+windows, fast-track decisions, documents and the append-only event log.
+
+State fields are written only by the services in `licenses.services`; everything else reads.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+country_code = RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter ISO 3166 country code, e.g. CN."))
+currency_code = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 currency code."))
+POSITIVE = MinValueValidator(Decimal("0.001"))
+
+
+class WindowUnit(models.TextChoices):
+    WORKING = "working", _("working days")
+    CALENDAR = "calendar", _("calendar days")
+
+
+class ClockStart(models.TextChoices):
+    SUBMITTED = "submitted", _("at submission")
+    ACCEPTED = "accepted", _("at acceptance")
+
+
+class Authority(models.Model):
+    """A licensing body with its own calendar and review clock."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, validators=[country_code])
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    calendar_country = models.CharField(
+        _("holiday calendar"),
+        max_length=2,
+        help_text=_("Country whose public holidays and make-up workdays the clock follows."),
+    )
+    calendar_subdivision = models.CharField(
+        _("calendar subdivision"), max_length=10, blank=True, help_text=_("e.g. ENG for England")
+    )
+    window_days = models.PositiveIntegerField(_("default review window"))
+    window_unit = models.CharField(
+        _("window unit"), max_length=10, choices=WindowUnit.choices, default=WindowUnit.WORKING
+    )
+    clock_starts = models.CharField(
+        _("clock starts"), max_length=10, choices=ClockStart.choices, default=ClockStart.SUBMITTED
+    )
+    acceptance_window_days = models.PositiveIntegerField(
+        _("acceptance window"),
+        default=10,
+        help_text=_("Days, in the authority's unit, from submission to acceptance."),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("authority")
+        verbose_name_plural = _("authorities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_unit__in=WindowUnit.values), name="authority_valid_window_unit"
+            ),
+            models.CheckConstraint(
+                condition=Q(clock_starts__in=ClockStart.values), name="authority_valid_clock_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(window_days__gt=0), name="authority_window_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        try:
+            zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError({"time_zone": _("Unknown time zone.")}) from exc
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class CalendarDay(models.Model):
+    """A day an administrator adds to an authority's calendar: an extra holiday or workday."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("holiday (no work)")
+        WORKDAY = "workday", _("working day")
+
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="calendar_days")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["authority", "date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "date"], name="calendar_day_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["holiday", "workday"]), name="calendar_day_valid_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority_id} {self.date} {self.kind}"
+
+
+class ControlledItem(models.Model):
+    """An entry of an authority's control list: shared reference data."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="items")
+    code = models.CharField(_("code"), max_length=40)
+    description = models.CharField(_("description"), max_length=300)
+    material = models.CharField(_("material"), max_length=100, blank=True)
+    unit = models.CharField(_("unit"), max_length=10, default="kg")
+
+    class Meta:
+        ordering = ["authority", "code"]
+        verbose_name = _("controlled item")
+        verbose_name_plural = _("controlled items")
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "code"], name="item_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.material or self.description}"
+
+
+class Exporter(models.Model):
+    """A legal entity that applies for licenses and ships goods."""
+
+    name = models.CharField(_("name"), max_length=200)
+    registration_number = models.CharField(_("registration number"), max_length=60, unique=True)
+    country = models.CharField(_("country"), max_length=2, validators=[country_code])
+    address = models.TextField(_("address"), blank=True)
+    contact_emails = models.JSONField(
+        _("compliance contact e-mails"),
+        default=list,
+        blank=True,
+        help_text=_("Who receives immediate alerts."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("exporter")
+        verbose_name_plural = _("exporters")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.validators import validate_email
+
+        if not isinstance(self.contact_emails, list):
+            raise ValidationError({"contact_emails": _("Give a list of e-mail addresses.")})
+        for address in self.contact_emails:
+            try:
+                validate_email(address)
+            except ValidationError as exc:
+                raise ValidationError(
+                    {
+                        "contact_emails": _("%(value)s is not an e-mail address.")
+                        % {"value": address}
+                    }
+                ) from exc
+
+
+class UserProfile(models.Model):
+    """What a user may see: all exporters, or only the ones listed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    limited_to_exporters = models.BooleanField(
+        _("limited to some exporters"),
+        default=False,
+        help_text=_("When set, the user sees only the exporters below and nothing of any other."),
+    )
+    exporters = models.ManyToManyField(Exporter, blank=True, related_name="limited_users")
+
+    class Meta:
+        verbose_name = _("user profile")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class LicenseType(models.TextChoices):
+    INDIVIDUAL = "individual", _("individual")
+    GENERAL = "general", _("general")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    ACCEPTED = "accepted", _("accepted")
+    INFO_REQUESTED = "info_requested", _("information requested")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    EXPIRED = "expired", _("expired")
+    EXHAUSTED = "exhausted", _("exhausted")
+
+
+PENDING_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
+
+
+class LicenseApplication(models.Model):
+    """One exporter's application to one authority for one destination."""
+
+    exporter = models.ForeignKey(Exporter, on_delete=models.PROTECT, related_name="applications")
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="applications")
+    license_type = models.CharField(
+        _("license type"),
+        max_length=12,
+        choices=LicenseType.choices,
+        default=LicenseType.INDIVIDUAL,
+    )
+    items = models.ManyToManyField(ControlledItem, related_name="applications")
+    destination = models.CharField(_("destination"), max_length=2, validators=[country_code])
+    reference = models.CharField(_("our reference"), max_length=60)
+    authority_reference = models.CharField(
+        _("authority's case number"), max_length=60, null=True, blank=True
+    )
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=16, decimal_places=3, validators=[POSITIVE]
+    )
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, validators=[POSITIVE])
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_code])
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
+    # The moment of the latest move: a new move may not be dated before it.
+    last_moved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The window that governs now (days in the authority's unit), and where it came from.
+    window_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    window_source = models.CharField(max_length=60, blank=True, editable=False)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True, editable=False)
+
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    license_number = models.CharField(
+        _("license number"), max_length=60, blank=True, editable=False
+    )
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, editable=False)
+    approved_quantity = models.DecimalField(
+        max_digits=16, decimal_places=3, null=True, blank=True, editable=False
+    )
+    approved_value = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, editable=False
+    )
+    rejection_reason = models.TextField(blank=True, editable=False)
+    # Drawdown of a general license: what assigned shipments reserve (kept by the services).
+    drawn_quantity = models.DecimalField(
+        max_digits=16, decimal_places=3, default=Decimal("0"), editable=False
+    )
+    drawn_value = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal("0"), editable=False
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("license application")
+        verbose_name_plural = _("license applications")
+        permissions = [("move_licenseapplication", "Can move applications through their states")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="application_valid_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(license_type__in=LicenseType.values), name="application_valid_type"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="application_quantity_positive"
+            ),
+            models.CheckConstraint(condition=Q(value__gt=0), name="application_value_positive"),
+            models.CheckConstraint(
+                condition=Q(approved_quantity__isnull=True) | Q(approved_quantity__gt=0),
+                name="application_approved_quantity_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_value__isnull=True) | Q(approved_value__gt=0),
+                name="application_approved_value_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(drawn_quantity__gte=0) & Q(drawn_value__gte=0),
+                name="application_drawn_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_at__isnull=True)
+                | Q(submitted_at__isnull=True)
+                | Q(decided_at__gte=models.F("submitted_at")),
+                name="application_decided_after_submitted",
+            ),
+            models.UniqueConstraint(
+                fields=["exporter", "reference"], name="application_reference_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["authority", "authority_reference"],
+                condition=Q(authority_reference__isnull=False) & ~Q(authority_reference=""),
+                name="application_authority_reference_unique",
+            ),
+        ]
+        indexes = [
+            # The window scan: pending applications by deadline, and nothing else.
+            models.Index(
+                fields=["due_at"],
+                name="application_pending_due",
+                condition=Q(status__in=["submitted", "accepted", "info_requested"]),
+            ),
+            # Licenses running out (the `expiring` flag and the daily expiry job).
+            models.Index(
+                fields=["valid_until"],
+                name="application_approved_valid",
+                condition=Q(status="approved"),
+            ),
+            models.Index(fields=["exporter", "status"], name="application_exporter_status"),
+            models.Index(fields=["authority", "status"], name="application_authority_status"),
+            models.Index(fields=["status", "-id"], name="application_status_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_STATUSES
+
+
+class ClockPause(models.Model):
+    """A request for information: the review clock stops until it is provided."""
+
+    application = models.ForeignKey(
+        LicenseApplication, on_delete=models.CASCADE, related_name="pauses"
+    )
+    requested_at = models.DateTimeField()
+    provided_at = models.DateTimeField(null=True, blank=True)
+    # The state the application returns to when the information is provided.
+    resume_status = models.CharField(max_length=16, choices=Status.choices)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(provided_at__isnull=True)
+                | Q(provided_at__gte=models.F("requested_at")),
+                name="pause_provided_after_requested",
+            ),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(provided_at__isnull=True),
+                name="pause_one_open_per_application",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.requested_at:%Y-%m-%d} → {self.provided_at or '…'}"
+
+
+class WindowRule(models.Model):
+    """Narrows an authority's review window by controlled item, destination and license type.
+
+    The rule that governs an application is the matching one naming most of the three; among
+    equals the newest. Retired rules are kept for the record.
+    """
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="window_rules")
+    item = models.ForeignKey(
+        ControlledItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    destination = models.CharField(
+        _("destination"), max_length=2, blank=True, validators=[country_code]
+    )
+    license_type = models.CharField(
+        _("license type"), max_length=12, choices=LicenseType.choices, blank=True
+    )
+    window_days = models.PositiveIntegerField(_("window"))
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["authority", "-created_at"]
+        verbose_name = _("review-window rule")
+        verbose_name_plural = _("review-window rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(window_days__gt=0), name="rule_window_positive"),
+            models.CheckConstraint(
+                condition=Q(license_type__in=["", *LicenseType.values]), name="rule_valid_type"
+            ),
+        ]
+        indexes = [models.Index(fields=["authority", "retired_at"], name="rule_authority_active")]
+
+    def __str__(self) -> str:
+        parts = [self.authority_id and str(self.authority), self.destination, self.license_type]
+        return " · ".join(str(p) for p in parts if p) + f" = {self.window_days}"
+
+    @property
+    def specificity(self) -> int:
+        return sum(bool(x) for x in (self.item_id, self.destination, self.license_type))
+
+
+class FastTrackDecision(models.Model):
+    """An authority's announced change of pace, in force for a period; revoked, never deleted."""
+
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="fast_track_decisions"
+    )
+    announced_on = models.DateField(_("announced on"))
+    source = models.CharField(_("source"), max_length=500)
+    window_days = models.PositiveIntegerField(_("new window"))
+    effective_from = models.DateField(_("in force from"))
+    effective_until = models.DateField(_("in force until"), null=True, blank=True)
+    destinations = models.JSONField(_("destinations"), default=list, blank=True)
+    items = models.ManyToManyField(ControlledItem, blank=True, related_name="+")
+    exporters = models.ManyToManyField(Exporter, blank=True, related_name="+")
+    applications = models.ManyToManyField(LicenseApplication, blank=True, related_name="+")
+    note = models.TextField(_("note"), blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    revocation_note = models.TextField(blank=True, editable=False)
+    # Whether its effect is currently applied to due dates (set by the services).
+    applied = models.BooleanField(default=False, editable=False)
+    affected_count = models.PositiveIntegerField(default=0, editable=False)
+    median_change_days = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["-announced_on", "-created_at"]
+        verbose_name = _("fast-track decision")
+        verbose_name_plural = _("fast-track decisions")
+        permissions = [("revoke_fasttrackdecision", "Can revoke fast-track decisions")]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_days__gt=0), name="decision_window_positive"),
+            models.CheckConstraint(
+                condition=Q(effective_until__isnull=True)
+                | Q(effective_until__gte=models.F("effective_from")),
+                name="decision_period_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["authority", "effective_from"], name="decision_authority_from"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority_id and self.authority} {self.announced_on}: {self.window_days}"
+
+
+class Document(models.Model):
+    """A file attached to an application, stored outside the web root."""
+
+    class Kind(models.TextChoices):
+        END_USER_CERTIFICATE = "end_user_certificate", _("end-user certificate")
+        CONTRACT = "contract", _("contract")
+        TECHNICAL_DESCRIPTION = "technical_description", _("technical description")
+        OTHER = "other", _("other")
+
+    application = models.ForeignKey(
+        LicenseApplication, on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="applications/%Y/%m/")
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "end_user_certificate",
+                        "contract",
+                        "technical_description",
+                        "other",
+                    ]
+                ),
+                name="document_valid_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("created")
+    STATUS_CHANGED = "status_changed", _("status changed")
+    DUE_DATE_CHANGED = "due_date_changed", _("due date changed")
+    FLAG_RAISED = "flag_raised", _("flag raised")
+    FLAG_CLEARED = "flag_cleared", _("flag cleared")
+    FAST_TRACK_APPLIED = "fast_track_applied", _("fast-track applied")
+    FAST_TRACK_REMOVED = "fast_track_removed", _("fast-track removed")
+    DRAWDOWN = "drawdown", _("drawdown")
+    DRAWDOWN_RELEASED = "drawdown_released", _("drawdown released")
+    CORRECTION = "correction", _("correction")
+    ASSIGNED = "assigned", _("assigned to an application")
+    DOCUMENT_ADDED = "document_added", _("document added")
+
+
+class Event(models.Model):
+    """One immutable entry of the history. Database triggers refuse UPDATE and DELETE."""
+
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    application = models.ForeignKey(
+        LicenseApplication, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    shipment = models.ForeignKey(
+        "shipments.Shipment", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    decision = models.ForeignKey(
+        FastTrackDecision, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_valid_kind"),
+        ]
+        indexes = [
+            models.Index(fields=["application", "occurred_at"], name="event_application_time"),
+            models.Index(fields=["shipment", "occurred_at"], name="event_shipment_time"),
+            models.Index(fields=["kind", "-id"], name="event_kind_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,131 @@
+"""What a given user may see. Every surface (pages, API, admin, exports, e-mail) reads through
+these functions, so an exporter limit is enforced in one place.
+
+A user limited to some exporters sees only those exporters and what belongs to them; an
+inactive or anonymous user sees nothing; everyone else sees everything. Authorities and
+controlled items are shared reference data, readable by every signed-in user.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+
+from .models import (
+    Authority,
+    ControlledItem,
+    Document,
+    Event,
+    Exporter,
+    FastTrackDecision,
+    LicenseApplication,
+    WindowRule,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+NOTHING: frozenset[int] = frozenset()
+
+
+def visible_exporter_ids(user: Any) -> frozenset[int] | None:
+    """None when the user sees every exporter, else the ids it may see (possibly none).
+
+    The answer is cached on the user object for the duration of a request.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if hasattr(user, "_visible_exporter_ids"):
+        cached: frozenset[int] | None = user._visible_exporter_ids
+        return cached
+    result: frozenset[int] | None = None
+    if not user.is_superuser:
+        profile = getattr(user, "profile", None) if _has_profile(user) else None
+        if profile is not None and profile.limited_to_exporters:
+            result = frozenset(profile.exporters.values_list("id", flat=True))
+    user._visible_exporter_ids = result
+    return result
+
+
+def _has_profile(user: Any) -> bool:
+    from .models import UserProfile
+
+    try:
+        user.profile  # noqa: B018
+    except UserProfile.DoesNotExist:
+        return False
+    return True
+
+
+def scope(qs: QuerySet, user: Any, field: str = "exporter") -> QuerySet:
+    """Limit any queryset to what `user` may see through its exporter `field` lookup."""
+    ids = visible_exporter_ids(user)
+    if ids is None:
+        return qs
+    if not ids:
+        return qs.none()
+    return qs.filter(**{f"{field}__in": ids})
+
+
+def user_may_see_exporter(user: Any, exporter_id: int | None) -> bool:
+    ids = visible_exporter_ids(user)
+    return ids is None or exporter_id in ids
+
+
+def exporter_list(*, user: Any) -> QuerySet[Exporter]:
+    return scope(Exporter.objects.all(), user, "id")
+
+
+def application_list(*, user: Any) -> QuerySet[LicenseApplication]:
+    return scope(LicenseApplication.objects.select_related("exporter", "authority"), user)
+
+
+def document_list(*, user: Any) -> QuerySet[Document]:
+    return scope(Document.objects.select_related("application"), user, "application__exporter")
+
+
+def event_list(*, user: Any) -> QuerySet[Event]:
+    qs = Event.objects.select_related("actor")
+    ids = visible_exporter_ids(user)
+    if ids is None:
+        return qs
+    if not ids:
+        return qs.none()
+    return qs.filter(
+        Q(application__exporter__in=ids)
+        | Q(shipment__exporter__in=ids)
+        | (Q(application__isnull=True) & Q(shipment__isnull=True) & Q(decision__isnull=False))
+    )
+
+
+def decision_list(*, user: Any) -> QuerySet[FastTrackDecision]:
+    """Decisions are public announcements; one scoped to named exporters shows only to users
+    who see one of them."""
+    qs = FastTrackDecision.objects.select_related("authority", "created_by")
+    ids = visible_exporter_ids(user)
+    if ids is None:
+        return qs
+    if not ids:
+        return qs.none()
+    return qs.filter(Q(exporters__isnull=True) | Q(exporters__in=ids)).distinct()
+
+
+def authority_list(*, user: Any) -> QuerySet[Authority]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Authority.objects.none()
+    return Authority.objects.all()
+
+
+def item_list(*, user: Any) -> QuerySet[ControlledItem]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ControlledItem.objects.none()
+    return ControlledItem.objects.select_related("authority")
+
+
+def window_rule_list(*, user: Any) -> QuerySet[WindowRule]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return WindowRule.objects.none()
+    return WindowRule.objects.select_related("authority", "item")

@@ -1,0 +1,44 @@
+"""Before the tests: can we reach PostgreSQL (and Redis)? Say plainly what to do if not."""
+
+import os
+import socket
+import sys
+from urllib.parse import urlparse
+
+
+def reachable(url: str, default_port: int) -> tuple[str, int, bool]:
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return host, port, True
+    except OSError:
+        return host, port, False
+
+
+def main() -> int:
+    db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracker")
+    redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    ok = True
+    host, port, up = reachable(db, 5432)
+    if not up:
+        ok = False
+        print(
+            f"Cannot reach PostgreSQL at {host}:{port}. Start it (e.g. `pg_ctlcluster "
+            "--skip-systemctl-redirect 15 main start`) or point DATABASE_URL at one; "
+            "the tests create their own database there.",
+            file=sys.stderr,
+        )
+    host, port, up = reachable(redis, 6379)
+    if not up:
+        ok = False
+        print(
+            f"Cannot reach Redis at {host}:{port}. Start it (e.g. `redis-server --daemonize yes`) "
+            "or point REDIS_URL at one.",
+            file=sys.stderr,
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Back-office for consignees, shipments, flags and the alert outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from licenses.admin import ScopedAdmin
+from licenses.models import Event
+
+from .models import (
+    Alert,
+    AlertAttempt,
+    AlertPreference,
+    Consignee,
+    Digest,
+    Flag,
+    ScanSettings,
+    Shipment,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ShipmentEventInline(ReadOnlyInline):
+    model = Event
+    fk_name = "shipment"
+    ordering = ["occurred_at", "id"]
+    fields = (
+        "occurred_at",
+        "kind",
+        "from_status",
+        "to_status",
+        "actor",
+        "recorded_at",
+        "note",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Consignee)
+class ConsigneeAdmin(ScopedAdmin):
+    list_display = ["name", "exporter", "country", "end_use"]
+    list_filter = ["country"]
+    list_select_related = ["exporter"]
+    search_fields = ["name", "exporter__name"]
+    autocomplete_fields = ["exporter"]
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ScopedAdmin):
+    list_display = [
+        "reference",
+        "exporter",
+        "destination",
+        "item",
+        "quantity",
+        "unit",
+        "planned_ship_date",
+        "status",
+        "application",
+    ]
+    list_filter = ["status", "destination", "item__authority"]
+    list_select_related = ["exporter", "item", "application"]
+    search_fields = ["reference", "exporter__name", "consignee__name", "application__reference"]
+    autocomplete_fields = ["exporter", "item", "consignee", "application"]
+    date_hierarchy = "planned_ship_date"
+    readonly_fields = ["status", "unit", "shipped_at", "delivered_at", "created_at", "updated_at"]
+    inlines = [ShipmentEventInline]
+
+
+@admin.register(Flag)
+class FlagAdmin(ScopedAdmin):
+    list_display = [
+        "kind",
+        "application",
+        "shipment",
+        "exporter",
+        "raised_at",
+        "cleared_at",
+        "notified_at",
+    ]
+    list_filter = ["kind", "cleared_at"]
+    list_select_related = ["application", "shipment", "exporter"]
+    search_fields = ["application__reference", "shipment__reference"]
+    readonly_fields = [
+        "application",
+        "shipment",
+        "exporter",
+        "kind",
+        "raised_at",
+        "cleared_at",
+        "notified_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the scan raises flags
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AlertAttemptInline(ReadOnlyInline):
+    model = AlertAttempt
+    fk_name = "alert"
+    fields = ("at", "ok", "error")
+    readonly_fields = fields
+
+
+@admin.register(Alert)
+class AlertAdmin(ScopedAdmin):
+    scope_field = "flag__exporter"
+    list_display = ["flag", "recipient", "state", "attempts", "created_at", "sent_at"]
+    list_filter = ["state"]
+    search_fields = ["recipient"]
+    readonly_fields = [
+        "flag",
+        "recipient",
+        "user",
+        "state",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "next_attempt_at",
+        "message_id",
+    ]
+    inlines = [AlertAttemptInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    list_display = ["user", "local_date", "sent_at", "attempts"]
+    readonly_fields = ["user", "local_date", "created_at", "sent_at", "attempts", "message_id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AlertPreference)
+class AlertPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "digest", "digest_hour", "time_zone", "language"]
+    filter_horizontal = ["watched_exporters"]
+
+
+@admin.register(ScanSettings)
+class ScanSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "due_soon_working_days", "expiring_within_days"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ScanSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,374 @@
+"""Consignees, shipments, flags, the alert outbox, digests and alert preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from licenses.models import (
+    POSITIVE,
+    ControlledItem,
+    Exporter,
+    LicenseApplication,
+    country_code,
+    currency_code,
+)
+
+
+class Consignee(models.Model):
+    """An exporter's customer."""
+
+    exporter = models.ForeignKey(Exporter, on_delete=models.PROTECT, related_name="consignees")
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, validators=[country_code])
+    address = models.TextField(_("address"), blank=True)
+    end_use = models.TextField(_("end use"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("consignee")
+        verbose_name_plural = _("consignees")
+        indexes = [models.Index(fields=["exporter", "name"], name="consignee_exporter_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShipmentStatus(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    AWAITING_LICENSE = "awaiting_license", _("awaiting license")
+    CLEARED = "cleared", _("cleared")
+    SHIPPED = "shipped", _("shipped")
+    DELIVERED = "delivered", _("delivered")
+    ON_HOLD = "on_hold", _("on hold")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# States that follow the application; the officer's states are never overwritten by it.
+FOLLOWING_STATUSES = (
+    ShipmentStatus.PLANNED,
+    ShipmentStatus.AWAITING_LICENSE,
+    ShipmentStatus.CLEARED,
+)
+
+
+class Shipment(models.Model):
+    """Goods one exporter plans to send, and the application that covers them."""
+
+    exporter = models.ForeignKey(Exporter, on_delete=models.PROTECT, related_name="shipments")
+    reference = models.CharField(_("our reference"), max_length=60)
+    item = models.ForeignKey(ControlledItem, on_delete=models.PROTECT, related_name="shipments")
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=16, decimal_places=3, validators=[POSITIVE]
+    )
+    unit = models.CharField(_("unit"), max_length=10, editable=False)
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, validators=[POSITIVE])
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_code])
+    destination = models.CharField(_("destination"), max_length=2, validators=[country_code])
+    consignee = models.ForeignKey(
+        Consignee, on_delete=models.PROTECT, related_name="shipments", null=True, blank=True
+    )
+    planned_ship_date = models.DateField(_("planned ship date"))
+    application = models.ForeignKey(
+        LicenseApplication,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shipments",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ShipmentStatus.choices,
+        default=ShipmentStatus.PLANNED,
+        editable=False,
+    )
+    shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        permissions = [("move_shipment", "Can move shipments through their states")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ShipmentStatus.values), name="shipment_valid_status"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_quantity_positive"),
+            models.CheckConstraint(condition=Q(value__gt=0), name="shipment_value_positive"),
+            models.UniqueConstraint(
+                fields=["exporter", "reference"], name="shipment_reference_unique"
+            ),
+        ]
+        indexes = [
+            # `at_risk` and `file_by`: open shipments by ship date.
+            models.Index(
+                fields=["planned_ship_date"],
+                name="shipment_open_ship_date",
+                condition=Q(status__in=["planned", "awaiting_license", "cleared", "on_hold"]),
+            ),
+            models.Index(fields=["exporter", "status"], name="shipment_exporter_status"),
+            models.Index(fields=["status", "-id"], name="shipment_status_id"),
+            models.Index(fields=["destination", "-id"], name="shipment_destination_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args, **kwargs):
+        if self.item_id and not self.unit:
+            self.unit = self.item.unit
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """A shipment must match the application that covers it and the consignee it goes to."""
+        errors: dict[str, Any] = {}
+        if self.item_id:
+            self.unit = self.item.unit
+        consignee = self.consignee
+        if consignee is not None and self.exporter_id and consignee.exporter_id != self.exporter_id:
+            errors["consignee"] = _("This consignee belongs to another exporter.")
+        app = self.application
+        if app is not None:
+            if self.exporter_id and app.exporter_id != self.exporter_id:
+                errors["application"] = _("The application was filed by another exporter.")
+            elif self.destination and app.destination != self.destination:
+                errors["destination"] = _(
+                    "The application is for destination %(dest)s, not %(this)s."
+                ) % {"dest": app.destination, "this": self.destination}
+            elif self.item_id and not app.items.filter(pk=self.item_id).exists():
+                errors["item"] = _("This item is not among the application's items.")
+            elif self.currency and app.currency != self.currency:
+                errors["currency"] = _("The application is in %(cur)s, not %(this)s.") % {
+                    "cur": app.currency,
+                    "this": self.currency,
+                }
+            elif self.item_id:
+                app_units = set(app.items.values_list("unit", flat=True))
+                if app_units and self.item.unit not in app_units:
+                    errors["item"] = _("The application counts quantities in another unit.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class FlagKind(models.TextChoices):
+    OVERDUE = "overdue", _("overdue")
+    DUE_SOON = "due_soon", _("due soon")
+    EXPIRING = "expiring", _("expiring")
+    AT_RISK = "at_risk", _("at risk")
+    FILE_BY = "file_by", _("file by")
+
+
+APPLICATION_FLAGS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.EXPIRING)
+SHIPMENT_FLAGS = (FlagKind.AT_RISK, FlagKind.FILE_BY)
+ALERTING_FLAGS = (FlagKind.OVERDUE, FlagKind.AT_RISK, FlagKind.FILE_BY)
+
+
+class Flag(models.Model):
+    """Something that needs attention; at most one open per subject and kind."""
+
+    application = models.ForeignKey(
+        LicenseApplication, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    exporter = models.ForeignKey(Exporter, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=FlagKind.choices)
+    raised_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=FlagKind.values), name="flag_valid_kind"),
+            models.CheckConstraint(
+                condition=(Q(application__isnull=False) & Q(shipment__isnull=True))
+                | (Q(application__isnull=True) & Q(shipment__isnull=False)),
+                name="flag_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind__in=APPLICATION_FLAGS) & Q(application__isnull=False))
+                | (Q(kind__in=SHIPMENT_FLAGS) & Q(shipment__isnull=False)),
+                name="flag_kind_matches_subject",
+            ),
+            # Any number of concurrent scans: the second raise of the same open flag fails here.
+            models.UniqueConstraint(
+                fields=["application", "kind"],
+                condition=Q(cleared_at__isnull=True, application__isnull=False),
+                name="flag_open_application_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["shipment", "kind"],
+                condition=Q(cleared_at__isnull=True, shipment__isnull=False),
+                name="flag_open_shipment_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "exporter"],
+                name="flag_open_kind",
+                condition=Q(cleared_at__isnull=True),
+            ),
+            models.Index(fields=["application", "cleared_at"], name="flag_application"),
+            models.Index(fields=["shipment", "cleared_at"], name="flag_shipment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.application or self.shipment}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+class ScanSettings(models.Model):
+    """Thresholds of the window scan, changed by an administrator (one row)."""
+
+    due_soon_working_days = models.PositiveIntegerField(
+        _("due soon within (working days)"), default=5
+    )
+    expiring_within_days = models.PositiveIntegerField(_("expiring within (days)"), default=30)
+
+    class Meta:
+        verbose_name = _("scan settings")
+        verbose_name_plural = _("scan settings")
+
+    def __str__(self) -> str:
+        return str(_("Scan settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> ScanSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Alert(models.Model):
+    """The outbox: one row per raised flag and recipient, written with the flag; sent later."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="alerts")
+    recipient = models.EmailField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "recipient"], name="alert_once_per_recipient"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="alert_unsent",
+                condition=Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flag} → {self.recipient}"
+
+
+class AlertAttempt(models.Model):
+    """Every try to deliver an alert or a digest, with its error."""
+
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="attempt_log"
+    )
+    digest = models.ForeignKey(
+        "Digest", on_delete=models.CASCADE, null=True, blank=True, related_name="attempt_log"
+    )
+    at = models.DateTimeField()
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.error[:60]}"
+
+
+class Digest(models.Model):
+    """A user's daily digest: one row per user and local day makes a second run a no-op."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField()
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    message_id = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-local_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "local_date"], name="digest_once_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.local_date}"
+
+
+class AlertPreference(models.Model):
+    """What a user watches and how they want to hear about it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_preference"
+    )
+    watched_exporters = models.ManyToManyField(Exporter, blank=True, related_name="watchers")
+    immediate_kinds = models.JSONField(
+        _("immediate alerts for"), default=list, blank=True, help_text=_("Flag kinds.")
+    )
+    digest = models.BooleanField(_("daily digest"), default=False)
+    digest_hour = models.PositiveSmallIntegerField(_("digest hour"), default=8)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    language = models.CharField(_("language"), max_length=10, default="en")
+
+    class Meta:
+        verbose_name = _("alert preference")
+        verbose_name_plural = _("alert preferences")
+        constraints = [
+            models.CheckConstraint(condition=Q(digest_hour__lte=23), name="preference_hour_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        import zoneinfo
+
+        bad = [k for k in self.immediate_kinds or [] if k not in FlagKind.values]
+        if bad:
+            raise ValidationError({"immediate_kinds": _("Unknown flag kind: %s") % ", ".join(bad)})
+        try:
+            zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError({"time_zone": _("Unknown time zone.")}) from exc

@@ -1,0 +1,1 @@
+"""Shipments follow the applications that cover them (connected in ShipmentsConfig.ready)."""

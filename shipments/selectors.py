@@ -1,0 +1,29 @@
+"""What a given user may see of consignees, shipments and flags (see licenses.selectors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from licenses.selectors import scope
+
+from .models import Alert, Consignee, Flag, Shipment
+
+
+def consignee_list(*, user: Any) -> QuerySet[Consignee]:
+    return scope(Consignee.objects.select_related("exporter"), user)
+
+
+def shipment_list(*, user: Any) -> QuerySet[Shipment]:
+    return scope(
+        Shipment.objects.select_related("exporter", "item", "consignee", "application"), user
+    )
+
+
+def flag_list(*, user: Any) -> QuerySet[Flag]:
+    return scope(Flag.objects.all(), user)
+
+
+def alert_list(*, user: Any) -> QuerySet[Alert]:
+    return scope(Alert.objects.select_related("flag"), user, "flag__exporter")

@@ -1,0 +1,72 @@
+"""The cast every test speaks of: an officer, a manager, a viewer, an administrator, a user
+limited to one exporter (Ganzhou Rare Earth), and an outsider limited to another."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from licenses import roles
+from licenses.models import UserProfile
+
+from .factories import ExporterFactory, UserFactory
+
+
+def make_user(username: str, role: str | None, *, limited_to=None, staff: bool = False):
+    user = UserFactory(username=username, is_staff=staff)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    if limited_to is not None:
+        profile, _ = UserProfile.objects.get_or_create(user=user)
+        profile.limited_to_exporters = True
+        profile.save()
+        profile.exporters.set(limited_to)
+    return user
+
+
+@pytest.fixture
+def ganzhou(db):
+    return ExporterFactory(name="Ganzhou Rare Earth Trading Co., Ltd.")
+
+
+@pytest.fixture
+def baotou(db):
+    return ExporterFactory(name="Baotou Magnetics Export Co., Ltd.")
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("vera_viewer", roles.VIEWER)
+
+
+@pytest.fixture
+def officer(db):
+    return make_user("olga_officer", roles.OFFICER, staff=True)
+
+
+@pytest.fixture
+def manager(db):
+    return make_user("max_manager", roles.MANAGER, staff=True)
+
+
+@pytest.fixture
+def administrator(db):
+    return make_user("ada_admin", roles.ADMINISTRATOR, staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    user = UserFactory(username="root_admin", is_staff=True, is_superuser=True)
+    return user
+
+
+@pytest.fixture
+def limited(db, ganzhou):
+    """An officer who may see Ganzhou Rare Earth and nothing else."""
+    return make_user("lin_limited", roles.OFFICER, limited_to=[ganzhou], staff=True)
+
+
+@pytest.fixture
+def outsider(db, baotou):
+    """An officer limited to Baotou Magnetics."""
+    return make_user("otto_outsider", roles.OFFICER, limited_to=[baotou], staff=True)
