@@ -3,11 +3,13 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _sync_roles(sender, apps, **kwargs) -> None:
+def _sync_roles(sender, apps=None, **kwargs) -> None:
     # Keep role groups in step with permissions added by later migrations.
     from importlib import import_module
 
-    import_module("licenses.migrations.0003_roles").sync_roles(apps)
+    from django.apps import apps as global_apps
+
+    import_module("licenses.migrations.0003_roles").sync_roles(apps or global_apps)
 
 
 class LicensesConfig(AppConfig):
@@ -17,3 +19,4 @@ class LicensesConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self)
+        from . import receivers  # noqa: F401

@@ -525,6 +525,7 @@ class Document(models.Model):
 
 class EventKind(models.TextChoices):
     CREATED = "created", _("created")
+    EDITED = "edited", _("details edited")
     STATUS_CHANGED = "status_changed", _("status changed")
     DUE_DATE_CHANGED = "due_date_changed", _("due date changed")
     FLAG_RAISED = "flag_raised", _("flag raised")

@@ -88,6 +88,7 @@ class Shipment(models.Model):
         default=ShipmentStatus.PLANNED,
         editable=False,
     )
+    last_moved_at = models.DateTimeField(null=True, blank=True, editable=False)
     shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
     delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,308 @@
+"""The due-date clock of pending applications.
+
+A due date is stored on the application (`due_at`, indexed) and recomputed from its inputs
+whenever one changes: a move, a rule, a fast-track decision, a calendar edit. Nothing counts
+days up one at a time; see `licenses.calendars` for the arithmetic.
+
+Rules, exactly as the product specification states them:
+
+1. Only pending applications (submitted, accepted, information requested) have a due date.
+2. While information is requested the clock is stopped: `due_at` is empty.
+3. Where the authority's clock starts at acceptance and the application is not yet accepted,
+   `due_at` is the acceptance deadline: the acceptance window counted from submission.
+4. Otherwise the day the clock starts (submission or acceptance, in the authority's time
+   zone) is day 0 and the due date is the N-th working (or calendar) day after it, skipping
+   every day from the day after information was requested up to and including the day it was
+   provided. N is the governing window (`governing_window`).
+5. `due_at` is the end of the due date in the authority's time zone (midnight after it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+
+from .calendars import WorkCalendar, add_days, build_calendar
+from .models import (
+    PENDING_STATUSES,
+    Authority,
+    CalendarDay,
+    ClockStart,
+    FastTrackDecision,
+    LicenseApplication,
+    Status,
+    WindowRule,
+)
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+# Holiday tables cover these years; beyond them a calendar simply has no holidays.
+CALENDAR_YEARS = range(2000, 2041)
+
+
+@functools.lru_cache(maxsize=32)
+def _public_calendar(country: str, subdivision: str) -> WorkCalendar:
+    return build_calendar(country=country, subdiv=subdivision or None, years=CALENDAR_YEARS)
+
+
+def calendar_for(authority: Authority, days: Iterable[CalendarDay] | None = None) -> WorkCalendar:
+    """The authority's calendar: public holidays and make-up workdays from `holidays`, plus the
+    days an administrator added (read from the database unless given)."""
+    public = _public_calendar(authority.calendar_country, authority.calendar_subdivision)
+    if days is None:
+        days = CalendarDay.objects.filter(authority=authority)
+    added_holidays: list[dt.date] = []
+    added_workdays: list[dt.date] = []
+    for day in days:
+        (added_holidays if day.kind == CalendarDay.Kind.HOLIDAY else added_workdays).append(
+            day.date
+        )
+    if not added_holidays and not added_workdays:
+        return public
+    # An added day wins over the public calendar for its date.
+    overridden = set(added_holidays) | set(added_workdays)
+    return WorkCalendar(
+        weekend=public.weekend,
+        holidays=tuple(d for d in public.holidays if d not in overridden) + tuple(added_holidays),
+        workdays=tuple(d for d in public.workdays if d not in overridden) + tuple(added_workdays),
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    days: int
+    source: str  # "default", "rule:<id>" or "decision:<id>"
+    decision_id: int | None = None
+    rule_id: int | None = None
+
+
+@dataclass
+class AuthorityContext:
+    """Everything the clock needs about one authority, read once for many applications."""
+
+    authority: Authority
+    calendar: WorkCalendar
+    rules: list[WindowRule]
+    decisions: list[FastTrackDecision]  # in force now, not revoked, newest announcement first
+    decision_scopes: dict[int, dict[str, set]]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.authority.tz
+
+
+def local_date(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
+    return moment.astimezone(tz).date()
+
+
+def end_of_day(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The instant a day ends in a time zone: midnight of the next day there."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+
+
+def decisions_in_force(
+    authority: Authority, *, now: dt.datetime, exclude_ids: Sequence[int] = ()
+) -> list[FastTrackDecision]:
+    today = local_date(now, authority.tz)
+    return list(
+        FastTrackDecision.objects.filter(
+            authority=authority, revoked_at__isnull=True, effective_from__lte=today
+        )
+        .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=today))
+        .exclude(pk__in=exclude_ids)
+        .order_by("-announced_on", "-created_at", "-id")
+    )
+
+
+def decision_scopes(decisions: Sequence[FastTrackDecision]) -> dict[int, dict[str, set]]:
+    """The scope lists of several decisions in three queries."""
+    scopes: dict[int, dict[str, set]] = {
+        d.pk: {
+            "destinations": set(d.destinations or []),
+            "items": set(),
+            "exporters": set(),
+            "applications": set(),
+        }
+        for d in decisions
+    }
+    if not scopes:
+        return scopes
+    relations: list[tuple[str, Any, str]] = [
+        ("items", FastTrackDecision.items.through, "controlleditem_id"),
+        ("exporters", FastTrackDecision.exporters.through, "exporter_id"),
+        ("applications", FastTrackDecision.applications.through, "licenseapplication_id"),
+    ]
+    for key, through, column in relations:
+        rows = through.objects.filter(fasttrackdecision_id__in=scopes).values_list(
+            "fasttrackdecision_id", column
+        )
+        for decision_id, other_id in rows:
+            scopes[decision_id][key].add(other_id)
+    return scopes
+
+
+def covers(scope: dict[str, set], *, application: LicenseApplication, item_ids: set[int]) -> bool:
+    """An empty list in a decision's scope means any."""
+    return (
+        (not scope["destinations"] or application.destination in scope["destinations"])
+        and (not scope["items"] or bool(scope["items"] & item_ids))
+        and (not scope["exporters"] or application.exporter_id in scope["exporters"])
+        and (not scope["applications"] or application.pk in scope["applications"])
+    )
+
+
+def authority_context(
+    authority: Authority, *, now: dt.datetime, exclude_decisions: Sequence[int] = ()
+) -> AuthorityContext:
+    decisions = decisions_in_force(authority, now=now, exclude_ids=exclude_decisions)
+    return AuthorityContext(
+        authority=authority,
+        calendar=calendar_for(authority),
+        rules=list(
+            WindowRule.objects.filter(authority=authority, retired_at__isnull=True).order_by(
+                "-created_at", "-id"
+            )
+        ),
+        decisions=decisions,
+        decision_scopes=decision_scopes(decisions),
+    )
+
+
+def governing_window(
+    application: LicenseApplication, item_ids: set[int], ctx: AuthorityContext
+) -> Window:
+    """The window in force now for an application.
+
+    A fast-track decision in force that covers it overrides every rule (the most recently
+    announced, then the most recently logged, wins). Otherwise each item gets the matching
+    rule that names most of item, destination and license type (the newest among equals) or
+    the authority's default; the longest of its items' windows governs.
+    """
+    for decision in ctx.decisions:  # newest announcement first
+        if covers(ctx.decision_scopes[decision.pk], application=application, item_ids=item_ids):
+            return Window(decision.window_days, f"decision:{decision.pk}", decision_id=decision.pk)
+    best: Window | None = None
+    candidates: set[int | None] = set(item_ids) or {None}
+    for item_id in candidates:
+        chosen: WindowRule | None = None
+        for rule in ctx.rules:  # newest first, so a strictly better specificity is needed
+            if rule.item_id is not None and rule.item_id != item_id:
+                continue
+            if rule.destination and rule.destination != application.destination:
+                continue
+            if rule.license_type and rule.license_type != application.license_type:
+                continue
+            if chosen is None or rule.specificity > chosen.specificity:
+                chosen = rule
+        window = (
+            Window(chosen.window_days, f"rule:{chosen.pk}", rule_id=chosen.pk)
+            if chosen
+            else Window(ctx.authority.window_days, "default")
+        )
+        if best is None or window.days > best.days:
+            best = window
+    assert best is not None
+    return best
+
+
+def due_at_for(
+    application: LicenseApplication,
+    *,
+    window: Window,
+    pauses: Sequence[tuple[dt.datetime, dt.datetime | None]],
+    ctx: AuthorityContext,
+) -> dt.datetime | None:
+    """When a pending application becomes overdue (see the module docstring)."""
+    if application.status not in PENDING_STATUSES or application.status == Status.INFO_REQUESTED:
+        return None
+    authority, tz = ctx.authority, ctx.tz
+    if application.submitted_at is None:
+        return None
+    local_pauses = [(local_date(a, tz), local_date(b, tz) if b else None) for a, b in pauses]
+    if authority.clock_starts == ClockStart.ACCEPTED and application.accepted_at is None:
+        start, days = local_date(application.submitted_at, tz), authority.acceptance_window_days
+    else:
+        started = (
+            application.accepted_at
+            if authority.clock_starts == ClockStart.ACCEPTED
+            else application.submitted_at
+        )
+        assert started is not None
+        start, days = local_date(started, tz), window.days
+    due = add_days(
+        calendar=ctx.calendar, start=start, n=days, unit=authority.window_unit, pauses=local_pauses
+    )
+    return end_of_day(due, tz) if due is not None else None
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    application: LicenseApplication
+    old_due_at: dt.datetime | None
+    new_due_at: dt.datetime | None
+    old_window: int | None
+    window: Window
+
+    @property
+    def changed(self) -> bool:
+        return (
+            self.old_due_at != self.new_due_at
+            or self.old_window != self.window.days
+            or self.application.window_source != self.window.source
+        )
+
+
+def recompute(
+    applications: Sequence[LicenseApplication],
+    *,
+    now: dt.datetime,
+    exclude_decisions: Sequence[int] = (),
+) -> list[Recomputed]:
+    """Compute the governing window and due date of many applications with a fixed number of
+    queries (items, pauses, and per authority: calendar days, rules, decisions). Nothing is
+    written; the caller saves what changed."""
+    if not applications:
+        return []
+    ids = [a.pk for a in applications]
+    items: dict[int, set[int]] = defaultdict(set)
+    for app_id, item_id in LicenseApplication.items.through.objects.filter(
+        licenseapplication_id__in=ids
+    ).values_list("licenseapplication_id", "controlleditem_id"):
+        items[app_id].add(item_id)
+    pauses: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    from .models import ClockPause
+
+    for app_id, requested, provided in ClockPause.objects.filter(
+        application_id__in=ids
+    ).values_list("application_id", "requested_at", "provided_at"):
+        pauses[app_id].append((requested, provided))
+    contexts: dict[int, AuthorityContext] = {}
+    authorities = {
+        a.pk: a for a in Authority.objects.filter(pk__in={a.authority_id for a in applications})
+    }
+    results = []
+    for app in applications:
+        ctx = contexts.get(app.authority_id)
+        if ctx is None:
+            ctx = contexts[app.authority_id] = authority_context(
+                authorities[app.authority_id], now=now, exclude_decisions=exclude_decisions
+            )
+        window = governing_window(app, items[app.pk], ctx)
+        due = due_at_for(app, window=window, pauses=pauses[app.pk], ctx=ctx)
+        results.append(
+            Recomputed(
+                application=app,
+                old_due_at=app.due_at,
+                new_due_at=due,
+                old_window=app.window_days,
+                window=window,
+            )
+        )
+    return results

@@ -1,0 +1,406 @@
+"""Writes on shipments: creation, edits, assignment to an application with drawdown of general
+licenses, the officer's moves, and following the application's state.
+
+Lock order, always: the application rows (ascending id), then the shipment row. Drawdown
+totals live on the application row, so two officers assigning to one general license at the
+same moment queue on its lock and the second sees the first one's reservation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from licenses import events
+from licenses.errors import ConcurrentUpdate, IllegalMove, InvalidInput
+from licenses.models import Event, EventKind, LicenseApplication, LicenseType, Status
+from licenses.services import (
+    application_exhaust,
+    application_replenish,
+    check_moment,
+    drawdown_update,
+)
+
+from .models import FOLLOWING_STATUSES, Shipment, ShipmentStatus
+
+SS = ShipmentStatus
+
+# What a shipment that follows its application shows for each application state.
+FOLLOWS: dict[str | None, str] = {
+    None: SS.PLANNED,
+    Status.DRAFT: SS.PLANNED,
+    Status.REJECTED: SS.PLANNED,
+    Status.WITHDRAWN: SS.PLANNED,
+    Status.EXPIRED: SS.PLANNED,
+    Status.SUBMITTED: SS.AWAITING_LICENSE,
+    Status.ACCEPTED: SS.AWAITING_LICENSE,
+    Status.INFO_REQUESTED: SS.AWAITING_LICENSE,
+    Status.APPROVED: SS.CLEARED,
+    Status.EXHAUSTED: SS.CLEARED,
+}
+
+# Applications a shipment can no longer be assigned to.
+CLOSED_APPLICATION = {Status.REJECTED, Status.WITHDRAWN, Status.EXPIRED}
+
+
+def following_status(application: LicenseApplication | None) -> str:
+    return FOLLOWS[application.status if application else None]
+
+
+@dataclass(frozen=True)
+class ShipmentMove:
+    name: str
+    sources: frozenset[str]
+    target: str | None  # None: the state its application gives it (release)
+
+
+_BEFORE_SHIPPING = frozenset({SS.PLANNED, SS.AWAITING_LICENSE, SS.CLEARED})
+SHIPMENT_MOVES: dict[str, ShipmentMove] = {
+    m.name: m
+    for m in [
+        ShipmentMove("ship", frozenset({SS.CLEARED}), SS.SHIPPED),
+        ShipmentMove("deliver", frozenset({SS.SHIPPED}), SS.DELIVERED),
+        ShipmentMove("hold", _BEFORE_SHIPPING, SS.ON_HOLD),
+        ShipmentMove("release", frozenset({SS.ON_HOLD}), None),
+        ShipmentMove("cancel", _BEFORE_SHIPPING | {SS.ON_HOLD}, SS.CANCELLED),
+    ]
+}
+
+
+def legal_shipment_moves(shipment: Shipment) -> list[str]:
+    return [m.name for m in SHIPMENT_MOVES.values() if shipment.status in m.sources]
+
+
+def _move(
+    shipment: Shipment,
+    name: str,
+    *,
+    at: dt.datetime | None,
+    now: dt.datetime,
+    actor: Any,
+    note: str,
+) -> Shipment:
+    move = SHIPMENT_MOVES[name]
+    read_status = shipment.status
+    if read_status not in move.sources:
+        raise IllegalMove(
+            _("Cannot %(move)s a shipment that is %(status)s.")
+            % {"move": name, "status": SS(read_status).label}
+        )
+    at = check_moment(at=at, now=now, not_before=shipment.last_moved_at)
+    with transaction.atomic():
+        application = None
+        if shipment.application_id:
+            # Lock order: the application first (cancel releases its drawdown).
+            application = LicenseApplication.objects.select_for_update().get(
+                pk=shipment.application_id
+            )
+        target = move.target or following_status(application)
+        changes: dict[str, Any] = {}
+        if name == "ship":
+            changes["shipped_at"] = at
+        elif name == "deliver":
+            changes["delivered_at"] = at
+        updated = Shipment.objects.filter(pk=shipment.pk, status=read_status).update(
+            status=target, last_moved_at=at, updated_at=now, **changes
+        )
+        if updated != 1:
+            raise ConcurrentUpdate(
+                _("The shipment was changed by someone else meanwhile; reload and try again.")
+            )
+        shipment.refresh_from_db()
+        events.status_changed(
+            shipment=shipment,
+            from_status=read_status,
+            to_status=target,
+            at=at,
+            now=now,
+            actor=actor,
+            note=note,
+            data={"move": name},
+        )
+        if name == "cancel" and application is not None:
+            _release(shipment, application, shipment.quantity, shipment.value, now=now, actor=actor)
+    return shipment
+
+
+def shipment_ship(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "ship", at=at, now=now, actor=actor, note=note)
+
+
+def shipment_deliver(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "deliver", at=at, now=now, actor=actor, note=note)
+
+
+def shipment_hold(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "hold", at=at, now=now, actor=actor, note=note)
+
+
+def shipment_release(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "release", at=at, now=now, actor=actor, note=note)
+
+
+def shipment_cancel(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "cancel", at=at, now=now, actor=actor, note=note)
+
+
+# --- drawdown -------------------------------------------------------------------------------
+
+
+def _reserve(
+    shipment: Shipment, application: LicenseApplication, *, now: dt.datetime, actor: Any
+) -> None:
+    """Assign a shipment to a (locked) application, reserving its quantity and value on a
+    general license. Refused if the application is closed, if an individual license already
+    covers another shipment, or if it would overdraw an approved general license."""
+    if application.status in CLOSED_APPLICATION:
+        raise InvalidInput(
+            _("The application is %(status)s; a shipment cannot be assigned to it.")
+            % {"status": Status(application.status).label},
+            fields={
+                "application": _("This application is %(status)s.")
+                % {"status": Status(application.status).label}
+            },
+        )
+    if application.license_type == LicenseType.INDIVIDUAL:
+        others = application.shipments.exclude(pk=shipment.pk).exclude(status=SS.CANCELLED)
+        if others.exists():
+            raise InvalidInput(
+                _("An individual license covers one shipment; this one already covers %(ref)s.")
+                % {"ref": others.first()},
+                fields={"application": _("This individual license already covers a shipment.")},
+            )
+        return
+    quantity = application.drawn_quantity + shipment.quantity
+    value = application.drawn_value + shipment.value
+    if application.status == Status.EXHAUSTED:
+        raise InvalidInput(
+            _("The license is fully drawn down."),
+            fields={"application": _("This license is fully drawn down.")},
+        )
+    if application.status == Status.APPROVED:
+        errors = {}
+        assert application.approved_quantity is not None and application.approved_value is not None
+        if quantity > application.approved_quantity:
+            left = application.approved_quantity - application.drawn_quantity
+            errors["quantity"] = _("Only %(left)s %(unit)s left on the license.") % {
+                "left": left,
+                "unit": shipment.unit,
+            }
+        if value > application.approved_value:
+            left_value = application.approved_value - application.drawn_value
+            errors["value"] = _("Only %(left)s %(cur)s left on the license.") % {
+                "left": left_value,
+                "cur": application.currency,
+            }
+        if errors:
+            raise InvalidInput(_("The assignment would overdraw the license."), fields=errors)
+    drawdown_update(application_id=application.pk, quantity=shipment.quantity, value=shipment.value)
+    application.drawn_quantity, application.drawn_value = quantity, value
+    _drawdown_event(
+        EventKind.DRAWDOWN,
+        shipment,
+        application,
+        shipment.quantity,
+        shipment.value,
+        now=now,
+        actor=actor,
+    )
+    if application.status == Status.APPROVED and (
+        quantity >= (application.approved_quantity or 0)
+        or value >= (application.approved_value or 0)
+    ):
+        application_exhaust(
+            application=application,
+            now=now,
+            actor=None,
+            note=_("Fully drawn down by %(ref)s.") % {"ref": shipment.reference},
+        )
+
+
+def _release(
+    shipment: Shipment,
+    application: LicenseApplication,
+    quantity: Decimal,
+    value: Decimal,
+    *,
+    now: dt.datetime,
+    actor: Any,
+) -> None:
+    """Give back a shipment's reservation on a (locked) general license."""
+    if application.license_type != LicenseType.GENERAL:
+        return
+    drawdown_update(application_id=application.pk, quantity=-quantity, value=-value)
+    application.drawn_quantity -= quantity
+    application.drawn_value -= value
+    _drawdown_event(
+        EventKind.DRAWDOWN_RELEASED, shipment, application, quantity, value, now=now, actor=actor
+    )
+    if (
+        application.status == Status.EXHAUSTED
+        and application.drawn_quantity < (application.approved_quantity or 0)
+        and application.drawn_value < (application.approved_value or 0)
+    ):
+        application_replenish(
+            application=application,
+            now=now,
+            actor=None,
+            note=_("Drawdown released by %(ref)s.") % {"ref": shipment.reference},
+        )
+
+
+def _drawdown_event(kind, shipment, application, quantity, value, *, now, actor) -> None:
+    data = {
+        "quantity": str(quantity),
+        "value": str(value),
+        "unit": shipment.unit,
+        "currency": application.currency,
+        "drawn_quantity": str(application.drawn_quantity),
+        "drawn_value": str(application.drawn_value),
+        "approved_quantity": str(application.approved_quantity or ""),
+        "approved_value": str(application.approved_value or ""),
+    }
+    Event.objects.bulk_create(
+        [
+            Event(
+                kind=kind,
+                application=application,
+                shipment=shipment,
+                occurred_at=now,
+                recorded_at=now,
+                actor=actor,
+                data=data,
+            ),
+        ]
+    )
+
+
+# --- creation and edits -----------------------------------------------------------------------
+
+EDITABLE_STATUSES = set(FOLLOWING_STATUSES) | {SS.ON_HOLD}
+
+
+def shipment_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
+    """A new shipment; assigned to an application it reserves on a general license and follows
+    the application's state."""
+    shipment = Shipment(**fields)
+    shipment.full_clean()
+    with transaction.atomic():
+        application = None
+        if shipment.application_id:
+            application = LicenseApplication.objects.select_for_update().get(
+                pk=shipment.application_id
+            )
+        shipment.status = following_status(application)
+        shipment.save()
+        events.created(shipment=shipment, now=now, actor=actor, status=shipment.status)
+        if application is not None:
+            _reserve(shipment, application, now=now, actor=actor)
+    return shipment
+
+
+def shipment_update(*, shipment: Shipment, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
+    """Edit a shipment before it ships. Moving it to another application (or changing its
+    quantity or value) releases the old reservation and takes a new one, atomically."""
+    changed = {k: v for k, v in fields.items() if getattr(shipment, k) != v}
+    if "application" in changed:
+        changed["application_id"] = changed.pop("application")
+        changed["application_id"] = (
+            changed["application_id"].pk if changed["application_id"] else None
+        )
+        if changed["application_id"] == shipment.application_id:
+            del changed["application_id"]
+    if not changed:
+        return shipment
+    if shipment.status not in EDITABLE_STATUSES:
+        raise IllegalMove(
+            _("A shipment that is %(status)s can no longer be edited.")
+            % {"status": SS(shipment.status).label}
+        )
+    old_app_id = shipment.application_id
+    old_quantity, old_value = shipment.quantity, shipment.value
+    with transaction.atomic():
+        ids = sorted({i for i in (old_app_id, changed.get("application_id", old_app_id)) if i})
+        locked = {
+            a.pk: a
+            for a in LicenseApplication.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        current = Shipment.objects.select_for_update().get(pk=shipment.pk)
+        if current.status != shipment.status or current.application_id != old_app_id:
+            raise ConcurrentUpdate(_("The shipment was changed by someone else meanwhile."))
+        for name, value in changed.items():
+            setattr(shipment, name, value)
+        if "item" in changed or "item_id" in changed:
+            shipment.unit = shipment.item.unit
+        shipment.full_clean()
+        new_app_id = shipment.application_id
+        amounts_changed = old_quantity != shipment.quantity or old_value != shipment.value
+        if old_app_id and (old_app_id != new_app_id or amounts_changed):
+            _release(shipment, locked[old_app_id], old_quantity, old_value, now=now, actor=actor)
+        if shipment.status in FOLLOWING_STATUSES:
+            shipment.status = following_status(locked.get(new_app_id) if new_app_id else None)
+        shipment.save()
+        if new_app_id and (old_app_id != new_app_id or amounts_changed):
+            _reserve(shipment, locked[new_app_id], now=now, actor=actor)
+        if old_app_id != new_app_id:
+            Event.objects.create(
+                kind=EventKind.ASSIGNED,
+                shipment=shipment,
+                application_id=new_app_id,
+                from_status=current.status,
+                to_status=shipment.status,
+                occurred_at=now,
+                recorded_at=now,
+                actor=actor,
+                data={"from_application": old_app_id, "to_application": new_app_id},
+            )
+        edited = {k: str(v) for k, v in changed.items() if k != "application_id"}
+        if edited:
+            Event.objects.create(
+                kind=EventKind.EDITED,
+                shipment=shipment,
+                occurred_at=now,
+                recorded_at=now,
+                actor=actor,
+                data={"edited": edited},
+            )
+    return shipment
+
+
+def follow_application(
+    *, application: LicenseApplication, at: dt.datetime, now: dt.datetime, actor: Any
+) -> int:
+    """Move the shipments that follow an application to the state it now gives them, each
+    with an event; the officer's states (shipped, on hold, …) are left alone."""
+    target = following_status(application)
+    moving = list(
+        Shipment.objects.select_for_update()
+        .filter(application=application, status__in=FOLLOWING_STATUSES)
+        .exclude(status=target)
+        .values_list("pk", "status")
+    )
+    if not moving:
+        return 0
+    Shipment.objects.filter(pk__in=[pk for pk, _s in moving]).update(status=target, updated_at=now)
+    Event.objects.bulk_create(
+        Event(
+            kind=EventKind.STATUS_CHANGED,
+            shipment_id=pk,
+            application=application,
+            from_status=old,
+            to_status=target,
+            occurred_at=at,
+            recorded_at=now,
+            actor=actor,
+            data={"move": "follow", "application_status": application.status},
+        )
+        for pk, old in moving
+    )
+    return len(moving)
