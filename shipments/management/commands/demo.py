@@ -313,14 +313,10 @@ class Loader:
             quantity="5000",
             value="900000",
         )
-        for consignee_ship in ((zz_de, 5), (zz_de, 12)):
-            self.shipment(
-                general,
-                consignee_ship[0],
-                ship_in_days=consignee_ship[1],
-                quantity="1000",
-                value="180000",
-            )
+        first, second, third, _fourth = (
+            self.shipment(general, zz_de, ship_in_days=days, quantity="1000", value="180000")
+            for days in (-3, 12, 25, 40)
+        )
         self.move(general, "submit", self.moment(400))
         self.move(general, "accept", self.moment(390))
         self.move(
@@ -331,6 +327,23 @@ class Loader:
             valid_until=self.today + dt.timedelta(days=20),
             approved_quantity=Decimal("5000"),
             approved_value=Decimal("900000"),
+        )
+        for shipment in (first, second, third):
+            shipment.refresh_from_db()
+        shipping.shipment_ship(shipment=first, at=self.moment(3), now=self.now, actor=self.officer)
+        shipping.shipment_hold(
+            shipment=second,
+            at=self.moment(2),
+            now=self.now,
+            actor=self.officer,
+            note="Customer asked to delay delivery.",
+        )
+        shipping.shipment_cancel(
+            shipment=third,
+            at=self.moment(1),
+            now=self.now,
+            actor=self.officer,
+            note="Order cancelled; its drawdown is released.",
         )
 
         # Exhausted general license.
