@@ -1,10 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
 ]
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask every site for /favicon.ico (the admin links no icon of its own)."""
+    return redirect(static("img/favicon.svg"))
+
 
 # Web forms: sign-in, password change and reset (mail through EMAIL_BACKEND), the pages.
 urlpatterns += [
@@ -36,6 +45,7 @@ urlpatterns += [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("favicon.ico", favicon),
     path("", include("shipments.urls")),
     path("", include("licenses.urls")),
 ]
