@@ -149,7 +149,6 @@ class ApplicationForm(forms.ModelForm):
         self.user = user
         model_choice(self, "exporter").queryset = selectors.exporter_list(user=user)
         model_choice(self, "authority").queryset = selectors.authority_list(user=user)
-        model_choice(self, "authority").to_field_name = "code"
         model_choice(self, "items").queryset = selectors.item_list(user=user)
         self.fields["authority_reference"].required = False
         exporters = selectors.exporter_list(user=user)
@@ -181,7 +180,18 @@ class ApplicationForm(forms.ModelForm):
                 self.add_error(
                     "reference", _("This exporter already has an application with this reference.")
                 )
-        authority, items = data.get("authority"), data.get("items")
+        authority, case = data.get("authority"), data.get("authority_reference")
+        if authority and case:
+            taken = LicenseApplication.objects.filter(authority=authority, authority_reference=case)
+            if self.instance.pk:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error(
+                    "authority_reference",
+                    _("Another application already has this case number at %(authority)s.")
+                    % {"authority": authority},
+                )
+        items = data.get("items")
         if authority and items:
             foreign = [i for i in items if i.authority_id != authority.pk]
             if foreign:
@@ -192,9 +202,11 @@ class ApplicationForm(forms.ModelForm):
                 )
         return data
 
-    def validate_unique(self) -> None:
-        # clean() reports a clashing reference on its field; the services check the rest.
-        pass
+    def _get_validation_exclusions(self) -> set[str]:
+        # clean() checks the unique references and puts a clash on its field (the model's
+        # constraints would say "Constraint … is violated" for the whole form); the service
+        # checks them again when it writes.
+        return {*super()._get_validation_exclusions(), "reference", "authority_reference"}  # type: ignore[misc]
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

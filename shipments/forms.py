@@ -170,9 +170,9 @@ class ShipmentForm(forms.ModelForm):
                 )
         return data
 
-    def validate_unique(self) -> None:
-        # clean() reports a clashing reference on its field; the services check the rest.
-        pass
+    def _get_validation_exclusions(self) -> set[str]:
+        # clean() reports a clashing reference on its field; the service checks it again.
+        return {*super()._get_validation_exclusions(), "reference"}  # type: ignore[misc]
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
