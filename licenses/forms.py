@@ -14,6 +14,7 @@ from django import forms
 from django.apps import apps
 from django.core.validators import validate_email
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
@@ -293,7 +294,6 @@ class MoveForm(forms.Form):
 
     at = LocalDateTimeField(
         label=_("When it happened"),
-        help_text=_("In your time zone. Not in the future, and not before the previous move."),
     )
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -305,6 +305,9 @@ class MoveForm(forms.Form):
         now = local_now_input()
         self.fields["at"].initial = now
         self.fields["at"].widget.attrs["max"] = now
+        self.fields["at"].help_text = _(
+            "In your time zone (%(tz)s). Not in the future, and not before the previous move."
+        ) % {"tz": timezone.get_current_timezone_name()}
 
     def service_kwargs(self) -> dict[str, Any]:
         return {"at": self.cleaned_data["at"], "note": self.cleaned_data.get("note") or ""}

@@ -356,6 +356,18 @@ def nice_ceiling(value: float) -> float:
     return 10 ** (exponent + 1)
 
 
+def axis_top(value: float, *, whole: bool) -> float:
+    """The top of a y axis with four equal steps; counts (`whole`) get whole-number steps."""
+    if not whole:
+        return nice_ceiling(value)
+    for exponent in range(15):
+        for multiple in (1, 1.5, 2, 2.5, 3, 5):
+            step = multiple * 10**exponent
+            if float(step).is_integer() and step * 4 >= value:
+                return step * 4
+    return nice_ceiling(value)
+
+
 def _fmt(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
@@ -378,10 +390,11 @@ def line_chart(
 ) -> Chart:
     """Coordinates for a line chart: one line per series (name, CSS class, values; None is a
     gap), x evenly spaced, y from 0 to a round maximum."""
-    left, right, top, bottom = 48, width - 12, 12, height - 36
+    left, right, top, bottom = 48, width - 12, 24, height - 36
     n = max(len(x_labels), 1)
     values = [v for _n, _c, vs in series for v in vs if v is not None]
-    y_max = nice_ceiling(max(values) if values else 1)
+    whole = all(float(v).is_integer() for v in values)
+    y_max = axis_top(max(values) if values else 1, whole=whole)
 
     def x_at(i: int) -> float:
         return left + (right - left) * (i / (n - 1) if n > 1 else 0.5)

@@ -163,6 +163,8 @@ def test_a_line_chart_leaves_gaps_for_missing_values_and_rounds_its_axis():
     assert chart.y_ticks[-1][1] == "10" and chart.y_ticks[0][1] == "0"
     assert chart.table_rows[1] == ["b", ""]
     assert dashboard.nice_ceiling(7.3) == 10 and dashboard.nice_ceiling(42) == 50
+    # Counts get whole steps: 0, 3, 6, 9, 12 rather than 0, 2.5, 5, 7.5, 10.
+    assert dashboard.axis_top(9, whole=True) == 12 and dashboard.axis_top(2, whole=True) == 4
 
 
 def test_the_dashboard_page_draws_its_charts_as_svg_without_script(client, officer, world):

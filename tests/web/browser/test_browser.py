@@ -249,6 +249,19 @@ def test_the_main_pages_have_no_console_errors_and_no_csp_violations(
         problems.page_errors.clear()
     assert failures == {}
 
+    # A phone: nothing wider than the screen (wide tables scroll inside their own box).
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in (
+        "/",
+        "/shipments/",
+        f"/applications/{world.mine.application.pk}/",
+        "/shipments/new/",
+    ):
+        page.goto(url)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (url, overflow)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # The control: an inline script (drf-spectacular's unsplit swagger view) is refused, and
     # the listener sees it.
     page.goto("/api/docs-inline/")
