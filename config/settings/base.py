@@ -251,9 +251,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Sign-in and password reset (mail through EMAIL_BACKEND above).
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboard"
-LOGOUT_REDIRECT_URL = "login"
+# Sign-in and password reset (LOGIN_URL and the redirects are set above; mail goes through
+# EMAIL_BACKEND): a reset link works once, for a day.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 SESSION_COOKIE_HTTPONLY = True

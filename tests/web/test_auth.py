@@ -150,3 +150,14 @@ def test_no_template_has_an_inline_script_or_event_handler():
         if re.search(r"<style|\sstyle=", text):
             offenders.append(str(path))
     assert offenders == []
+
+
+def test_times_show_in_the_users_time_zone_or_utc_when_it_is_unknown(client, officer, world):
+    from shipments.models import AlertPreference
+
+    client.force_login(officer)
+    assert "Dates and times are shown in UTC." in client.get("/").content.decode()
+    AlertPreference.objects.create(user=officer, time_zone="Asia/Shanghai")
+    assert "shown in Asia/Shanghai." in client.get("/").content.decode()
+    AlertPreference.objects.filter(user=officer).update(time_zone="Mars/Olympus_Mons")
+    assert "shown in UTC." in client.get("/").content.decode()
