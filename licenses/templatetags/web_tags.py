@@ -79,3 +79,11 @@ def nav_link(context: dict[str, Any], url_name: str, label: str, *prefixes: str)
 def css_token(value: Any) -> str:
     """A code as a CSS class fragment: `due_soon` → `due-soon`."""
     return str(value).replace("_", "-")
+
+
+@register.filter
+def due_date(application: Any) -> Any:
+    """An application's due date as its authority states it (its day, in its time zone)."""
+    from licenses.web import local_due_date
+
+    return local_due_date(application) if application is not None else None
