@@ -424,7 +424,7 @@ class ApplicationMove(Page):
                     **form.service_kwargs(),
                 )
             except DomainError as exc:
-                add_errors(form, exc)
+                add_errors(form, exc, summary=False)
                 messages.error(request, exc.message)
             else:
                 application.refresh_from_db()
@@ -485,7 +485,7 @@ class ApplicationCorrect(Page):
                     **form.service_kwargs(),
                 )
             except DomainError as exc:
-                add_errors(form, exc)
+                add_errors(form, exc, summary=False)
                 messages.error(request, exc.message)
             else:
                 messages.success(

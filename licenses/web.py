@@ -118,9 +118,13 @@ def local_now_input() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def add_errors(form: forms.BaseForm, exc: DomainError | ValidationError) -> None:
+def add_errors(
+    form: forms.BaseForm, exc: DomainError | ValidationError, *, summary: bool = True
+) -> None:
     """Put a refusal on the form: each named field gets its message, and whatever names no
-    field of the form becomes a form-wide error. Nothing was changed by the refused write."""
+    field of the form becomes a form-wide error. The refusal's own message is added as a
+    form-wide error too unless `summary` is False (the page shows it as a message instead).
+    Nothing was changed by the refused write."""
     if isinstance(exc, DomainError):
         placed = False
         for name, message in exc.fields.items():
@@ -129,7 +133,7 @@ def add_errors(form: forms.BaseForm, exc: DomainError | ValidationError) -> None
                 placed = True
             else:
                 form.add_error(None, f"{name}: {message}")
-        if not placed or not exc.fields:
+        if summary and (not placed or not exc.fields):
             form.add_error(None, exc.message)
         return
     if hasattr(exc, "error_dict"):

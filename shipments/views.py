@@ -288,7 +288,7 @@ class ShipmentMove(Page):
                     **form.service_kwargs(),
                 )
             except DomainError as exc:
-                add_errors(form, exc)
+                add_errors(form, exc, summary=False)
                 messages.error(request, exc.message)
             else:
                 messages.success(
