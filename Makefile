@@ -34,6 +34,7 @@ test: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	@sh scripts/ensure_chromium.sh
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
 
 clean:
