@@ -17,17 +17,26 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import documents, selectors
 from .models import (
     PENDING_STATUSES,
     ControlledItem,
+    Document,
     Exporter,
     LicenseApplication,
     LicenseType,
     Status,
 )
 from .services import EDITABLE_AFTER_DRAFT
-from .web import DateInput, LocalDateTimeField, day_bounds, local_now_input, model_choice, upper
+from .web import (
+    DateInput,
+    LocalDateTimeField,
+    day_bounds,
+    local_now_input,
+    megabytes,
+    model_choice,
+    upper,
+)
 
 COUNTRY_HELP = _("Two-letter ISO 3166 code, e.g. DE.")
 CURRENCY_HELP = _("Three-letter ISO 4217 code, e.g. USD.")
@@ -420,3 +429,28 @@ class CorrectForm(forms.Form):
             "at": None if undo else self.cleaned_data["at"],
             "note": self.cleaned_data["note"],
         }
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+class DocumentForm(forms.Form):
+    """Attach a file to an application. The service checks size, type and content; the form
+    says beforehand what is accepted."""
+
+    kind = forms.ChoiceField(label=_("Kind of document"), choices=Document.Kind.choices)
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = accepted_files_text()
+        self.fields["file"].widget.attrs["accept"] = ",".join(
+            f".{ext}" for ext in documents.FILE_TYPES
+        )
+
+
+def accepted_files_text() -> str:
+    return _(
+        "PDF, PNG or JPEG image, Word document (.docx) or plain text (.txt); at most %(size)s. "
+        "The content must be what its name says."
+    ) % {"size": megabytes(documents.max_bytes())}

@@ -32,4 +32,12 @@ urlpatterns = [
         name="application-move",
     ),
     path("fast-track/", views.FastTrackList.as_view(), name="fast-track-list"),
+    path(
+        "applications/<int:pk>/documents/",
+        views.DocumentUpload.as_view(),
+        name="application-documents",
+    ),
+    path(
+        "documents/<int:pk>/download/", views.DocumentDownload.as_view(), name="document-download"
+    ),
 ]

@@ -17,21 +17,34 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from . import selectors, services
+from . import documents, selectors, services
 from .errors import DomainError
 from .forms import (
     MOVE_FORMS,
     ApplicationFilter,
     ApplicationForm,
     CorrectForm,
+    DocumentForm,
     ExporterFilter,
     ExporterForm,
 )
 from .models import ControlledItem, EventKind, Exporter, LicenseApplication, LicenseType
-from .web import Column, ListPage, Page, add_errors, local_due_date, show_date, timeline
+from .web import (
+    Column,
+    ListPage,
+    Page,
+    add_errors,
+    limit_uploads,
+    local_due_date,
+    megabytes,
+    show_date,
+    timeline,
+)
 
 # URL slug → service move name, in the order of the moves table.
 MOVE_SLUGS = {name.replace("_", "-"): name for name in MOVE_FORMS}
@@ -63,6 +76,7 @@ MOVE_SERVICES: dict[str, Callable[..., LicenseApplication]] = {
     "withdraw": services.application_withdraw,
 }
 MOVE_PERMISSION = "licenses.move_licenseapplication"
+DOCUMENT_PERMISSION = "licenses.add_document"
 
 
 def _open_flags_prefetch() -> Prefetch:
@@ -321,6 +335,9 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
         "correct_form": CorrectForm(auto_id="correct-%s") if correctable else None,
         "may_edit": user.has_perm("licenses.change_licenseapplication"),
         "is_general": application.license_type == LicenseType.GENERAL,
+        "document_form": DocumentForm(auto_id="document-%s")
+        if user.has_perm(DOCUMENT_PERMISSION)
+        else None,
     }
 
 
@@ -574,3 +591,75 @@ def decision_effects(user: Any, decision_ids: list[int]) -> dict[int, tuple[int,
     return {
         d: (len(ids), median(changes[d]) if changes.get(d) else None) for d, ids in apps.items()
     }
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class DocumentUpload(Page):
+    """POST a document to an application (its page shows the form).
+
+    The size limit is installed as an upload handler before the body is read, so a file over
+    the limit is dropped as it streams in instead of landing in memory or on disk; CSRF is
+    therefore checked here, after the handler is in place, rather than by the middleware
+    (which would read the body first)."""
+
+    permission_required = DOCUMENT_PERMISSION
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.limit = limit_uploads(request, documents.max_bytes())
+        return csrf_protect(super().dispatch)(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = _application(request, pk)
+        return redirect(documents_anchor(application))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = _application(request, pk)
+        form = DocumentForm(request.POST, request.FILES, auto_id="document-%s")
+        if "file" in self.limit.too_large:
+            form.is_valid()
+            form.errors.pop("file", None)
+            form.add_error(
+                "file",
+                _("Larger than %(size)s: not accepted.")
+                % {"size": megabytes(documents.max_bytes())},
+            )
+        elif form.is_valid():
+            try:
+                document = documents.document_attach(
+                    application=application,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    actor=request.user,
+                    now=timezone.now(),
+                )
+            except DomainError as exc:
+                add_errors(form, exc, summary=False)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s attached to %(ref)s.")
+                    % {"name": document.filename, "ref": application},
+                )
+                return redirect(documents_anchor(application))
+        messages.error(request, _("The document was not attached; see below."))
+        context = detail_context(request, application)
+        context["document_form"] = form
+        return render(request, "licenses/application_detail.html", context, status=400)
+
+
+def documents_anchor(application: LicenseApplication) -> str:
+    return reverse("application-detail", args=[application.pk]) + "#documents-h"
+
+
+class DocumentDownload(Page):
+    """A document, as an attachment, for users who may see its application (else 404)."""
+
+    permission_required = "licenses.view_document"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        document = get_object_or_404(selectors.document_list(user=request.user), pk=pk)
+        return documents.document_response(document)

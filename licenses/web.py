@@ -18,6 +18,7 @@ from django import forms
 from django.apps import apps
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
@@ -464,3 +465,42 @@ def _describe(entry: TimelineEntry, e: Event, labels: dict[str, str], window_uni
                 _("From %(old)s to %(new)s")
                 % {"old": show_datetime(data.get("from")), "new": show_datetime(data.get("to"))}
             )
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """Put first in `request.upload_handlers`: a file that grows past `limit` bytes is skipped
+    as it arrives (the rest of it is read and dropped, never stored in memory or on disk), and
+    its field name is kept in `too_large` so the page can say why it is missing."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.too_large: set[str] = set()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.limit:
+            self.too_large.add(self.field_name)
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def limit_uploads(request: HttpRequest, limit: int) -> SizeLimitUploadHandler:
+    """Install a size limit ahead of Django's own upload handlers (before the body is read)."""
+    handler = SizeLimitUploadHandler(request, limit)
+    request.upload_handlers = [handler, *request.upload_handlers]
+    return handler
+
+
+def megabytes(size: int) -> str:
+    """A limit for people: 10 MB, 1.5 MB, 512 KB."""
+    if size >= 1024 * 1024:
+        mb = size / (1024 * 1024)
+        shown = int(mb) if mb.is_integer() else round(mb, 1)
+        return _("%(n)s MB") % {"n": formats.number_format(shown)}
+    return _("%(n)s KB") % {"n": formats.number_format(max(size // 1024, 1))}

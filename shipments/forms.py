@@ -263,3 +263,17 @@ class ShipmentFilter(django_filters.FilterSet):
 
 class ShipmentMoveForm(MoveForm):
     """Ship, deliver, hold, release, cancel: when it happened and a note."""
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def __init__(self, *args: Any, help_text: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = help_text

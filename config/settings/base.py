@@ -255,3 +255,9 @@ CONTENT_SECURITY_POLICY = {
 # EMAIL_BACKEND): a reset link works once, for a day.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Web forms II: documents, CSV import, languages ----------------------------------------
+# Limits of uploaded documents and of a CSV import of shipments; the pages state them.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2000)
