@@ -73,7 +73,19 @@ def _shipment_event(sender: Any, instance: Event, created: bool, **kwargs: Any) 
         and instance.shipment_id
         and instance.kind in SHIPMENT_EVENT_KINDS
     ):
-        scan.evaluate(now=instance.recorded_at, shipment_ids=[instance.shipment_id])
+        # The applications it is (or was) assigned to too: `expiring` counts the shipments
+        # still to ship under a license.
+        application_ids = {
+            Shipment.objects.filter(pk=instance.shipment_id)
+            .values_list("application_id", flat=True)
+            .first(),
+            (instance.data or {}).get("from_application"),
+        } - {None}
+        scan.evaluate(
+            now=instance.recorded_at,
+            application_ids=application_ids,  # type: ignore[arg-type]
+            shipment_ids=[instance.shipment_id],
+        )
 
 
 # --- the file-by deadline follows its inputs (see shipments.scan.refresh_file_by) -------------
