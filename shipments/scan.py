@@ -44,12 +44,14 @@ Flags and their causes (`now` is passed in; "today" is the authority's local dat
 
 Algorithm of one kind (`_apply`), in one transaction:
 
-1. Raise: ``INSERT INTO flag … SELECT <due subjects> WHERE NOT EXISTS <open flag> ON CONFLICT
-   DO NOTHING RETURNING id``: concurrent scans queue on the partial unique index and the loser
-   inserts nothing, so the RETURNING rows are exactly the flags this run raised.
-2. Clear: ``UPDATE flag SET cleared_at = now WHERE <open> AND subject NOT IN <due subjects>
-   RETURNING id``: a compare-and-set on `cleared_at IS NULL`; a concurrent clear of the same
-   row re-checks it after the first commits and updates nothing.
+1. Raise: read the due subjects that carry no open flag of the kind (`candidates_query`, with
+   what caused it), then ``INSERT INTO flag … VALUES … ON CONFLICT DO NOTHING RETURNING id``:
+   concurrent scans queue on the partial unique index and the loser inserts nothing, so the
+   RETURNING rows are exactly the flags this run raised.
+2. Clear: ``UPDATE flag SET cleared_at = now WHERE <open> AND subject NOT IN <those of the
+   flagged subjects that are still due> RETURNING id``: a compare-and-set on
+   `cleared_at IS NULL`; a concurrent clear of the same row re-checks it after the first
+   commits and updates nothing.
 3. One `flag_raised` / `flag_cleared` event per returned row on the subject's timeline.
 4. For the kinds that alert (`overdue`, `at_risk`, `file_by`), the alert rows (the outbox, one
    per recipient) in the same transaction, and their sending queued after commit.
@@ -86,7 +88,7 @@ from licenses.clock import (
     governing_window,
     local_date,
 )
-from licenses.errors import ConcurrentUpdate, IllegalMove
+from licenses.errors import ConcurrentUpdate, DomainError, IllegalMove
 from licenses.models import (
     PENDING_STATUSES,
     Authority,
@@ -265,78 +267,96 @@ def due_queryset(kind: str, th: Thresholds) -> QuerySet:
 
 # --- the statements --------------------------------------------------------------------------
 
+# What the timeline keeps about the cause of a raised flag (read with the due subjects).
+DETAILS: dict[str, tuple[str, ...]] = {
+    FlagKind.OVERDUE: ("status", "due_at"),
+    FlagKind.DUE_SOON: ("status", "due_at"),
+    FlagKind.EXPIRING: ("valid_until",),
+    FlagKind.AT_RISK: ("planned_ship_date", "application_id", "application__due_at"),
+    FlagKind.FILE_BY: ("planned_ship_date", "file_by_date"),
+}
+INSERT_BATCH = 500
+
 
 def _subject_column(kind: str) -> str:
     return "application_id" if kind in APPLICATION_FLAGS else "shipment_id"
 
 
-def _select(qs: QuerySet | None, model: Any) -> tuple[str, tuple[Any, ...]]:
-    """SQL selecting (id, exporter_id) of a queryset; an empty query selects no row."""
-    if qs is not None:
-        try:
-            sql, params = qs.values_list("id", "exporter_id").query.sql_with_params()
-            return sql, tuple(params)
-        except EmptyResultSet:
-            pass
-    return f"SELECT id, exporter_id FROM {model._meta.db_table} WHERE 1 = 0", ()
+def _open_flags(kind: str) -> QuerySet[Flag]:
+    return Flag.objects.filter(kind=kind, cleared_at__isnull=True)
 
 
-def _only(column: str, ids: Sequence[int] | None) -> tuple[str, tuple[Any, ...]]:
-    if ids is None:
-        return "", ()
-    if not ids:
-        return " AND 1 = 0", ()
-    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", tuple(ids)
-
-
-def raise_statement(
-    kind: str, th: Thresholds, *, only: Sequence[int] | None = None
-) -> tuple[str, tuple[Any, ...]]:
-    """INSERT the open flags of `kind` that are missing, RETURNING (id, subject, exporter)."""
-    table, column = Flag._meta.db_table, _subject_column(kind)
+def candidates_query(kind: str, th: Thresholds, *, only: Sequence[int] | None = None) -> QuerySet:
+    """The due subjects of `kind` that carry no open flag of it yet, with what the timeline
+    keeps about the cause: the raise's read (its NOT EXISTS uses the open-flag unique index)."""
+    column = _subject_column(kind)
     due = due_queryset(kind, th)
     if only is not None:
         due = due.filter(pk__in=only)
-    due_sql, due_params = _select(due, due.model)
-    now = connection.ops.adapt_datetimefield_value(th.now)
+    flagged = _open_flags(kind).filter(**{column: OuterRef("pk")})
+    return due.filter(~Exists(flagged)).values("pk", "exporter_id", *DETAILS[kind]).order_by("pk")
+
+
+def raise_statement(
+    kind: str, rows: Sequence[tuple[int, int]], *, now: dt.datetime
+) -> tuple[str, tuple[Any, ...]]:
+    """INSERT open flags for (subject, exporter) rows; a row whose open flag exists by now (a
+    concurrent scan committed it, or is committing it: we wait for it on the unique index) is
+    skipped. RETURNING (id, subject, exporter) of the flags this statement raised."""
+    table, column = Flag._meta.db_table, _subject_column(kind)
+    moment = connection.ops.adapt_datetimefield_value(now)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = []
+    for subject_id, exporter_id in rows:
+        params += [subject_id, exporter_id, kind, moment]
     sql = (
-        f"INSERT INTO {table} ({column}, exporter_id, kind, raised_at) "
-        f"SELECT due.id, due.exporter_id, %s, %s FROM ({due_sql}) due "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} f WHERE f.{column} = due.id "
-        f"AND f.kind = %s AND f.cleared_at IS NULL) "
-        f"ORDER BY due.id "
-        f"ON CONFLICT DO NOTHING "
-        f"RETURNING id, {column}, exporter_id"
+        f"INSERT INTO {table} ({column}, exporter_id, kind, raised_at) VALUES {values} "
+        f"ON CONFLICT DO NOTHING RETURNING id, {column}, exporter_id"
     )
-    return sql, (kind, now, *due_params, kind)
+    return sql, tuple(params)
+
+
+def _subquery(qs: QuerySet) -> tuple[str, tuple[Any, ...]]:
+    """SQL selecting the ids of a queryset; an empty query selects no row."""
+    try:
+        sql, params = qs.values_list("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return f"SELECT id FROM {qs.model._meta.db_table} WHERE 1 = 0", ()
+    return sql, tuple(params)
 
 
 def clear_statement(
     kind: str, th: Thresholds, *, only: Sequence[int] | None = None
 ) -> tuple[str, tuple[Any, ...]]:
     """Clear the open flags of `kind` whose subject is no longer due (compare-and-set on
-    `cleared_at IS NULL`), RETURNING (id, subject, exporter)."""
+    `cleared_at IS NULL`), RETURNING (id, subject, exporter). Only subjects that carry an open
+    flag are looked up, by key."""
     table, column = Flag._meta.db_table, _subject_column(kind)
-    due = due_queryset(kind, th)
+    flagged = _open_flags(kind).values(column)
+    due = due_queryset(kind, th).filter(pk__in=flagged)
     if only is not None:
         due = due.filter(pk__in=only)
-    due_sql, due_params = _select(due, due.model)
+    due_sql, due_params = _subquery(due)
     kept = kept_shipments(kind)
-    kept_sql, kept_params = ("", ())
+    kept_sql, kept_params = "", ()
     if kept is not None:
+        kept = kept.filter(pk__in=flagged)
         if only is not None:
             kept = kept.filter(pk__in=only)
-        sub, kept_params = _select(kept, Shipment)
-        kept_sql = f" AND {column} NOT IN (SELECT kept.id FROM ({sub}) kept)"
-    only_sql, only_params = _only(column, only)
-    now = connection.ops.adapt_datetimefield_value(th.now)
+        sub, kept_params = _subquery(kept)
+        kept_sql = f" AND {column} NOT IN ({sub})"
+    only_sql, only_params = "", ()
+    if only is not None:
+        only_sql = f" AND {column} IN ({', '.join(['%s'] * len(only))})" if only else " AND 1 = 0"
+        only_params = tuple(only)
+    moment = connection.ops.adapt_datetimefield_value(th.now)
     sql = (
         f"UPDATE {table} SET cleared_at = %s "
         f"WHERE kind = %s AND cleared_at IS NULL AND {column} IS NOT NULL{only_sql} "
-        f"AND {column} NOT IN (SELECT due.id FROM ({due_sql}) due){kept_sql} "
+        f"AND {column} NOT IN ({due_sql}){kept_sql} "
         f"RETURNING id, {column}, exporter_id"
     )
-    return sql, (now, kind, *only_params, *due_params, *kept_params)
+    return sql, (moment, kind, *only_params, *due_params, *kept_params)
 
 
 def _rows(statement: tuple[str, tuple[Any, ...]]) -> list[tuple[int, int, int]]:
@@ -362,10 +382,15 @@ def _apply(kind: str, th: Thresholds, *, only: Sequence[int] | None = None) -> K
     alerts, and queue the alerts after commit; see the module docstring."""
     result = KindResult(kind)
     with transaction.atomic():
-        result.raised = sorted(_rows(raise_statement(kind, th, only=only)))
+        candidates = {row["pk"]: row for row in candidates_query(kind, th, only=only)}
+        pairs = [(pk, row["exporter_id"]) for pk, row in candidates.items()]
+        for start in range(0, len(pairs), INSERT_BATCH):
+            statement = raise_statement(kind, pairs[start : start + INSERT_BATCH], now=th.now)
+            result.raised += _rows(statement)
+        result.raised.sort()
         result.cleared = sorted(_rows(clear_statement(kind, th, only=only)))
         if result.raised or result.cleared:
-            _write_events(kind, result, now=th.now)
+            _write_events(kind, result, candidates, now=th.now)
         if result.raised and kind in ALERTING_FLAGS:
             result.alert_ids = alerts.create_alerts(
                 kind=kind, flags=[(f, e) for f, _s, e in result.raised], now=th.now
@@ -378,59 +403,38 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
-def _details(kind: str, subject_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """What the timeline shows about the cause of a flag (one query)."""
-    if kind in APPLICATION_FLAGS:
-        rows = LicenseApplication.objects.filter(pk__in=subject_ids).values(
-            "pk", "due_at", "valid_until", "status"
-        )
-        return {
-            r["pk"]: {
-                "status": r["status"],
-                **(
-                    {"valid_until": _iso(r["valid_until"])}
-                    if kind == FlagKind.EXPIRING
-                    else {"due_at": _iso(r["due_at"])}
-                ),
-            }
-            for r in rows
-        }
-    shipment_rows = Shipment.objects.filter(pk__in=subject_ids).values(
-        "pk", "status", "planned_ship_date", "file_by_date", "application_id", "application__due_at"
-    )
-    out = {}
-    for r in shipment_rows:
-        detail: dict[str, Any] = {
-            "status": r["status"],
-            "planned_ship_date": _iso(r["planned_ship_date"]),
-        }
-        if kind == FlagKind.FILE_BY:
-            detail["file_by_date"] = _iso(r["file_by_date"])
-        else:
-            detail["application"] = r["application_id"]
-            detail["due_at"] = _iso(r["application__due_at"])
-        out[r["pk"]] = detail
-    return out
-
-
-def _write_events(kind: str, result: KindResult, *, now: dt.datetime) -> None:
-    details = _details(kind, [s for _f, s, _e in result.raised + result.cleared])
-    subject = "application_id" if kind in APPLICATION_FLAGS else "shipment_id"
+def _write_events(
+    kind: str, result: KindResult, candidates: dict[int, dict[str, Any]], *, now: dt.datetime
+) -> None:
+    """One event per raised or cleared flag on its subject's timeline; a raise keeps what
+    caused it (e.g. the due date, the planned ship date and the last day to file)."""
+    subject = _subject_column(kind)
     rows = []
-    for event_kind, flags in (
-        (EventKind.FLAG_RAISED, result.raised),
-        (EventKind.FLAG_CLEARED, result.cleared),
-    ):
-        for flag_id, subject_id, _exporter in flags:
-            rows.append(
-                Event(
-                    kind=event_kind,
-                    occurred_at=now,
-                    recorded_at=now,
-                    data={"flag": kind, "flag_id": flag_id, **details.get(subject_id, {})},
-                    **{subject: subject_id},
-                )
+    for flag_id, subject_id, _exporter in result.raised:
+        cause = candidates.get(subject_id, {})
+        details = {
+            name.replace("application__", "application_"): _iso(cause.get(name))
+            for name in DETAILS[kind]
+        }
+        rows.append(
+            Event(
+                kind=EventKind.FLAG_RAISED,
+                occurred_at=now,
+                recorded_at=now,
+                data={"flag": kind, "flag_id": flag_id, **details},
+                **{subject: subject_id},
             )
+        )
+    for flag_id, subject_id, _exporter in result.cleared:
+        rows.append(
+            Event(
+                kind=EventKind.FLAG_CLEARED,
+                occurred_at=now,
+                recorded_at=now,
+                data={"flag": kind, "flag_id": flag_id},
+                **{subject: subject_id},
+            )
+        )
     Event.objects.bulk_create(rows)
 
 
@@ -518,19 +522,28 @@ def evaluate(
     if not app_ids and not ship_list:
         return result
     th = thresholds(now=now)
+    # Which flags the subjects should carry (and which may stay open although not due): one
+    # UNION query per subject type.
     should: set[tuple[str, int]] = set()
     kept: set[tuple[str, int]] = set()
     for kinds, ids in ((APPLICATION_FLAGS, app_ids), (SHIPMENT_FLAGS, ship_list)):
         if not ids:
             continue
+        parts = [
+            due_queryset(kind, th).filter(pk__in=ids).annotate(k=V(kind)).values_list("pk", "k")
+            for kind in kinds
+        ]
         for kind in kinds:
-            should |= {
-                (kind, pk)
-                for pk in due_queryset(kind, th).filter(pk__in=ids).values_list("pk", flat=True)
-            }
             keep = kept_shipments(kind)
             if keep is not None:
-                kept |= {(kind, pk) for pk in keep.filter(pk__in=ids).values_list("pk", flat=True)}
+                parts.append(
+                    keep.filter(pk__in=ids).annotate(k=V(f"keep:{kind}")).values_list("pk", "k")
+                )
+        for pk, label in parts[0].union(*parts[1:], all=True):
+            if label.startswith("keep:"):
+                kept.add((label.removeprefix("keep:"), pk))
+            else:
+                should.add((label, pk))
     carried: set[tuple[str, int]] = {
         (flag_kind, app or ship)
         for flag_kind, app, ship in Flag.objects.filter(cleared_at__isnull=True)
@@ -706,6 +719,9 @@ def expire_licenses(*, now: dt.datetime) -> list[int]:
             application_expire(application=application, now=now, at=min(at, now))
         except (IllegalMove, ConcurrentUpdate):
             continue  # moved by someone else meanwhile
+        except DomainError as exc:  # e.g. its last move is dated after now: a person must look
+            log.error("Could not expire application %s: %s", application.pk, exc)
+            continue
         expired.append(application.pk)
     return expired
 

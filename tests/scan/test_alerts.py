@@ -17,7 +17,7 @@ from shipments.models import Alert, AlertAttempt, AlertPreference, Flag
 from ..conftest import make_user
 from ..factories import ApplicationFactory, ExporterFactory
 from .backends import RefusingBackend
-from .builders import accept, moment, mofcom_application, shipment, submit
+from .builders import accept, mofcom_application, moment, shipment, submit
 
 pytestmark = pytest.mark.django_db
 

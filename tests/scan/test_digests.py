@@ -13,7 +13,7 @@ from shipments.models import AlertAttempt, AlertPreference, Digest
 
 from ..conftest import make_user
 from ..helpers import UTC
-from .builders import moment, mofcom_application, shipment
+from .builders import mofcom_application, moment, shipment
 
 pytestmark = pytest.mark.django_db
 
