@@ -155,11 +155,13 @@ def broker_transport_options(url: str) -> dict:
         }
     if url.startswith(("redis", "rediss")):
         # A dead broker must never hang a web request: fail fast (no connection retry when
-        # publishing, short connect and socket timeouts) and let the outbox sweep send what
-        # could not be queued. The worker's consumer keeps its own reconnection policy.
+        # publishing, short connect and socket timeouts: a refused connection fails at once, a
+        # hung Redis within about 2 s) and let the outbox sweep send what could not be queued.
+        # The worker's consumer keeps its own reconnection policy; its BRPOP waits 1 s, less
+        # than the socket timeout.
         return {
-            "socket_connect_timeout": 2,
-            "socket_timeout": 3,
+            "socket_connect_timeout": 1,
+            "socket_timeout": 2,
             "max_retries": 0,
         }
     return {}
