@@ -338,14 +338,14 @@ def clear_statement(
         due = due.filter(pk__in=only)
     due_sql, due_params = _subquery(due)
     kept = kept_shipments(kind)
-    kept_sql, kept_params = "", ()
+    kept_sql, kept_params = "", ()  # type: tuple[str, tuple[Any, ...]]
     if kept is not None:
         kept = kept.filter(pk__in=flagged)
         if only is not None:
             kept = kept.filter(pk__in=only)
         sub, kept_params = _subquery(kept)
         kept_sql = f" AND {column} NOT IN ({sub})"
-    only_sql, only_params = "", ()
+    only_sql, only_params = "", ()  # type: tuple[str, tuple[Any, ...]]
     if only is not None:
         only_sql = f" AND {column} IN ({', '.join(['%s'] * len(only))})" if only else " AND 1 = 0"
         only_params = tuple(only)
