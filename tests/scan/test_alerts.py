@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from kombu.exceptions import OperationalError
 
+from licenses import services
 from shipments import alerts, scan
 from shipments.models import Alert, AlertAttempt, AlertPreference, Flag
 
@@ -307,3 +308,14 @@ def test_a_second_scan_changes_nothing_and_sends_nothing(exporter, officer):
     assert len(mail.outbox) == 4
     assert Flag.objects.count() == flags
     assert exporter.applications.get().events.count() == events
+
+
+def test_an_at_risk_email_explains_a_stopped_clock(exporter):
+    app = overdue_application(exporter)
+    goods = shipment(exporter, ship="2026-12-02", application=app, recorded=moment("2026-09-25"))
+    when = moment("2026-10-12")
+    services.application_request_info(application=app, at=when, now=when, actor=None)
+    alert = Alert.objects.get(flag__shipment=goods)
+    alerts.send_alert(alert.pk, now=when)
+    [message] = mail.outbox
+    assert "waiting for information the authority requested" in message.body
