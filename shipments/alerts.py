@@ -83,6 +83,7 @@ EARLY = dt.timedelta(seconds=2)  # a retry task may run this much before its tim
 BROKER_PAUSE_SECONDS = 30.0  # after a broker error, this process stops queueing for this long
 SWEEP_LIMIT = 200  # alerts per sweep run
 SWEEP_GIVE_UP_AFTER = 3  # consecutive failures (SMTP down): the rest wait for their backoff
+DIGEST_LIMIT = 300  # flags listed in one digest; the rest are counted
 
 
 def retry_base() -> int:
@@ -534,12 +535,13 @@ def digest_flags(user: Any, preference: Preference) -> list[Flag]:
 def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMultiAlternatives:
     flags = digest_flags(user, preference)
     by_exporter: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for flag in flags:
+    for flag in flags[:DIGEST_LIMIT]:
         by_exporter[flag.exporter].append(flag_context(flag))
     context = {
         "user": user,
         "local_date": digest.local_date,
         "count": len(flags),
+        "more": max(len(flags) - DIGEST_LIMIT, 0),
         "exporters": [
             {"exporter": exporter, "flags": items} for exporter, items in by_exporter.items()
         ],

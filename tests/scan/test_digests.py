@@ -117,3 +117,11 @@ def test_a_user_who_turned_the_digest_off_gets_none(open_flags):
     user = make_user("no_digest", None)
     AlertPreference.objects.create(user=user, digest=False)
     assert alerts.send_digests(now=utc("2026-12-04", 8)) == 0
+
+
+def test_a_long_digest_lists_the_first_flags_and_counts_the_rest(open_flags, manager, monkeypatch):
+    monkeypatch.setattr(alerts, "DIGEST_LIMIT", 1)
+    alerts.send_digests(now=utc("2026-12-04", 8))
+    [message] = mail.outbox
+    assert "… and 1 more open flag: see the tracker." in message.body
+    assert message.subject == "Daily digest 4 December 2026: 2 open flags"
