@@ -70,6 +70,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -494,7 +495,7 @@ def scan(*, now: dt.datetime) -> ScanResult:
     )
     th = thresholds(now=now)
     for kind in KINDS:
-        result.kinds[kind] = _retrying(lambda kind=kind: _apply(kind, th))  # type: ignore[misc]
+        result.kinds[kind] = _retrying(partial(_apply, kind, th))
     return result
 
 

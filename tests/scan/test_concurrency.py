@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import OperationalError, connection
 
 from licenses.models import Event
 from shipments import alerts, scan
@@ -104,3 +104,25 @@ def test_four_concurrent_digest_jobs_send_each_users_digest_once(book, manager):
     assert sum(results) == 1
     assert [m.to for m in mail.outbox] == [[manager.email]]
     assert Digest.objects.count() == 1
+
+
+def test_a_scan_chosen_as_a_deadlock_victim_runs_that_kind_again():
+    outcomes = iter([OperationalError("deadlock detected"), "done"])
+
+    def work():
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert scan._retrying(work) == "done"
+
+    def deadlocked():
+        raise OperationalError("deadlock detected")
+
+    connection.in_atomic_block = True  # inside a caller's transaction: it must fail as a whole
+    try:
+        with pytest.raises(OperationalError):
+            scan._retrying(deadlocked)
+    finally:
+        connection.in_atomic_block = False
