@@ -24,6 +24,7 @@ urlpatterns = [
         views.ShipmentMove.as_view(),
         name="shipment-move",
     ),
+    path("settings/alerts/", views.AlertSettings.as_view(), name="alert-settings"),
     path("consignees/", views.ConsigneeList.as_view(), name="consignee-list"),
     path(
         "consignees/export.csv", views.ConsigneeList.as_view(export=True), name="consignee-export"

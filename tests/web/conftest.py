@@ -77,8 +77,12 @@ def build_side(exporter, prefix: str, *, destination: str = "DE", submitted_days
     )
     application.refresh_from_db()
     shipment.refresh_from_db()
-    Flag.objects.create(
-        application=application, exporter=exporter, kind="overdue", raised_at=ago(3)
+    # The scan's receivers raise it as the submission is recorded; make sure it is there.
+    Flag.objects.get_or_create(
+        application=application,
+        kind="overdue",
+        cleared_at=None,
+        defaults={"exporter": exporter, "raised_at": ago(3)},
     )
     return Side(exporter, consignee, application, shipment)
 

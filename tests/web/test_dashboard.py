@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from licenses import services
 from shipments import dashboard
-from shipments.models import Flag
+from shipments.models import Alert, Flag
 
 from ..factories import ApplicationFactory
 from .conftest import ago
@@ -120,6 +120,7 @@ def test_approval_time_is_the_median_and_90th_percentile_by_month(officer, limit
 def test_open_flags_over_time_come_from_when_each_was_raised_and_cleared(limited, world):
     exporter = world.mine.exporter
     app = world.mine.application
+    Alert.objects.filter(flag__application=app).delete()  # the scan's outbox rows
     Flag.objects.filter(application=app).delete()
     Flag.objects.create(
         application=app, exporter=exporter, kind="overdue", raised_at=ago(10), cleared_at=ago(5)

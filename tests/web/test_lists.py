@@ -158,7 +158,12 @@ def many(exporter, n: int) -> None:
         app = ApplicationFactory(exporter=exporter, reference=f"Q-APP-{i}")
         services.application_submit(application=app, at=ago(60), now=timezone.now(), actor=None)
         ShipmentFactory(exporter=exporter, reference=f"Q-SHP-{i}", application=app)
-        Flag.objects.create(application=app, exporter=exporter, kind="overdue", raised_at=ago(2))
+        Flag.objects.get_or_create(
+            application=app,
+            kind="overdue",
+            cleared_at=None,
+            defaults={"exporter": exporter, "raised_at": ago(2)},
+        )
 
 
 @pytest.mark.parametrize("url", ["/shipments/", "/applications/", "/"])
