@@ -146,6 +146,7 @@ class ApplicationForm(forms.ModelForm):
             "currency",
         ]
         widgets = {"destination": country_input(), "currency": currency_input()}
+        labels = {"exporter": _("Exporter"), "authority": _("Authority")}
         help_texts = {
             "destination": COUNTRY_HELP,
             "currency": CURRENCY_HELP,

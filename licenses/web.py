@@ -312,11 +312,26 @@ def _status_labels() -> tuple[dict[str, str], dict[str, str]]:
     shipment_model = apps.get_model("shipments", "Shipment")
     shipment_choices = shipment_model._meta.get_field("status").choices or []
     flag_model = apps.get_model("shipments", "Flag")
+    flags = {"flag:" + str(k): str(v) for k, v in flag_model._meta.get_field("kind").choices or []}
     return (
-        {str(k): str(v) for k, v in Status.choices},
-        {str(k): str(v) for k, v in shipment_choices}
-        | {"flag:" + str(k): str(v) for k, v in flag_model._meta.get_field("kind").choices or []},
+        {str(k): str(v) for k, v in Status.choices} | flags,
+        {str(k): str(v) for k, v in shipment_choices} | flags,
     )
+
+
+def window_source_label(source: str | None) -> str:
+    """Where a review window comes from, for people: the stored code is "default",
+    "rule:<id>" or "decision:<id>"."""
+    if not source:
+        return ""
+    kind, _sep, ident = source.partition(":")
+    if kind == "default":
+        return _("the authority's default")
+    if kind == "rule":
+        return _("review-window rule %(id)s") % {"id": ident}
+    if kind == "decision":
+        return _("fast-track decision %(id)s") % {"id": ident}
+    return source
 
 
 @dataclass
@@ -425,7 +440,7 @@ def _describe(entry: TimelineEntry, e: Event, labels: dict[str, str], window_uni
                 % {
                     "days": data["window_days"],
                     "unit": window_unit or _("days"),
-                    "source": data.get("source", ""),
+                    "source": window_source_label(data.get("source", "")),
                 }
             )
     elif e.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_CLEARED):

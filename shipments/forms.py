@@ -53,6 +53,7 @@ class ConsigneeForm(forms.ModelForm):
             "address": forms.Textarea(attrs={"rows": 3}),
             "end_use": forms.Textarea(attrs={"rows": 3}),
         }
+        labels = {"exporter": _("Exporter")}
         help_texts = {"country": COUNTRY_HELP}
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -120,6 +121,7 @@ class ShipmentForm(forms.ModelForm):
             "planned_ship_date",
             "application",
         ]
+        labels = {"exporter": _("Exporter")}
         widgets = {
             "destination": country_input(),
             "currency": currency_input(),
