@@ -648,7 +648,7 @@ class DocumentUpload(Page):
         messages.error(request, _("The document was not attached; see below."))
         context = detail_context(request, application)
         context["document_form"] = form
-        return render(request, "licenses/application_detail.html", context, status=400)
+        return render(request, "licenses/application_detail.html", context)
 
 
 def documents_anchor(application: LicenseApplication) -> str:

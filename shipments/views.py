@@ -514,9 +514,9 @@ class ShipmentImport(Page):
                 _("Larger than %(size)s: nothing was imported.")
                 % {"size": megabytes(imports.max_bytes())},
             )
-            return self.page(form, status=400)
+            return self.page(form)
         if not form.is_valid():
-            return self.page(form, status=400)
+            return self.page(form)
         upload = form.cleaned_data["file"]
         result = imports.import_shipments(data=upload.read(), user=request.user, now=timezone.now())
         if not result.ok:
@@ -533,7 +533,6 @@ class ShipmentImport(Page):
             )
             return self.page(
                 ImportForm(help_text=import_limits()),
-                status=400,
                 errors=result.errors,
                 filename=upload.name,
             )
@@ -552,7 +551,7 @@ class ShipmentImport(Page):
             ImportForm(help_text=import_limits()), created=created, filename=upload.name
         )
 
-    def page(self, form: ImportForm, *, status: int = 200, **context: Any) -> HttpResponse:
+    def page(self, form: ImportForm, **context: Any) -> HttpResponse:
         return render(
             self.request,
             "shipments/shipment_import.html",
@@ -565,7 +564,6 @@ class ShipmentImport(Page):
                 ],
                 **context,
             },
-            status=status,
         )
 
 
@@ -633,11 +631,9 @@ class AlertSettings(LoginRequiredMixin, View):
                     samesite="Lax",
                 )
                 return response
-        return self.page(form, preferences.preference_settings(user=request.user), status=400)
+        return self.page(form, preferences.preference_settings(user=request.user))
 
-    def page(
-        self, form: AlertSettingsForm, current: preferences.Settings, status: int = 200
-    ) -> HttpResponse:
+    def page(self, form: AlertSettingsForm, current: preferences.Settings) -> HttpResponse:
         user = self.request.user
         role = roles.role_of(user)
         return render(
@@ -650,5 +646,4 @@ class AlertSettings(LoginRequiredMixin, View):
                 "email": getattr(user, "email", ""),
                 "limited": license_selectors.visible_exporter_ids(user) is not None,
             },
-            status=status,
         )
