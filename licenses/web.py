@@ -26,7 +26,7 @@ from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 
 from .errors import DomainError
@@ -289,7 +289,7 @@ class ListPage(Page):
 # --- the timeline ------------------------------------------------------------------------------
 
 MOVE_LABELS = {
-    "submit": gettext_lazy("Submitted"),
+    "submit": pgettext_lazy("timeline", "Submitted"),
     "accept": gettext_lazy("Accepted by the authority"),
     "request_info": gettext_lazy("Information requested"),
     "provide_info": gettext_lazy("Information provided"),
