@@ -314,10 +314,10 @@ class FastTrackDecisionSerializer(StrictMixin, serializers.ModelSerializer):
         selectors.application_list, many=True, required=False
     )
     created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     revoked_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -403,7 +403,10 @@ class RevokeSerializer(StrictSerializer):
 
 class EventSerializer(serializers.ModelSerializer):
     actor: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Who recorded it; null for the system."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who recorded it; null for the system.",
     )
 
     class Meta:

@@ -274,3 +274,10 @@ def test_a_consignee_of_another_exporter_cannot_be_named(api, limited, ganzhou, 
         format="json",
     )
     assert list(error(response, 400)["fields"]) == ["consignee"]
+
+
+def test_a_post_to_an_unknown_url_with_a_session_cookie_answers_404_not_a_csrf_page(api, officer):
+    client = api(officer)
+    client.cookies["sessionid"] = "stale"
+    response = client.post("/api/v1/applications/COM1/accept/", {}, format="json")
+    assert error(response, 404)["code"] == "not_found"
