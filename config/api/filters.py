@@ -51,9 +51,17 @@ class DueFilter(django_filters.Filter):
 
     field_class = DateOrMomentField
 
-    def __init__(self, *, before: bool, time_zones: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        before: bool,
+        time_zones: Any,
+        tz_field: str = "authority__time_zone",
+        **kwargs: Any,
+    ) -> None:
         self.before = before
         self.time_zones = time_zones  # callable: the time zones in use
+        self.tz_field = tz_field  # where each row's time zone is
         kwargs.setdefault("field_name", "due_at")
         super().__init__(**kwargs)
 
@@ -74,5 +82,5 @@ class DueFilter(django_filters.Filter):
                 # Due on day D or later: due_at is after the midnight that starts D.
                 start = dt.datetime.combine(value, dt.time.min, tzinfo=tz)
                 step = Q(**{f"{name}__gt": start})
-            condition |= Q(authority__time_zone=tz_name) & step
+            condition |= Q(**{self.tz_field: tz_name}) & step
         return qs.filter(condition)

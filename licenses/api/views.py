@@ -305,7 +305,7 @@ class EventViewSet(ReadOnlyApiViewSet):
         "occurred_at": ("occurred_at", "id"),
         "-occurred_at": ("-occurred_at", "-id"),
     }
-    search_fields = ["note"]
+    search_fields = ["note", "application__reference", "shipment__reference"]
 
     def get_queryset(self) -> QuerySet:
         return selectors.event_list(user=self.request.user)

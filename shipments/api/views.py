@@ -126,6 +126,7 @@ class FlagViewSet(ReadOnlyApiViewSet):
     serializer_class = FlagSerializer
     filterset_class = filters.FlagFilter
     required_perms = {"read": "shipments.view_flag"}
+    search_fields = ["application__reference", "shipment__reference"]
     orderings = {
         "-raised_at": ("-raised_at", "-id"),
         "raised_at": ("raised_at", "id"),

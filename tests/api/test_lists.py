@@ -238,6 +238,7 @@ def test_flags_filter_by_subject_kind_and_openness(api, officer, ganzhou):
     assert ids(client, "/api/v1/flags/?kind=file_by") == {cleared.pk}
     assert ids(client, "/api/v1/flags/?open=true") == {open_flag.pk}
     assert ids(client, "/api/v1/flags/?open=false") == {cleared.pk}
+    assert ids(client, f"/api/v1/flags/?search={app.reference}") == {open_flag.pk}
     row = client.get(f"/api/v1/flags/{cleared.pk}/").json()
     assert row["application"] is None and row["shipment"] == shipment.pk
     assert row["open"] is False
@@ -253,6 +254,7 @@ def test_events_filter_by_subject_and_kind(api, officer, ganzhou):
     assert ids(client, f"/api/v1/events/?shipment={shipment.pk}") == {on_shipment.pk}
     assert ids(client, "/api/v1/events/?kind=created") == {on_app.pk, on_shipment.pk}
     assert ids(client, "/api/v1/events/?kind=correction") == set()
+    assert ids(client, f"/api/v1/events/?search={shipment.reference}") == {on_shipment.pk}
     row = client.get(f"/api/v1/events/{on_app.pk}/").json()
     assert row["actor"] == "olga_officer"
     assert client.get(f"/api/v1/events/{on_shipment.pk}/").json()["actor"] is None
