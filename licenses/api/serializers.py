@@ -27,6 +27,9 @@ from licenses.models import (
 )
 from licenses.services import legal_moves
 
+# A review window longer than this is a typing mistake (and would run dates off the calendar).
+MAX_WINDOW_DAYS = 1000
+
 # Flag kinds, as stored by the shipments app (not imported: licenses does not depend on it).
 FLAG_KINDS = ("overdue", "due_soon", "expiring", "at_risk", "file_by")
 
@@ -86,7 +89,10 @@ class AuthoritySerializer(CleanModelSerializer):
             "calendar_country",
             "calendar_subdivision",
         ]
-        extra_kwargs = {"window_days": {"min_value": 1}}
+        extra_kwargs = {
+            "window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS},
+            "acceptance_window_days": {"max_value": MAX_WINDOW_DAYS},
+        }
 
     def validate_time_zone(self, value: str) -> str:
         if value not in _time_zones():
@@ -95,6 +101,12 @@ class AuthoritySerializer(CleanModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None and "calendar_country" not in attrs:
+            import holidays
+
+            if attrs["country"] not in holidays.list_supported_countries():
+                raise serializers.ValidationError(
+                    {"country": _("No holiday calendar is known for it: give calendar_country.")}
+                )
             attrs["calendar_country"] = attrs["country"]
         return attrs
 
@@ -352,7 +364,7 @@ class FastTrackDecisionSerializer(StrictMixin, serializers.ModelSerializer):
             "applied",
             "created_at",
         ]
-        extra_kwargs = {"window_days": {"min_value": 1}}
+        extra_kwargs = {"window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS}}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("effective_from"), attrs.get("effective_until")

@@ -149,3 +149,53 @@ def test_an_administrator_adds_an_authority_whose_calendar_defaults_to_its_count
     assert response.status_code == 201, response.json()
     assert response.json()["calendar_country"] == "JP"
     assert api(administrator).get("/api/v1/authorities/METI/").json()["window_days"] == 90
+
+
+def authority_payload(**extra) -> dict:
+    return {
+        "code": "METI",
+        "name": "Japan, METI",
+        "country": "JP",
+        "time_zone": "Asia/Tokyo",
+        "window_days": 90,
+    } | extra
+
+
+@pytest.mark.parametrize(
+    "extra,field",
+    [
+        ({"country": "ZZ"}, "country"),
+        ({"calendar_country": "ZZ"}, "calendar_country"),
+        ({"calendar_country": "GB", "calendar_subdivision": "XYZ"}, "calendar_subdivision"),
+        ({"window_days": 1001}, "window_days"),
+        ({"window_days": 0}, "window_days"),
+        ({"acceptance_window_days": 100_000}, "acceptance_window_days"),
+    ],
+)
+def test_an_authority_the_clock_could_not_count_for_is_refused(api, administrator, extra, field):
+    # A calendar the `holidays` package does not know, or a window running dates off the
+    # calendar, would break every due date of the authority (found by schemathesis).
+    response = api(administrator).post(
+        "/api/v1/authorities/", authority_payload(**extra), format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]
+
+
+def test_an_authoritys_window_edit_recomputes_its_pending_due_dates(api, administrator, ganzhou):
+    from licenses import services
+    from tests.helpers import NOW, at
+
+    app = ApplicationFactory(exporter=ganzhou, authority=authority("ECJU"))
+    ecju_item = ControlledItem.objects.create(
+        authority=authority("ECJU"), code="ML1", description="x"
+    )
+    app.items.set([ecju_item])
+    services.application_submit(application=app, at=at("2026-09-01"), now=NOW, actor=None)
+    before = app.due_at
+    response = api(administrator).patch(
+        "/api/v1/authorities/ECJU/", {"window_days": 30}, format="json"
+    )
+    assert response.status_code == 200
+    app.refresh_from_db()
+    assert app.due_at > before
