@@ -99,7 +99,12 @@ class EventFilter(django_filters.FilterSet):
     shipment = IdFilter(field_name="shipment_id")
     decision = IdFilter(field_name="decision_id")
     kind = django_filters.ChoiceFilter(choices=EventKind.choices)
+    after_id = IdFilter(
+        field_name="id",
+        lookup_expr="gt",
+        help_text="Only events recorded after this one (for polling: the last id you saw).",
+    )
 
     class Meta:
         model = Event
-        fields = ["application", "shipment", "decision", "kind"]
+        fields = ["application", "shipment", "decision", "kind", "after_id"]

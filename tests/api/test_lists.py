@@ -254,6 +254,7 @@ def test_events_filter_by_subject_and_kind(api, officer, ganzhou):
     assert ids(client, f"/api/v1/events/?shipment={shipment.pk}") == {on_shipment.pk}
     assert ids(client, "/api/v1/events/?kind=created") == {on_app.pk, on_shipment.pk}
     assert ids(client, "/api/v1/events/?kind=correction") == set()
+    assert ids(client, f"/api/v1/events/?after_id={on_app.pk}") == {on_shipment.pk}
     assert ids(client, f"/api/v1/events/?search={shipment.reference}") == {on_shipment.pk}
     row = client.get(f"/api/v1/events/{on_app.pk}/").json()
     assert row["actor"] == "olga_officer"
