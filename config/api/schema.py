@@ -16,6 +16,7 @@ ERRORS = {
     401: "Missing, invalid or revoked credentials.",
     403: "The caller's role does not allow this.",
     404: "No such object, or one the caller may not see.",
+    406: "The `Accept` header asks for something other than JSON.",
     409: "An illegal move, or a change that lost a race with another one.",
     415: "The body is not JSON.",
     429: "Too many requests; `Retry-After` says when to try again.",
@@ -28,7 +29,7 @@ class ApiAutoSchema(AutoSchema):
         return not any(isinstance(p, AllowAny) for p in permissions)
 
     def error_codes(self) -> list[int]:
-        codes = [400, 429]
+        codes = [400, 406, 429]
         if self._requires_auth():
             codes += [401, 403]
         if "{" in self.path:

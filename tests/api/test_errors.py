@@ -281,3 +281,8 @@ def test_a_post_to_an_unknown_url_with_a_session_cookie_answers_404_not_a_csrf_p
     client.cookies["sessionid"] = "stale"
     response = client.post("/api/v1/applications/COM1/accept/", {}, format="json")
     assert error(response, 404)["code"] == "not_found"
+
+
+def test_asking_for_anything_but_json_answers_406_in_json(api, officer):
+    response = api(officer).get("/api/v1/exporters/", HTTP_ACCEPT="text/html")
+    assert error(response, 406)["code"] == "not_acceptable"
