@@ -274,7 +274,11 @@ class FastTrackDecisionViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
     @extend_schema(
         request=RevokeSerializer,
         responses={200: FastTrackDecisionSerializer},
-        description="Revoke the decision: its effect is removed and logged the same way.",
+        description=(
+            "Revoke the decision, as of now (a revocation is not back-dated, so it takes no "
+            "`at`): the applications it moved get back the windows that govern without it, "
+            "logged the same way. A decision already revoked answers 409."
+        ),
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
