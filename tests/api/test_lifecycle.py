@@ -113,7 +113,11 @@ def test_a_shipment_lives_its_whole_life_through_the_api(api, officer, frozen):
     assert application["status"] == "submitted"
     assert application["submitted_at"] == "2026-08-31T16:00:00Z"  # 00:00 in Beijing
     assert local_day(application["due_at"]) == dt.date(2026, 9, 15)
-    assert ok(client.get(f"{ship_url}/"))["status"] == "awaiting_license"
+    shipment = ok(client.get(f"{ship_url}/"))
+    assert shipment["status"] == "awaiting_license"
+    # Recorded today, the submission is already past its acceptance deadline.
+    assert application["flags"] == ["overdue"]
+    assert shipment["flags"] == ["overdue"]  # its application's
 
     # Accepted on Thursday 24 September: due 45 working days later, on Thursday 3 December
     # (the SPEC's example: the holidays skipped, Saturday 10 October counted).
@@ -128,6 +132,7 @@ def test_a_shipment_lives_its_whole_life_through_the_api(api, officer, frozen):
     assert application["authority_reference"] == "MOFCOM-2026-88121"
     assert application["accepted_at"] == "2026-09-24T02:00:00Z"  # 10:00 in Beijing
     assert local_day(application["due_at"]) == dt.date(2026, 12, 3)
+    assert application["flags"] == ["due_soon"]
 
     # Information requested on Tuesday 20 October: the clock stops.
     application = ok(
@@ -201,12 +206,28 @@ def test_a_shipment_lives_its_whole_life_through_the_api(api, officer, frozen):
         (dt.date(2026, 12, 7), None),
     ]
     shipment_events = ok(client.get(f"/api/v1/events/?shipment={shipment['id']}"))["results"]
-    assert [(e["kind"], e["to_status"]) for e in shipment_events] == [
+    assert [
+        (e["kind"], e["to_status"])
+        for e in shipment_events
+        if e["kind"] in ("created", "status_changed")
+    ] == [
         ("created", "planned"),
         ("status_changed", "awaiting_license"),
         ("status_changed", "cleared"),
         ("status_changed", "shipped"),
         ("status_changed", "delivered"),
+    ]
+    # The flags the moves raised and cleared on the way, as the window checks saw them: the
+    # shipment should have been filed for by 28 September; the acceptance deadline had passed
+    # when the submission was recorded; once accepted, 3 December was due soon.
+    assert [
+        (e["kind"], e["data"]["flag"]) for e in shipment_events if e["kind"].startswith("flag")
+    ] == [("flag_raised", "file_by"), ("flag_cleared", "file_by")]
+    assert [(e["kind"], e["data"]["flag"]) for e in app_events if e["kind"].startswith("flag")] == [
+        ("flag_raised", "overdue"),
+        ("flag_cleared", "overdue"),
+        ("flag_raised", "due_soon"),
+        ("flag_cleared", "due_soon"),
     ]
     provided = next(e for e in app_events if e["to_status"] == "accepted" and e["note"])
     assert provided["note"] == "End-user certificate sent"
