@@ -250,12 +250,14 @@ def test_events_filter_by_subject_and_kind(api, officer, ganzhou):
     on_app = events.created(application=app, now=NOW, actor=officer, status="draft")
     on_shipment = events.created(shipment=shipment, now=NOW, actor=None, status="planned")
     client = api(officer)
+    # (The window checks may add flag events of their own to the shipment.)
     assert ids(client, f"/api/v1/events/?application={app.pk}") == {on_app.pk}
-    assert ids(client, f"/api/v1/events/?shipment={shipment.pk}") == {on_shipment.pk}
+    assert on_shipment.pk in ids(client, f"/api/v1/events/?shipment={shipment.pk}")
+    assert ids(client, f"/api/v1/events/?shipment={shipment.pk}&kind=created") == {on_shipment.pk}
     assert ids(client, "/api/v1/events/?kind=created") == {on_app.pk, on_shipment.pk}
     assert ids(client, "/api/v1/events/?kind=correction") == set()
-    assert ids(client, f"/api/v1/events/?after_id={on_app.pk}") == {on_shipment.pk}
-    assert ids(client, f"/api/v1/events/?search={shipment.reference}") == {on_shipment.pk}
+    assert ids(client, f"/api/v1/events/?kind=created&after_id={on_app.pk}") == {on_shipment.pk}
+    assert on_shipment.pk in ids(client, f"/api/v1/events/?search={shipment.reference}")
     row = client.get(f"/api/v1/events/{on_app.pk}/").json()
     assert row["actor"] == "olga_officer"
     assert client.get(f"/api/v1/events/{on_shipment.pk}/").json()["actor"] is None

@@ -75,8 +75,12 @@ def seeded(db, officer, ganzhou):
         application=approved,
         **kw,
     )
-    flag = Flag.objects.create(
-        application=submitted, exporter=ganzhou, kind="overdue", raised_at=NOW
+    # (the window checks that run with each move may have raised it already)
+    flag, _created = Flag.objects.get_or_create(
+        application=submitted,
+        kind="overdue",
+        cleared_at=None,
+        defaults={"exporter": ganzhou, "raised_at": NOW},
     )
     decision = FastTrackDecision.objects.create(
         authority=authority("MOFCOM"),
