@@ -77,9 +77,7 @@ def build_side(exporter, prefix: str, *, destination: str = "DE", submitted_days
     )
     application.refresh_from_db()
     shipment.refresh_from_db()
-    Flag.objects.create(
-        application=application, exporter=exporter, kind="overdue", raised_at=ago(3)
-    )
+    open_flag(application=application, exporter=exporter, kind="overdue", raised_at=ago(3))
     return Side(exporter, consignee, application, shipment)
 
 
@@ -100,3 +98,15 @@ def nobody(db):
     from ..factories import UserFactory
 
     return UserFactory(username="nora_norole")
+
+
+def open_flag(**fields):
+    """An open flag as the test wants it; the scan may already have raised it."""
+    flag, _created = Flag.objects.update_or_create(
+        application=fields.pop("application", None),
+        shipment=fields.pop("shipment", None),
+        kind=fields.pop("kind"),
+        cleared_at=None,
+        defaults=fields,
+    )
+    return flag

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from licenses import services
 from shipments import dashboard
-from shipments.models import Flag
+from shipments.models import Alert, Flag
 
 from ..factories import ApplicationFactory
-from .conftest import ago
+from .conftest import ago, open_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_shipment_is_at_risk_when_its_license_is_due_after_its_ship_date(offic
 
 
 def test_a_shipment_the_scan_flagged_at_risk_is_listed(officer, world):
-    Flag.objects.create(
+    open_flag(
         shipment=world.mine.shipment, exporter=world.mine.exporter, kind="at_risk", raised_at=ago(1)
     )
     rows = dashboard.at_risk_shipments(user=officer, now=timezone.now())
@@ -120,15 +120,16 @@ def test_approval_time_is_the_median_and_90th_percentile_by_month(officer, limit
 def test_open_flags_over_time_come_from_when_each_was_raised_and_cleared(limited, world):
     exporter = world.mine.exporter
     app = world.mine.application
+    Alert.objects.filter(flag__application=app).delete()  # the scan's own, for a clean slate
     Flag.objects.filter(application=app).delete()
     Flag.objects.create(
         application=app, exporter=exporter, kind="overdue", raised_at=ago(10), cleared_at=ago(5)
     )
-    Flag.objects.create(application=app, exporter=exporter, kind="overdue", raised_at=ago(3))
+    open_flag(application=app, exporter=exporter, kind="overdue", raised_at=ago(3))
     Flag.objects.create(
         application=app, exporter=exporter, kind="due_soon", raised_at=ago(200), cleared_at=ago(150)
     )
-    Flag.objects.create(
+    open_flag(
         application=world.theirs.application,
         exporter=world.theirs.exporter,
         kind="expiring",

@@ -12,7 +12,7 @@ from licenses import services
 from shipments.models import Flag
 
 from ..factories import ApplicationFactory, ExporterFactory, ShipmentFactory
-from .conftest import ago, build_side
+from .conftest import ago, build_side, open_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +39,7 @@ def test_shipments_filter_by_each_criterion(signed_in, world):
     assert refs(c.get("/shipments/?status=cleared")) == []
     assert refs(c.get("/shipments/?authority=MOFCOM&sort=reference")) == ["BT-SHP-1", "GZ-SHP-1"]
     assert refs(c.get("/shipments/?authority=BIS")) == []
-    Flag.objects.create(
-        shipment=world.theirs.shipment, exporter=bt, kind="at_risk", raised_at=ago(1)
-    )
+    open_flag(shipment=world.theirs.shipment, exporter=bt, kind="at_risk", raised_at=ago(1))
     assert refs(c.get("/shipments/?flag=at_risk")) == ["BT-SHP-1"]
     Flag.objects.filter(application=world.theirs.application).update(cleared_at=ago(0))
     assert refs(c.get("/shipments/?flag=overdue")) == ["GZ-SHP-1"]  # via its application
@@ -158,7 +156,7 @@ def many(exporter, n: int) -> None:
         app = ApplicationFactory(exporter=exporter, reference=f"Q-APP-{i}")
         services.application_submit(application=app, at=ago(60), now=timezone.now(), actor=None)
         ShipmentFactory(exporter=exporter, reference=f"Q-SHP-{i}", application=app)
-        Flag.objects.create(application=app, exporter=exporter, kind="overdue", raised_at=ago(2))
+        open_flag(application=app, exporter=exporter, kind="overdue", raised_at=ago(2))
 
 
 @pytest.mark.parametrize("url", ["/shipments/", "/applications/", "/"])

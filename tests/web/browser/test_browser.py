@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from licenses import services
 from shipments import services as shipping
+from tests.web.conftest import open_flag
 
 from ...factories import ApplicationFactory, ConsigneeFactory, item
 from ..conftest import ago
@@ -160,7 +161,7 @@ def build_dashboard_world(exporter):
         )
     from shipments.models import Flag
 
-    Flag.objects.create(application=late, exporter=exporter, kind="overdue", raised_at=ago(60))
+    open_flag(application=late, exporter=exporter, kind="overdue", raised_at=ago(60))
     Flag.objects.create(
         application=risky,
         exporter=exporter,
