@@ -143,4 +143,18 @@ def test_switching_to_chinese_and_back(page, sign_in, officer, world, problems):
     page.get_by_role("button", name="English").click()
     page.get_by_role("heading", name="Application GZ-APP-1").wait_for()
     assert AlertPreference.objects.get(user=officer).language == "en"
+
+    # The language is also one of the alert settings (which keep the role's defaults).
+    page.get_by_role("link", name="Alert settings").click()
+    exporters = page.locator(".field", has=page.get_by_role("group", name="Watched exporters"))
+    assert "is-disabled" in exporters.get_attribute("class")  # every exporter: boxes dimmed
+    page.get_by_label("Only the exporters ticked below").check()
+    assert "is-disabled" not in exporters.get_attribute("class")
+    page.get_by_label(world.mine.exporter.name).check()
+    page.get_by_role("combobox", name="Language").select_option("zh-hans")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("您的提醒设置已保存。").wait_for()
+    saved = AlertPreference.objects.get(user=officer)
+    assert saved.language == "zh-hans" and not saved.watch_all
+    assert list(saved.watched_exporters.all()) == [world.mine.exporter]
     assert problems.console == [] and problems.page_errors == [] and problems.csp(page) == []
