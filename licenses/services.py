@@ -511,9 +511,11 @@ def save_due_dates(
     decision_id: int | None = None,
     note: str = "",
     batch_size: int = 2000,
+    data: dict[str, Any] | None = None,
 ) -> list[Recomputed]:
     """Store recomputed windows and due dates and write one event per changed due date, in a
-    bounded number of queries. Returns what changed."""
+    bounded number of queries. Returns what changed. `data` is added to every event's data
+    (e.g. `{"rule": 7}` when a rule change caused the recomputation)."""
     changed = [r for r in results if r.changed]
     if not changed:
         return []
@@ -541,6 +543,7 @@ def save_due_dates(
                     kind=kind,
                     decision_id=decision_id,
                     note=note,
+                    extra=data,
                 )
             )
     LicenseApplication.objects.bulk_update(
