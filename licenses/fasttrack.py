@@ -273,12 +273,29 @@ def decision_log(
             note=(note or "").strip(),
             created_by=_user(actor),
         )
-        decision.items.set(checked.item_ids)
-        decision.exporters.set(checked.exporter_ids)
-        decision.applications.set(checked.application_ids)
-        if in_force(decision, today=local_date(now, authority.tz)):
-            _switch(decision, on=True, now=now, actor=actor)
-    decision.refresh_from_db()
+        relations: list[tuple[Any, list[int]]] = [
+            (FastTrackDecision.items, checked.item_ids),
+            (FastTrackDecision.exporters, checked.exporter_ids),
+            (FastTrackDecision.applications, checked.application_ids),
+        ]
+        for relation, ids in relations:
+            if ids:  # a new decision: insert the scope rows, nothing to compare with
+                through = relation.through
+                column = relation.field.m2m_reverse_field_name()
+                through.objects.bulk_create(
+                    through(fasttrackdecision_id=decision.pk, **{f"{column}_id": pk}) for pk in ids
+                )
+        scope = make_scope(
+            destinations=checked.destinations,
+            items=checked.item_ids,
+            exporters=checked.exporter_ids,
+            applications=checked.application_ids,
+        )
+        if not (
+            in_force(decision, today=local_date(now, authority.tz))
+            and _switch(decision, on=True, now=now, actor=actor, scope=scope)
+        ):
+            decision.refresh_from_db()
     return decision
 
 
@@ -367,22 +384,36 @@ def _user(actor: Any) -> Any:
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
-def _switch(decision: FastTrackDecision, *, on: bool, now: dt.datetime, actor: Any) -> bool:
+def _switch(
+    decision: FastTrackDecision,
+    *,
+    on: bool,
+    now: dt.datetime,
+    actor: Any,
+    scope: Scope | None = None,
+) -> bool:
     """Flip `applied` with a compare-and-set and, if this call won, start the pass. Returns
-    whether it did anything."""
+    whether it did anything (the decision is then refreshed)."""
     won = FastTrackDecision.objects.filter(
         pk=decision.pk, applied=not on, **({"revoked_at__isnull": True} if on else {})
     ).update(applied=on)
     if won != 1:
         return False
-    _start_pass(decision, kind=APPLIED if on else REMOVED, now=now, actor=actor)
+    _start_pass(decision, kind=APPLIED if on else REMOVED, now=now, actor=actor, scope=scope)
     decision.refresh_from_db()
     return True
 
 
-def _start_pass(decision: FastTrackDecision, *, kind: str, now: dt.datetime, actor: Any) -> None:
+def _start_pass(
+    decision: FastTrackDecision,
+    *,
+    kind: str,
+    now: dt.datetime,
+    actor: Any,
+    scope: Scope | None = None,
+) -> None:
     """Recompute the decision's scope here and now, or queue the task when it is large."""
-    scope = scope_of(decision)
+    scope = scope if scope is not None else scope_of(decision)
     total = candidates(authority_id=decision.authority_id, scope=scope).count()
     FastTrackDecision.objects.filter(pk=decision.pk).update(
         progress_total=total,
@@ -411,20 +442,23 @@ def decision_recompute_scope(
     actor: Any = None,
     scope: Scope | None = None,
     size: int | None = None,
+    restart: bool = False,
 ) -> int:
     """One pass over a decision's scope (see the module docstring), chunk by chunk; each
     chunk is its own transaction (a savepoint when the caller holds one) and advances
-    `progress_done`. Returns how many due dates changed. Stops early if the decision was
-    revoked while it was being applied: the revocation's own pass takes over."""
+    `progress_done` (from 0 again with `restart`, for a task run again). Returns how many due
+    dates changed. Stops early if the decision was revoked while it was being applied: the
+    revocation's own pass takes over."""
     scope = scope if scope is not None else scope_of(decision)
     size = size or chunk_size()
     qs = candidates(authority_id=decision.authority_id, scope=scope)
     note = _pass_note(decision, kind)
-    FastTrackDecision.objects.filter(pk=decision.pk).update(
-        progress_done=0, progress_finished_at=None
-    )
-    last_id, moved = 0, 0
-    while True:
+    if restart:
+        FastTrackDecision.objects.filter(pk=decision.pk).update(
+            progress_done=0, progress_finished_at=None
+        )
+    last_id, moved, full = 0, 0, True
+    while full:
         with transaction.atomic():
             # The decision's row lock orders this chunk with a concurrent revocation.
             state = (
@@ -451,7 +485,7 @@ def decision_recompute_scope(
             FastTrackDecision.objects.filter(pk=decision.pk).update(
                 progress_done=F("progress_done") + len(batch)
             )
-        last_id = batch[-1].pk
+        last_id, full = batch[-1].pk, len(batch) == size
     updates: dict[str, Any] = {"progress_finished_at": now}
     if kind == APPLIED:
         count, median = _effect_from_events(decision.pk, kind=APPLIED)

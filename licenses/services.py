@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -546,9 +546,7 @@ def save_due_dates(
                     extra=data,
                 )
             )
-    LicenseApplication.objects.bulk_update(
-        rows, ["due_at", "window_days", "window_source"], batch_size=batch_size
-    )
+    _store_windows(rows, batch_size=batch_size)
     events.bulk(due_events)
     due_dates_changed.send(
         sender=LicenseApplication,
@@ -556,6 +554,35 @@ def save_due_dates(
         now=now,
     )
     return changed
+
+
+def _store_windows(rows: Sequence[LicenseApplication], *, batch_size: int) -> None:
+    """Write due dates and windows of many applications. On PostgreSQL one
+    `UPDATE … FROM (VALUES …)` per batch: Django's `bulk_update` builds a CASE expression per
+    row and field, which costs seconds of Python for a few thousand rows."""
+    if connection.vendor != "postgresql":
+        LicenseApplication.objects.bulk_update(
+            rows, ["due_at", "window_days", "window_source"], batch_size=batch_size
+        )
+        return
+    q = connection.ops.quote_name
+    table = q(LicenseApplication._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            values = ", ".join(
+                ["(%s::bigint, %s::timestamptz, %s::integer, %s::varchar)"] * len(batch)
+            )
+            params: list[Any] = []
+            for app in batch:
+                params += [app.pk, app.due_at, app.window_days, app.window_source]
+            cursor.execute(
+                f"UPDATE {table} AS a SET {q('due_at')} = v.due_at, "
+                f"{q('window_days')} = v.window_days, {q('window_source')} = v.window_source "
+                f"FROM (VALUES {values}) AS v(id, due_at, window_days, window_source) "
+                f"WHERE a.{q('id')} = v.id",
+                params,
+            )
 
 
 def recompute_due_dates(

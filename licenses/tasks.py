@@ -30,4 +30,6 @@ def recompute_decision_scope(
     decision = FastTrackDecision.objects.get(pk=decision_id)
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
-    return decision_recompute_scope(decision=decision, kind=kind, now=moment, actor=actor)
+    return decision_recompute_scope(
+        decision=decision, kind=kind, now=moment, actor=actor, restart=True
+    )
