@@ -10,15 +10,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import events, selectors, services
+from .errors import DomainError
 from .models import (
     Authority,
     CalendarDay,
     ControlledItem,
     Document,
     Event,
+    EventKind,
     Exporter,
     FastTrackDecision,
     LicenseApplication,
@@ -168,6 +171,117 @@ class LicenseApplicationAdmin(ScopedAdmin):
         "updated_at",
     ]
     inlines = [EventInline]
+    actions = ["submit_selected", "withdraw_selected"]
+
+    MOVE_LABELS = {
+        "submit": _("Submit"),
+        "accept": _("Accept"),
+        "request_info": _("Request information"),
+        "provide_info": _("Information provided"),
+        "approve": _("Approve"),
+        "reject": _("Reject"),
+        "withdraw": _("Withdraw"),
+    }
+
+    def get_urls(self):
+        from django.urls import path
+
+        custom = [
+            path(
+                "<path:object_id>/move/<str:move>/",
+                self.admin_site.admin_view(self.move_view),
+                name="licenses_licenseapplication_move",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        can_move = request.user.has_perm("licenses.move_licenseapplication")
+        extra_context = {
+            **(extra_context or {}),
+            "can_move": can_move,
+            "legal_moves": (
+                [(m, self.MOVE_LABELS[m]) for m in services.legal_moves(obj)]
+                if obj is not None and can_move
+                else []
+            ),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def move_view(self, request, object_id, move):
+        from . import admin_moves
+
+        return admin_moves.run_move_view(
+            self,
+            request,
+            object_id,
+            move,
+            permission="licenses.move_licenseapplication",
+            legal=services.legal_moves,
+            forms_by_move={
+                "approve": admin_moves.ApproveForm,
+                "reject": admin_moves.RejectForm,
+                "accept": admin_moves.AcceptForm,
+                "correct": admin_moves.CorrectForm,
+            },
+            perform=_perform_application_move,
+        )
+
+    def save_model(self, request, obj, form, change):
+        obj.full_clean(exclude=["items"])
+        obj.save()
+
+    def save_related(self, request, form, formsets, change):
+        # Creation and edits go through the services' bookkeeping: events and due dates.
+        before = set(form.instance.items.values_list("pk", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        app = form.instance
+        now = timezone.now()
+        if not change:
+            events.created(application=app, now=now, actor=request.user, status=app.status)
+        elif form.changed_data or before != set(app.items.values_list("pk", flat=True)):
+            Event.objects.create(
+                kind=EventKind.EDITED,
+                application=app,
+                occurred_at=now,
+                recorded_at=now,
+                actor=request.user,
+                data={"edited": sorted(form.changed_data)},
+            )
+        services.recompute_due_dates(now=now, applications=[app], actor=request.user)
+
+    def _bulk(self, request, queryset, move: str) -> None:
+        done, refused = 0, []
+        for app in queryset:
+            try:
+                _perform_application_move(app, move, now=timezone.now(), actor=request.user)
+                done += 1
+            except DomainError as exc:
+                refused.append(f"{app}: {exc.message}")
+        if done:
+            self.message_user(
+                request, _("%(n)d applications moved.") % {"n": done}, messages.SUCCESS
+            )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description=_("Submit the selected drafts now"), permissions=["move"])
+    def submit_selected(self, request, queryset):
+        self._bulk(request, queryset, "submit")
+
+    @admin.action(description=_("Withdraw the selected applications now"), permissions=["move"])
+    def withdraw_selected(self, request, queryset):
+        self._bulk(request, queryset, "withdraw")
+
+    def has_move_permission(self, request) -> bool:
+        return request.user.has_perm("licenses.move_licenseapplication")
+
+
+def _perform_application_move(app, move: str, **kwargs: Any):
+    if move == "correct":
+        return services.application_correct(application=app, **kwargs)
+    return getattr(services, f"application_{move}")(application=app, **kwargs)
 
 
 @admin.register(WindowRule)

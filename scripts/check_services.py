@@ -37,7 +37,28 @@ def main() -> int:
             "or point REDIS_URL at one.",
             file=sys.stderr,
         )
+    if ok:
+        ensure_database(db)
     return 0 if ok else 1
+
+
+def ensure_database(url: str) -> None:
+    """Create the (non-test) database named in DATABASE_URL if it is missing, so that
+    `makemigrations --check` can read the migration history without a warning."""
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not parsed.scheme.startswith("postgres") or not name:
+        return
+    import psycopg
+
+    admin = parsed._replace(path="/postgres").geturl()
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        print(f"Could not create database {name!r}: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":

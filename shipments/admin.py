@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from licenses.admin import ScopedAdmin
+from licenses.errors import DomainError
 from licenses.models import Event
 
+from . import services
 from .models import (
     Alert,
     AlertAttempt,
@@ -20,6 +24,12 @@ from .models import (
     ScanSettings,
     Shipment,
 )
+
+
+class AdminRefusal(Exception):
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -81,6 +91,77 @@ class ShipmentAdmin(ScopedAdmin):
     date_hierarchy = "planned_ship_date"
     readonly_fields = ["status", "unit", "shipped_at", "delivered_at", "created_at", "updated_at"]
     inlines = [ShipmentEventInline]
+
+    MOVE_LABELS = {
+        "ship": _("Ship"),
+        "deliver": _("Deliver"),
+        "hold": _("Hold"),
+        "release": _("Release"),
+        "cancel": _("Cancel"),
+    }
+
+    def get_urls(self):
+        from django.urls import path
+
+        custom = [
+            path(
+                "<path:object_id>/move/<str:move>/",
+                self.admin_site.admin_view(self.move_view),
+                name="shipments_shipment_move",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        legal = (
+            [(m, self.MOVE_LABELS[m]) for m in services.legal_shipment_moves(obj)]
+            if obj is not None and request.user.has_perm("shipments.move_shipment")
+            else []
+        )
+        extra_context = {**(extra_context or {}), "legal_moves": legal}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def move_view(self, request, object_id, move):
+        from licenses import admin_moves
+
+        return admin_moves.run_move_view(
+            self,
+            request,
+            object_id,
+            move,
+            permission="shipments.move_shipment",
+            legal=services.legal_shipment_moves,
+            forms_by_move={},
+            perform=lambda obj, name, **kw: getattr(services, f"shipment_{name}")(
+                shipment=obj, **kw
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Creation and edits go through the services: state, drawdown and events.
+        now = timezone.now()
+        try:
+            if not change:
+                fields = {f: form.cleaned_data[f] for f in form.cleaned_data}
+                created = services.shipment_create(now=now, actor=request.user, **fields)
+                obj.pk, obj.status = created.pk, created.status
+            else:
+                original = Shipment.objects.get(pk=obj.pk)
+                fields = {f: form.cleaned_data[f] for f in form.changed_data}
+                services.shipment_update(shipment=original, now=now, actor=request.user, **fields)
+        except DomainError as exc:
+            raise AdminRefusal(exc) from exc
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AdminRefusal as refusal:
+            # The transaction was rolled back: nothing was saved. Say why, stay on the form.
+            error = refusal.error
+            details = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+            messages.error(request, f"{error.message} {details}".strip())
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(Flag)

@@ -146,3 +146,85 @@ def test_an_admin_list_is_scoped_for_a_limited_user(client, limited, baotou, one
         ).status_code
         == 302
     )  # Django admin redirects an unknown object to the index
+
+
+class TestMovesFromTheAdmin:
+    def test_an_officer_submits_and_approves_through_the_services(self, client, officer):
+        app = ApplicationFactory()
+        client.force_login(officer)
+        change = client.get(reverse("admin:licenses_licenseapplication_change", args=[app.pk]))
+        assert b"/move/submit/" in change.content and b"/move/approve/" not in change.content
+        url = reverse("admin:licenses_licenseapplication_move", args=[app.pk, "submit"])
+        response = client.post(url, {"at": "2026-09-01T10:00", "note": "filed online"})
+        assert response.status_code == 302
+        app.refresh_from_db()
+        assert app.status == "submitted" and app.due_at is not None
+        event = app.events.get(kind="status_changed")
+        assert event.actor == officer and event.note == "filed online"
+        client.post(reverse("admin:licenses_licenseapplication_move", args=[app.pk, "accept"]), {})
+        approve = reverse("admin:licenses_licenseapplication_move", args=[app.pk, "approve"])
+        page = client.post(approve, {"license_number": "", "valid_until": ""})
+        assert page.status_code == 200 and page.context["form"].errors
+        client.post(approve, {"license_number": "L-7", "valid_until": "2027-11-30"})
+        app.refresh_from_db()
+        assert app.status == "approved" and app.license_number == "L-7"
+
+    def test_an_illegal_or_future_move_is_refused_with_a_message(self, client, officer):
+        app = ApplicationFactory()
+        client.force_login(officer)
+        url = reverse("admin:licenses_licenseapplication_move", args=[app.pk, "approve"])
+        response = client.get(url, follow=True)
+        assert "not possible" in str(next(iter(response.context["messages"])))
+        submit = reverse("admin:licenses_licenseapplication_move", args=[app.pk, "submit"])
+        page = client.post(submit, {"at": "2099-01-01T10:00"})
+        assert page.status_code == 200 and "at" in page.context["form"].errors
+        app.refresh_from_db()
+        assert app.status == "draft"
+
+    def test_a_viewer_cannot_move(self, client, viewer):
+        app = ApplicationFactory()
+        viewer.is_staff = True
+        viewer.save()
+        client.force_login(viewer)
+        url = reverse("admin:licenses_licenseapplication_move", args=[app.pk, "submit"])
+        assert client.post(url, {}).status_code == 403
+
+    def test_a_correction_from_the_admin(self, client, officer):
+        app = ApplicationFactory()
+        client.force_login(officer)
+        client.post(reverse("admin:licenses_licenseapplication_move", args=[app.pk, "submit"]), {})
+        url = reverse("admin:licenses_licenseapplication_move", args=[app.pk, "correct"])
+        client.post(url, {"undo": "on", "note": "wrong application"})
+        app.refresh_from_db()
+        assert app.status == "draft" and app.events.filter(kind="correction").exists()
+
+    def test_a_shipment_created_in_the_admin_follows_and_reserves(self, client, officer, ganzhou):
+        app = ApplicationFactory(exporter=ganzhou, license_type="general")
+        client.force_login(officer)
+        response = client.post(
+            reverse("admin:shipments_shipment_add"),
+            {
+                "exporter": ganzhou.pk,
+                "reference": "ADM-1",
+                "item": item().pk,
+                "quantity": "10",
+                "value": "100",
+                "currency": "USD",
+                "destination": "DE",
+                "planned_ship_date": "2026-12-24",
+                "application": app.pk,
+                "events-TOTAL_FORMS": 0,
+                "events-INITIAL_FORMS": 0,
+            },
+        )
+        assert response.status_code == 302, response.content[:2000]
+        app.refresh_from_db()
+        assert app.drawn_quantity == 10
+        from shipments.models import Shipment
+
+        shipment = Shipment.objects.get(reference="ADM-1")
+        assert shipment.events.filter(kind="created").exists()
+        ship = reverse("admin:shipments_shipment_move", args=[shipment.pk, "hold"])
+        client.post(ship, {})
+        shipment.refresh_from_db()
+        assert shipment.status == "on_hold"

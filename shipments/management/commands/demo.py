@@ -1,0 +1,435 @@
+"""Load a realistic sample: exporters in Ganzhou and elsewhere, rare-earth, gallium and tungsten
+shipments to several destinations, applications in every state (some overdue, some at risk),
+a correction, a fast-track decision, and demo users of every role.
+
+Everything is dated relative to today, so the sample looks alive whenever it is loaded, and
+everything goes through the services, so events and due dates are real. Running it twice
+changes nothing: the sample is loaded in one transaction, and only if it is not there yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from licenses import roles, services
+from licenses.calendars import subtract_days
+from licenses.clock import calendar_for
+from licenses.models import Authority, ControlledItem, Exporter, FastTrackDecision, UserProfile
+from shipments import services as shipping
+from shipments.models import Consignee
+from shipments.services import shipment_create
+
+DEMO_MARK = "91360700-DEMO-GZRE"  # the first exporter's registration number
+
+USERS = [
+    # username, password, role, staff, limited to (exporter registration numbers)
+    ("admin", "admin-demo-2026", roles.ADMINISTRATOR, True, None),
+    ("manager", "manager-demo-2026", roles.MANAGER, True, None),
+    ("officer", "officer-demo-2026", roles.OFFICER, True, None),
+    ("viewer", "viewer-demo-2026", roles.VIEWER, False, None),
+    ("ganzhou", "ganzhou-demo-2026", roles.OFFICER, False, [DEMO_MARK]),
+]
+
+EXPORTERS: list[dict[str, Any]] = [
+    {
+        "name": "Ganzhou Rare Earth Trading Co., Ltd.",
+        "registration_number": DEMO_MARK,
+        "country": "CN",
+        "address": "Zhanggong District, Ganzhou, Jiangxi",
+        "contact_emails": ["compliance@ganzhou-re.example.com"],
+    },
+    {
+        "name": "Baotou Magnetics Export Co., Ltd.",
+        "registration_number": "91150200-DEMO-BTMX",
+        "country": "CN",
+        "address": "Kundulun District, Baotou, Inner Mongolia",
+        "contact_emails": ["export.control@baotou-mag.example.com"],
+    },
+    {
+        "name": "Zhuzhou Tungsten Materials Co., Ltd.",
+        "registration_number": "91430200-DEMO-ZZTM",
+        "country": "CN",
+        "address": "Hetang District, Zhuzhou, Hunan",
+        "contact_emails": ["trade@zz-tungsten.example.com"],
+    },
+    {
+        "name": "Yunnan Gallium Metals Co., Ltd.",
+        "registration_number": "91530100-DEMO-YNGA",
+        "country": "CN",
+        "address": "Kunming, Yunnan",
+        "contact_emails": ["licensing@yn-gallium.example.com"],
+    },
+]
+
+CONSIGNEES = {
+    DEMO_MARK: [
+        ("Rheinland Magnettechnik GmbH", "DE", "Sintered NdFeB magnets for traction motors"),
+        ("Kansai Precision Motors K.K.", "JP", "Servo motors for industrial robots"),
+        ("Great Lakes Motion Inc.", "US", "Wind-turbine generator magnets"),
+    ],
+    "91150200-DEMO-BTMX": [
+        ("Lyon Aimants SAS", "FR", "Magnet assemblies for e-bike hub motors"),
+        ("Hanbit Electronics Co.", "KR", "Voice-coil actuators"),
+    ],
+    "91430200-DEMO-ZZTM": [
+        ("Sheffield Hardmetals Ltd", "GB", "Cemented-carbide cutting tools"),
+        ("Stuttgart Werkzeugbau AG", "DE", "Tungsten heavy-alloy counterweights"),
+    ],
+    "91530100-DEMO-YNGA": [
+        ("Eindhoven Photonics B.V.", "NL", "GaN power semiconductors"),
+        ("Hsinchu Epitaxy Corp.", "TW", "Compound-semiconductor wafers"),
+    ],
+}
+
+# Items beyond the seeded four; their list codes are not confirmed (see DOMAIN.md), so the
+# description says so.
+DEMO_ITEMS = [
+    ("1C904", "Terbium metal, oxide and compounds (code inferred, unconfirmed)", "terbium"),
+    ("1C905", "Dysprosium metal, oxide and compounds (code inferred, unconfirmed)", "dysprosium"),
+    ("GA-UNCONFIRMED", "Gallium metal and compounds (list code not confirmed)", "gallium"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo sample (idempotent). Never runs under production settings."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not getattr(settings, "DEMO", False):
+            raise CommandError("The demo is not loaded under these settings (DEMO is off).")
+        if Exporter.objects.filter(registration_number=DEMO_MARK).exists():
+            self.stdout.write("Demo data already loaded; nothing changed.")
+        else:
+            with transaction.atomic():
+                Loader(now=timezone.now()).load()
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write("Demo sign-ins (username / password):")
+        for username, password, role, _staff, limited in USERS:
+            scope = " (limited to Ganzhou Rare Earth)" if limited else ""
+            self.stdout.write(f"  {username:<9} {password:<20} {role}{scope}")
+
+
+class Loader:
+    def __init__(self, *, now: dt.datetime) -> None:
+        self.now = now
+        self.mofcom = Authority.objects.get(code="MOFCOM")
+        self.tz = self.mofcom.tz
+        self.calendar = calendar_for(self.mofcom)
+        self.today = now.astimezone(self.tz).date()
+        self.officer: Any = None
+        self.seq = 0
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def moment(self, days_ago: int, hour: int = 10) -> dt.datetime:
+        day = self.today - dt.timedelta(days=days_ago)
+        moment = dt.datetime.combine(day, dt.time(hour), tzinfo=self.tz)
+        return min(moment, self.now - dt.timedelta(minutes=5))
+
+    def working_days_ago(self, n: int) -> dt.datetime:
+        day = subtract_days(calendar=self.calendar, end=self.today, n=n, unit="working")
+        return min(dt.datetime.combine(day, dt.time(10), tzinfo=self.tz), self.now)
+
+    def application(
+        self,
+        exporter,
+        *,
+        item_codes,
+        destination,
+        license_type="individual",
+        quantity="500",
+        value="150000",
+        currency="USD",
+    ):
+        self.seq += 1
+        items = [ControlledItem.objects.get(authority=self.mofcom, code=c) for c in item_codes]
+        return services.application_create(
+            now=self.now,
+            actor=self.officer,
+            items=items,
+            exporter=exporter,
+            authority=self.mofcom,
+            license_type=license_type,
+            destination=destination,
+            reference=f"{exporter.name.split()[0][:3].upper()}-2026-{self.seq:03d}",
+            quantity=Decimal(quantity),
+            value=Decimal(value),
+            currency=currency,
+        )
+
+    def shipment(
+        self,
+        app,
+        consignee,
+        *,
+        ship_in_days: int,
+        quantity="100",
+        value="30000",
+        item_code=None,
+        application=True,
+    ):
+        self.seq += 1
+        item = (
+            ControlledItem.objects.get(authority=self.mofcom, code=item_code)
+            if item_code
+            else app.items.first()
+        )
+        return shipment_create(
+            now=self.now,
+            actor=self.officer,
+            exporter=consignee.exporter,
+            reference=f"SHP-{self.seq:04d}",
+            item=item,
+            quantity=Decimal(quantity),
+            value=Decimal(value),
+            currency=app.currency if app else "USD",
+            destination=consignee.country,
+            consignee=consignee,
+            planned_ship_date=self.today + dt.timedelta(days=ship_in_days),
+            application=app if application else None,
+        )
+
+    def move(self, app, name, when, **kwargs):
+        return getattr(services, f"application_{name}")(
+            application=app, at=when, now=self.now, actor=self.officer, **kwargs
+        )
+
+    # -- the sample ------------------------------------------------------------------------
+
+    def load(self) -> None:
+        for code, description, material in DEMO_ITEMS:
+            ControlledItem.objects.get_or_create(
+                authority=self.mofcom,
+                code=code,
+                defaults={"description": description, "material": material, "unit": "kg"},
+            )
+        exporters = {
+            row["registration_number"]: Exporter.objects.create(**row) for row in EXPORTERS
+        }
+        self.users(exporters)
+        consignees = {
+            reg: [
+                Consignee.objects.create(exporter=exporters[reg], name=n, country=c, end_use=u)
+                for n, c, u in rows
+            ]
+            for reg, rows in CONSIGNEES.items()
+        }
+        gz, bt, zz, yn = (exporters[r["registration_number"]] for r in EXPORTERS)
+        gz_de, gz_jp, gz_us = consignees[gz.registration_number]
+        bt_fr, bt_kr = consignees[bt.registration_number]
+        zz_gb, zz_de = consignees[zz.registration_number]
+        yn_nl, yn_tw = consignees[yn.registration_number]
+
+        # Drafts: one with a shipment that should already have been filed (file_by).
+        draft = self.application(gz, item_codes=["1C902"], destination="DE")
+        self.shipment(draft, gz_de, ship_in_days=40, quantity="250", value="75000")
+        self.shipment(None, bt_kr, ship_in_days=30, item_code="1C903", application=False)
+        ga_draft = self.application(
+            yn, item_codes=["GA-UNCONFIRMED"], destination="NL", quantity="80"
+        )
+        self.shipment(ga_draft, yn_nl, ship_in_days=90, quantity="80", value="128000")
+
+        # Submitted, awaiting acceptance.
+        sub = self.application(bt, item_codes=["1C903"], destination="FR", currency="EUR")
+        self.move(sub, "submit", self.working_days_ago(3))
+        self.shipment(sub, bt_fr, ship_in_days=21, value="20000")
+
+        # Accepted 60 working days ago: overdue; its shipment is at risk.
+        late = self.application(
+            gz, item_codes=["1C902", "1C904"], destination="JP", quantity="300", value="420000"
+        )
+        self.move(late, "submit", self.working_days_ago(66))
+        self.move(
+            late, "accept", self.working_days_ago(60), authority_reference="MOFCOM-DU-2026-04417"
+        )
+        self.shipment(
+            late, gz_jp, ship_in_days=10, quantity="300", value="420000", item_code="1C902"
+        )
+
+        # Accepted, due in three working days (due soon); shipment planned before its due date.
+        soon = self.application(zz, item_codes=["1C117.d"], destination="GB", value="95000")
+        self.move(soon, "submit", self.working_days_ago(50))
+        self.move(soon, "accept", self.working_days_ago(42))
+        self.shipment(soon, zz_gb, ship_in_days=2, quantity="500", value="95000")
+
+        # Accepted recently, with a correction of the acceptance date.
+        fresh = self.application(zz, item_codes=["1C117.c"], destination="DE", value="60000")
+        self.move(fresh, "submit", self.working_days_ago(12))
+        self.move(fresh, "accept", self.working_days_ago(4))
+        services.application_correct(
+            application=fresh,
+            at=self.working_days_ago(5),
+            now=self.now,
+            actor=self.officer,
+            note="MOFCOM's acceptance notice is dated a day earlier than recorded.",
+        )
+        self.shipment(fresh, zz_de, ship_in_days=75, quantity="200", value="60000")
+
+        # Information requested (the clock is stopped).
+        info = self.application(gz, item_codes=["1C902"], destination="US", value="210000")
+        self.move(info, "submit", self.working_days_ago(30))
+        self.move(info, "accept", self.working_days_ago(25))
+        self.move(
+            info,
+            "request_info",
+            self.working_days_ago(6),
+            note="End-use statement and photos of the production line requested.",
+        )
+        self.shipment(info, gz_us, ship_in_days=45, quantity="150", value="210000")
+
+        # Approved individual licenses: one shipment delivered, one cleared.
+        done = self.application(bt, item_codes=["1C903"], destination="KR", value="50000")
+        self.move(done, "submit", self.working_days_ago(70))
+        self.move(done, "accept", self.working_days_ago(65))
+        self.move(
+            done,
+            "approve",
+            self.working_days_ago(30),
+            license_number="DU-2026-ZH-00781",
+            valid_until=self.today + dt.timedelta(days=335),
+        )
+        delivered = self.shipment(done, bt_kr, ship_in_days=-20, value="50000")
+        shipping.shipment_ship(
+            shipment=delivered, at=self.working_days_ago(20), now=self.now, actor=self.officer
+        )
+        shipping.shipment_deliver(
+            shipment=delivered, at=self.working_days_ago(8), now=self.now, actor=self.officer
+        )
+
+        # Approved general license with drawdown, expiring within 30 days.
+        general = self.application(
+            zz,
+            item_codes=["1C117.d"],
+            destination="DE",
+            license_type="general",
+            quantity="5000",
+            value="900000",
+        )
+        first, second, third, _fourth = (
+            self.shipment(general, zz_de, ship_in_days=days, quantity="1000", value="180000")
+            for days in (-3, 12, 25, 40)
+        )
+        self.move(general, "submit", self.moment(400))
+        self.move(general, "accept", self.moment(390))
+        self.move(
+            general,
+            "approve",
+            self.moment(340),
+            license_number="DU-2025-HN-00212",
+            valid_until=self.today + dt.timedelta(days=20),
+            approved_quantity=Decimal("5000"),
+            approved_value=Decimal("900000"),
+        )
+        for shipment in (first, second, third):
+            shipment.refresh_from_db()
+        shipping.shipment_ship(shipment=first, at=self.moment(3), now=self.now, actor=self.officer)
+        shipping.shipment_hold(
+            shipment=second,
+            at=self.moment(2),
+            now=self.now,
+            actor=self.officer,
+            note="Customer asked to delay delivery.",
+        )
+        shipping.shipment_cancel(
+            shipment=third,
+            at=self.moment(1),
+            now=self.now,
+            actor=self.officer,
+            note="Order cancelled; its drawdown is released.",
+        )
+
+        # Exhausted general license.
+        full = self.application(
+            yn,
+            item_codes=["GA-UNCONFIRMED"],
+            destination="TW",
+            license_type="general",
+            quantity="40",
+            value="64000",
+        )
+        self.move(full, "submit", self.moment(200))
+        self.move(full, "accept", self.moment(190))
+        self.move(
+            full,
+            "approve",
+            self.moment(150),
+            license_number="DU-2026-YN-00057",
+            valid_until=self.today + dt.timedelta(days=200),
+            approved_quantity=Decimal("40"),
+            approved_value=Decimal("64000"),
+        )
+        self.shipment(full, yn_tw, ship_in_days=-10, quantity="40", value="64000")
+
+        # Expired, rejected, withdrawn.
+        old = self.application(gz, item_codes=["1C903"], destination="DE", value="30000")
+        self.move(old, "submit", self.moment(500))
+        self.move(old, "accept", self.moment(490))
+        self.move(
+            old,
+            "approve",
+            self.moment(430),
+            license_number="DU-2025-JX-01934",
+            valid_until=self.today - dt.timedelta(days=65),
+        )
+        services.application_expire(application=old, now=self.now)
+        rejected = self.application(bt, item_codes=["1C902"], destination="US", value="88000")
+        self.move(rejected, "submit", self.moment(120))
+        self.move(rejected, "accept", self.moment(110))
+        self.move(rejected, "reject", self.moment(50), reason="End user could not be verified.")
+        withdrawn = self.application(yn, item_codes=["GA-UNCONFIRMED"], destination="NL")
+        self.move(withdrawn, "submit", self.moment(90))
+        self.move(withdrawn, "withdraw", self.moment(80), note="Customer cancelled the contract.")
+
+        # A fast-track decision in force: the June 2025 "green channel" pattern, for Germany.
+        self.decision()
+
+    def decision(self) -> None:
+        kwargs = dict(
+            authority=self.mofcom,
+            announced_on=self.today - dt.timedelta(days=14),
+            source="Demo: ministerial trade talks; MOFCOM offers a green channel for "
+            "applications to Germany (pattern of the June 2025 EU talks)",
+            window_days=30,
+            effective_from=self.today - dt.timedelta(days=10),
+            effective_until=None,
+            destinations=["DE"],
+            note="Demo decision.",
+        )
+        try:
+            from licenses.fasttrack import decision_log  # type: ignore[attr-defined]
+        except ImportError:
+            FastTrackDecision.objects.create(created_by=self.officer, **kwargs)
+            services.recompute_due_dates(now=self.now, authority_id=self.mofcom.pk)
+        else:
+            decision_log(actor=self.officer, now=self.now, **kwargs)
+
+    def users(self, exporters: dict[str, Exporter]) -> None:
+        User = get_user_model()
+        for username, password, role, staff, limited in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "email": f"{username}@tracker.example.com",
+                    "is_staff": staff,
+                    "is_superuser": role == roles.ADMINISTRATOR,
+                },
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            if limited:
+                profile, _created = UserProfile.objects.get_or_create(user=user)
+                profile.limited_to_exporters = True
+                profile.save()
+                profile.exporters.set([exporters[r] for r in limited])
+            if username == "officer":
+                self.officer = user

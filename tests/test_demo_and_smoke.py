@@ -1,0 +1,98 @@
+"""The demo loads realistic data once, and the embedded default (SQLite) works end to end."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from licenses.models import Event, LicenseApplication, Status
+from shipments.models import Shipment, ShipmentStatus
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def snapshot() -> dict[str, int]:
+    from django.apps import apps
+
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+
+
+@pytest.mark.django_db
+def test_the_demo_has_every_state_and_running_it_twice_changes_nothing(settings):
+    settings.DEMO = True
+    call_command("demo", stdout=io.StringIO())
+    first = snapshot()
+    call_command("demo", stdout=io.StringIO())
+    assert snapshot() == first
+    states = set(LicenseApplication.objects.values_list("status", flat=True))
+    assert states == set(Status.values)
+    assert set(Shipment.objects.values_list("status", flat=True)) == set(ShipmentStatus.values)
+    assert Event.objects.filter(kind="correction").exists()
+    assert LicenseApplication.objects.filter(due_at__lt=timezone.now()).exists(), "none overdue"
+
+
+@pytest.mark.django_db
+def test_the_demo_is_refused_where_demo_is_off(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEMO = False
+    with pytest.raises(CommandError):
+        call_command("demo")
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_embedded_default_runs_on_sqlite(tmp_path):
+    """Migrate, load the demo and recompute on SQLite, as `make run` does with nothing set."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'smoke.sqlite3'}",
+        MEDIA_ROOT=str(tmp_path / "documents"),
+    )
+    for step in (["migrate", "--noinput"], ["demo"], ["recompute_due_dates"]):
+        result = run(step, env)
+        assert result.returncode == 0, result.stderr[-3000:]
+    check = run(
+        [
+            "shell",
+            "-c",
+            "from django.db import connection\n"
+            "print(connection.cursor().execute('PRAGMA journal_mode').fetchone()[0])\n"
+            "from licenses.models import LicenseApplication as A\n"
+            "print(A.objects.exclude(due_at=None).count())\n"
+            "for sql in ('UPDATE licenses_event SET note=1', 'DELETE FROM licenses_event'):\n"
+            "    try:\n"
+            "        connection.cursor().execute(sql)\n"
+            "        print('rewritten')\n"
+            "    except Exception as exc:\n"
+            "        print('refused:', exc)\n",
+        ],
+        env,
+    )
+    assert check.returncode == 0, check.stderr[-3000:]
+    lines = check.stdout.strip().splitlines()[-4:]
+    assert lines[0] == "wal"
+    assert int(lines[1]) > 0
+    assert lines[2].startswith("refused: the event log is append-only")
+    assert lines[3].startswith("refused: the event log is append-only")
