@@ -273,18 +273,13 @@ def decision_log(
             note=(note or "").strip(),
             created_by=_user(actor),
         )
-        relations: list[tuple[Any, list[int]]] = [
-            (FastTrackDecision.items, checked.item_ids),
-            (FastTrackDecision.exporters, checked.exporter_ids),
-            (FastTrackDecision.applications, checked.application_ids),
-        ]
-        for relation, ids in relations:
-            if ids:  # a new decision: insert the scope rows, nothing to compare with
-                through = relation.through
-                column = relation.field.m2m_reverse_field_name()
-                through.objects.bulk_create(
-                    through(fasttrackdecision_id=decision.pk, **{f"{column}_id": pk}) for pk in ids
-                )
+        # `add` (not a raw insert) so that `m2m_changed` listeners see the scope.
+        if checked.item_ids:
+            decision.items.add(*checked.item_ids)
+        if checked.exporter_ids:
+            decision.exporters.add(*checked.exporter_ids)
+        if checked.application_ids:
+            decision.applications.add(*checked.application_ids)
         scope = make_scope(
             destinations=checked.destinations,
             items=checked.item_ids,
@@ -309,14 +304,14 @@ def decision_revoke(
         if locked.revoked_at is not None:
             raise IllegalMove(_("This decision was already revoked."))
         began = locked.effective_from <= local_date(now, locked.authority.tz)
-        FastTrackDecision.objects.filter(pk=locked.pk).update(
-            revoked_at=now, revoked_by=_user(actor), revocation_note=(note or "").strip()
-        )
-        locked.refresh_from_db()
+        locked.revoked_at, locked.revoked_by = now, _user(actor)
+        locked.revocation_note = (note or "").strip()
+        locked.applied = False
+        # a save (not an update): `post_save` listeners learn that a window input changed
+        locked.save(update_fields=["revoked_at", "revoked_by", "revocation_note", "applied"])
         # Once it began, a move may have picked it up even before the daily job applied it:
         # recompute its scope whether or not the flag says it was applied.
         if began:
-            FastTrackDecision.objects.filter(pk=locked.pk).update(applied=False)
             _start_pass(locked, kind=REMOVED, now=now, actor=actor)
     decision.refresh_from_db()
     return decision

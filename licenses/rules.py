@@ -190,13 +190,13 @@ def rule_retire(*, rule: WindowRule, actor: Any, now: dt.datetime, note: str = "
         locked = WindowRule.objects.select_for_update().get(pk=rule.pk)
         if locked.retired_at is not None:
             raise IllegalMove(_("This rule was already retired."))
-        updates: dict[str, Any] = {"retired_at": now}
+        locked.retired_at = now
         if (note or "").strip():
-            updates["note"] = "\n".join(
+            locked.note = "\n".join(
                 p for p in (locked.note, _("Retired: %(note)s") % {"note": note.strip()}) if p
             )
-        WindowRule.objects.filter(pk=locked.pk).update(**updates)
-        locked.refresh_from_db()
+        # a save (not an update): `post_save` listeners learn that a window input changed
+        locked.save(update_fields=["retired_at", "note"])
         _recompute(locked, [Match.of(locked)], change="retired", now=now, actor=actor)
     rule.refresh_from_db()
     return rule
