@@ -149,7 +149,7 @@ def preview_context(preview: Preview, authority: Any) -> dict[str, Any]:
         "preview_rows": [
             {
                 "reference": row.application.reference,
-                "exporter": row.application.exporter.name,
+                "exporter": row.exporter_name,
                 "destination": row.application.destination,
                 "old": local_day(row.old_due_at, tz),
                 "new": local_day(row.new_due_at, tz),

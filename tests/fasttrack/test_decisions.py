@@ -25,6 +25,8 @@ from .builders import D, log, pending
 
 pytestmark = pytest.mark.django_db
 
+NOTHING = {"applied": [], "removed": [], "queued": [], "resumed": []}
+
 
 def moment(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
@@ -156,7 +158,7 @@ def test_a_decision_that_begins_tomorrow_is_applied_by_the_daily_job_on_its_firs
     assert decision.applied is False
     assert due(app) == D("2026-12-03")
 
-    assert decisions_daily(now=NOW) == {"applied": [], "removed": [], "queued": []}
+    assert decisions_daily(now=NOW) == NOTHING
     assert due(app) == D("2026-12-03")
 
     # just after midnight in Beijing on Monday 30 November (still Sunday in UTC)
@@ -182,7 +184,7 @@ def test_a_decision_that_ended_yesterday_is_un_applied_by_the_daily_job():
     assert decision.applied is False
     assert decision.affected_count == 1  # the effect it had is kept for the log
     assert Event.objects.filter(decision=decision, kind=EventKind.FAST_TRACK_REMOVED).count() == 1
-    assert decisions_daily(now=next_day) == {"applied": [], "removed": [], "queued": []}
+    assert decisions_daily(now=next_day) == NOTHING
 
 
 def test_applying_the_same_decision_twice_changes_nothing():
@@ -191,7 +193,7 @@ def test_applying_the_same_decision_twice_changes_nothing():
     events_before = Event.objects.count()
     due_before = due(app)
 
-    assert decisions_daily(now=NOW) == {"applied": [], "removed": [], "queued": []}
+    assert decisions_daily(now=NOW) == NOTHING
     assert (
         decision_recompute_scope(decision=decision, kind=EventKind.FAST_TRACK_APPLIED, now=NOW) == 0
     )

@@ -156,3 +156,33 @@ def test_an_apply_task_stops_when_the_decision_was_revoked_meanwhile(settings, m
         decision_recompute_scope(decision=decision, kind=EventKind.FAST_TRACK_APPLIED, now=NOW) == 0
     )
     assert not Event.objects.filter(decision=decision).exists()
+
+
+def test_the_daily_job_queues_again_a_pass_whose_task_was_lost(
+    settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    settings.FAST_TRACK_INLINE_LIMIT = 2
+    bulk_pending(5)
+    queued: list[tuple] = []
+
+    def broker_down(*args):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(recompute_decision_scope, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = log(window_days=20)  # the decision is kept although nothing was queued
+    assert FastTrackDecision.objects.filter(pk=decision.pk, applied=True).exists()
+
+    monkeypatch.setattr(recompute_decision_scope, "delay", lambda *args: queued.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fasttrack.decisions_daily(now=NOW)["resumed"] == []  # too early to call it lost
+    next_day = at("2026-11-30", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fasttrack.decisions_daily(now=next_day)["resumed"] == [decision.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fasttrack.decisions_daily(now=next_day)["resumed"] == []  # once
+    assert queued == [(decision.pk, EventKind.FAST_TRACK_APPLIED, next_day.isoformat(), None)]
+    recompute_decision_scope(*queued[0])
+    decision.refresh_from_db()
+    assert decision.affected_count == 5 and decision.progress_done == 5
+    assert decision.progress_finished_at == next_day
