@@ -194,6 +194,8 @@ def decision_check(
         elif authority is not None and announced_on > local_date(now, authority.tz):
             errors["announced_on"] = _("A decision cannot be announced in the future.")
 
+    if isinstance(destinations, str):  # one code given on its own, not as a list
+        destinations = [destinations]
     normalised = []
     for value in destinations or ():
         code = str(value).strip().upper()
