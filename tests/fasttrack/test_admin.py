@@ -268,3 +268,17 @@ def test_revoking_in_the_admin_is_refused_twice_by_the_service_too(manager):
 
     with pytest.raises(IllegalMove):
         decision_revoke(decision=decision, actor=manager, now=NOW)
+
+
+def test_a_manager_corrects_the_wording_of_a_logged_decision(client, manager):
+    app = pending()
+    decision = log()
+    client.force_login(manager)
+    url = reverse("admin:licenses_fasttrackdecision_change", args=[decision.pk])
+    response = client.post(url, {"source": "MOFCOM press release No. 12", "note": "typo fixed"})
+    assert response.status_code == 302
+    decision.refresh_from_db()
+    assert decision.source == "MOFCOM press release No. 12" and decision.note == "typo fixed"
+    assert decision.window_days == 20 and decision.applied
+    app.refresh_from_db()
+    assert local_due(app) == D("2026-10-29")
