@@ -349,18 +349,21 @@ def decision_edit(
 ) -> FastTrackDecision:
     """Correct the wording of a logged decision. Its window, period and scope are what the
     authority announced: to change them, revoke it and log the new decision."""
-    changes: dict[str, str] = {}
-    if source is not None and source.strip() != decision.source:
-        if not source.strip():
-            raise InvalidInput(
-                _("Say where the decision was announced."), fields={"source": _("Required.")}
-            )
-        changes["source"] = source.strip()
-    if note is not None and note.strip() != decision.note:
-        changes["note"] = note.strip()
-    if changes:
-        FastTrackDecision.objects.filter(pk=decision.pk).update(**changes)
-        decision.refresh_from_db()
+    if source is not None and not source.strip():
+        raise InvalidInput(
+            _("Say where the decision was announced."), fields={"source": _("Required.")}
+        )
+    with transaction.atomic():
+        # compare with the stored row: the caller's object may already hold the new text
+        current = FastTrackDecision.objects.select_for_update().get(pk=decision.pk)
+        changes: dict[str, str] = {}
+        if source is not None and source.strip() != current.source:
+            changes["source"] = source.strip()
+        if note is not None and note.strip() != current.note:
+            changes["note"] = note.strip()
+        if changes:
+            FastTrackDecision.objects.filter(pk=decision.pk).update(**changes)
+    decision.refresh_from_db()
     return decision
 
 
