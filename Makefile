@@ -25,7 +25,9 @@ run: install
 	DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py collectstatic --noinput -v0
 	@if [ "$${DEMO:-1}" != "0" ]; then DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py demo; fi
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
-	DJANGO_SETTINGS_MODULE=config.settings.local $(VENV)/bin/honcho start -f Procfile.local
+	@# exec: honcho replaces the shell, so a SIGTERM to make (which make passes on to its
+	@# child) reaches honcho, which stops web, worker and beat together, as Ctrl-C does.
+	exec env DJANGO_SETTINGS_MODULE=config.settings.local $(VENV)/bin/honcho start -f Procfile.local
 
 ## make test: quality gates, then every test against PostgreSQL and Redis on localhost.
 test: install
@@ -34,6 +36,7 @@ test: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	@sh scripts/ensure_chromium.sh
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
 
 clean:

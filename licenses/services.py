@@ -29,6 +29,7 @@ from .models import (
     ControlledItem,
     Event,
     EventKind,
+    Exporter,
     LicenseApplication,
     LicenseType,
     Status,
@@ -727,3 +728,22 @@ def drawdown_update(*, application_id: int, quantity: Decimal, value: Decimal) -
     LicenseApplication.objects.filter(pk=application_id).update(
         drawn_quantity=F("drawn_quantity") + quantity, drawn_value=F("drawn_value") + value
     )
+
+
+# --- exporters --------------------------------------------------------------------------------
+
+
+def exporter_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Exporter:
+    """A new exporter, validated like any model (the caller checks the actor may create one)."""
+    exporter = Exporter(**fields)
+    exporter.full_clean()
+    exporter.save()
+    return exporter
+
+
+def exporter_update(*, exporter: Exporter, now: dt.datetime, actor: Any, **fields: Any) -> Exporter:
+    for name, value in fields.items():
+        setattr(exporter, name, value)
+    exporter.full_clean()
+    exporter.save()
+    return exporter

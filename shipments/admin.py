@@ -205,9 +205,19 @@ class AlertAttemptInline(ReadOnlyInline):
 @admin.register(Alert)
 class AlertAdmin(ScopedAdmin):
     scope_field = "flag__exporter"
-    list_display = ["flag", "recipient", "state", "attempts", "created_at", "sent_at"]
-    list_filter = ["state"]
-    search_fields = ["recipient"]
+    list_display = [
+        "flag",
+        "recipient",
+        "state",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["state", "flag__kind"]
+    list_select_related = ["flag__application", "flag__shipment"]
+    search_fields = ["recipient", "flag__application__reference", "flag__shipment__reference"]
+    actions = ["retry_now"]
     readonly_fields = [
         "flag",
         "recipient",
@@ -224,11 +234,28 @@ class AlertAdmin(ScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    @admin.action(description=_("Send again at the next sweep (unsent alerts only)"))
+    def retry_now(self, request: HttpRequest, queryset: Any) -> None:
+        # Never a sent alert: delivery does not repeat what is recorded as sent.
+        count = queryset.exclude(state=Alert.State.SENT).update(
+            state=Alert.State.PENDING, next_attempt_at=timezone.now()
+        )
+        self.message_user(request, _("%(count)d alert(s) will be sent again.") % {"count": count})
+
+
+class DigestAttemptInline(ReadOnlyInline):
+    model = AlertAttempt
+    fk_name = "digest"
+    fields = ("at", "ok", "error")
+    readonly_fields = fields
+
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
     list_display = ["user", "local_date", "sent_at", "attempts"]
+    list_filter = ["local_date"]
     readonly_fields = ["user", "local_date", "created_at", "sent_at", "attempts", "message_id"]
+    inlines = [DigestAttemptInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -89,6 +89,12 @@ class Shipment(models.Model):
         editable=False,
     )
     last_moved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The last day to file its application so that the window that would govern it (plus the
+    # acceptance window where the clock starts at acceptance) ends by the planned ship date,
+    # and the instant that day ends in the authority's time zone: the `file_by` flag's stored,
+    # indexed deadline. Kept by shipments.scan.refresh_file_by (see its docstring for when).
+    file_by_date = models.DateField(_("file by"), null=True, blank=True, editable=False)
+    file_by_at = models.DateTimeField(null=True, blank=True, editable=False)
     shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
     delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -115,6 +121,12 @@ class Shipment(models.Model):
                 fields=["planned_ship_date"],
                 name="shipment_open_ship_date",
                 condition=Q(status__in=["planned", "awaiting_license", "cleared", "on_hold"]),
+            ),
+            # `file_by`: shipments with no application in force, by their filing deadline.
+            models.Index(
+                fields=["file_by_at"],
+                name="shipment_file_by",
+                condition=Q(status="planned"),
             ),
             models.Index(fields=["exporter", "status"], name="shipment_exporter_status"),
             models.Index(fields=["status", "-id"], name="shipment_status_id"),

@@ -1,16 +1,165 @@
-"""Shipments follow the applications that cover them (connected in ShipmentsConfig.ready)."""
+"""Shipments follow the applications that cover them, and flags and file-by deadlines follow
+their causes (connected in ShipmentsConfig.ready)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.apps import apps
+from django.db import DatabaseError
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
-from licenses.signals import application_moved
+from licenses.models import (
+    Authority,
+    CalendarDay,
+    Event,
+    EventKind,
+    FastTrackDecision,
+    LicenseApplication,
+    Status,
+    WindowRule,
+)
+from licenses.signals import application_moved, due_dates_changed
 
+from . import scan
+from .models import Shipment
 from .services import follow_application
+
+log = logging.getLogger(__name__)
 
 
 @receiver(application_moved, dispatch_uid="shipments.follow_application")
 def _follow(sender: Any, application, at, now, actor, **kwargs: Any) -> None:
     follow_application(application=application, at=at, now=now, actor=actor)
+
+
+# --- flags follow their causes, inside the transaction that changed them ----------------------
+#
+# Connected after `_follow` above (receivers run in the order they were connected), so that a
+# moved application's shipments already show their new state when their flags are evaluated.
+# `shipments.scan.evaluate` costs a handful of queries when nothing changes.
+
+
+@receiver(due_dates_changed, dispatch_uid="shipments.flags_after_due_dates")
+def _due_dates_changed(sender: Any, application_ids, now, **kwargs: Any) -> None:
+    if application_ids:
+        scan.evaluate(now=now, application_ids=application_ids)
+
+
+@receiver(application_moved, dispatch_uid="shipments.flags_after_move")
+def _application_moved(sender: Any, application, now, **kwargs: Any) -> None:
+    scan.evaluate(now=now, application_ids=[application.pk])
+
+
+# Every service that writes a shipment (create, edit, assign, ship/hold/release/cancel…) records
+# an event for it: re-evaluate the shipment's flags then, with the service's `now`. (Shipments
+# that follow their application are covered by `application_moved` above.)
+SHIPMENT_EVENT_KINDS = {
+    EventKind.CREATED,
+    EventKind.EDITED,
+    EventKind.ASSIGNED,
+    EventKind.STATUS_CHANGED,
+}
+
+
+@receiver(post_save, sender=Event, dispatch_uid="shipments.flags_after_shipment_event")
+def _shipment_event(sender: Any, instance: Event, created: bool, **kwargs: Any) -> None:
+    if (
+        created
+        and not kwargs.get("raw")
+        and instance.shipment_id
+        and instance.kind in SHIPMENT_EVENT_KINDS
+    ):
+        # The applications it is (or was) assigned to too: `expiring` counts the shipments
+        # still to ship under a license.
+        application_ids = {
+            Shipment.objects.filter(pk=instance.shipment_id)
+            .values_list("application_id", flat=True)
+            .first(),
+            (instance.data or {}).get("from_application"),
+        } - {None}
+        scan.evaluate(
+            now=instance.recorded_at,
+            application_ids=application_ids,  # type: ignore[arg-type]
+            shipment_ids=[instance.shipment_id],
+        )
+
+
+# --- the file-by deadline follows its inputs (see shipments.scan.refresh_file_by) -------------
+
+
+@receiver(post_save, sender=Shipment, dispatch_uid="shipments.file_by_on_save")
+def _shipment_saved(sender: Any, instance: Shipment, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
+    now = timezone.now()
+    if scan.refresh_file_by(now=now, shipments=Shipment.objects.filter(pk=instance.pk)):
+        instance.file_by_date, instance.file_by_at = Shipment.objects.values_list(
+            "file_by_date", "file_by_at"
+        ).get(pk=instance.pk)
+
+
+@receiver(post_save, sender=LicenseApplication, dispatch_uid="shipments.file_by_on_draft_edit")
+def _application_saved(sender: Any, instance: LicenseApplication, **kwargs: Any) -> None:
+    # A draft's license type is an input of its shipments' deadlines.
+    if not kwargs.get("raw") and instance.status == Status.DRAFT:
+        now = timezone.now()
+        changed = scan.refresh_file_by(
+            now=now, shipments=Shipment.objects.filter(application_id=instance.pk)
+        )
+        scan.evaluate(now=now, shipment_ids=changed)
+
+
+@receiver(post_save, sender=Authority, dispatch_uid="shipments.file_by_on_authority")
+def _authority_saved(sender: Any, instance: Authority, created: bool, **kwargs: Any) -> None:
+    if not created and not kwargs.get("raw"):
+        scan.refresh_authority(now=timezone.now(), authority_id=instance.pk)
+
+
+@receiver(
+    [post_save, post_delete], sender=CalendarDay, dispatch_uid="shipments.file_by_on_calendar"
+)
+@receiver(post_save, sender=WindowRule, dispatch_uid="shipments.file_by_on_rule")
+@receiver(post_save, sender=FastTrackDecision, dispatch_uid="shipments.file_by_on_decision")
+def _window_input_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if not kwargs.get("raw"):
+        scan.refresh_authority(now=timezone.now(), authority_id=instance.authority_id)
+
+
+def _decision_scope_changed(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear") and isinstance(
+        instance, FastTrackDecision
+    ):
+        scan.refresh_authority(now=timezone.now(), authority_id=instance.authority_id)
+
+
+for _through in (
+    FastTrackDecision.items.through,
+    FastTrackDecision.exporters.through,
+    FastTrackDecision.applications.through,
+):
+    m2m_changed.connect(
+        _decision_scope_changed,
+        sender=_through,
+        dispatch_uid=f"shipments.file_by_on_decision_scope.{_through.__name__}",
+    )
+
+
+# --- the periodic tasks exist as soon as the database does -----------------------------------
+
+
+def _ensure_schedules(sender: Any, **kwargs: Any) -> None:
+    from .schedules import ensure_schedules
+
+    try:
+        ensure_schedules(reset=False)
+    except DatabaseError:  # migrated only partly (e.g. `migrate shipments`): beat creates them
+        log.info("Periodic tasks not created yet: django_celery_beat is not migrated.")
+
+
+post_migrate.connect(
+    _ensure_schedules, sender=apps.get_app_config("shipments"), dispatch_uid="shipments.schedules"
+)

@@ -26,7 +26,7 @@ from licenses.services import (
     drawdown_update,
 )
 
-from .models import FOLLOWING_STATUSES, Shipment, ShipmentStatus
+from .models import FOLLOWING_STATUSES, Consignee, Shipment, ShipmentStatus
 
 SS = ShipmentStatus
 
@@ -404,3 +404,23 @@ def follow_application(
         for pk, old in moving
     )
     return len(moving)
+
+
+# --- consignees -------------------------------------------------------------------------------
+
+
+def consignee_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Consignee:
+    consignee = Consignee(**fields)
+    consignee.full_clean()
+    consignee.save()
+    return consignee
+
+
+def consignee_update(
+    *, consignee: Consignee, now: dt.datetime, actor: Any, **fields: Any
+) -> Consignee:
+    for name, value in fields.items():
+        setattr(consignee, name, value)
+    consignee.full_clean()
+    consignee.save()
+    return consignee

@@ -4,6 +4,7 @@ is read-only even for a superuser; lists are scoped."""
 from __future__ import annotations
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
@@ -64,6 +65,11 @@ def one_of_everything(administrator, ganzhou):
     SolarSchedule.objects.create(event="sunrise", latitude=28.8, longitude=114.9)
     ClockedSchedule.objects.create(clocked_time=now)
     PeriodicTask.objects.create(name="demo", task="celery.backend_cleanup", interval=every)
+    # django-axes' sign-in records (an administrator unlocks a locked-out user there).
+    seen = {"username": "olga_officer", "ip_address": "127.0.0.1", "path_info": "/login/"}
+    AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
+    AccessLog.objects.create(**seen)
+    AccessFailureLog.objects.create(**seen)
     return app
 
 

@@ -59,7 +59,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 def test_the_embedded_default_runs_on_sqlite(tmp_path):
-    """Migrate, load the demo and recompute on SQLite, as `make run` does with nothing set."""
+    """Migrate, load the demo, scan and recompute on SQLite, as `make run` does with nothing set."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -70,7 +70,7 @@ def test_the_embedded_default_runs_on_sqlite(tmp_path):
         DATABASE_URL=f"sqlite:///{tmp_path / 'smoke.sqlite3'}",
         MEDIA_ROOT=str(tmp_path / "documents"),
     )
-    for step in (["migrate", "--noinput"], ["demo"], ["recompute_due_dates"]):
+    for step in (["migrate", "--noinput"], ["demo"], ["scan_windows"], ["recompute_due_dates"]):
         result = run(step, env)
         assert result.returncode == 0, result.stderr[-3000:]
     check = run(
@@ -81,6 +81,8 @@ def test_the_embedded_default_runs_on_sqlite(tmp_path):
             "print(connection.cursor().execute('PRAGMA journal_mode').fetchone()[0])\n"
             "from licenses.models import LicenseApplication as A\n"
             "print(A.objects.exclude(due_at=None).count())\n"
+            "from shipments.models import Flag\n"
+            "print(Flag.objects.filter(cleared_at=None).count())\n"
             "for sql in ('UPDATE licenses_event SET note=1', 'DELETE FROM licenses_event'):\n"
             "    try:\n"
             "        connection.cursor().execute(sql)\n"
@@ -91,8 +93,9 @@ def test_the_embedded_default_runs_on_sqlite(tmp_path):
         env,
     )
     assert check.returncode == 0, check.stderr[-3000:]
-    lines = check.stdout.strip().splitlines()[-4:]
+    lines = check.stdout.strip().splitlines()[-5:]
     assert lines[0] == "wal"
     assert int(lines[1]) > 0
-    assert lines[2].startswith("refused: the event log is append-only")
+    assert int(lines[2]) > 0, "the scan raised the demo's flags"
     assert lines[3].startswith("refused: the event log is append-only")
+    assert lines[4].startswith("refused: the event log is append-only")

@@ -134,31 +134,47 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tracker@localhost")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Celery: Redis when REDIS_URL / CELERY_BROKER_URL is set, otherwise kombu's filesystem
-# transport in var/broker so that everything runs with no server.
+# transport in var/broker so that everything runs with no server (worker with the solo pool,
+# no gossip, mingle or heartbeat: see Procfile.local).
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 BROKER_DIR = VAR_DIR / "broker"
-if CELERY_BROKER_URL.startswith("filesystem"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "out"),
-        "data_folder_out": str(BROKER_DIR / "out"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "store_processed": False,
-    }
-else:
-    # A dead broker must never hang a web request: fail fast and let the outbox sweep
-    # send what could not be queued.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_connect_timeout": 2,
-        "socket_timeout": 3,
-        "max_retries": 0,
-    }
+
+
+def broker_transport_options(url: str) -> dict:
+    """Transport options for a broker URL (test settings and tests switch brokers too)."""
+    if url.startswith("filesystem"):
+        for folder in ("out", "processed", "control"):
+            (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(BROKER_DIR / "out"),
+            "data_folder_out": str(BROKER_DIR / "out"),
+            "processed_folder": str(BROKER_DIR / "processed"),
+            "control_folder": str(BROKER_DIR / "control"),
+            "store_processed": False,
+        }
+    if url.startswith(("redis", "rediss")):
+        # A dead broker must never hang a web request: fail fast (no connection retry when
+        # publishing, short connect and socket timeouts: a refused connection fails at once, a
+        # hung Redis within about 2 s) and let the outbox sweep send what could not be queued.
+        # The worker's consumer keeps its own reconnection policy; its BRPOP waits 1 s, less
+        # than the socket timeout.
+        return {
+            "socket_connect_timeout": 1,
+            "socket_timeout": 2,
+            "max_retries": 0,
+        }
+    return {}
+
+
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ACKS_LATE = True
@@ -166,6 +182,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 SCAN_INTERVAL_SECONDS = env.int("SCAN_INTERVAL_SECONDS", default=300)
+
+# Alert delivery (shipments.alerts): a failed send is retried after BASE * 2**(n-1) seconds
+# (capped at an hour) up to MAX attempts; the sweep sends any alert still pending
+# SWEEP_AFTER seconds after it was written (its task was lost, e.g. the broker was down).
+ALERT_RETRY_BASE_SECONDS = 60
+ALERT_MAX_ATTEMPTS = 10
+ALERT_SWEEP_AFTER_SECONDS = 120
+ALERT_SWEEP_INTERVAL_SECONDS = 60
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -191,3 +215,67 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Web forms: sign-in throttling, Content-Security-Policy, the user's time zone ----------
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["axes", "csp"]
+
+# /healthz answers first (before the ALLOWED_HOSTS check); the CSP header goes on every
+# response; the user's time zone is active once we know who asks; axes turns a lockout into
+# its page, last.
+MIDDLEWARE = ["config.middleware.HealthzMiddleware", *MIDDLEWARE]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "config.middleware.UserTimeZoneMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+AUTHENTICATION_BACKENDS = [
+    "config.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Lock a username out from one address after AXES_FAILURE_LIMIT failures in a row, for
+# AXES_COOLOFF_MINUTES. Locking by username and address together means nobody can lock a
+# colleague out from elsewhere by mistyping their name on purpose.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Behind a reverse proxy, say how many proxies add to X-Forwarded-For so axes counts the
+# client's address rather than the proxy's.
+if env("AXES_PROXY_COUNT", default=""):
+    AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# Content-Security-Policy (django-csp 4): only our own origin, no inline script or style
+# anywhere. The charts are SVG drawn on the server; the few enhancements are in static/js.
+# `data:` images are for the icons swagger-ui and the admin embed in their CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Sign-in and password reset (LOGIN_URL and the redirects are set above; mail goes through
+# EMAIL_BACKEND): a reset link works once, for a day.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+SESSION_COOKIE_HTTPONLY = True

@@ -1,21 +1,34 @@
-"""`make test`: PostgreSQL and Redis on localhost unless DATABASE_URL / REDIS_URL say otherwise."""
+"""`make test`: PostgreSQL and Redis on localhost unless DATABASE_URL / REDIS_URL say otherwise.
+
+The end-to-end tests start a real Celery worker (and beat) with these settings in a
+subprocess: it finds the test database through DATABASE_URL, the broker through
+CELERY_BROKER_URL, sends by SMTP when TEST_EMAIL_BACKEND says so, and takes short alert
+timings from the E2E_* variables.
+"""
 
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracker")
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, broker_transport_options, env
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEBUG = False
 DEMO = True
 SECRET_KEY = "test-only-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
+# The Redis the end-to-end tests run their worker on (db 12 unless REDIS_URL says otherwise).
+TEST_REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/12")
+
+ALERT_RETRY_BASE_SECONDS = env.int("E2E_ALERT_RETRY_BASE_SECONDS", default=60)
+ALERT_SWEEP_AFTER_SECONDS = env.int("E2E_ALERT_SWEEP_AFTER_SECONDS", default=120)
+ALERT_SWEEP_INTERVAL_SECONDS = env.int("E2E_ALERT_SWEEP_INTERVAL_SECONDS", default=60)

@@ -1,0 +1,422 @@
+"""Forms and list filters of the application and exporter pages.
+
+Every choice a user is offered comes from the selectors, so a tampered POST that names another
+exporter's object fails as "not a valid choice" on that field. The forms validate input; the
+services decide and write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.apps import apps
+from django.core.validators import validate_email
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors
+from .models import (
+    PENDING_STATUSES,
+    ControlledItem,
+    Exporter,
+    LicenseApplication,
+    LicenseType,
+    Status,
+)
+from .services import EDITABLE_AFTER_DRAFT
+from .web import DateInput, LocalDateTimeField, day_bounds, local_now_input, model_choice, upper
+
+COUNTRY_HELP = _("Two-letter ISO 3166 code, e.g. DE.")
+CURRENCY_HELP = _("Three-letter ISO 4217 code, e.g. USD.")
+
+
+def country_input() -> forms.TextInput:
+    return forms.TextInput(
+        attrs={"maxlength": 2, "size": 4, "autocapitalize": "characters", "autocomplete": "off"}
+    )
+
+
+def currency_input() -> forms.TextInput:
+    return forms.TextInput(
+        attrs={"maxlength": 3, "size": 5, "autocapitalize": "characters", "autocomplete": "off"}
+    )
+
+
+class ItemChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: ControlledItem) -> str:
+        return f"{obj.authority} · {obj.code} {obj.material or obj.description} ({obj.unit})"
+
+
+# --- exporters ---------------------------------------------------------------------------------
+
+
+class ExporterForm(forms.ModelForm):
+    contact_emails = forms.CharField(
+        label=_("Compliance contact e-mails"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One address per line. They receive immediate alerts."),
+    )
+
+    class Meta:
+        model = Exporter
+        fields = ["name", "registration_number", "country", "address", "contact_emails"]
+        widgets = {"country": country_input(), "address": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"country": COUNTRY_HELP}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["contact_emails"] = "\n".join(self.instance.contact_emails or [])
+
+    def clean_country(self) -> str:
+        return upper(self.cleaned_data.get("country"))
+
+    def clean_contact_emails(self) -> list[str]:
+        raw = self.cleaned_data.get("contact_emails") or ""
+        addresses = [a.strip() for a in raw.replace(",", "\n").splitlines() if a.strip()]
+        bad = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                bad.append(address)
+        if bad:
+            raise forms.ValidationError(
+                _("Not an e-mail address: %(bad)s"), params={"bad": ", ".join(bad)}
+            )
+        return addresses
+
+
+class ExporterFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Name or registration number")
+    )
+    country = django_filters.CharFilter(label=_("Country"), method="by_country")
+
+    class Meta:
+        model = Exporter
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(Q(name__icontains=value) | Q(registration_number__icontains=value))
+
+    def by_country(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(country=upper(value))
+
+
+# --- applications ------------------------------------------------------------------------------
+
+
+class ApplicationForm(forms.ModelForm):
+    """Create or edit an application. Once submitted, only the authority's case number, the
+    quantity and the value may change: the other fields are shown but disabled."""
+
+    items = ItemChoiceField(
+        label=_("Controlled items"),
+        queryset=ControlledItem.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("All from the authority's control list, counted in the same unit."),
+    )
+
+    class Meta:
+        model = LicenseApplication
+        fields = [
+            "exporter",
+            "authority",
+            "license_type",
+            "items",
+            "destination",
+            "reference",
+            "authority_reference",
+            "quantity",
+            "value",
+            "currency",
+        ]
+        widgets = {"destination": country_input(), "currency": currency_input()}
+        help_texts = {
+            "destination": COUNTRY_HELP,
+            "currency": CURRENCY_HELP,
+            "reference": _("Unique for the exporter."),
+            "authority_reference": _("Once the authority has given one."),
+            "quantity": _("In the items' unit."),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        model_choice(self, "exporter").queryset = selectors.exporter_list(user=user)
+        model_choice(self, "authority").queryset = selectors.authority_list(user=user)
+        model_choice(self, "items").queryset = selectors.item_list(user=user)
+        self.fields["authority_reference"].required = False
+        exporters = selectors.exporter_list(user=user)
+        if not self.instance.pk and not self.is_bound and exporters.count() == 1:
+            self.initial["exporter"] = exporters.first()
+        if self.instance.pk and self.instance.status != Status.DRAFT:
+            for name, form_field in self.fields.items():
+                if name not in EDITABLE_AFTER_DRAFT:
+                    form_field.disabled = True
+                    form_field.help_text = _("Fixed once the application is submitted.")
+
+    def clean_destination(self) -> str:
+        return upper(self.cleaned_data.get("destination"))
+
+    def clean_currency(self) -> str:
+        return upper(self.cleaned_data.get("currency"))
+
+    def clean_authority_reference(self) -> str | None:
+        return (self.cleaned_data.get("authority_reference") or "").strip() or None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        exporter, reference = data.get("exporter"), data.get("reference")
+        if exporter and reference:
+            clash = LicenseApplication.objects.filter(exporter=exporter, reference=reference)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error(
+                    "reference", _("This exporter already has an application with this reference.")
+                )
+        authority, case = data.get("authority"), data.get("authority_reference")
+        if authority and case:
+            taken = LicenseApplication.objects.filter(authority=authority, authority_reference=case)
+            if self.instance.pk:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error(
+                    "authority_reference",
+                    _("Another application already has this case number at %(authority)s.")
+                    % {"authority": authority},
+                )
+        items = data.get("items")
+        if authority and items:
+            foreign = [i for i in items if i.authority_id != authority.pk]
+            if foreign:
+                self.add_error(
+                    "items",
+                    _("Not on %(authority)s's control list: %(items)s.")
+                    % {"authority": authority, "items": ", ".join(i.code for i in foreign)},
+                )
+        return data
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # clean() checks the unique references and puts a clash on its field (the model's
+        # constraints would say "Constraint … is violated" for the whole form); the service
+        # checks them again when it writes.
+        return {*super()._get_validation_exclusions(), "reference", "authority_reference"}  # type: ignore[misc]
+
+    def service_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("items", None)
+        return data
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        help_text=_("Reference, case number, license number or exporter"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[("pending", _("pending (submitted, accepted or waiting on us)")), *Status.choices],
+        method="by_status",
+    )
+    exporter = django_filters.ModelChoiceFilter(
+        label=_("Exporter"), queryset=lambda request: selectors.exporter_list(user=request.user)
+    )
+    authority = django_filters.ModelChoiceFilter(
+        label=_("Authority"),
+        to_field_name="code",
+        queryset=lambda request: selectors.authority_list(user=request.user),
+    )
+    license_type = django_filters.ChoiceFilter(label=_("License type"), choices=LicenseType.choices)
+    destination = django_filters.CharFilter(label=_("Destination"), method="by_destination")
+    flag = django_filters.ChoiceFilter(
+        label=_("Open flag"), choices=lambda: flag_choices("application"), method="by_flag"
+    )
+    due_after = django_filters.DateFilter(
+        label=_("Due on or after"), method="by_due_after", widget=DateInput()
+    )
+    due_before = django_filters.DateFilter(
+        label=_("Due on or before"), method="by_due_before", widget=DateInput()
+    )
+
+    class Meta:
+        model = LicenseApplication
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(
+            Q(reference__icontains=value)
+            | Q(authority_reference__icontains=value)
+            | Q(license_number__icontains=value)
+            | Q(exporter__name__icontains=value)
+        )
+
+    def by_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "pending":
+            return qs.filter(status__in=PENDING_STATUSES)
+        return qs.filter(status=value)
+
+    def by_destination(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(destination=upper(value))
+
+    def by_flag(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        # At most one open flag per application and kind: the join adds no duplicate rows.
+        return qs.filter(flags__kind=value, flags__cleared_at__isnull=True)
+
+    def by_due_after(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
+        return qs.filter(due_at__gte=day_bounds(value)[0])
+
+    def by_due_before(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
+        return qs.filter(due_at__lt=day_bounds(value)[1])
+
+
+def flag_choices(subject: str = "") -> list[tuple[str, str]]:
+    """Flag kinds (from the flag model, which lives in the shipments app)."""
+    flag = apps.get_model("shipments", "Flag")
+    choices = [(str(k), str(v)) for k, v in flag._meta.get_field("kind").choices or []]
+    if subject == "application":
+        return [c for c in choices if c[0] in ("overdue", "due_soon", "expiring")]
+    return choices
+
+
+# --- moves -------------------------------------------------------------------------------------
+
+
+class MoveForm(forms.Form):
+    """What every move asks: when it happened (in the user's time zone) and a note."""
+
+    at = LocalDateTimeField(
+        label=_("When it happened"),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, application: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.application = application
+        now = local_now_input()
+        self.fields["at"].initial = now
+        self.fields["at"].widget.attrs["max"] = now
+        self.fields["at"].help_text = _(
+            "In your time zone (%(tz)s). Not in the future, and not before the previous move."
+        ) % {"tz": timezone.get_current_timezone_name()}
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {"at": self.cleaned_data["at"], "note": self.cleaned_data.get("note") or ""}
+
+
+class AcceptForm(MoveForm):
+    authority_reference = forms.CharField(
+        label=_("Authority's case number"),
+        required=False,
+        max_length=60,
+        help_text=_("Optional: the number the authority gave the case."),
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        reference = (self.cleaned_data.get("authority_reference") or "").strip()
+        return {**super().service_kwargs(), "authority_reference": reference or None}
+
+
+class ApproveForm(MoveForm):
+    license_number = forms.CharField(label=_("License number"), max_length=60)
+    valid_until = forms.DateField(label=_("Valid until"), widget=DateInput())
+    approved_quantity = forms.DecimalField(
+        label=_("Approved quantity"), max_digits=16, decimal_places=3, min_value=0
+    )
+    approved_value = forms.DecimalField(
+        label=_("Approved value"), max_digits=16, decimal_places=2, min_value=0
+    )
+
+    def __init__(self, *args: Any, application: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, application=application, **kwargs)
+        if application is None or application.license_type != LicenseType.GENERAL:
+            # An individual license covers what was applied for.
+            del self.fields["approved_quantity"]
+            del self.fields["approved_value"]
+        else:
+            self.fields["approved_quantity"].help_text = _("In %(unit)s.") % {
+                "unit": ", ".join(sorted({i.unit for i in application.items.all()})) or "—"
+            }
+            self.fields["approved_value"].help_text = _("In %(currency)s.") % {
+                "currency": application.currency
+            }
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        kwargs = {
+            **super().service_kwargs(),
+            "license_number": data["license_number"],
+            "valid_until": data["valid_until"],
+        }
+        if "approved_quantity" in self.fields:
+            kwargs["approved_quantity"] = data.get("approved_quantity")
+            kwargs["approved_value"] = data.get("approved_value")
+        return kwargs
+
+
+class RejectForm(MoveForm):
+    reason = forms.CharField(
+        label=_("Reason for the rejection"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "reason": self.cleaned_data["reason"]}
+
+
+MOVE_FORMS: dict[str, type[MoveForm]] = {
+    "submit": MoveForm,
+    "accept": AcceptForm,
+    "request_info": MoveForm,
+    "provide_info": MoveForm,
+    "approve": ApproveForm,
+    "reject": RejectForm,
+    "withdraw": MoveForm,
+}
+
+
+class CorrectForm(forms.Form):
+    """Put the latest move right: give it a new date, or undo it. Always say why."""
+
+    action = forms.ChoiceField(
+        label=_("Correction"),
+        choices=[("redate", _("Re-date the latest move")), ("undo", _("Undo the latest move"))],
+        widget=forms.RadioSelect,
+        initial="redate",
+    )
+    at = LocalDateTimeField(
+        label=_("New date and time"),
+        required=False,
+        help_text=_("For a re-dating: when the move really happened, in your time zone."),
+    )
+    note = forms.CharField(
+        label=_("Why"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept with the correction in the timeline."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["at"].widget.attrs["max"] = local_now_input()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "redate" and not data.get("at"):
+            self.add_error("at", _("Give the date and time the move really happened."))
+        return data
+
+    def service_kwargs(self) -> dict[str, Any]:
+        undo = self.cleaned_data["action"] == "undo"
+        return {
+            "undo": undo,
+            "at": None if undo else self.cleaned_data["at"],
+            "note": self.cleaned_data["note"],
+        }

@@ -1,0 +1,632 @@
+"""Alerts: rows first, e-mail second.
+
+Raising a flag of kind `overdue`, `at_risk` or `file_by` writes one `Alert` row per recipient
+in the transaction that raised it (`create_alerts`, the outbox) and queues its sending after
+commit (`queue_after_commit`). Delivery is at least once and never repeats what is recorded as
+sent:
+
+1. `send_alert` claims the row with a compare-and-set (`state = pending AND attempts = <read>`,
+   which bumps `attempts` and leases the row by moving `next_attempt_at` a few minutes ahead),
+   so a redelivered task, the sweep and a second worker never send it twice; a row already
+   `sent` is left alone.
+2. It sends the message with a stable Message-ID derived from the alert's id (a resend after a
+   crash between SMTP and the database carries the same id, so mail clients fold it).
+3. Success marks it `sent` and records an `AlertAttempt`; a failure records an `AlertAttempt`
+   with the error and schedules the next try `ALERT_RETRY_BASE_SECONDS * 2**(n-1)` seconds
+   later (capped at an hour); after `ALERT_MAX_ATTEMPTS` tries it is `failed` (kept, shown in
+   the admin with every attempt).
+4. `sweep` (periodic) sends every pending alert whose `next_attempt_at` has come: a new alert
+   is due for the sweep `ALERT_SWEEP_AFTER_SECONDS` after it was written, so an alert whose
+   task was never queued (the broker was down) still goes out; a failed try is due at its
+   backoff; a lease that ran out (a worker died mid-send) makes the row due again.
+
+Queueing after commit never holds up a web request: a broker error is logged and swallowed
+(the sweep sends later), and after one failure this process stops trying for a while.
+
+Recipients: the exporter's compliance contacts, plus active users with an e-mail address who
+watch that exporter and chose that kind — never a user whose exporter limit excludes it
+(`licenses.selectors.visible_exporter_ids`). A user without saved preferences gets the
+defaults of their role (`ROLE_DEFAULTS`): compliance officers get `overdue`, `at_risk` and
+`file_by` immediately for every exporter they may see; compliance managers get the daily
+digest at 08:00 UTC for every exporter they may see; viewers and administrators get nothing
+until they choose.
+
+Digests (`send_digests`, hourly): each user due a digest gets one per local day at or after
+their hour, listing every open flag of the exporters they watch and may see; the `Digest` row
+(unique per user and local day) is inserted before sending, so a second run sends nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from licenses import roles
+from licenses.clock import local_date
+from licenses.models import Exporter
+from licenses.selectors import visible_exporter_ids
+
+from .models import (
+    ALERTING_FLAGS,
+    Alert,
+    AlertAttempt,
+    AlertPreference,
+    Digest,
+    Flag,
+    FlagKind,
+)
+from .selectors import flag_list
+
+log = logging.getLogger(__name__)
+User = get_user_model()
+
+LEASE = dt.timedelta(minutes=5)  # longer than one SMTP conversation (EMAIL_TIMEOUT is 10 s)
+EARLY = dt.timedelta(seconds=2)  # a retry task may run this much before its time
+BROKER_PAUSE_SECONDS = 30.0  # after a broker error, this process stops queueing for this long
+SWEEP_LIMIT = 200  # alerts per sweep run
+SWEEP_GIVE_UP_AFTER = 3  # consecutive failures (SMTP down): the rest wait for their backoff
+DIGEST_LIMIT = 300  # flags listed in one digest; the rest are counted
+
+
+def retry_base() -> int:
+    return int(getattr(settings, "ALERT_RETRY_BASE_SECONDS", 60))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "ALERT_MAX_ATTEMPTS", 10))
+
+
+def sweep_after() -> dt.timedelta:
+    return dt.timedelta(seconds=int(getattr(settings, "ALERT_SWEEP_AFTER_SECONDS", 120)))
+
+
+def backoff(attempt: int) -> dt.timedelta:
+    """Delay before the next try after the `attempt`-th failed one: exponential, capped."""
+    return dt.timedelta(seconds=min(retry_base() * 2 ** max(attempt - 1, 0), 3600))
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preference:
+    """What a user gets: saved preferences, or the defaults of their role."""
+
+    immediate_kinds: frozenset[str]
+    watched: frozenset[int] | None  # None: every exporter the user may see
+    digest: bool
+    digest_hour: int = 8
+    time_zone: str = "UTC"
+    language: str = "en"
+
+
+NOTHING = Preference(immediate_kinds=frozenset(), watched=frozenset(), digest=False)
+ROLE_DEFAULTS: dict[str, Preference] = {
+    roles.OFFICER: Preference(
+        immediate_kinds=frozenset(ALERTING_FLAGS), watched=None, digest=False
+    ),
+    roles.MANAGER: Preference(immediate_kinds=frozenset(), watched=None, digest=True),
+}
+
+
+def default_preference(user: Any) -> Preference:
+    """The defaults of a user's role (also the initial values of a preferences form)."""
+    role = roles.role_of(user)
+    return ROLE_DEFAULTS.get(role or "", NOTHING)
+
+
+def _preferences(users: Iterable[Any]) -> dict[int, Preference]:
+    """Effective preferences of many users in three queries."""
+    users = list(users)
+    saved = {
+        p.user_id: p for p in AlertPreference.objects.filter(user__in=users).order_by("user_id")
+    }
+    watched: dict[int, set[int]] = defaultdict(set)
+    through = AlertPreference.watched_exporters.through
+    for pref_id, exporter_id in through.objects.filter(alertpreference__user__in=users).values_list(
+        "alertpreference_id", "exporter_id"
+    ):
+        watched[pref_id].add(exporter_id)
+    out = {}
+    for user in users:
+        pref = saved.get(user.pk)
+        if pref is None:
+            out[user.pk] = default_preference(user)
+        else:
+            out[user.pk] = Preference(
+                immediate_kinds=frozenset(pref.immediate_kinds or []),
+                watched=frozenset(watched[pref.pk]),
+                digest=pref.digest,
+                digest_hour=pref.digest_hour,
+                time_zone=pref.time_zone,
+                language=pref.language,
+            )
+    return out
+
+
+def _active_users() -> list[Any]:
+    return list(
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .select_related("profile")
+        .prefetch_related("groups")
+        .order_by("pk")
+    )
+
+
+# --- recipients and the outbox ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    user_id: int | None = None
+
+
+def _valid_address(address: Any) -> bool:
+    try:
+        validate_email(address)
+    except (ValidationError, TypeError):
+        return False
+    return True
+
+
+def recipients(*, exporter_ids: Iterable[int], kind: str) -> dict[int, list[Recipient]]:
+    """Who gets an immediate alert of `kind` about each exporter: its compliance contacts, and
+    the users who watch it, chose the kind and may see it. One entry per address."""
+    exporter_ids = set(exporter_ids)
+    out: dict[int, dict[str, Recipient]] = {pk: {} for pk in exporter_ids}
+    for pk, contacts in Exporter.objects.filter(pk__in=exporter_ids).values_list(
+        "pk", "contact_emails"
+    ):
+        for address in contacts or []:
+            if _valid_address(address):
+                out[pk].setdefault(address.strip().lower(), Recipient(address.strip()))
+    users = _active_users()
+    preferences = _preferences(users)
+    for user in users:
+        pref = preferences[user.pk]
+        if kind not in pref.immediate_kinds:
+            continue
+        visible = visible_exporter_ids(user)
+        for pk in exporter_ids:
+            if pref.watched is not None and pk not in pref.watched:
+                continue
+            if visible is not None and pk not in visible:
+                continue
+            # A user's own entry wins over a bare contact address (it has a language).
+            out[pk][user.email.strip().lower()] = Recipient(user.email.strip(), user.pk)
+    return {pk: list(found.values()) for pk, found in out.items()}
+
+
+def message_id(kind: str, pk: int) -> str:
+    """A stable Message-ID: the same row always sends the same id."""
+    domain = urlparse(settings.SITE_URL).hostname or "localhost"
+    return f"<{kind}-{pk}@{domain}>"
+
+
+def create_alerts(*, kind: str, flags: Sequence[tuple[int, int]], now: dt.datetime) -> list[int]:
+    """Write the outbox rows of newly raised flags ((flag id, exporter id) pairs), one per
+    recipient, in the caller's transaction. Returns the new alert ids."""
+    if kind not in ALERTING_FLAGS or not flags:
+        return []
+    by_exporter = recipients(exporter_ids={e for _f, e in flags}, kind=kind)
+    due_for_sweep = now + sweep_after()
+    rows = [
+        Alert(
+            flag_id=flag_id,
+            recipient=r.email,
+            user_id=r.user_id,
+            state=Alert.State.PENDING,
+            created_at=now,
+            next_attempt_at=due_for_sweep,
+        )
+        for flag_id, exporter_id in flags
+        for r in by_exporter.get(exporter_id, [])
+    ]
+    if not rows:
+        return []
+    created = Alert.objects.bulk_create(rows)
+    for alert in created:
+        alert.message_id = message_id("alert", alert.pk)
+    Alert.objects.bulk_update(created, ["message_id"])
+    return [a.pk for a in created]
+
+
+# --- queueing --------------------------------------------------------------------------------
+
+# After a broker error this process leaves queueing to the sweep for a while, so that a web
+# request never waits on a dead broker more than once (the connect timeout, 2 s).
+_broker_paused_until = 0.0
+
+
+def queue_after_commit(alert_ids: Sequence[int]) -> None:
+    """Queue the sending of these alerts once the current transaction commits."""
+    if alert_ids:
+        transaction.on_commit(partial(publish, list(alert_ids)))
+
+
+def publish(alert_ids: Sequence[int]) -> bool:
+    """Queue one `send_alert` task per alert. Never raises and never waits long: a broker
+    error is logged, and this process then skips queueing for BROKER_PAUSE_SECONDS — the sweep
+    sends whatever was not queued."""
+    global _broker_paused_until
+    from .tasks import send_alert
+
+    if time.monotonic() < _broker_paused_until:
+        log.info("Broker recently unreachable; %d alert(s) left to the sweep.", len(alert_ids))
+        return False
+    try:
+        for pk in alert_ids:
+            send_alert.apply_async((pk,), retry=False)
+    except Exception:
+        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        log.warning(
+            "Could not queue %d alert(s); the sweep will send them.", len(alert_ids), exc_info=True
+        )
+        return False
+    return True
+
+
+def schedule_retry(alert_id: int, delay: dt.timedelta) -> None:
+    """Queue the next try of a failed send; if the broker is down the sweep finds it."""
+    from .tasks import send_alert
+
+    try:
+        send_alert.apply_async((alert_id,), countdown=delay.total_seconds(), retry=False)
+    except Exception:
+        log.warning("Could not queue the retry of alert %s; the sweep will.", alert_id)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # "sent", "retry", "failed" or "skipped" (not ours to send, or not due)
+    retry_in: dt.timedelta | None = None
+
+
+SKIPPED = Outcome("skipped")
+
+
+def _subject(flag: Flag) -> Any:
+    return flag.application if flag.application_id else flag.shipment
+
+
+def _local_due(due_at: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> dt.date | None:
+    if due_at is None:
+        return None
+    return (due_at.astimezone(tz) - dt.timedelta(microseconds=1)).date()
+
+
+def flag_context(flag: Flag) -> dict[str, Any]:
+    """What an e-mail says about a flag, and the link to the page that needs action."""
+    context: dict[str, Any] = {
+        "flag": flag,
+        "kind": flag.kind,
+        "kind_label": FlagKind(flag.kind).label,
+        "exporter": flag.exporter,
+    }
+    if flag.application_id:
+        app = flag.application
+        assert app is not None
+        tz = app.authority.tz
+        context.update(
+            subject_type="application",
+            reference=app.reference,
+            url=f"{settings.SITE_URL.rstrip('/')}/applications/{app.pk}/",
+            application=app,
+            authority=app.authority,
+            due_date=_local_due(app.due_at, tz),
+            valid_until=app.valid_until,
+            today=local_date(flag.raised_at, tz),
+        )
+    else:
+        shipment = flag.shipment
+        assert shipment is not None
+        app = shipment.application
+        tz = shipment.item.authority.tz
+        context.update(
+            subject_type="shipment",
+            reference=shipment.reference,
+            url=f"{settings.SITE_URL.rstrip('/')}/shipments/{shipment.pk}/",
+            shipment=shipment,
+            application=app,
+            authority=shipment.item.authority,
+            planned_ship_date=shipment.planned_ship_date,
+            file_by_date=shipment.file_by_date,
+            due_date=_local_due(app.due_at, app.authority.tz) if app else None,
+            today=local_date(flag.raised_at, tz),
+        )
+    return context
+
+
+def _render(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
+    with translation.override(language):
+        subject = render_to_string(f"email/{template}_subject.txt", context)
+        text = render_to_string(f"email/{template}.txt", context)
+        html = render_to_string(f"email/{template}.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def _message(*, subject: str, text: str, html: str, to: str, msg_id: str) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={
+            "Message-ID": msg_id,
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def alert_message(alert: Alert) -> EmailMultiAlternatives:
+    flag = Flag.objects.select_related(
+        "exporter",
+        "application__authority",
+        "shipment__item__authority",
+        "shipment__application__authority",
+    ).get(pk=alert.flag_id)
+    language = settings.LANGUAGE_CODE
+    if alert.user_id:
+        saved = AlertPreference.objects.filter(user_id=alert.user_id).first()
+        if saved is not None:
+            language = saved.language or language
+    context = {**flag_context(flag), "recipient": alert.recipient}
+    subject, text, html = _render("alert", context, language)
+    return _message(
+        subject=subject,
+        text=text,
+        html=html,
+        to=alert.recipient,
+        msg_id=alert.message_id or message_id("alert", alert.pk),
+    )
+
+
+def _ineligible(alert: Alert) -> str:
+    """A user recipient who may no longer receive it (deactivated, limited since)."""
+    if not alert.user_id:
+        return ""
+    user = User.objects.filter(pk=alert.user_id).first()
+    if user is None or not user.is_active:
+        return "The recipient's account is no longer active."
+    visible = visible_exporter_ids(user)
+    exporter_id = Flag.objects.filter(pk=alert.flag_id).values_list("exporter_id", flat=True)[0]
+    if visible is not None and exporter_id not in visible:
+        return "The recipient may no longer see this exporter."
+    return ""
+
+
+def send_alert(alert_id: int, *, now: dt.datetime) -> Outcome:
+    """Claim, send and record one alert (see the module docstring)."""
+    alert = Alert.objects.filter(pk=alert_id).first()
+    if alert is None or alert.state != Alert.State.PENDING:
+        return SKIPPED  # sent or given up already: never again
+    if alert.attempts and alert.next_attempt_at and alert.next_attempt_at > now + EARLY:
+        return SKIPPED  # being sent by someone else (leased), or its retry is not due yet
+    claimed = Alert.objects.filter(
+        pk=alert.pk, state=Alert.State.PENDING, attempts=alert.attempts
+    ).update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE)
+    if claimed != 1:
+        return SKIPPED
+    attempt = alert.attempts + 1
+    problem = _ineligible(alert)
+    if problem:
+        with transaction.atomic():
+            Alert.objects.filter(pk=alert.pk).update(state=Alert.State.FAILED, next_attempt_at=None)
+            AlertAttempt.objects.create(alert=alert, at=now, ok=False, error=problem)
+        return Outcome("failed")
+    try:
+        alert_message(alert).send()
+    except Exception as exc:
+        return _record_failure(alert, attempt, now=now, error=f"{type(exc).__name__}: {exc}")
+    with transaction.atomic():
+        Alert.objects.filter(pk=alert.pk).update(
+            state=Alert.State.SENT, sent_at=now, next_attempt_at=None
+        )
+        AlertAttempt.objects.create(alert=alert, at=now, ok=True)
+        Flag.objects.filter(pk=alert.flag_id, notified_at__isnull=True).update(notified_at=now)
+    return Outcome("sent")
+
+
+def _record_failure(alert: Alert, attempt: int, *, now: dt.datetime, error: str) -> Outcome:
+    give_up = attempt >= max_attempts()
+    delay = None if give_up else backoff(attempt)
+    with transaction.atomic():
+        Alert.objects.filter(pk=alert.pk, state=Alert.State.PENDING).update(
+            state=Alert.State.FAILED if give_up else Alert.State.PENDING,
+            next_attempt_at=None if delay is None else now + delay,
+        )
+        AlertAttempt.objects.create(alert=alert, at=now, ok=False, error=error[:4000])
+    log.warning(
+        "Alert %s to %s: attempt %d failed (%s); %s",
+        alert.pk,
+        alert.recipient,
+        attempt,
+        error,
+        "giving up" if give_up else f"next try in {delay}",
+    )
+    return Outcome("failed") if give_up else Outcome("retry", delay)
+
+
+@dataclass
+class SweepResult:
+    sent: int = 0
+    failed: int = 0
+    digests: int = 0
+
+    def summary(self) -> str:
+        return f"{self.sent} alert(s) sent, {self.failed} failed, {self.digests} digest(s) sent"
+
+
+def sweep(*, now: dt.datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
+    """Send the pending alerts whose time has come (index `alert_unsent`), and retry the
+    digests of the day that failed."""
+    result = SweepResult()
+    due = list(
+        Alert.objects.filter(state=Alert.State.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    failures_in_a_row = 0
+    for pk in due:
+        outcome = send_alert(pk, now=now)
+        if outcome.state == "sent":
+            result.sent += 1
+            failures_in_a_row = 0
+        elif outcome.state in ("retry", "failed"):
+            result.failed += 1
+            failures_in_a_row += 1
+            if failures_in_a_row >= SWEEP_GIVE_UP_AFTER:
+                break  # the mail server is down: the rest wait for their own backoff
+    result.digests = retry_digests(now=now)
+    return result
+
+
+# --- digests ---------------------------------------------------------------------------------
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def digest_flags(user: Any, preference: Preference) -> list[Flag]:
+    """Every open flag of the exporters the user watches and may see."""
+    qs = flag_list(user=user).filter(cleared_at__isnull=True)
+    if preference.watched is not None:
+        qs = qs.filter(exporter_id__in=preference.watched)
+    return list(
+        qs.select_related(
+            "exporter",
+            "application__authority",
+            "shipment__item__authority",
+            "shipment__application__authority",
+        ).order_by("exporter__name", "kind", "raised_at", "pk")
+    )
+
+
+def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMultiAlternatives:
+    flags = digest_flags(user, preference)
+    by_exporter: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for flag in flags[:DIGEST_LIMIT]:
+        by_exporter[flag.exporter].append(flag_context(flag))
+    context = {
+        "user": user,
+        "local_date": digest.local_date,
+        "count": len(flags),
+        "more": max(len(flags) - DIGEST_LIMIT, 0),
+        "exporters": [
+            {"exporter": exporter, "flags": items} for exporter, items in by_exporter.items()
+        ],
+        "site_url": settings.SITE_URL.rstrip("/"),
+    }
+    subject, text, html = _render("digest", context, preference.language or "en")
+    return _message(
+        subject=subject,
+        text=text,
+        html=html,
+        to=user.email,
+        msg_id=digest.message_id or message_id("digest", digest.pk),
+    )
+
+
+def _deliver_digest(digest: Digest, user: Any, preference: Preference, *, now: dt.datetime) -> bool:
+    """Claim (compare-and-set on `attempts`), send and record one digest."""
+    claimed = Digest.objects.filter(
+        pk=digest.pk, sent_at__isnull=True, attempts=digest.attempts
+    ).update(attempts=F("attempts") + 1)
+    if claimed != 1:
+        return False
+    try:
+        digest_message(digest, user, preference).send()
+    except Exception as exc:
+        AlertAttempt.objects.create(
+            digest=digest, at=now, ok=False, error=f"{type(exc).__name__}: {exc}"[:4000]
+        )
+        log.warning("Digest %s to %s failed: %s", digest.pk, user.email, exc)
+        return False
+    with transaction.atomic():
+        Digest.objects.filter(pk=digest.pk).update(sent_at=now)
+        AlertAttempt.objects.create(digest=digest, at=now, ok=True)
+    return True
+
+
+def send_digests(*, now: dt.datetime) -> int:
+    """Send each user due a digest their one digest of the local day (the hourly job)."""
+    users = _active_users()
+    preferences = _preferences(users)
+    sent = 0
+    for user in users:
+        preference = preferences[user.pk]
+        if not preference.digest:
+            continue
+        local = now.astimezone(_zone(preference.time_zone))
+        if local.hour < preference.digest_hour:
+            continue
+        try:
+            with transaction.atomic():
+                digest = Digest.objects.create(
+                    user=user, local_date=local.date(), created_at=now, message_id=""
+                )
+        except IntegrityError:
+            continue  # this user's digest of the day exists: sent, or being sent
+        digest.message_id = message_id("digest", digest.pk)
+        Digest.objects.filter(pk=digest.pk).update(message_id=digest.message_id)
+        sent += _deliver_digest(digest, user, preference, now=now)
+    return sent
+
+
+def retry_digests(*, now: dt.datetime) -> int:
+    """Send again the digests of the last day that failed, each after its backoff."""
+    pending = (
+        Digest.objects.filter(
+            sent_at__isnull=True,
+            attempts__lt=max_attempts(),
+            created_at__gte=now - dt.timedelta(days=1),
+        )
+        .filter(Q(created_at__lte=now - sweep_after()) | Q(attempts__gt=0))
+        .annotate(last_try=Max("attempt_log__at"))
+        .select_related("user")
+    )
+    sent = 0
+    for digest in pending:
+        if digest.last_try is None:
+            # Never tried (its run died before sending), or being sent right now: wait out
+            # the lease before trying it here.
+            if digest.attempts and digest.created_at + LEASE > now:
+                continue
+        elif digest.last_try + backoff(digest.attempts) > now:
+            continue
+        user = digest.user
+        if not user.is_active or not user.email:
+            continue
+        preference = _preferences([user])[user.pk]
+        sent += _deliver_digest(digest, user, preference, now=now)
+    return sent

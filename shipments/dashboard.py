@@ -1,0 +1,495 @@
+"""The dashboard's numbers and charts, for one user: everything is read through the selectors,
+so a user limited to some exporters sees counts, lists and charts of those exporters only.
+
+Charts are drawn on the server as SVG (no script, no CDN): `line_chart` turns series of numbers
+into coordinates and the template draws them, with the same numbers in a table beside each
+chart for screen readers and for anyone who prefers figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, DateTimeField, Prefetch
+from django.db.models.functions import Cast
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from licenses import selectors as license_selectors
+from licenses.models import PENDING_STATUSES, Status
+from licenses.web import local_due_date
+
+from . import selectors
+from .models import APPLICATION_FLAGS, FlagKind, Shipment, ShipmentStatus
+
+DECIDED = (Status.APPROVED, Status.EXPIRED, Status.EXHAUSTED)
+WAITING = (ShipmentStatus.PLANNED, ShipmentStatus.AWAITING_LICENSE, ShipmentStatus.ON_HOLD)
+OPEN = (*WAITING, ShipmentStatus.CLEARED)
+DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Tally:
+    code: str
+    label: str
+    count: int
+    url: str
+
+
+def _url(name: str, **params: str) -> str:
+    return reverse(name) + ("?" + urlencode(params) if params else "")
+
+
+def status_counts(*, user: Any) -> dict[str, list[Tally]]:
+    """Applications and shipments by state, in the order of their life."""
+    apps = dict(
+        license_selectors.application_list(user=user)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    ships = dict(
+        selectors.shipment_list(user=user).order_by().values_list("status").annotate(n=Count("id"))
+    )
+    return {
+        "applications": [
+            Tally(code, str(label), apps.get(code, 0), _url("application-list", status=code))
+            for code, label in Status.choices
+        ],
+        "shipments": [
+            Tally(code, str(label), ships.get(code, 0), _url("shipment-list", status=code))
+            for code, label in ShipmentStatus.choices
+        ],
+    }
+
+
+def flag_counts(*, user: Any) -> list[Tally]:
+    """Open flags by kind; each links to the list it concerns."""
+    counts = dict(
+        selectors.flag_list(user=user)
+        .filter(cleared_at__isnull=True)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("id"))
+    )
+    return [
+        Tally(
+            code,
+            str(label),
+            counts.get(code, 0),
+            _url("application-list" if code in APPLICATION_FLAGS else "shipment-list", flag=code),
+        )
+        for code, label in FlagKind.choices
+    ]
+
+
+@dataclass
+class OverdueRow:
+    application: Any
+    due_date: dt.date | None
+    days_past_due: int
+    shipments: list[Shipment]
+
+
+def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> list[OverdueRow]:
+    """Pending applications past their due date, longest overdue first, with the shipments
+    that wait on them."""
+    waiting = (
+        selectors.shipment_list(user=user).filter(status__in=OPEN).order_by("planned_ship_date")
+    )
+    qs = (
+        license_selectors.application_list(user=user)
+        .filter(status__in=PENDING_STATUSES, due_at__lt=now)
+        .order_by("due_at", "id")
+        .prefetch_related(Prefetch("shipments", queryset=waiting, to_attr="waiting"))[:limit]
+    )
+    return [
+        OverdueRow(a, local_due_date(a), _days_past(now, a.due_at), list(a.waiting)) for a in qs
+    ]
+
+
+def _days_past(now: dt.datetime, due_at: dt.datetime | None) -> int:
+    """Whole days since the moment an application became overdue."""
+    return max(0, (now - due_at) // DAY) if due_at else 0
+
+
+def overdue_count(*, user: Any, now: dt.datetime) -> int:
+    return (
+        license_selectors.application_list(user=user)
+        .filter(status__in=PENDING_STATUSES, due_at__lt=now)
+        .count()
+    )
+
+
+@dataclass
+class AtRiskRow:
+    shipment: Shipment
+    due_date: dt.date | None
+    days_late: int | None
+    flagged: bool
+
+
+def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[AtRiskRow]:
+    """Shipments not yet cleared whose license is due after their planned ship date (or that
+    the scan has flagged at risk), the latest first: days late = due date - ship date."""
+    flagged = set(
+        selectors.flag_list(user=user)
+        .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True, shipment__isnull=False)
+        .values_list("shipment_id", flat=True)
+    )
+    candidates = (
+        selectors.shipment_list(user=user)
+        .filter(status__in=WAITING)
+        .select_related("application__authority")
+    )
+    # Coarse in SQL (due after the ship date began, anywhere on earth), exact in Python (the
+    # due date in the authority's time zone).
+    coarse = candidates.filter(
+        application__status__in=PENDING_STATUSES,
+        application__due_at__gt=Cast("planned_ship_date", DateTimeField()),
+    )
+    rows: dict[int, AtRiskRow] = {}
+    for shipment in list(coarse) + list(candidates.filter(pk__in=flagged)):
+        application = shipment.application
+        due = local_due_date(application) if application and application.due_at else None
+        late = (due - shipment.planned_ship_date).days if due else None
+        if (late is not None and late > 0) or shipment.pk in flagged:
+            rows[shipment.pk] = AtRiskRow(shipment, due, late, shipment.pk in flagged)
+    ordered = sorted(
+        rows.values(),
+        key=lambda r: (-(r.days_late or 0), r.shipment.planned_ship_date, r.shipment.pk),
+    )
+    return ordered[:limit]
+
+
+@dataclass(frozen=True)
+class AuthorityRow:
+    code: str
+    name: str
+    pending: int
+    overdue: int
+    url: str
+
+
+def pending_by_authority(*, user: Any, now: dt.datetime) -> list[AuthorityRow]:
+    pending = license_selectors.application_list(user=user).filter(status__in=PENDING_STATUSES)
+    totals = dict(pending.order_by().values_list("authority_id").annotate(n=Count("id")))
+    overdue = dict(
+        pending.filter(due_at__lt=now)
+        .order_by()
+        .values_list("authority_id")
+        .annotate(n=Count("id"))
+    )
+    return [
+        AuthorityRow(
+            a.code,
+            a.name,
+            totals[a.pk],
+            overdue.get(a.pk, 0),
+            _url("application-list", authority=a.code, status="pending"),
+        )
+        for a in license_selectors.authority_list(user=user)
+        if totals.get(a.pk)
+    ]
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100) with linear interpolation between closest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def month_starts(now: dt.datetime, months: int) -> list[dt.date]:
+    """The first day of each of the last `months` months (local), oldest first."""
+    today = timezone.localtime(now).date()
+    year, month = today.year, today.month
+    starts = []
+    for _i in range(months):
+        starts.append(dt.date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+@dataclass(frozen=True)
+class MonthStat:
+    month: dt.date
+    count: int
+    median: float | None
+    p90: float | None
+
+
+def approval_times(*, user: Any, now: dt.datetime, months: int = 12) -> dict[str, list[MonthStat]]:
+    """Days from submission to approval, by authority and month of approval (in the user's
+    time zone): the median and the 90th percentile, for the last `months` months."""
+    starts = month_starts(now, months)
+    tz = timezone.get_current_timezone()
+    since = dt.datetime.combine(starts[0], dt.time.min, tzinfo=tz)
+    rows = (
+        license_selectors.application_list(user=user)
+        .filter(
+            status__in=DECIDED,
+            decided_at__gte=since,
+            decided_at__lte=now,
+            submitted_at__isnull=False,
+        )
+        .order_by()
+        .values_list("authority__code", "submitted_at", "decided_at")
+    )
+    samples: dict[str, dict[dt.date, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for code, submitted_at, decided_at in rows:
+        assert decided_at is not None and submitted_at is not None  # filtered above
+        local = decided_at.astimezone(tz).date().replace(day=1)
+        samples[code][local].append((decided_at - submitted_at).total_seconds() / 86400)
+    return {
+        code: [
+            MonthStat(
+                m,
+                len(by_month.get(m, [])),
+                percentile(by_month.get(m, []), 50),
+                percentile(by_month.get(m, []), 90),
+            )
+            for m in starts
+        ]
+        for code, by_month in sorted(samples.items())
+    }
+
+
+def open_flags_over_time(
+    *, user: Any, now: dt.datetime, days: int = 90
+) -> tuple[list[dt.date], dict[str, list[int]]]:
+    """How many flags of each kind were open at the end of each of the last `days` days (in
+    the user's time zone), derived from when each was raised and cleared."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime(now).date()
+    day_list = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
+    # The end of each day; today's "end" is now.
+    ends = [min(now, dt.datetime.combine(d + DAY, dt.time.min, tzinfo=tz)) for d in day_list]
+    start = dt.datetime.combine(day_list[0], dt.time.min, tzinfo=tz)
+    rows = (
+        selectors.flag_list(user=user)
+        .filter(raised_at__lte=now)
+        .exclude(cleared_at__lt=start)
+        .order_by()
+        .values_list("kind", "raised_at", "cleared_at")
+    )
+    raised: dict[str, list[dt.datetime]] = defaultdict(list)
+    cleared: dict[str, list[dt.datetime]] = defaultdict(list)
+    for kind, raised_at, cleared_at in rows:
+        raised[kind].append(raised_at)
+        if cleared_at is not None:
+            cleared[kind].append(cleared_at)
+    series: dict[str, list[int]] = {}
+    for kind in FlagKind.values:
+        r, c = sorted(raised[kind]), sorted(cleared[kind])
+        # Open at t: raised at or before t, and not cleared at or before t.
+        series[kind] = [bisect_right(r, t) - bisect_right(c, t) for t in ends]
+    return day_list, series
+
+
+# --- charts -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Point:
+    x: float
+    y: float
+    value: float
+    label: str
+
+
+@dataclass
+class Line:
+    name: str
+    css: str
+    segments: list[str] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    description: str
+    width: int
+    height: int
+    left: int
+    top: int
+    right: int
+    bottom: int
+    x_ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    lines: list[Line]
+    markers: bool
+    table_head: list[str]
+    table_rows: list[list[str]]
+    y_label: str
+
+    @property
+    def empty(self) -> bool:
+        return not any(line.points for line in self.lines)
+
+
+def nice_ceiling(value: float) -> float:
+    """A round number at or above `value` for the top of an axis (1, 2, 2.5, 5 x 10^n)."""
+    if value <= 0:
+        return 1
+    exponent = math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        candidate = step * 10**exponent
+        if candidate >= value:
+            return candidate
+    return 10 ** (exponent + 1)
+
+
+def axis_top(value: float, *, whole: bool) -> float:
+    """The top of a y axis with four equal steps; counts (`whole`) get whole-number steps."""
+    if not whole:
+        return nice_ceiling(value)
+    for exponent in range(15):
+        for multiple in (1, 1.5, 2, 2.5, 3, 5):
+            step = multiple * 10**exponent
+            if float(step).is_integer() and step * 4 >= value:
+                return step * 4
+    return nice_ceiling(value)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def _fmt_or_blank(value: float | None) -> str:
+    return "" if value is None else _fmt(value)
+
+
+def line_chart(
+    *,
+    id: str,
+    title: str,
+    description: str,
+    x_labels: Sequence[str],
+    series: Sequence[tuple[str, str, Sequence[float | None]]],
+    y_label: str,
+    width: int = 640,
+    height: int = 240,
+    max_x_ticks: int = 8,
+) -> Chart:
+    """Coordinates for a line chart: one line per series (name, CSS class, values; None is a
+    gap), x evenly spaced, y from 0 to a round maximum."""
+    left, right, top, bottom = 48, width - 12, 24, height - 36
+    n = max(len(x_labels), 1)
+    values = [v for _n, _c, vs in series for v in vs if v is not None]
+    whole = all(float(v).is_integer() for v in values)
+    y_max = axis_top(max(values) if values else 1, whole=whole)
+
+    def x_at(i: int) -> float:
+        return left + (right - left) * (i / (n - 1) if n > 1 else 0.5)
+
+    def y_at(v: float) -> float:
+        return bottom - (bottom - top) * (v / y_max)
+
+    lines = []
+    for name, css, vs in series:
+        line = Line(name=name, css=css)
+        current: list[str] = []
+        for i, v in enumerate(vs):
+            if v is None:
+                if len(current) > 1:
+                    line.segments.append(" ".join(current))
+                current = []
+                continue
+            x, y = round(x_at(i), 1), round(y_at(v), 1)
+            current.append(f"{x},{y}")
+            line.points.append(Point(x, y, v, f"{x_labels[i]}: {_fmt(v)}"))
+        if len(current) > 1:
+            line.segments.append(" ".join(current))
+        lines.append(line)
+    step = max(1, math.ceil(n / max_x_ticks))
+    x_ticks = [(round(x_at(i), 1), label) for i, label in enumerate(x_labels) if i % step == 0]
+    y_ticks = [(round(y_at(y_max * k / 4), 1), _fmt(y_max * k / 4)) for k in range(5)]
+    table_rows = [
+        [label, *[_fmt_or_blank(vs[i]) for _n, _c, vs in series]]
+        for i, label in enumerate(x_labels)
+    ]
+    return Chart(
+        id=id,
+        title=title,
+        description=description,
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        x_ticks=x_ticks,
+        y_ticks=y_ticks,
+        lines=lines,
+        markers=n <= 31,
+        table_head=[_("Period"), *[name for name, _c, _v in series]],
+        table_rows=table_rows,
+        y_label=y_label,
+    )
+
+
+def approval_time_charts(*, user: Any, now: dt.datetime, months: int = 12) -> list[Chart]:
+    charts = []
+    for code, stats in approval_times(user=user, now=now, months=months).items():
+        labels = [s.month.strftime("%Y-%m") for s in stats]
+        charts.append(
+            line_chart(
+                id=f"approval-{code.lower()}",
+                title=_("%(authority)s: days from submission to approval") % {"authority": code},
+                description=_("Median and 90th percentile by month of approval, last %(n)s months.")
+                % {"n": months},
+                x_labels=labels,
+                series=[
+                    (_("median"), "series-median", [s.median for s in stats]),
+                    (_("90th percentile"), "series-p90", [s.p90 for s in stats]),
+                ],
+                y_label=_("days"),
+            )
+        )
+    return charts
+
+
+def open_flags_chart(*, user: Any, now: dt.datetime, days: int = 90) -> Chart:
+    day_list, series = open_flags_over_time(user=user, now=now, days=days)
+    return line_chart(
+        id="open-flags",
+        title=_("Open flags over time"),
+        description=_("Flags open at the end of each day, by kind, last %(n)s days.") % {"n": days},
+        x_labels=[d.isoformat() for d in day_list],
+        series=[
+            (str(label), f"series-{code.replace('_', '-')}", series[code])
+            for code, label in FlagKind.choices
+        ],
+        y_label=_("open flags"),
+    )
+
+
+def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
+    """Everything the dashboard shows, for this user."""
+    return {
+        "counts": status_counts(user=user),
+        "flag_counts": flag_counts(user=user),
+        "overdue": overdue_applications(user=user, now=now),
+        "overdue_total": overdue_count(user=user, now=now),
+        "at_risk": at_risk_shipments(user=user, now=now),
+        "by_authority": pending_by_authority(user=user, now=now),
+        "approval_charts": approval_time_charts(user=user, now=now),
+        "flags_chart": open_flags_chart(user=user, now=now),
+    }

@@ -1,0 +1,265 @@
+"""Forms and list filters of the shipment and consignee pages (choices come from the
+selectors, so another exporter's objects are never a valid choice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from licenses import selectors as license_selectors
+from licenses.forms import COUNTRY_HELP, CURRENCY_HELP, MoveForm, country_input, currency_input
+from licenses.web import DateInput, day_bounds, model_choice, upper
+
+from . import selectors
+from .models import Consignee, Flag, FlagKind, Shipment, ShipmentStatus
+from .services import CLOSED_APPLICATION
+
+OPEN_SHIPMENT = (
+    ShipmentStatus.PLANNED,
+    ShipmentStatus.AWAITING_LICENSE,
+    ShipmentStatus.CLEARED,
+    ShipmentStatus.ON_HOLD,
+)
+
+
+class ItemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.authority} · {obj.code} {obj.material or obj.description} ({obj.unit})"
+
+
+class ApplicationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.reference} · {obj.authority} · {obj.destination} · {obj.get_status_display()}"
+
+
+class ConsigneeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.country}) · {obj.exporter}"
+
+
+# --- consignees --------------------------------------------------------------------------------
+
+
+class ConsigneeForm(forms.ModelForm):
+    class Meta:
+        model = Consignee
+        fields = ["exporter", "name", "country", "address", "end_use"]
+        widgets = {
+            "country": country_input(),
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "end_use": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {"country": COUNTRY_HELP}
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        exporters = license_selectors.exporter_list(user=user)
+        model_choice(self, "exporter").queryset = exporters
+        if not self.instance.pk and not self.is_bound and exporters.count() == 1:
+            self.initial["exporter"] = exporters.first()
+
+    def clean_country(self) -> str:
+        return upper(self.cleaned_data.get("country"))
+
+
+class ConsigneeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Name, exporter or end use")
+    )
+    exporter = django_filters.ModelChoiceFilter(
+        label=_("Exporter"),
+        queryset=lambda request: license_selectors.exporter_list(user=request.user),
+    )
+    country = django_filters.CharFilter(label=_("Country"), method="by_country")
+
+    class Meta:
+        model = Consignee
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(
+            Q(name__icontains=value)
+            | Q(exporter__name__icontains=value)
+            | Q(end_use__icontains=value)
+        )
+
+    def by_country(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(country=upper(value))
+
+
+# --- shipments ---------------------------------------------------------------------------------
+
+
+class ShipmentForm(forms.ModelForm):
+    """Create or edit a shipment. Its unit is its item's; its exporter is fixed once created."""
+
+    item = ItemChoiceField(label=_("Controlled item"), queryset=None)
+    consignee = ConsigneeChoiceField(label=_("Consignee"), queryset=None, required=False)
+    application = ApplicationChoiceField(
+        label=_("License application"),
+        queryset=None,
+        required=False,
+        help_text=_("The application that covers it: same exporter, destination and currency."),
+    )
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "exporter",
+            "reference",
+            "item",
+            "quantity",
+            "value",
+            "currency",
+            "destination",
+            "consignee",
+            "planned_ship_date",
+            "application",
+        ]
+        widgets = {
+            "destination": country_input(),
+            "currency": currency_input(),
+            "planned_ship_date": DateInput(),
+        }
+        help_texts = {
+            "destination": COUNTRY_HELP,
+            "currency": CURRENCY_HELP,
+            "reference": _("Unique for the exporter."),
+            "quantity": _("In the item's unit."),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        exporters = license_selectors.exporter_list(user=user)
+        model_choice(self, "exporter").queryset = exporters
+        model_choice(self, "item").queryset = license_selectors.item_list(user=user)
+        model_choice(self, "consignee").queryset = selectors.consignee_list(user=user)
+        # Open applications, and the one it is assigned to now even if that one closed since.
+        assignable = ~Q(status__in=CLOSED_APPLICATION)
+        if self.instance.pk and self.instance.application_id:
+            assignable |= Q(pk=self.instance.application_id)
+        model_choice(self, "application").queryset = (
+            license_selectors.application_list(user=user).filter(assignable).order_by("-id")
+        )
+        if self.instance.pk:
+            self.fields["exporter"].disabled = True
+            self.fields["exporter"].help_text = _("Fixed once the shipment exists.")
+        elif not self.is_bound and exporters.count() == 1:
+            self.initial["exporter"] = exporters.first()
+
+    def clean_destination(self) -> str:
+        return upper(self.cleaned_data.get("destination"))
+
+    def clean_currency(self) -> str:
+        return upper(self.cleaned_data.get("currency"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        exporter, reference = data.get("exporter"), data.get("reference")
+        if exporter and reference:
+            clash = Shipment.objects.filter(exporter=exporter, reference=reference)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error(
+                    "reference", _("This exporter already has a shipment with this reference.")
+                )
+        return data
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # clean() reports a clashing reference on its field; the service checks it again.
+        return {*super()._get_validation_exclusions(), "reference"}  # type: ignore[misc]
+
+    def service_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if self.instance.pk:
+            data.pop("exporter", None)
+        return data
+
+
+class ShipmentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        help_text=_("Reference, exporter, consignee or application"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[("open", _("open (not shipped or cancelled)")), *ShipmentStatus.choices],
+        method="by_status",
+    )
+    exporter = django_filters.ModelChoiceFilter(
+        label=_("Exporter"),
+        queryset=lambda request: license_selectors.exporter_list(user=request.user),
+    )
+    authority = django_filters.ModelChoiceFilter(
+        label=_("Authority"),
+        to_field_name="code",
+        field_name="item__authority",
+        queryset=lambda request: license_selectors.authority_list(user=request.user),
+    )
+    destination = django_filters.CharFilter(label=_("Destination"), method="by_destination")
+    flag = django_filters.ChoiceFilter(
+        label=_("Open flag"), choices=FlagKind.choices, method="by_flag"
+    )
+    ship_from = django_filters.DateFilter(
+        label=_("Ship date from"),
+        field_name="planned_ship_date",
+        lookup_expr="gte",
+        widget=DateInput(),
+    )
+    ship_to = django_filters.DateFilter(
+        label=_("Ship date to"),
+        field_name="planned_ship_date",
+        lookup_expr="lte",
+        widget=DateInput(),
+    )
+    due_after = django_filters.DateFilter(
+        label=_("License due on or after"), method="by_due_after", widget=DateInput()
+    )
+    due_before = django_filters.DateFilter(
+        label=_("License due on or before"), method="by_due_before", widget=DateInput()
+    )
+
+    class Meta:
+        model = Shipment
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(
+            Q(reference__icontains=value)
+            | Q(exporter__name__icontains=value)
+            | Q(consignee__name__icontains=value)
+            | Q(application__reference__icontains=value)
+            | Q(application__authority_reference__icontains=value)
+        )
+
+    def by_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "open":
+            return qs.filter(status__in=OPEN_SHIPMENT)
+        return qs.filter(status=value)
+
+    def by_destination(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(destination=upper(value))
+
+    def by_flag(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """Its own open flag of that kind, or its application's."""
+        open_flags = Flag.objects.filter(kind=value, cleared_at__isnull=True)
+        return qs.filter(
+            Exists(open_flags.filter(shipment=OuterRef("pk")))
+            | Exists(open_flags.filter(application=OuterRef("application_id")))
+        )
+
+    def by_due_after(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
+        return qs.filter(application__due_at__gte=day_bounds(value)[0])
+
+    def by_due_before(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
+        return qs.filter(application__due_at__lt=day_bounds(value)[1])
+
+
+class ShipmentMoveForm(MoveForm):
+    """Ship, deliver, hold, release, cancel: when it happened and a note."""

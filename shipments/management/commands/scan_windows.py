@@ -1,0 +1,14 @@
+"""`manage.py scan_windows`: the window scan, exactly as the periodic task runs it."""
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from shipments import scan
+
+
+class Command(BaseCommand):
+    help = "Raise and clear flags (overdue, due soon, expiring, at risk, file by) and queue alerts."
+
+    def handle(self, *args, **options) -> None:
+        result = scan.scan(now=timezone.now())
+        self.stdout.write(result.summary())

@@ -1,0 +1,43 @@
+"""Celery tasks: thin wrappers that read the clock and call the services.
+
+Every periodic task is also a management command running the same code (`scan_windows`,
+`send_digests`, `daily`, `sweep_alerts`). Tasks are acknowledged late, so a task lost with its
+worker runs again; each is idempotent (see `shipments.scan` and `shipments.alerts`).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import alerts, scan
+
+
+@shared_task(name="shipments.scan_windows")
+def scan_windows() -> str:
+    return scan.scan(now=timezone.now()).summary()
+
+
+@shared_task(name="shipments.send_alert")
+def send_alert(alert_id: int) -> str:
+    """Send one alert; a failure is recorded and retried with backoff. A redelivered task
+    finds the alert sent (or claimed) and does nothing."""
+    outcome = alerts.send_alert(alert_id, now=timezone.now())
+    if outcome.retry_in is not None:
+        alerts.schedule_retry(alert_id, outcome.retry_in)
+    return outcome.state
+
+
+@shared_task(name="shipments.sweep_unsent_alerts")
+def sweep_unsent_alerts() -> str:
+    return alerts.sweep(now=timezone.now()).summary()
+
+
+@shared_task(name="shipments.send_digests")
+def send_digests() -> str:
+    return f"{alerts.send_digests(now=timezone.now())} digest(s) sent"
+
+
+@shared_task(name="shipments.daily")
+def daily() -> str:
+    return scan.run_daily(now=timezone.now()).summary()

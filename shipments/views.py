@@ -1,0 +1,436 @@
+"""Pages for the dashboard, shipments and consignees.
+
+Reads go through the selectors, writes through the services; a refused write (`DomainError`,
+or a model `ValidationError` from a service's `full_clean`) becomes a message and field errors
+and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from licenses import selectors as license_selectors
+from licenses.errors import DomainError
+from licenses.web import Column, ListPage, Page, add_errors, local_due_date, timeline
+
+from . import dashboard, selectors, services
+from .forms import ConsigneeFilter, ConsigneeForm, ShipmentFilter, ShipmentForm, ShipmentMoveForm
+from .models import Consignee, Flag, Shipment
+
+MOVE_BUTTONS = {
+    "ship": gettext_lazy("Ship"),
+    "deliver": gettext_lazy("Deliver"),
+    "hold": gettext_lazy("Hold"),
+    "release": gettext_lazy("Release"),
+    "cancel": gettext_lazy("Cancel shipment"),
+}
+MOVE_HELP = {
+    "ship": gettext_lazy("The goods left under the license."),
+    "deliver": gettext_lazy("The goods arrived at the consignee."),
+    "hold": gettext_lazy("Stop the shipment for now; it keeps its license."),
+    "release": gettext_lazy("Take it off hold: it returns to what its license allows."),
+    "cancel": gettext_lazy("It will not ship; a general license gets its quantity back."),
+}
+MOVE_SERVICES: dict[str, Callable[..., Shipment]] = {
+    "ship": services.shipment_ship,
+    "deliver": services.shipment_deliver,
+    "hold": services.shipment_hold,
+    "release": services.shipment_release,
+    "cancel": services.shipment_cancel,
+}
+MOVE_PERMISSION = "shipments.move_shipment"
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+class Dashboard(Page):
+    permission_required = ("shipments.view_shipment", "licenses.view_licenseapplication")
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        context = dashboard.dashboard(user=request.user, now=timezone.now())
+        return render(request, "dashboard.html", context)
+
+
+# --- shipments ---------------------------------------------------------------------------------
+
+
+def _open_flags() -> QuerySet:
+    return Flag.objects.filter(cleared_at__isnull=True).order_by("kind")
+
+
+def shipment_flags(shipment: Shipment) -> list[Flag]:
+    """Its own open flags and its application's (prefetched as `open_flags`)."""
+    own = list(getattr(shipment, "open_flags", []))
+    if shipment.application_id and shipment.application is not None:
+        own += list(getattr(shipment.application, "open_flags", []))
+    return own
+
+
+class ShipmentList(ListPage):
+    permission_required = "shipments.view_shipment"
+    template_name = "shipments/shipment_list.html"
+    filterset_class = ShipmentFilter
+    sorts = {
+        "reference": ("reference",),
+        "exporter": ("exporter__name", "reference"),
+        "destination": ("destination", "reference"),
+        "ship_date": ("planned_ship_date",),
+        "status": ("status", "planned_ship_date"),
+        "due": ("application__due_at",),
+        "quantity": ("quantity",),
+    }
+    default_sort = "ship_date"
+    csv_filename = "shipments.csv"
+    csv_columns = (
+        Column("id", lambda s: s.pk),
+        Column("reference", lambda s: s.reference),
+        Column("exporter", lambda s: s.exporter.name),
+        Column("item", lambda s: s.item.code),
+        Column("quantity", lambda s: s.quantity),
+        Column("unit", lambda s: s.unit),
+        Column("value", lambda s: s.value),
+        Column("currency", lambda s: s.currency),
+        Column("destination", lambda s: s.destination),
+        Column("consignee", lambda s: s.consignee.name if s.consignee else ""),
+        Column("planned_ship_date", lambda s: s.planned_ship_date),
+        Column("application", lambda s: s.application.reference if s.application else ""),
+        Column("application_status", lambda s: s.application.status if s.application else ""),
+        Column(
+            "license_due_date",
+            lambda s: local_due_date(s.application) if s.application else None,
+        ),
+        Column("status", lambda s: s.status),
+        Column("flags", lambda s: " ".join(f.kind for f in shipment_flags(s))),
+    )
+
+    def base_queryset(self) -> QuerySet:
+        return selectors.shipment_list(user=self.request.user).select_related(
+            "application__authority"
+        )
+
+    def for_display(self, qs: QuerySet) -> QuerySet:
+        return qs.prefetch_related(
+            Prefetch("flags", queryset=_open_flags(), to_attr="open_flags"),
+            Prefetch("application__flags", queryset=_open_flags(), to_attr="open_flags"),
+        )
+
+
+def _shipment(request: HttpRequest, pk: int) -> Shipment:
+    return get_object_or_404(
+        selectors.shipment_list(user=request.user).select_related("application__authority"),
+        pk=pk,
+    )
+
+
+class ShipmentDetail(Page):
+    permission_required = "shipments.view_shipment"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        return render(
+            request, "shipments/shipment_detail.html", shipment_context(request, shipment)
+        )
+
+
+def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]:
+    user = request.user
+    flags = selectors.flag_list(user=user).filter(cleared_at__isnull=True)
+    own = Q(shipment=shipment)
+    if shipment.application_id:
+        own |= Q(application_id=shipment.application_id)
+    events = (
+        license_selectors.event_list(user=user)
+        .filter(shipment=shipment)
+        .select_related("application")
+        .order_by("occurred_at", "id")
+    )
+    moves = []
+    if user.has_perm(MOVE_PERMISSION):
+        moves = [
+            {
+                "name": name,
+                "slug": name,
+                "label": MOVE_BUTTONS[name],
+                "help": MOVE_HELP[name],
+                "form": ShipmentMoveForm(auto_id=f"{name}-%s"),
+                "action": reverse("shipment-move", args=[shipment.pk, name]),
+            }
+            for name in services.legal_shipment_moves(shipment)
+        ]
+    documents = license_selectors.document_list(user=user).none()
+    if shipment.application_id:
+        documents = license_selectors.document_list(user=user).filter(
+            application_id=shipment.application_id
+        )
+    return {
+        "shipment": shipment,
+        "application": shipment.application,
+        "due_date": local_due_date(shipment.application) if shipment.application else None,
+        "flags": flags.filter(own).select_related("application", "shipment").order_by("kind"),
+        "documents": documents.select_related("uploaded_by"),
+        "timeline": timeline(events),
+        "moves": moves,
+        "may_edit": user.has_perm("shipments.change_shipment")
+        and shipment.status in services.EDITABLE_STATUSES,
+    }
+
+
+class ShipmentCreate(Page):
+    permission_required = "shipments.add_shipment"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        initial = {}
+        application_id = request.GET.get("application")
+        if application_id and application_id.isdigit():
+            application = (
+                license_selectors.application_list(user=request.user)
+                .filter(pk=application_id)
+                .first()
+            )
+            if application is not None:
+                initial = {
+                    "application": application,
+                    "exporter": application.exporter,
+                    "destination": application.destination,
+                    "currency": application.currency,
+                }
+        return self.page(ShipmentForm(user=request.user, initial=initial))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ShipmentForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                shipment = services.shipment_create(
+                    now=timezone.now(), actor=request.user, **form.service_fields()
+                )
+            except (DomainError, ValidationError) as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("Shipment %(ref)s created.") % {"ref": shipment})
+                return redirect("shipment-detail", pk=shipment.pk)
+        return self.page(form)
+
+    def page(self, form: ShipmentForm) -> HttpResponse:
+        return render(self.request, "form_page.html", {"form": form, "title": _("New shipment")})
+
+
+class ShipmentEdit(Page):
+    permission_required = "shipments.change_shipment"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        return self.page(ShipmentForm(instance=shipment, user=request.user), shipment)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        # The form validates its own copy; the service compares against the stored one.
+        form = ShipmentForm(request.POST, instance=_shipment(request, pk), user=request.user)
+        if form.is_valid():
+            try:
+                services.shipment_update(
+                    shipment=shipment,
+                    now=timezone.now(),
+                    actor=request.user,
+                    **form.service_fields(),
+                )
+            except (DomainError, ValidationError) as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("Shipment %(ref)s saved.") % {"ref": shipment})
+                return redirect("shipment-detail", pk=shipment.pk)
+        return self.page(form, shipment)
+
+    def page(self, form: ShipmentForm, shipment: Shipment) -> HttpResponse:
+        return render(
+            self.request,
+            "form_page.html",
+            {
+                "form": form,
+                "title": _("Edit shipment %(ref)s") % {"ref": shipment},
+                "cancel_url": reverse("shipment-detail", args=[shipment.pk]),
+            },
+        )
+
+
+class ShipmentMove(Page):
+    """One move of a shipment: GET shows its form, POST makes it through the service."""
+
+    permission_required = MOVE_PERMISSION
+
+    def get(self, request: HttpRequest, pk: int, move: str) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        if move not in services.legal_shipment_moves(shipment):
+            messages.error(request, self.illegal(shipment, move))
+            return redirect("shipment-detail", pk=shipment.pk)
+        return self.page(shipment, move, ShipmentMoveForm())
+
+    def post(self, request: HttpRequest, pk: int, move: str) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        form = ShipmentMoveForm(request.POST)
+        if form.is_valid():
+            try:
+                MOVE_SERVICES[move](
+                    shipment=shipment,
+                    now=timezone.now(),
+                    actor=request.user,
+                    **form.service_kwargs(),
+                )
+            except DomainError as exc:
+                add_errors(form, exc, summary=False)
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("%(move)s recorded: %(ref)s is now %(status)s.")
+                    % {
+                        "move": MOVE_BUTTONS[move],
+                        "ref": shipment,
+                        "status": shipment.get_status_display(),
+                    },
+                )
+                return redirect("shipment-detail", pk=shipment.pk)
+        return self.page(shipment, move, form)
+
+    def illegal(self, shipment: Shipment, move: str) -> str:
+        return _("Cannot %(move)s a shipment that is %(status)s.") % {
+            "move": str(MOVE_BUTTONS[move]).lower(),
+            "status": shipment.get_status_display(),
+        }
+
+    def page(self, shipment: Shipment, move: str, form: ShipmentMoveForm) -> HttpResponse:
+        return render(
+            self.request,
+            "shipments/shipment_move.html",
+            {
+                "shipment": shipment,
+                "move": {
+                    "name": move,
+                    "slug": move,
+                    "label": MOVE_BUTTONS[move],
+                    "help": MOVE_HELP[move],
+                },
+                "form": form,
+                "legal": move in services.legal_shipment_moves(shipment),
+            },
+        )
+
+
+# --- consignees --------------------------------------------------------------------------------
+
+
+class ConsigneeList(ListPage):
+    permission_required = "shipments.view_consignee"
+    template_name = "shipments/consignee_list.html"
+    filterset_class = ConsigneeFilter
+    sorts = {
+        "name": ("name",),
+        "exporter": ("exporter__name", "name"),
+        "country": ("country", "name"),
+    }
+    default_sort = "name"
+    csv_filename = "consignees.csv"
+    csv_columns = (
+        Column("id", lambda c: c.pk),
+        Column("exporter", lambda c: c.exporter.name),
+        Column("name", lambda c: c.name),
+        Column("country", lambda c: c.country),
+        Column("address", lambda c: c.address),
+        Column("end_use", lambda c: c.end_use),
+    )
+
+    def base_queryset(self) -> QuerySet:
+        return selectors.consignee_list(user=self.request.user)
+
+
+def _consignee(request: HttpRequest, pk: int) -> Consignee:
+    return get_object_or_404(selectors.consignee_list(user=request.user), pk=pk)
+
+
+class ConsigneeDetail(Page):
+    permission_required = "shipments.view_consignee"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        consignee = _consignee(request, pk)
+        shipments = (
+            selectors.shipment_list(user=request.user)
+            .filter(consignee=consignee)
+            .order_by("-planned_ship_date")[:50]
+        )
+        return render(
+            request,
+            "shipments/consignee_detail.html",
+            {"consignee": consignee, "shipments": shipments},
+        )
+
+
+class ConsigneeCreate(Page):
+    permission_required = "shipments.add_consignee"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.page(ConsigneeForm(user=request.user))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ConsigneeForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                consignee = services.consignee_create(
+                    now=timezone.now(), actor=request.user, **form.cleaned_data
+                )
+            except (DomainError, ValidationError) as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("Consignee %(name)s created.") % {"name": consignee})
+                return redirect("consignee-detail", pk=consignee.pk)
+        return self.page(form)
+
+    def page(self, form: ConsigneeForm) -> HttpResponse:
+        return render(self.request, "form_page.html", {"form": form, "title": _("New consignee")})
+
+
+class ConsigneeEdit(Page):
+    permission_required = "shipments.change_consignee"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        consignee = _consignee(request, pk)
+        return self.page(ConsigneeForm(instance=consignee, user=request.user), consignee)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        consignee = _consignee(request, pk)
+        form = ConsigneeForm(request.POST, instance=_consignee(request, pk), user=request.user)
+        if form.is_valid():
+            try:
+                services.consignee_update(
+                    consignee=consignee,
+                    now=timezone.now(),
+                    actor=request.user,
+                    **form.cleaned_data,
+                )
+            except (DomainError, ValidationError) as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("Consignee %(name)s saved.") % {"name": consignee})
+                return redirect("consignee-detail", pk=consignee.pk)
+        return self.page(form, consignee)
+
+    def page(self, form: ConsigneeForm, consignee: Consignee) -> HttpResponse:
+        return render(
+            self.request,
+            "form_page.html",
+            {
+                "form": form,
+                "title": _("Edit consignee %(name)s") % {"name": consignee},
+                "cancel_url": reverse("consignee-detail", args=[consignee.pk]),
+            },
+        )

@@ -1,0 +1,69 @@
+"""The scan's hand-written SQL (INSERT … ON CONFLICT DO NOTHING RETURNING, UPDATE … RETURNING)
+also runs on the embedded default, SQLite: migrate a fresh database, record an application
+whose review window has passed, scan twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .e2e import PROJECT
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = """
+import datetime as dt, zoneinfo
+from decimal import Decimal
+from django.core import mail
+from licenses import services
+from licenses.models import Authority, ControlledItem, Exporter
+from shipments import alerts, scan
+from shipments.models import Alert, Flag
+tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+exporter = Exporter.objects.create(
+    name="Smoke", registration_number="SMOKE", country="CN", contact_emails=["c@example.com"]
+)
+app = services.application_create(
+    now=dt.datetime(2026, 9, 1, tzinfo=tz), actor=None,
+    items=[ControlledItem.objects.get(code="1C902")], exporter=exporter,
+    authority=Authority.objects.get(code="MOFCOM"), destination="DE", reference="SMOKE-1",
+    quantity=Decimal(1), value=Decimal(1), currency="USD",
+)
+for move, day in ((services.application_submit, 20), (services.application_accept, 24)):
+    when = dt.datetime(2026, 9, day, 10, tzinfo=tz)
+    move(application=app, at=when, now=when, actor=None)
+now = dt.datetime(2026, 12, 4, 10, tzinfo=tz)
+first = scan.scan(now=now)
+second = scan.scan(now=now)
+alerts.sweep(now=now + dt.timedelta(minutes=5))
+print("RESULT", first.summary(), "|", second.summary(), "|",
+      sorted(Flag.objects.values_list("kind", flat=True)), len(mail.outbox),
+      Alert.objects.get().state)
+"""
+
+
+def test_the_scan_runs_on_sqlite(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'smoke.sqlite3'}",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=PROJECT, env=env, check=True, timeout=120)
+    done = subprocess.run(
+        [*manage, "shell", "-c", SCRIPT],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
+    assert result == (
+        "RESULT overdue: +1 -0; 1 alert(s) queued | nothing changed; 0 alert(s) queued | "
+        "['overdue'] 1 sent"
+    )

@@ -1,0 +1,112 @@
+"""A small world for the web pages: two exporters (Ganzhou, seen by `limited`; Baotou, seen by
+`outsider`), each with a consignee, an application under review and a shipment waiting on it,
+built through the services and dated relative to the real clock (the pages read it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from licenses import services
+from licenses.models import LicenseApplication
+from shipments import services as shipping
+from shipments.models import Consignee, Flag, Shipment
+
+from ..factories import authority, item
+
+UTC = dt.UTC
+
+
+def ago(days: float = 0, hours: float = 0) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days, hours=hours)
+
+
+@dataclass
+class Side:
+    """What one exporter has in the world."""
+
+    exporter: object
+    consignee: Consignee
+    application: LicenseApplication
+    shipment: Shipment
+
+
+def build_side(exporter, prefix: str, *, destination: str = "DE", submitted_days_ago: int = 90):
+    now = timezone.now()
+    consignee = shipping.consignee_create(
+        now=now,
+        actor=None,
+        exporter=exporter,
+        name=f"{prefix} Magnet Works GmbH",
+        country=destination,
+        end_use="Permanent magnets for electric motors",
+    )
+    application = services.application_create(
+        now=now,
+        actor=None,
+        items=[item("1C902")],
+        exporter=exporter,
+        authority=authority("MOFCOM"),
+        license_type="individual",
+        destination=destination,
+        reference=f"{prefix}-APP-1",
+        quantity=Decimal("500"),
+        value=Decimal("120000"),
+        currency="USD",
+    )
+    shipment = shipping.shipment_create(
+        now=now,
+        actor=None,
+        exporter=exporter,
+        reference=f"{prefix}-SHP-1",
+        item=item("1C902"),
+        quantity=Decimal("100"),
+        value=Decimal("24000"),
+        currency="USD",
+        destination=destination,
+        consignee=consignee,
+        planned_ship_date=(now + dt.timedelta(days=5)).date(),
+        application=application,
+    )
+    services.application_submit(
+        application=application, at=ago(submitted_days_ago), now=now, actor=None
+    )
+    application.refresh_from_db()
+    shipment.refresh_from_db()
+    open_flag(application=application, exporter=exporter, kind="overdue", raised_at=ago(3))
+    return Side(exporter, consignee, application, shipment)
+
+
+@dataclass
+class World:
+    mine: Side  # Ganzhou: what `limited` sees
+    theirs: Side  # Baotou: what `outsider` sees
+
+
+@pytest.fixture
+def world(ganzhou, baotou) -> World:
+    return World(mine=build_side(ganzhou, "GZ"), theirs=build_side(baotou, "BT", destination="JP"))
+
+
+@pytest.fixture
+def nobody(db):
+    """Signed in, but with no role at all."""
+    from ..factories import UserFactory
+
+    return UserFactory(username="nora_norole")
+
+
+def open_flag(**fields):
+    """An open flag as the test wants it; the scan may already have raised it."""
+    flag, _created = Flag.objects.update_or_create(
+        application=fields.pop("application", None),
+        shipment=fields.pop("shipment", None),
+        kind=fields.pop("kind"),
+        cleared_at=None,
+        defaults=fields,
+    )
+    return flag
