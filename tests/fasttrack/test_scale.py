@@ -64,16 +64,17 @@ def test_ten_thousand_pending_applications_are_recomputed_with_a_bounded_number_
 ):
     # a decision over one application: the fixed cost of logging and of one chunk
     single = pending()
-    with django_assert_max_num_queries(40) as one:
+    with django_assert_max_num_queries(60) as one:
         log(window_days=30, applications=[single], actor=manager)
 
     bulk_pending(10_000)
-    # 5 chunks of 2,000. Each chunk costs the same few queries whatever its size: savepoint,
-    # decision lock, applications, items, pauses, authority, calendar, rules, decisions and
-    # their 3 scope lists, one UPDATE, one INSERT of events, progress, release.
-    with django_assert_max_num_queries(100) as many:
+    # 5 chunks of 2,000, all made overdue. Each chunk costs the same queries whatever its
+    # size: savepoint, decision lock, applications, items, pauses, authority, calendar, rules,
+    # decisions and their 3 scope lists, one UPDATE, one INSERT of events, progress, release
+    # (17) — plus the flags and alerts the scan's receiver raises for them, set-based too.
+    with django_assert_max_num_queries(220) as many:
         decision = log(window_days=20, destinations=["US"], items=["1C902"], actor=manager)
-    assert len(many.captured_queries) - len(one.captured_queries) <= 4 * 17
+    assert len(many.captured_queries) - len(one.captured_queries) <= 4 * 40
     assert decision.affected_count == 10_000
     assert decision.median_change_days == Decimal("-35.0")
     assert decision.progress_done == decision.progress_total == 10_000
