@@ -14,7 +14,7 @@ from config.urls import urlpatterns as project_urls
 
 urlpatterns = [
     # The unsplit view inlines its script: the policy must block it (a control for the test).
-    # First: the API answers anything else under /api/ with its own 404.
+    # It comes first, before the API's own catch-all under api/.
     path("api/docs-inline/", SpectacularSwaggerView.as_view(url_name="schema")),
     *project_urls,
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
