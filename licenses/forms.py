@@ -7,6 +7,7 @@ services decide and write.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from . import documents, selectors
 from .models import (
     PENDING_STATUSES,
+    Authority,
     ControlledItem,
     Document,
     Exporter,
@@ -455,3 +457,135 @@ def accepted_files_text() -> str:
         "PDF, PNG or JPEG image, Word document (.docx) or plain text (.txt); at most %(size)s. "
         "The content must be what its name says."
     ) % {"size": megabytes(documents.max_bytes())}
+
+
+# --- fast-track decisions ----------------------------------------------------------------------
+
+
+class ApplicationsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: LicenseApplication) -> str:
+        return f"{obj.reference} · {obj.exporter.name} · {obj.authority.code} · {obj.destination}"
+
+
+class DecisionForm(forms.Form):
+    """Log an authority's fast-track decision. Choices come from the selectors (a limited
+    manager is offered only their exporters and applications); `licenses.fasttrack` checks the
+    rest (items on the authority's list, the period, who may name what)."""
+
+    authority: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Authority"), queryset=Authority.objects.none()
+    )
+    announced_on = forms.DateField(label=_("Announced on"), widget=DateInput())
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=500,
+        help_text=_("Where it was announced, e.g. “ministerial trade talks, press release of …”."),
+    )
+    window_days = forms.IntegerField(
+        label=_("New review window"),
+        min_value=1,
+        max_value=3650,
+        help_text=_("In days, counted in the authority's unit (working or calendar days)."),
+    )
+    effective_from = forms.DateField(label=_("In force from"), widget=DateInput())
+    effective_until = forms.DateField(
+        label=_("In force until"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("The last day it is in force; empty: until revoked."),
+    )
+    destinations = forms.CharField(
+        label=_("Destinations"),
+        required=False,
+        help_text=_("Two-letter country codes separated by commas, e.g. US, DE. Empty: any."),
+    )
+    items = ItemChoiceField(
+        label=_("Controlled items"),
+        queryset=ControlledItem.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text=_("Empty: any item of the authority."),
+    )
+    exporters = forms.ModelMultipleChoiceField(
+        label=_("Exporters"),
+        queryset=Exporter.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text=_("Empty: any exporter."),
+    )
+    applications = ApplicationsChoiceField(
+        label=_("Named applications"),
+        queryset=LicenseApplication.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text=_("Pending applications the authority named; empty: any."),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "authority").queryset = selectors.authority_list(user=user).order_by(
+            "code"
+        )
+        items = self.fields["items"]
+        assert isinstance(items, forms.ModelMultipleChoiceField)
+        items.queryset = selectors.item_list(user=user).order_by("authority__code", "code")
+        exporters = self.fields["exporters"]
+        assert isinstance(exporters, forms.ModelMultipleChoiceField)
+        exporters.queryset = selectors.exporter_list(user=user).order_by("name")
+        applications = self.fields["applications"]
+        assert isinstance(applications, forms.ModelMultipleChoiceField)
+        applications.queryset = (
+            selectors.application_list(user=user)
+            .filter(status__in=PENDING_STATUSES)
+            .order_by("authority__code", "reference")
+        )
+        if selectors.visible_exporter_ids(user) is not None:
+            exporters.help_text = _("You act for some exporters only: name the ones it is for.")
+
+    def clean_destinations(self) -> list[str]:
+        raw = self.cleaned_data.get("destinations") or ""
+        return [part.upper() for part in re.split(r"[\s,;]+", raw.strip()) if part]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "authority": data["authority"],
+            "window_days": data["window_days"],
+            "effective_from": data["effective_from"],
+            "effective_until": data.get("effective_until"),
+            "destinations": data.get("destinations") or [],
+            "items": list(data.get("items") or []),
+            "exporters": list(data.get("exporters") or []),
+            "applications": list(data.get("applications") or []),
+        }
+
+    def fingerprint(self) -> str:
+        """A signature of what the preview was computed for: saving requires that the form
+        still says exactly that."""
+        from django.core import signing
+
+        data = self.cleaned_data
+        facts = [
+            str(data["authority"].pk),
+            str(data.get("announced_on")),
+            data.get("source", "").strip(),
+            str(data["window_days"]),
+            str(data["effective_from"]),
+            str(data.get("effective_until")),
+            ",".join(data.get("destinations") or []),
+            ",".join(str(i.pk) for i in data.get("items") or []),
+            ",".join(str(e.pk) for e in data.get("exporters") or []),
+            ",".join(str(a.pk) for a in data.get("applications") or []),
+        ]
+        return signing.Signer(salt="fast-track-preview").sign("|".join(facts)).split(":")[-1]
+
+
+class RevokeForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why it is revoked"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept with the decision; the applications it moved get their windows back."),
+    )

@@ -158,3 +158,38 @@ def test_switching_to_chinese_and_back(page, sign_in, officer, world, problems):
     assert saved.language == "zh-hans" and not saved.watch_all
     assert list(saved.watched_exporters.all()) == [world.mine.exporter]
     assert problems.console == [] and problems.page_errors == [] and problems.csp(page) == []
+
+
+def test_a_manager_previews_and_logs_a_decision_and_the_due_dates_move(
+    page, sign_in, manager, ganzhou, problems
+):
+    from licenses.models import LicenseApplication
+
+    from ..test_fast_track import under_review
+
+    app = under_review(ganzhou, "GZ-FT-1")
+    before = app.due_at
+    sign_in(manager)
+    page.goto("/fast-track/")
+    page.get_by_role("link", name="Log a decision").click()
+    page.get_by_label("Authority").select_option(label="MOFCOM")
+    page.get_by_label("Source").fill("Ministerial trade talks, MOFCOM press release")
+    page.get_by_label("New review window").fill("20")
+    page.get_by_label("Destinations").fill("DE")
+    page.get_by_role("button", name="Preview").click()
+
+    preview = page.locator("#preview")
+    preview.get_by_text("It would move the due date of 1 of the 1 pending applications").wait_for()
+    row = preview.locator("tbody tr")
+    assert row.locator("th").inner_text() == "GZ-FT-1"
+    old_day, new_day = row.locator("td").nth(1).inner_text(), row.locator("td").nth(2).inner_text()
+    assert new_day < old_day and "days earlier" in row.locator("td").nth(3).inner_text()
+    assert not LicenseApplication.objects.filter(pk=app.pk).exclude(due_at=before).exists()
+
+    page.get_by_role("button", name="Log the decision").click()
+    page.get_by_text("it moved the due date of 1 pending application").wait_for()
+    assert page.locator("h1 .status").inner_text() == "in force"
+    page.get_by_role("link", name="GZ-FT-1").click()
+    assert new_day in page.locator(".card", has_text="Review clock").inner_text()
+    assert "fast-track decision" in page.locator(".card", has_text="Review clock").inner_text()
+    assert problems.console == [] and problems.page_errors == [] and problems.csp(page) == []
