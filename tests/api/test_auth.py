@@ -126,3 +126,14 @@ def test_after_repeated_failures_sign_in_is_locked_with_the_error_body(officer, 
     assert int(response["Retry-After"]) > 0
     # Another user from the same address is not locked out.
     assert sign_in("nobody", "x").status_code == 400
+
+
+def test_the_api_speaks_utc_also_to_a_session_with_its_own_time_zone(officer, ganzhou):
+    from shipments.models import AlertPreference
+    from tests.factories import ApplicationFactory
+
+    AlertPreference.objects.create(user=officer, time_zone="Asia/Shanghai")
+    app = ApplicationFactory(exporter=ganzhou)
+    client = APIClient()
+    client.force_login(officer)
+    assert client.get(f"/api/v1/applications/{app.pk}/").json()["created_at"].endswith("Z")
