@@ -66,9 +66,25 @@ class TokenView(ApiMixin):
             password=serializer.validated_data["password"],
         )
         if user is None or not user.is_active:
+            if getattr(request._request, "axes_locked_out", False):
+                raise self._locked_out(request._request)
             raise InvalidCredentials()
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+    @staticmethod
+    def _locked_out(django_request: Any) -> exceptions.Throttled:
+        """django-axes locked this username out from this address (after repeated failures,
+        counted with the sign-in page's). Answer in the API's body rather than letting its
+        middleware swap in the web's lockout page."""
+        from axes.helpers import get_cool_off
+
+        django_request.axes_locked_out = False
+        cool_off = get_cool_off(django_request)
+        return exceptions.Throttled(
+            wait=cool_off.total_seconds() if cool_off else None,
+            detail=str(_("Too many failed sign-ins for this username from here; try again later.")),
+        )
 
     @extend_schema(
         operation_id="auth_token_destroy",

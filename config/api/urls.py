@@ -35,6 +35,6 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    # Anything else under /api/ answers the API's own 404 body, not an HTML page.
-    re_path(r"^", not_found),
+    # Anything else under /api/v1/ answers the API's own 404 body, not an HTML page.
+    re_path(r"^v1/", not_found),
 ]

@@ -3,6 +3,7 @@ filters and search, NUL characters refused, and writes in one transaction each."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,11 @@ class ApiMixin(APIView):
     renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
     schema: Any = ApiAutoSchema()
     now: Any
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # The API speaks UTC whoever asks (pages show a signed-in user's own time zone).
+        with timezone.override(dt.UTC):
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = (request.method or "").lower()

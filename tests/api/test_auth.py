@@ -109,3 +109,31 @@ def test_a_session_write_needs_the_csrf_token(officer, ganzhou):
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
     assert "CSRF" in response.json()["detail"]
+
+
+def test_after_repeated_failures_sign_in_is_locked_with_the_error_body(officer, settings):
+    # django-axes locks a username from one address after AXES_FAILURE_LIMIT failures; the
+    # API answers that in its own body (429), not with the web's lockout page.
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in("olga_officer", "wrong").status_code == 400
+    assert sign_in("olga_officer", "wrong").status_code == 429
+    response = sign_in("olga_officer", PASSWORD)  # the right password, but locked
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == "throttled"
+    assert set(body) == {"code", "detail", "fields"}
+    assert int(response["Retry-After"]) > 0
+    # Another user from the same address is not locked out.
+    assert sign_in("nobody", "x").status_code == 400
+
+
+def test_the_api_speaks_utc_also_to_a_session_with_its_own_time_zone(officer, ganzhou):
+    from shipments.models import AlertPreference
+    from tests.factories import ApplicationFactory
+
+    AlertPreference.objects.create(user=officer, time_zone="Asia/Shanghai")
+    app = ApplicationFactory(exporter=ganzhou)
+    client = APIClient()
+    client.force_login(officer)
+    assert client.get(f"/api/v1/applications/{app.pk}/").json()["created_at"].endswith("Z")
