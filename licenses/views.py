@@ -37,6 +37,7 @@ from .forms import (
 )
 from .models import ControlledItem, EventKind, Exporter, LicenseApplication, LicenseType
 from .web import (
+    DECISION_STATES,
     Column,
     ListPage,
     Page,
@@ -675,14 +676,6 @@ class DocumentDownload(Page):
 
 # --- fast-track decisions: log with a preview, the decision's page, revocation ----------------
 
-DECISION_STATES = {
-    "scheduled": gettext_lazy("scheduled"),
-    "applying": gettext_lazy("being applied"),
-    "in force": gettext_lazy("in force"),
-    "ended": gettext_lazy("ended"),
-    "revoked": gettext_lazy("revoked"),
-    "removing": gettext_lazy("being removed"),
-}
 DECISION_STATE_CSS = {
     "scheduled": "draft",
     "applying": "submitted",

@@ -33,6 +33,16 @@ from .errors import DomainError
 from .models import Event, EventKind, Status
 
 DATETIME_FORMAT = "Y-m-d H:i T"
+
+# The states of a fast-track decision (`licenses.fasttrack.decision_state`), for people.
+DECISION_STATES = {
+    "scheduled": gettext_lazy("scheduled"),
+    "applying": gettext_lazy("being applied"),
+    "in force": gettext_lazy("in force"),
+    "ended": gettext_lazy("ended"),
+    "revoked": gettext_lazy("revoked"),
+    "removing": gettext_lazy("being removed"),
+}
 DATE_FORMAT = "Y-m-d"
 
 
