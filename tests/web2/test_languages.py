@@ -178,7 +178,8 @@ def test_an_alert_is_written_in_its_recipients_language(officer, manager, world)
     assert "已超过主管部门承诺的审查期限" in message.body
     due = world.mine.application.due_at.astimezone(world.mine.application.authority.tz)
     assert f"{due.year}年" in message.body
-    assert "打开申请" in message.alternatives[0][0]
+    html = message.alternatives[0][0]
+    assert '<html lang="zh-hans">' in html and "打开申请" in html
     message = alert_message(english)
     assert message.subject == (
         "Overdue: application GZ-APP-1 (Ganzhou Rare Earth Trading Co., Ltd.)"
