@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install check lint types migrations-check pytest services bench clean
+.PHONY: run test install check lint types migrations-check pytest services bench clean messages
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install it, or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -37,7 +37,15 @@ test: install
 	$(VENV)/bin/mypy .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	@sh scripts/ensure_chromium.sh
+	@sh scripts/ensure_gettext.sh
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
 
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3*
+
+## make messages: collect the translatable strings into locale/zh_Hans/LC_MESSAGES/django.po
+## (translate what is new there), then compile the .mo that is committed beside it.
+messages: install
+	@sh scripts/ensure_gettext.sh
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=staticfiles --ignore=tests
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py compilemessages --ignore=.venv

@@ -1,12 +1,13 @@
-"""Small middleware of our own: the health check and the user's time zone."""
+"""Small middleware of our own: the health check, the user's time zone and language."""
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 HEALTH_PATHS = frozenset({"/healthz", "/healthz/"})
 
@@ -28,16 +29,24 @@ class HealthzMiddleware:
         return self.get_response(request)
 
 
-def user_time_zone(user) -> zoneinfo.ZoneInfo:
-    """The time zone a signed-in user chose in their alert settings, else UTC."""
-    name = "UTC"
-    if user is not None and user.is_authenticated:
+def saved_settings(user) -> tuple[str, str]:
+    """(time zone, language) a signed-in user saved in their settings, or ("", ""); read once
+    per request (cached on the user object, which lives as long as the request)."""
+    if user is None or not user.is_authenticated:
+        return ("", "")
+    cached = getattr(user, "_saved_zone_and_language", None)
+    if cached is None:
         from shipments.models import AlertPreference
 
-        chosen = (
-            AlertPreference.objects.filter(user=user).values_list("time_zone", flat=True).first()
-        )
-        name = chosen or "UTC"
+        row = AlertPreference.objects.filter(user=user).values_list("time_zone", "language").first()
+        cached = (row[0] or "", row[1] or "") if row else ("", "")
+        user._saved_zone_and_language = cached
+    return cached
+
+
+def user_time_zone(user) -> zoneinfo.ZoneInfo:
+    """The time zone a signed-in user chose in their alert settings, else UTC."""
+    name = saved_settings(user)[0] or "UTC"
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -59,3 +68,23 @@ class UserTimeZoneMiddleware:
         request.time_zone = tz  # type: ignore[attr-defined]
         with timezone.override(tz):
             return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """Speak the language a signed-in user chose (their stored setting).
+
+    Runs after LocaleMiddleware and AuthenticationMiddleware. Anonymous visitors, and users
+    who never chose, keep what LocaleMiddleware found: the language cookie the header's
+    switch sets, else the browser's Accept-Language. LocaleMiddleware then names the language
+    in Content-Language and varies the response on it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = saved_settings(getattr(request, "user", None))[1]
+        if language and language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

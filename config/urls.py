@@ -50,3 +50,8 @@ urlpatterns += [
     path("", include("shipments.urls")),
     path("", include("licenses.urls")),
 ]
+
+# Web forms II: the language switch (cookie, and the stored setting of a signed-in user).
+from config.language import set_language  # noqa: E402
+
+urlpatterns += [path("i18n/setlang/", set_language, name="set_language")]

@@ -551,7 +551,10 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"))
     def state(self, obj: FastTrackDecision) -> str:
-        return str(decision_state(obj, now=timezone.now()))
+        from .web import DECISION_STATES
+
+        state = decision_state(obj, now=timezone.now())
+        return str(DECISION_STATES.get(state, state))
 
     @admin.display(description=_("due dates moved"))
     def moved(self, obj: FastTrackDecision) -> int:

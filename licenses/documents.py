@@ -22,6 +22,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .errors import InvalidInput
 from .models import Document, Event, EventKind, LicenseApplication
@@ -31,22 +32,22 @@ from .models import Document, Event, EventKind, LicenseApplication
 class FileType:
     extension: str
     content_type: str
-    label: str
+    label: Any  # a lazily translated name of the type
 
 
 FILE_TYPES = {
     ft.extension: ft
     for ft in [
-        FileType("pdf", "application/pdf", "PDF"),
-        FileType("png", "image/png", "PNG image"),
-        FileType("jpg", "image/jpeg", "JPEG image"),
-        FileType("jpeg", "image/jpeg", "JPEG image"),
+        FileType("pdf", "application/pdf", gettext_lazy("PDF")),
+        FileType("png", "image/png", gettext_lazy("PNG image")),
+        FileType("jpg", "image/jpeg", gettext_lazy("JPEG image")),
+        FileType("jpeg", "image/jpeg", gettext_lazy("JPEG image")),
         FileType(
             "docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "Word document",
+            gettext_lazy("Word document"),
         ),
-        FileType("txt", "text/plain", "plain text"),
+        FileType("txt", "text/plain", gettext_lazy("plain text")),
     ]
 }
 

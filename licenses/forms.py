@@ -7,6 +7,7 @@ services decide and write.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters
@@ -17,17 +18,27 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import documents, selectors
 from .models import (
     PENDING_STATUSES,
+    Authority,
     ControlledItem,
+    Document,
     Exporter,
     LicenseApplication,
     LicenseType,
     Status,
 )
 from .services import EDITABLE_AFTER_DRAFT
-from .web import DateInput, LocalDateTimeField, day_bounds, local_now_input, model_choice, upper
+from .web import (
+    DateInput,
+    LocalDateTimeField,
+    day_bounds,
+    local_now_input,
+    megabytes,
+    model_choice,
+    upper,
+)
 
 COUNTRY_HELP = _("Two-letter ISO 3166 code, e.g. DE.")
 CURRENCY_HELP = _("Three-letter ISO 4217 code, e.g. USD.")
@@ -137,6 +148,7 @@ class ApplicationForm(forms.ModelForm):
             "currency",
         ]
         widgets = {"destination": country_input(), "currency": currency_input()}
+        labels = {"exporter": _("Exporter"), "authority": _("Authority")}
         help_texts = {
             "destination": COUNTRY_HELP,
             "currency": CURRENCY_HELP,
@@ -420,3 +432,160 @@ class CorrectForm(forms.Form):
             "at": None if undo else self.cleaned_data["at"],
             "note": self.cleaned_data["note"],
         }
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+class DocumentForm(forms.Form):
+    """Attach a file to an application. The service checks size, type and content; the form
+    says beforehand what is accepted."""
+
+    kind = forms.ChoiceField(label=_("Kind of document"), choices=Document.Kind.choices)
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = accepted_files_text()
+        self.fields["file"].widget.attrs["accept"] = ",".join(
+            f".{ext}" for ext in documents.FILE_TYPES
+        )
+
+
+def accepted_files_text() -> str:
+    return _(
+        "PDF, PNG or JPEG image, Word document (.docx) or plain text (.txt); at most %(size)s. "
+        "The content must be what its name says."
+    ) % {"size": megabytes(documents.max_bytes())}
+
+
+# --- fast-track decisions ----------------------------------------------------------------------
+
+
+class ApplicationsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: LicenseApplication) -> str:
+        return f"{obj.reference} · {obj.exporter.name} · {obj.authority.code} · {obj.destination}"
+
+
+class DecisionForm(forms.Form):
+    """Log an authority's fast-track decision. Choices come from the selectors (a limited
+    manager is offered only their exporters and applications); `licenses.fasttrack` checks the
+    rest (items on the authority's list, the period, who may name what)."""
+
+    authority: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Authority"), queryset=Authority.objects.none()
+    )
+    announced_on = forms.DateField(label=_("Announced on"), widget=DateInput())
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=500,
+        help_text=_("Where it was announced, e.g. “ministerial trade talks, press release of …”."),
+    )
+    window_days = forms.IntegerField(
+        label=_("New review window"),
+        min_value=1,
+        max_value=3650,
+        help_text=_("In days, counted in the authority's unit (working or calendar days)."),
+    )
+    effective_from = forms.DateField(label=_("In force from"), widget=DateInput())
+    effective_until = forms.DateField(
+        label=_("In force until"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("The last day it is in force; empty: until revoked."),
+    )
+    destinations = forms.CharField(
+        label=_("Destinations"),
+        required=False,
+        help_text=_("Two-letter country codes separated by commas, e.g. US, DE. Empty: any."),
+    )
+    items = ItemChoiceField(
+        label=_("Controlled items"),
+        queryset=ControlledItem.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text=_("Empty: any item of the authority."),
+    )
+    exporters = forms.ModelMultipleChoiceField(
+        label=_("Exporters"),
+        queryset=Exporter.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text=_("Empty: any exporter."),
+    )
+    applications = ApplicationsChoiceField(
+        label=_("Named applications"),
+        queryset=LicenseApplication.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text=_("Pending applications the authority named; empty: any."),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_choice(self, "authority").queryset = selectors.authority_list(user=user).order_by(
+            "code"
+        )
+        items = self.fields["items"]
+        assert isinstance(items, forms.ModelMultipleChoiceField)
+        items.queryset = selectors.item_list(user=user).order_by("authority__code", "code")
+        exporters = self.fields["exporters"]
+        assert isinstance(exporters, forms.ModelMultipleChoiceField)
+        exporters.queryset = selectors.exporter_list(user=user).order_by("name")
+        applications = self.fields["applications"]
+        assert isinstance(applications, forms.ModelMultipleChoiceField)
+        applications.queryset = (
+            selectors.application_list(user=user)
+            .filter(status__in=PENDING_STATUSES)
+            .order_by("authority__code", "reference")
+        )
+        if selectors.visible_exporter_ids(user) is not None:
+            exporters.help_text = _("You act for some exporters only: name the ones it is for.")
+
+    def clean_destinations(self) -> list[str]:
+        raw = self.cleaned_data.get("destinations") or ""
+        return [part.upper() for part in re.split(r"[\s,;]+", raw.strip()) if part]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "authority": data["authority"],
+            "window_days": data["window_days"],
+            "effective_from": data["effective_from"],
+            "effective_until": data.get("effective_until"),
+            "destinations": data.get("destinations") or [],
+            "items": list(data.get("items") or []),
+            "exporters": list(data.get("exporters") or []),
+            "applications": list(data.get("applications") or []),
+        }
+
+    def fingerprint(self) -> str:
+        """A signature of what the preview was computed for: saving requires that the form
+        still says exactly that."""
+        from django.core import signing
+
+        data = self.cleaned_data
+        facts = [
+            str(data["authority"].pk),
+            str(data.get("announced_on")),
+            data.get("source", "").strip(),
+            str(data["window_days"]),
+            str(data["effective_from"]),
+            str(data.get("effective_until")),
+            ",".join(data.get("destinations") or []),
+            ",".join(str(i.pk) for i in data.get("items") or []),
+            ",".join(str(e.pk) for e in data.get("exporters") or []),
+            ",".join(str(a.pk) for a in data.get("applications") or []),
+        ]
+        return signing.Signer(salt="fast-track-preview").sign("|".join(facts)).split(":")[-1]
+
+
+class RevokeForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why it is revoked"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept with the decision; the applications it moved get their windows back."),
+    )

@@ -32,4 +32,15 @@ urlpatterns = [
         name="application-move",
     ),
     path("fast-track/", views.FastTrackList.as_view(), name="fast-track-list"),
+    path("fast-track/new/", views.FastTrackCreate.as_view(), name="fast-track-create"),
+    path("fast-track/<int:pk>/", views.FastTrackDetail.as_view(), name="fast-track-detail"),
+    path("fast-track/<int:pk>/revoke/", views.FastTrackRevoke.as_view(), name="fast-track-revoke"),
+    path(
+        "applications/<int:pk>/documents/",
+        views.DocumentUpload.as_view(),
+        name="application-documents",
+    ),
+    path(
+        "documents/<int:pk>/download/", views.DocumentDownload.as_view(), name="document-download"
+    ),
 ]

@@ -17,21 +17,37 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from . import selectors, services
+from . import documents, fasttrack, selectors, services
 from .errors import DomainError
 from .forms import (
     MOVE_FORMS,
     ApplicationFilter,
     ApplicationForm,
     CorrectForm,
+    DecisionForm,
+    DocumentForm,
     ExporterFilter,
     ExporterForm,
+    RevokeForm,
 )
 from .models import ControlledItem, EventKind, Exporter, LicenseApplication, LicenseType
-from .web import Column, ListPage, Page, add_errors, local_due_date, show_date, timeline
+from .web import (
+    DECISION_STATES,
+    Column,
+    ListPage,
+    Page,
+    add_errors,
+    limit_uploads,
+    local_due_date,
+    megabytes,
+    show_date,
+    timeline,
+)
 
 # URL slug → service move name, in the order of the moves table.
 MOVE_SLUGS = {name.replace("_", "-"): name for name in MOVE_FORMS}
@@ -63,6 +79,7 @@ MOVE_SERVICES: dict[str, Callable[..., LicenseApplication]] = {
     "withdraw": services.application_withdraw,
 }
 MOVE_PERMISSION = "licenses.move_licenseapplication"
+DOCUMENT_PERMISSION = "licenses.add_document"
 
 
 def _open_flags_prefetch() -> Prefetch:
@@ -321,6 +338,9 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
         "correct_form": CorrectForm(auto_id="correct-%s") if correctable else None,
         "may_edit": user.has_perm("licenses.change_licenseapplication"),
         "is_general": application.license_type == LicenseType.GENERAL,
+        "document_form": DocumentForm(auto_id="document-%s")
+        if user.has_perm(DOCUMENT_PERMISSION)
+        else None,
     }
 
 
@@ -524,23 +544,21 @@ class FastTrackList(Page):
         limited = selectors.visible_exporter_ids(user) is not None
         effects = decision_effects(user, [d.pk for d in decisions]) if limited else {}
         rows = []
-        today = timezone.localdate()
+        now = timezone.now()
         for d in decisions:
             if limited:
                 affected, median = effects.get(d.pk, (0, None))
             else:
                 affected, median = d.affected_count, d.median_change_days
-            in_force = (
-                d.revoked_at is None
-                and d.effective_from <= today
-                and (d.effective_until is None or today <= d.effective_until)
-            )
+            state = fasttrack.decision_state(d, now=now)
             rows.append(
                 {
                     "decision": d,
                     "affected": affected,
                     "median_change": median,
-                    "in_force": in_force,
+                    "in_force": state == "in force",
+                    "state": DECISION_STATES.get(state, state),
+                    "state_css": DECISION_STATE_CSS.get(state, "draft"),
                     "period": _("%(from)s to %(until)s")
                     % {
                         "from": show_date(d.effective_from),
@@ -550,7 +568,15 @@ class FastTrackList(Page):
                     },
                 }
             )
-        return render(request, "licenses/fast_track_list.html", {"rows": rows, "limited": limited})
+        return render(
+            request,
+            "licenses/fast_track_list.html",
+            {
+                "rows": rows,
+                "limited": limited,
+                "may_log": user.has_perm("licenses.add_fasttrackdecision"),
+            },
+        )
 
 
 def decision_effects(user: Any, decision_ids: list[int]) -> dict[int, tuple[int, Any]]:
@@ -574,3 +600,292 @@ def decision_effects(user: Any, decision_ids: list[int]) -> dict[int, tuple[int,
     return {
         d: (len(ids), median(changes[d]) if changes.get(d) else None) for d, ids in apps.items()
     }
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class DocumentUpload(Page):
+    """POST a document to an application (its page shows the form).
+
+    The size limit is installed as an upload handler before the body is read, so a file over
+    the limit is dropped as it streams in instead of landing in memory or on disk; CSRF is
+    therefore checked here, after the handler is in place, rather than by the middleware
+    (which would read the body first)."""
+
+    permission_required = DOCUMENT_PERMISSION
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.limit = limit_uploads(request, documents.max_bytes())
+        return csrf_protect(super().dispatch)(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = _application(request, pk)
+        return redirect(documents_anchor(application))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = _application(request, pk)
+        form = DocumentForm(request.POST, request.FILES, auto_id="document-%s")
+        if "file" in self.limit.too_large:
+            form.is_valid()
+            form.errors.pop("file", None)
+            form.add_error(
+                "file",
+                _("Larger than %(size)s: not accepted.")
+                % {"size": megabytes(documents.max_bytes())},
+            )
+        elif form.is_valid():
+            try:
+                document = documents.document_attach(
+                    application=application,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    actor=request.user,
+                    now=timezone.now(),
+                )
+            except DomainError as exc:
+                add_errors(form, exc, summary=False)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s attached to %(ref)s.")
+                    % {"name": document.filename, "ref": application},
+                )
+                return redirect(documents_anchor(application))
+        messages.error(request, _("The document was not attached; see below."))
+        context = detail_context(request, application)
+        context["document_form"] = form
+        return render(request, "licenses/application_detail.html", context)
+
+
+def documents_anchor(application: LicenseApplication) -> str:
+    return reverse("application-detail", args=[application.pk]) + "#documents-h"
+
+
+class DocumentDownload(Page):
+    """A document, as an attachment, for users who may see its application (else 404)."""
+
+    permission_required = "licenses.view_document"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        document = get_object_or_404(selectors.document_list(user=request.user), pk=pk)
+        return documents.document_response(document)
+
+
+# --- fast-track decisions: log with a preview, the decision's page, revocation ----------------
+
+DECISION_STATE_CSS = {
+    "scheduled": "draft",
+    "applying": "submitted",
+    "in force": "approved",
+    "ended": "expired",
+    "revoked": "rejected",
+    "removing": "submitted",
+}
+EVENT_LIMIT = 200
+
+
+def authority_day(moment: Any, tz: Any) -> Any:
+    """A due instant as its authority states the day (the day whose end it is)."""
+    import datetime as dt
+
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return (moment.astimezone(tz) - dt.timedelta(microseconds=1)).date()
+
+
+def change_text(days: Any) -> str:
+    """A change of due date in words: "12 days earlier", "3 days later", "no change"."""
+    if days is None:
+        return ""
+    days = float(days)
+    shown = int(days) if days.is_integer() else days
+    if days < 0:
+        return _("%(n)s days earlier") % {"n": -shown}
+    if days > 0:
+        return _("%(n)s days later") % {"n": shown}
+    return _("no change")
+
+
+class FastTrackCreate(Page):
+    """Log a decision in two steps: the form previews what it would do (how many pending
+    applications it would move and by how much, computed without writing), then logs it —
+    only as previewed: a form changed after its preview is previewed again."""
+
+    permission_required = "licenses.add_fasttrackdecision"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        today = timezone.localdate()
+        form = DecisionForm(
+            user=request.user, initial={"announced_on": today, "effective_from": today}
+        )
+        return self.page(form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = DecisionForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return self.page(form)
+        now = timezone.now()
+        data = form.cleaned_data
+        facts = form.service_kwargs()
+        try:
+            fasttrack.decision_check(
+                **facts,
+                announced_on=data["announced_on"],
+                source=data["source"],
+                actor=request.user,
+                now=now,
+                require_announcement=True,
+            )
+            preview = fasttrack.decision_preview(
+                **facts, announced_on=data["announced_on"], actor=request.user, now=now
+            )
+        except DomainError as exc:
+            add_errors(form, exc)
+            return self.page(form)
+        fingerprint = form.fingerprint()
+        if request.POST.get("action") == "log":
+            if request.POST.get("previewed") != fingerprint:
+                messages.warning(
+                    request,
+                    _("The form changed after its preview: check this preview, then log it."),
+                )
+            else:
+                try:
+                    decision = fasttrack.decision_log(
+                        **facts,
+                        announced_on=data["announced_on"],
+                        source=data["source"],
+                        note=data.get("note") or "",
+                        actor=request.user,
+                        now=now,
+                    )
+                except DomainError as exc:
+                    add_errors(form, exc)
+                    return self.page(form)
+                messages.success(request, logged_message(decision))
+                return redirect("fast-track-detail", pk=decision.pk)
+        return self.page(form, preview=preview, previewed=fingerprint, authority=data["authority"])
+
+    def page(self, form: DecisionForm, **context: Any) -> HttpResponse:
+        preview = context.get("preview")
+        if preview is not None:
+            tz = context["authority"].tz
+            context["rows"] = [
+                {
+                    "application": row.application,
+                    "exporter": row.exporter_name,
+                    "old": authority_day(row.old_due_at, tz),
+                    "new": authority_day(row.new_due_at, tz),
+                    "change": change_text(row.change_days),
+                }
+                for row in preview.sample
+            ]
+            context["median"] = change_text(preview.median_change_days)
+            context["range"] = (
+                (change_text(preview.min_change_days), change_text(preview.max_change_days))
+                if preview.min_change_days is not None
+                else None
+            )
+        return render(self.request, "licenses/fast_track_form.html", {"form": form, **context})
+
+
+def logged_message(decision: Any) -> str:
+    if decision.progress_total and decision.progress_finished_at is None:
+        return _("Fast-track decision logged; its due dates are being recomputed.")
+    if decision.applied:
+        n = decision.affected_count
+        return ngettext(
+            "Fast-track decision logged: it moved the due date of %(n)d pending application.",
+            "Fast-track decision logged: it moved the due dates of %(n)d pending applications.",
+            n,
+        ) % {"n": n}
+    return _("Fast-track decision logged; it is not in force today.")
+
+
+def _decision(request: HttpRequest, pk: int) -> Any:
+    return get_object_or_404(selectors.decision_list(user=request.user), pk=pk)
+
+
+class FastTrackDetail(Page):
+    """A decision: its facts and scope, its state, what it did to the due dates (of the
+    applications this user may see), and for managers the form that revokes it."""
+
+    permission_required = "licenses.view_fasttrackdecision"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return decision_page(request, _decision(request, pk), RevokeForm())
+
+
+def decision_page(request: HttpRequest, decision: Any, revoke_form: RevokeForm) -> HttpResponse:
+    user = request.user
+    effect = fasttrack.decision_effect(decision, user=user, now=timezone.now())
+    tz = decision.authority.tz
+    events = (
+        selectors.event_list(user=user)
+        .filter(
+            decision=decision,
+            kind__in=[EventKind.FAST_TRACK_APPLIED, EventKind.FAST_TRACK_REMOVED],
+            application__isnull=False,
+        )
+        .select_related("application__exporter")
+        .order_by("-recorded_at", "-id")
+    )
+    total = events.count()
+    moves = [
+        {
+            "event": e,
+            "application": e.application,
+            "old": authority_day((e.data or {}).get("from"), tz),
+            "new": authority_day((e.data or {}).get("to"), tz),
+            "change": change_text((e.data or {}).get("change_days")),
+        }
+        for e in events[:EVENT_LIMIT]
+    ]
+    may_revoke = user.has_perm("licenses.revoke_fasttrackdecision") and decision.revoked_at is None
+    return render(
+        request,
+        "licenses/fast_track_detail.html",
+        {
+            "decision": decision,
+            "effect": effect,
+            "state": DECISION_STATES.get(effect.state, effect.state),
+            "state_css": DECISION_STATE_CSS.get(effect.state, "draft"),
+            "median": change_text(effect.median_change_days),
+            "moves": moves,
+            "more": max(total - EVENT_LIMIT, 0),
+            "limited": selectors.visible_exporter_ids(user) is not None,
+            "revoke_form": revoke_form if may_revoke else None,
+        },
+    )
+
+
+class FastTrackRevoke(Page):
+    permission_required = "licenses.revoke_fasttrackdecision"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return redirect("fast-track-detail", pk=_decision(request, pk).pk)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        decision = _decision(request, pk)
+        form = RevokeForm(request.POST)
+        if form.is_valid():
+            try:
+                decision = fasttrack.decision_revoke(
+                    decision=decision,
+                    actor=request.user,
+                    now=timezone.now(),
+                    note=form.cleaned_data["note"],
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request, _("The decision is revoked; the due dates it moved are recomputed.")
+                )
+                return redirect("fast-track-detail", pk=decision.pk)
+        return decision_page(request, decision, form)

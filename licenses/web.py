@@ -18,6 +18,7 @@ from django import forms
 from django.apps import apps
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
@@ -25,13 +26,23 @@ from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 
 from .errors import DomainError
 from .models import Event, EventKind, Status
 
 DATETIME_FORMAT = "Y-m-d H:i T"
+
+# The states of a fast-track decision (`licenses.fasttrack.decision_state`), for people.
+DECISION_STATES = {
+    "scheduled": gettext_lazy("scheduled"),
+    "applying": gettext_lazy("being applied"),
+    "in force": gettext_lazy("in force"),
+    "ended": gettext_lazy("ended"),
+    "revoked": gettext_lazy("revoked"),
+    "removing": gettext_lazy("being removed"),
+}
 DATE_FORMAT = "Y-m-d"
 
 
@@ -288,7 +299,7 @@ class ListPage(Page):
 # --- the timeline ------------------------------------------------------------------------------
 
 MOVE_LABELS = {
-    "submit": gettext_lazy("Submitted"),
+    "submit": pgettext_lazy("timeline", "Submitted"),
     "accept": gettext_lazy("Accepted by the authority"),
     "request_info": gettext_lazy("Information requested"),
     "provide_info": gettext_lazy("Information provided"),
@@ -311,11 +322,26 @@ def _status_labels() -> tuple[dict[str, str], dict[str, str]]:
     shipment_model = apps.get_model("shipments", "Shipment")
     shipment_choices = shipment_model._meta.get_field("status").choices or []
     flag_model = apps.get_model("shipments", "Flag")
+    flags = {"flag:" + str(k): str(v) for k, v in flag_model._meta.get_field("kind").choices or []}
     return (
-        {str(k): str(v) for k, v in Status.choices},
-        {str(k): str(v) for k, v in shipment_choices}
-        | {"flag:" + str(k): str(v) for k, v in flag_model._meta.get_field("kind").choices or []},
+        {str(k): str(v) for k, v in Status.choices} | flags,
+        {str(k): str(v) for k, v in shipment_choices} | flags,
     )
+
+
+def window_source_label(source: str | None) -> str:
+    """Where a review window comes from, for people: the stored code is "default",
+    "rule:<id>" or "decision:<id>"."""
+    if not source:
+        return ""
+    kind, _sep, ident = source.partition(":")
+    if kind == "default":
+        return _("the authority's default")
+    if kind == "rule":
+        return _("review-window rule %(id)s") % {"id": ident}
+    if kind == "decision":
+        return _("fast-track decision %(id)s") % {"id": ident}
+    return source
 
 
 @dataclass
@@ -424,7 +450,7 @@ def _describe(entry: TimelineEntry, e: Event, labels: dict[str, str], window_uni
                 % {
                     "days": data["window_days"],
                     "unit": window_unit or _("days"),
-                    "source": data.get("source", ""),
+                    "source": window_source_label(data.get("source", "")),
                 }
             )
     elif e.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_CLEARED):
@@ -464,3 +490,42 @@ def _describe(entry: TimelineEntry, e: Event, labels: dict[str, str], window_uni
                 _("From %(old)s to %(new)s")
                 % {"old": show_datetime(data.get("from")), "new": show_datetime(data.get("to"))}
             )
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """Put first in `request.upload_handlers`: a file that grows past `limit` bytes is skipped
+    as it arrives (the rest of it is read and dropped, never stored in memory or on disk), and
+    its field name is kept in `too_large` so the page can say why it is missing."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.too_large: set[str] = set()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.limit:
+            self.too_large.add(self.field_name)
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def limit_uploads(request: HttpRequest, limit: int) -> SizeLimitUploadHandler:
+    """Install a size limit ahead of Django's own upload handlers (before the body is read)."""
+    handler = SizeLimitUploadHandler(request, limit)
+    request.upload_handlers = [handler, *request.upload_handlers]
+    return handler
+
+
+def megabytes(size: int) -> str:
+    """A limit for people: 10 MB, 1.5 MB, 512 KB."""
+    if size >= 1024 * 1024:
+        mb = size / (1024 * 1024)
+        shown = int(mb) if mb.is_integer() else round(mb, 1)
+        return _("%(n)s MB") % {"n": formats.number_format(shown)}
+    return _("%(n)s KB") % {"n": formats.number_format(max(size // 1024, 1))}

@@ -263,7 +263,7 @@ class DigestAdmin(admin.ModelAdmin):
 
 @admin.register(AlertPreference)
 class AlertPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "digest", "digest_hour", "time_zone", "language"]
+    list_display = ["user", "watch_all", "digest", "digest_hour", "time_zone", "language"]
     filter_horizontal = ["watched_exporters"]
 
 

@@ -153,7 +153,7 @@ def _preferences(users: Iterable[Any]) -> dict[int, Preference]:
         else:
             out[user.pk] = Preference(
                 immediate_kinds=frozenset(pref.immediate_kinds or []),
-                watched=frozenset(watched[pref.pk]),
+                watched=None if pref.watch_all else frozenset(watched[pref.pk]),
                 digest=pref.digest,
                 digest_hour=pref.digest_hour,
                 time_zone=pref.time_zone,

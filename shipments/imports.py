@@ -46,6 +46,12 @@ COLUMNS = [
     "application_reference",
 ]
 REQUIRED = set(COLUMNS) - {"application_reference", "consignee"}
+# A refusal from the services names a model field; the report names the file's column.
+FIELD_COLUMNS = {
+    "exporter": "exporter_registration_number",
+    "item": "item_code",
+    "application": "application_reference",
+}
 EXAMPLE = [
     "SHP-2026-0101",
     "91360700-DEMO-GZRE",
@@ -147,11 +153,13 @@ def import_shipments(*, data: bytes, user: Any, now: dt.datetime) -> ImportResul
                 try:
                     result.created.append(shipment_create(now=now, actor=user, **fields))
                 except DomainError as exc:
-                    for column, message in (exc.fields or {"": exc.message}).items():
+                    for name, message in (exc.fields or {"": exc.message}).items():
+                        column = FIELD_COLUMNS.get(name, name)
                         result.errors.append(RowError(number, column, str(message)))
                     raise
                 except ValidationError as exc:
-                    for column, messages in exc.message_dict.items():
+                    for name, messages in exc.message_dict.items():
+                        column = FIELD_COLUMNS.get(name, name)
                         result.errors.append(RowError(number, column, " ".join(messages)))
                     raise
     except (DomainError, ValidationError):

@@ -357,6 +357,9 @@ class AlertPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_preference"
     )
     watched_exporters = models.ManyToManyField(Exporter, blank=True, related_name="watchers")
+    # True: every exporter the user may see, now and later (what the role defaults mean);
+    # False: only `watched_exporters`.
+    watch_all = models.BooleanField(_("watch every exporter I may see"), default=False)
     immediate_kinds = models.JSONField(
         _("immediate alerts for"), default=list, blank=True, help_text=_("Flag kinds.")
     )

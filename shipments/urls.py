@@ -11,6 +11,12 @@ urlpatterns = [
     path("shipments/", views.ShipmentList.as_view(), name="shipment-list"),
     path("shipments/export.csv", views.ShipmentList.as_view(export=True), name="shipment-export"),
     path("shipments/new/", views.ShipmentCreate.as_view(), name="shipment-create"),
+    path("shipments/import/", views.ShipmentImport.as_view(), name="shipment-import"),
+    path(
+        "shipments/import/template.csv",
+        views.ShipmentImportTemplate.as_view(),
+        name="shipment-import-template",
+    ),
     path("shipments/<int:pk>/", views.ShipmentDetail.as_view(), name="shipment-detail"),
     path("shipments/<int:pk>/edit/", views.ShipmentEdit.as_view(), name="shipment-edit"),
     re_path(
@@ -18,6 +24,7 @@ urlpatterns = [
         views.ShipmentMove.as_view(),
         name="shipment-move",
     ),
+    path("settings/alerts/", views.AlertSettings.as_view(), name="alert-settings"),
     path("consignees/", views.ConsigneeList.as_view(), name="consignee-list"),
     path(
         "consignees/export.csv", views.ConsigneeList.as_view(export=True), name="consignee-export"

@@ -10,22 +10,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from licenses import roles
 from licenses import selectors as license_selectors
 from licenses.errors import DomainError
-from licenses.web import Column, ListPage, Page, add_errors, local_due_date, timeline
+from licenses.web import (
+    Column,
+    ListPage,
+    Page,
+    add_errors,
+    limit_uploads,
+    local_due_date,
+    megabytes,
+    timeline,
+)
 
-from . import dashboard, selectors, services
-from .forms import ConsigneeFilter, ConsigneeForm, ShipmentFilter, ShipmentForm, ShipmentMoveForm
+from . import dashboard, imports, preferences, selectors, services
+from .forms import (
+    AlertSettingsForm,
+    ConsigneeFilter,
+    ConsigneeForm,
+    ImportForm,
+    ShipmentFilter,
+    ShipmentForm,
+    ShipmentMoveForm,
+)
 from .models import Consignee, Flag, Shipment
 
 MOVE_BUTTONS = {
@@ -432,5 +455,195 @@ class ConsigneeEdit(Page):
                 "form": form,
                 "title": _("Edit consignee %(name)s") % {"name": consignee},
                 "cancel_url": reverse("consignee-detail", args=[consignee.pk]),
+            },
+        )
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+IMPORT_COLUMNS = {
+    "reference": gettext_lazy("Our reference for the shipment, unique per exporter."),
+    "exporter_registration_number": gettext_lazy(
+        "The exporter's registration number (an exporter you may see)."
+    ),
+    "authority": gettext_lazy("The authority's code, e.g. MOFCOM, BIS, ECJU."),
+    "item_code": gettext_lazy("The controlled item's code on that authority's list."),
+    "quantity": gettext_lazy("In the item's unit (kg for the minerals); up to 3 decimals."),
+    "value": gettext_lazy("Up to 2 decimals."),
+    "currency": gettext_lazy("Three-letter code, e.g. USD."),
+    "destination": gettext_lazy("Two-letter country code, e.g. DE."),
+    "consignee": gettext_lazy("Optional: the name of one of the exporter's consignees."),
+    "planned_ship_date": gettext_lazy("YYYY-MM-DD."),
+    "application_reference": gettext_lazy(
+        "Optional: the reference of the exporter's application that covers it."
+    ),
+}
+
+
+def import_limits() -> str:
+    return _("At most %(rows)s rows and %(size)s per file, UTF-8 encoded.") % {
+        "rows": imports.max_rows(),
+        "size": megabytes(imports.max_bytes()),
+    }
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ShipmentImport(Page):
+    """Upload a CSV file of shipments: every row is checked and every error reported by row
+    and column; nothing is imported unless every row is good.
+
+    As for documents, the size limit is an upload handler installed before the body is read,
+    so CSRF is checked here rather than by the middleware."""
+
+    permission_required = "shipments.add_shipment"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.limit = limit_uploads(request, imports.max_bytes())
+        return csrf_protect(super().dispatch)(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.page(ImportForm(help_text=import_limits()))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ImportForm(request.POST, request.FILES, help_text=import_limits())
+        if "file" in self.limit.too_large:
+            form.is_valid()
+            form.errors.pop("file", None)
+            form.add_error(
+                "file",
+                _("Larger than %(size)s: nothing was imported.")
+                % {"size": megabytes(imports.max_bytes())},
+            )
+            return self.page(form)
+        if not form.is_valid():
+            return self.page(form)
+        upload = form.cleaned_data["file"]
+        result = imports.import_shipments(data=upload.read(), user=request.user, now=timezone.now())
+        if not result.ok:
+            messages.error(
+                request,
+                ngettext(
+                    "Nothing was imported: the file has %(n)d error. Correct it and upload "
+                    "the whole file again.",
+                    "Nothing was imported: the file has %(n)d errors. Correct them and upload "
+                    "the whole file again.",
+                    len(result.errors),
+                )
+                % {"n": len(result.errors)},
+            )
+            return self.page(
+                ImportForm(help_text=import_limits()),
+                errors=result.errors,
+                filename=upload.name,
+            )
+        messages.success(
+            request,
+            ngettext("%(n)d shipment imported.", "%(n)d shipments imported.", len(result.created))
+            % {"n": len(result.created)},
+        )
+        created = (
+            selectors.shipment_list(user=request.user)
+            .filter(pk__in=[s.pk for s in result.created])
+            .select_related("item", "application")
+            .order_by("pk")
+        )
+        return self.page(
+            ImportForm(help_text=import_limits()), created=created, filename=upload.name
+        )
+
+    def page(self, form: ImportForm, **context: Any) -> HttpResponse:
+        return render(
+            self.request,
+            "shipments/shipment_import.html",
+            {
+                "form": form,
+                "limits": import_limits(),
+                "columns": [
+                    (name, name in imports.REQUIRED, IMPORT_COLUMNS.get(name, ""))
+                    for name in imports.COLUMNS
+                ],
+                **context,
+            },
+        )
+
+
+class ShipmentImportTemplate(Page):
+    """The CSV template: the columns the import reads and one example row."""
+
+    permission_required = "shipments.add_shipment"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="shipments-template.csv"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# --- alert settings ----------------------------------------------------------------------------
+
+ROLE_LABELS = {
+    roles.VIEWER: gettext_lazy("Viewer"),
+    roles.OFFICER: gettext_lazy("Compliance officer"),
+    roles.MANAGER: gettext_lazy("Compliance manager"),
+    roles.ADMINISTRATOR: gettext_lazy("Administrator"),
+}
+
+
+class AlertSettings(LoginRequiredMixin, View):
+    """Each signed-in user's alert settings: the exporters they watch (among those they may
+    see), the flag kinds they get at once, the daily digest and its hour, their time zone and
+    their language. Until they save, their role's defaults apply and fill the form."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        current = preferences.preference_settings(user=request.user)
+        form = AlertSettingsForm(
+            user=request.user,
+            initial={
+                "watch": "all" if current.watch_all else "chosen",
+                "watched_exporters": sorted(current.watched_ids),
+                "immediate_kinds": list(current.immediate_kinds),
+                "digest": current.digest,
+                "digest_hour": current.digest_hour,
+                "time_zone": current.time_zone,
+                "language": current.language
+                if current.saved
+                else translation.get_language() or settings.LANGUAGE_CODE,
+            },
+        )
+        return self.page(form, current)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = AlertSettingsForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                saved = preferences.preference_save(user=request.user, **form.service_kwargs())
+            except DomainError as exc:
+                add_errors(form, exc)
+            else:
+                # Say it, and show the next page, in the language just chosen.
+                translation.activate(saved.language)
+                messages.success(request, _("Your alert settings are saved."))
+                response = redirect("alert-settings")
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    saved.language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    samesite="Lax",
+                )
+                return response
+        return self.page(form, preferences.preference_settings(user=request.user))
+
+    def page(self, form: AlertSettingsForm, current: preferences.Settings) -> HttpResponse:
+        user = self.request.user
+        role = roles.role_of(user)
+        return render(
+            self.request,
+            "shipments/alert_settings.html",
+            {
+                "form": form,
+                "saved": current.saved,
+                "role": ROLE_LABELS.get(role or "", ""),
+                "email": getattr(user, "email", ""),
+                "limited": license_selectors.visible_exporter_ids(user) is not None,
             },
         )

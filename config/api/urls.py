@@ -24,6 +24,11 @@ router.register(
 )
 router.register("flags", shipments.FlagViewSet, basename="flag")
 router.register("events", licenses.EventViewSet, basename="event")
+router.register(
+    r"applications/(?P<application_pk>[0-9]+)/documents",
+    licenses.DocumentViewSet,
+    basename="application-document",
+)
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),

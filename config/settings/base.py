@@ -319,3 +319,17 @@ _API_SCHEMA_SETTINGS: dict[str, object] = {
     ),
 }
 SPECTACULAR_SETTINGS |= _API_SCHEMA_SETTINGS
+
+# --- Web forms II: documents, CSV import, languages ----------------------------------------
+# Limits of uploaded documents and of a CSV import of shipments; the pages state them.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2000)
+# The signed-in user's chosen language wins over the cookie and the browser (after auth).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("config.middleware.UserTimeZoneMiddleware") + 1,
+    "config.middleware.UserLanguageMiddleware",
+)
+# The header's language switch also stores the choice of a signed-in user.
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"

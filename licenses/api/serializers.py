@@ -19,6 +19,7 @@ from licenses import selectors
 from licenses.models import (
     Authority,
     ControlledItem,
+    Document,
     Event,
     Exporter,
     FastTrackDecision,
@@ -440,3 +441,59 @@ class EventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {"data": {"help_text": "What changed, by kind of event."}}
+
+
+class DocumentSerializer(StrictMixin, serializers.ModelSerializer):
+    """A document attached to an application. Uploaded as `multipart/form-data` with `kind`
+    and `file`; its content is checked against its declared type and its name sanitised."""
+
+    file = serializers.FileField(
+        write_only=True,
+        help_text="PDF, PNG, JPEG, Word (.docx) or plain text; at most `DOCUMENT_MAX_BYTES`.",
+    )
+    uploaded_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who attached it.",
+    )
+    download = serializers.SerializerMethodField(help_text="Where to download it (GET).")
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "application",
+            "kind",
+            "filename",
+            "content_type",
+            "size",
+            "uploaded_at",
+            "uploaded_by",
+            "download",
+            "file",
+        ]
+        read_only_fields = [
+            "id",
+            "application",
+            "filename",
+            "content_type",
+            "size",
+            "uploaded_at",
+            "uploaded_by",
+            "download",
+        ]
+        extra_kwargs = {
+            "filename": {"help_text": "The uploaded name, sanitised."},
+            "size": {"help_text": "In bytes."},
+        }
+
+    def get_download(self, document: Document) -> str:
+        from django.urls import reverse
+
+        path = reverse(
+            "application-document-download",
+            kwargs={"application_pk": document.application_id, "pk": document.pk},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path

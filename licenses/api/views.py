@@ -8,10 +8,15 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -20,7 +25,11 @@ from config.api.moments import resolve_moment
 from config.api.permissions import model_perms
 from config.api.views import ReadOnlyApiViewSet, WritableApiViewSet
 from licenses import selectors, services
-from licenses.models import Exporter, LicenseApplication
+from licenses.documents import document_attach, document_response
+from licenses.documents import max_bytes as max_document_bytes
+from licenses.errors import InvalidInput
+from licenses.models import Document, Exporter, LicenseApplication
+from licenses.web import limit_uploads, megabytes
 
 from . import filters
 from .filters import open_flags_queryset
@@ -31,6 +40,7 @@ from .serializers import (
     AuthoritySerializer,
     ControlledItemSerializer,
     CorrectSerializer,
+    DocumentSerializer,
     EventSerializer,
     ExporterSerializer,
     FastTrackDecisionSerializer,
@@ -313,3 +323,100 @@ class EventViewSet(ReadOnlyApiViewSet):
 
     def get_queryset(self) -> QuerySet:
         return selectors.event_list(user=self.request.user)
+
+
+class PassthroughRenderer(BaseRenderer):
+    """Lets a download be asked for with any `Accept` (the file answers in its own type);
+    an error on the way still answers the JSON error body."""
+
+    media_type = "*/*"
+    format = "file"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
+        return JSONRenderer().render(data, "application/json", renderer_context)
+
+
+@extend_schema_view(
+    list=extend_schema(description="The documents attached to the application."),
+    retrieve=extend_schema(description="One document's description."),
+    create=extend_schema(
+        description=(
+            "Attach a document: `multipart/form-data` with `kind` and `file`. Refused (400, "
+            "naming `file`) when larger than the limit, empty, of a type not accepted, or when "
+            "its content is not what its name says."
+        )
+    ),
+)
+class DocumentViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
+    """Documents of one application (`/applications/{application_pk}/documents/`): end-user
+    certificates, contracts, technical descriptions. Another exporter's application, or its
+    documents, are not found (404)."""
+
+    serializer_class = DocumentSerializer
+    parser_classes = [MultiPartParser]
+    required_perms = {
+        "read": "licenses.view_document",
+        "create": "licenses.add_document",
+        "download": "licenses.view_document",
+    }
+    http_method_names = ["get", "head", "post"]
+    filter_backends: list[Any] = []
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body: a file over the limit is dropped as it streams in.
+        self.size_limit = limit_uploads(request, max_document_bytes())
+        return super().initialize_request(request, *args, **kwargs)
+
+    def application(self) -> LicenseApplication:
+        if not hasattr(self, "_application"):
+            pk = self.kwargs.get("application_pk", "")
+            self._application = get_object_or_404(
+                selectors.application_list(user=self.request.user), pk=pk
+            )
+        return self._application
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return Document.objects.none()
+        return (
+            selectors.document_list(user=self.request.user)
+            .filter(application=self.application())
+            .select_related("uploaded_by")
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        application = self.application()
+        data = request.data  # parsed here: the size limit acts while the body is read
+        if "file" in self.size_limit.too_large:
+            raise InvalidInput(
+                _("The file is larger than %(size)s.") % {"size": megabytes(max_document_bytes())},
+                fields={
+                    "file": _("Larger than %(size)s.") % {"size": megabytes(max_document_bytes())}
+                },
+            )
+        serializer = self.get_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        document = document_attach(
+            application=application,
+            kind=serializer.validated_data["kind"],
+            upload=serializer.validated_data["file"],
+            actor=request.user,
+            now=self.now,
+        )
+        return self.respond(document, 201)
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as an attachment."
+            )
+        },
+        description=(
+            "The file itself, as an attachment (`Content-Disposition: attachment`, "
+            "`X-Content-Type-Options: nosniff`), in the type it was checked to be."
+        ),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PassthroughRenderer])
+    def download(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return document_response(self.get_object())

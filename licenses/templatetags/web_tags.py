@@ -82,6 +82,14 @@ def css_token(value: Any) -> str:
 
 
 @register.filter
+def window_source(source: str | None) -> str:
+    """Where a review window comes from, in words (see `licenses.web.window_source_label`)."""
+    from licenses.web import window_source_label
+
+    return window_source_label(source)
+
+
+@register.filter
 def due_date(application: Any) -> Any:
     """An application's due date as its authority states it (its day, in its time zone)."""
     from licenses.web import local_due_date

@@ -31,7 +31,27 @@
     });
   }
 
+  // Alert settings: the exporter boxes matter only for "only these", the hour only with a
+  // digest. They stay enabled (and submitted); they are only dimmed.
+  function wireSettings(form) {
+    function dim(field, off) { if (field) field.classList.toggle("is-disabled", off); }
+    var box = form.querySelector("input[name=watched_exporters]");
+    var exporters = box ? box.closest(".field") : null;
+    var hour = form.querySelector("select[name=digest_hour]");
+    var digest = form.querySelector("input[name=digest]");
+    function sync() {
+      var all = form.querySelector('input[name="watch"][value="all"]:checked');
+      dim(exporters, !!all);
+      if (hour && digest) dim(hour.closest(".field"), !digest.checked);
+    }
+    form.querySelectorAll('input[name="watch"], input[name="digest"]').forEach(function (i) {
+      i.addEventListener("change", sync);
+    });
+    sync();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.settings-form").forEach(wireSettings);
     document.querySelectorAll("form.correct-form").forEach(wireCorrection);
     document.querySelectorAll(".move-list").forEach(wireMoves);
   });

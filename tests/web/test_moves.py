@@ -28,7 +28,7 @@ def local(moment: dt.datetime, tz: str = "UTC") -> str:
 def offered(response, kind: str) -> list[str]:
     """The moves a page offers, by the URL their forms post to."""
     found = re.findall(rf'action="/{kind}/\d+/([a-z-]+)/"', response.content.decode())
-    return [move for move in found if move != "correct"]
+    return [move for move in found if move not in ("correct", "documents")]
 
 
 def flash(response) -> list[str]:
