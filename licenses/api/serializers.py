@@ -16,6 +16,7 @@ from rest_framework import serializers
 from config.api.moments import MomentField
 from config.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
 from licenses import selectors
+from licenses.fasttrack import MAX_WINDOW_DAYS, decision_log
 from licenses.models import (
     Authority,
     ControlledItem,
@@ -27,9 +28,6 @@ from licenses.models import (
     country_code,
 )
 from licenses.services import legal_moves
-
-# A review window longer than this is a typing mistake (and would run dates off the calendar).
-MAX_WINDOW_DAYS = 1000
 
 # Flag kinds, as stored by the shipments app (not imported: licenses does not depend on it).
 FLAG_KINDS = ("overdue", "due_soon", "expiring", "at_risk", "file_by")
@@ -367,27 +365,9 @@ class FastTrackDecisionSerializer(StrictMixin, serializers.ModelSerializer):
         ]
         extra_kwargs = {"window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS}}
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs.get("effective_from"), attrs.get("effective_until")
-        if start and end and end < start:
-            raise serializers.ValidationError(
-                {"effective_until": _("Before the day it comes into force.")}
-            )
-        authority = attrs.get("authority")
-        if authority and any(i.authority_id != authority.pk for i in attrs.get("items", [])):
-            raise serializers.ValidationError(
-                {"items": _("Every item must be on the authority's control list.")}
-            )
-        if authority and any(a.authority_id != authority.pk for a in attrs.get("applications", [])):
-            raise serializers.ValidationError(
-                {"applications": _("Every application must be filed with the authority.")}
-            )
-        return attrs
-
     def create(self, validated_data: dict[str, Any]) -> FastTrackDecision:
-        # Written on another branch; imported here so the rest of the API does not wait for it.
-        from licenses.fasttrack import decision_log
-
+        # The service checks the decision's facts (period, items on the authority's list,
+        # applications filed with it, an exporter-limited user naming only their own).
         return decision_log(
             authority=validated_data["authority"],
             announced_on=validated_data["announced_on"],
@@ -403,6 +383,14 @@ class FastTrackDecisionSerializer(StrictMixin, serializers.ModelSerializer):
             actor=self.context["request"].user,
             now=self.context["now"],
         )
+
+
+class DecisionWordingSerializer(StrictSerializer):
+    """What may be corrected once a decision is logged: its wording."""
+
+    # (`source` is also a Field attribute; the serializer's metaclass takes the field out.)
+    source = serializers.CharField(max_length=500, required=False)  # type: ignore[assignment]
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
 class RevokeSerializer(StrictSerializer):

@@ -28,6 +28,7 @@ from licenses import selectors, services
 from licenses.documents import document_attach, document_response
 from licenses.documents import max_bytes as max_document_bytes
 from licenses.errors import InvalidInput
+from licenses.fasttrack import decision_edit, decision_revoke
 from licenses.models import Document, Exporter, LicenseApplication
 from licenses.web import limit_uploads, megabytes
 
@@ -40,6 +41,7 @@ from .serializers import (
     AuthoritySerializer,
     ControlledItemSerializer,
     CorrectSerializer,
+    DecisionWordingSerializer,
     DocumentSerializer,
     EventSerializer,
     ExporterSerializer,
@@ -236,16 +238,18 @@ class ApplicationViewSet(WritableApiViewSet):
     )
 )
 class FastTrackDecisionViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
-    """Authorities' announced changes of pace. Logged, then revoked; never edited or deleted."""
+    """Authorities' announced changes of pace: logged, their wording corrected, revoked; their
+    window, period and scope never edited, and never deleted."""
 
     serializer_class = FastTrackDecisionSerializer
     filterset_class = filters.FastTrackDecisionFilter
     required_perms = {
         "read": "licenses.view_fasttrackdecision",
         "create": "licenses.add_fasttrackdecision",
+        "partial_update": "licenses.change_fasttrackdecision",
         "revoke": "licenses.revoke_fasttrackdecision",
     }
-    http_method_names = ["get", "head", "post"]
+    http_method_names = ["get", "head", "post", "patch"]
     orderings = {
         "-announced_on": ("-announced_on", "-id"),
         "announced_on": ("announced_on", "id"),
@@ -282,6 +286,36 @@ class FastTrackDecisionViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
         return self.respond(decision, 201)
 
     @extend_schema(
+        request=DecisionWordingSerializer,
+        responses={200: FastTrackDecisionSerializer},
+        description=(
+            "Correct the wording (`source`, `note`) of a logged decision. Its window, period and "
+            "scope are what the authority announced: to change them, revoke it and log anew."
+        ),
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        decision = self.get_object()
+        data = request.data if isinstance(request.data, dict) else {}
+        wording = set(DecisionWordingSerializer().fields)
+        resource = FastTrackDecisionSerializer().fields
+        fixed = sorted(k for k in data if k in resource and k not in wording)
+        fixed = [k for k in fixed if not resource[k].read_only]
+        if fixed:
+            raise exceptions.ValidationError(
+                {k: _("Fixed once logged: revoke the decision and log a new one.") for k in fixed}
+            )
+        ignored = {k for k in data if k in resource and resource[k].read_only}
+        serializer = DecisionWordingSerializer(
+            data={k: v for k, v in data.items() if k not in ignored}
+        )
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            decision_edit(
+                decision=decision, actor=request.user, now=self.now, **serializer.validated_data
+            )
+        return self.respond(decision)
+
+    @extend_schema(
         request=RevokeSerializer,
         responses={200: FastTrackDecisionSerializer},
         description=(
@@ -292,8 +326,6 @@ class FastTrackDecisionViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
-        from licenses.fasttrack import decision_revoke
-
         decision = self.get_object()
         serializer = RevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -167,7 +167,7 @@ def authority_payload(**extra) -> dict:
         ({"country": "ZZ"}, "country"),
         ({"calendar_country": "ZZ"}, "calendar_country"),
         ({"calendar_country": "GB", "calendar_subdivision": "XYZ"}, "calendar_subdivision"),
-        ({"window_days": 1001}, "window_days"),
+        ({"window_days": 3651}, "window_days"),
         ({"window_days": 0}, "window_days"),
         ({"acceptance_window_days": 100_000}, "acceptance_window_days"),
     ],

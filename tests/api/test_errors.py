@@ -171,7 +171,7 @@ def test_an_unknown_object_answers_404(api, officer):
         ("delete", "/api/v1/applications/{application}/"),
         ("put", "/api/v1/events/"),
         ("post", "/api/v1/flags/"),
-        ("patch", "/api/v1/fast-track-decisions/1/"),
+        ("put", "/api/v1/fast-track-decisions/1/"),
         ("get", "/api/v1/applications/{application}/submit/"),
         ("post", "/api/v1/applications/{application}/"),
         ("options", "/api/v1/applications/"),

@@ -141,10 +141,10 @@ def test_a_decision_cannot_name_an_exporter_the_manager_may_not_see(api, ganzhou
     assert list(response.json()["fields"]) == ["exporters"]
 
 
-def test_decisions_are_never_edited_or_deleted(api, manager):
+def test_decisions_are_never_replaced_or_deleted(api, manager):
     decision = api(manager).post("/api/v1/fast-track-decisions/", decision_payload(), format="json")
     url = f"/api/v1/fast-track-decisions/{decision.json()['id']}/"
-    assert api(manager).patch(url, {"window_days": 5}, format="json").status_code == 405
+    assert api(manager).put(url, decision_payload(), format="json").status_code == 405
     assert api(manager).delete(url).status_code == 405
 
 
@@ -160,3 +160,36 @@ def test_a_decision_ending_before_today_is_logged_without_effect(api, manager, p
     assert response.status_code == 201
     assert LicenseApplication.objects.get(pk=pending.pk).due_at == before
     assert dt.date.fromisoformat(response.json()["effective_until"]) == dt.date(2026, 10, 31)
+
+
+def test_a_managers_correction_of_the_wording_is_kept(api, manager):
+    client = api(manager)
+    decision = client.post("/api/v1/fast-track-decisions/", decision_payload(), format="json")
+    url = f"/api/v1/fast-track-decisions/{decision.json()['id']}/"
+    response = client.patch(
+        url, {"source": "MOFCOM announcement No. 61 of 2026", "note": "Typo fixed"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["source"] == "MOFCOM announcement No. 61 of 2026"
+    assert response.json()["note"] == "Typo fixed"
+
+
+def test_a_decisions_window_period_and_scope_are_fixed_once_logged(api, manager):
+    client = api(manager)
+    decision = client.post("/api/v1/fast-track-decisions/", decision_payload(), format="json")
+    url = f"/api/v1/fast-track-decisions/{decision.json()['id']}/"
+    response = client.patch(
+        url, {"window_days": 5, "destinations": ["JP"], "affected_count": 9}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"window_days", "destinations"}
+    assert client.get(url).json()["window_days"] == 20
+    assert client.patch(url, {"source": ""}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("role", ["viewer", "officer"])
+def test_only_managers_correct_a_decisions_wording(request, api, manager, role):
+    decision = api(manager).post("/api/v1/fast-track-decisions/", decision_payload(), format="json")
+    url = f"/api/v1/fast-track-decisions/{decision.json()['id']}/"
+    client = api(request.getfixturevalue(role))
+    assert client.patch(url, {"note": "x"}, format="json").status_code == 403

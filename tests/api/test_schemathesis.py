@@ -191,7 +191,7 @@ def test_reference_data_writes_answer_as_the_schema_says_to_an_administrator(
     call_and_check(case, data, seeded, administrator)
 
 
-decisions = schema.include(path_regex=r"^/api/v1/fast-track-decisions/", method="POST")
+decisions = schema.include(path_regex=r"^/api/v1/fast-track-decisions/", method=["POST", "PATCH"])
 
 
 @pytest.mark.slow
