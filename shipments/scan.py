@@ -66,6 +66,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -74,6 +75,7 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import OperationalError, connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.db.models import Value as V
@@ -287,13 +289,18 @@ def _open_flags(kind: str) -> QuerySet[Flag]:
     return Flag.objects.filter(kind=kind, cleared_at__isnull=True)
 
 
-def candidates_query(kind: str, th: Thresholds, *, only: Sequence[int] | None = None) -> QuerySet:
+def candidates_query(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+) -> QuerySet:
     """The due subjects of `kind` that carry no open flag of it yet, with what the timeline
-    keeps about the cause: the raise's read (its NOT EXISTS uses the open-flag unique index)."""
+    keeps about the cause: the raise's read (its NOT EXISTS uses the open-flag unique index).
+    `only` (ids) or `scope` (a condition on the subject) narrows the subjects looked at."""
     column = _subject_column(kind)
     due = due_queryset(kind, th)
     if only is not None:
         due = due.filter(pk__in=only)
+    if scope is not None:
+        due = due.filter(scope)
     flagged = _open_flags(kind).filter(**{column: OuterRef("pk")})
     return due.filter(~Exists(flagged)).values("pk", "exporter_id", *DETAILS[kind]).order_by("pk")
 
@@ -305,6 +312,16 @@ def raise_statement(
     concurrent scan committed it, or is committing it: we wait for it on the unique index) is
     skipped. RETURNING (id, subject, exporter) of the flags this statement raised."""
     table, column = Flag._meta.db_table, _subject_column(kind)
+    if connection.vendor == "postgresql":
+        # All rows in one statement with one parameter (a JSON array): no per-row placeholders
+        # to build, quote and parse; inserted in subject order, like the batches below.
+        return (
+            f"INSERT INTO {table} ({column}, exporter_id, kind, raised_at) "
+            "SELECT (e->>0)::bigint, (e->>1)::bigint, %s, %s "
+            "FROM jsonb_array_elements(%s::jsonb) AS e ORDER BY 1 "
+            f"ON CONFLICT DO NOTHING RETURNING id, {column}, exporter_id",
+            (kind, now, json.dumps(list(rows))),
+        )
     moment = connection.ops.adapt_datetimefield_value(now)
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
     params: list[Any] = []
@@ -327,16 +344,22 @@ def _subquery(qs: QuerySet) -> tuple[str, tuple[Any, ...]]:
 
 
 def clear_statement(
-    kind: str, th: Thresholds, *, only: Sequence[int] | None = None
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
 ) -> tuple[str, tuple[Any, ...]]:
     """Clear the open flags of `kind` whose subject is no longer due (compare-and-set on
     `cleared_at IS NULL`), RETURNING (id, subject, exporter). Only subjects that carry an open
-    flag are looked up, by key."""
+    flag are looked up, by key; `only` or `scope` narrows them as in `candidates_query`."""
     table, column = Flag._meta.db_table, _subject_column(kind)
     flagged = _open_flags(kind).values(column)
     due = due_queryset(kind, th).filter(pk__in=flagged)
     if only is not None:
         due = due.filter(pk__in=only)
+    scope_sql, scope_params = "", ()  # type: tuple[str, tuple[Any, ...]]
+    if scope is not None:
+        due = due.filter(scope)
+        model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
+        sub, scope_params = _subquery(model.objects.order_by().filter(scope))
+        scope_sql = f" AND {column} IN ({sub})"
     due_sql, due_params = _subquery(due)
     kept = kept_shipments(kind)
     kept_sql, kept_params = "", ()  # type: tuple[str, tuple[Any, ...]]
@@ -353,11 +376,11 @@ def clear_statement(
     moment = connection.ops.adapt_datetimefield_value(th.now)
     sql = (
         f"UPDATE {table} SET cleared_at = %s "
-        f"WHERE kind = %s AND cleared_at IS NULL AND {column} IS NOT NULL{only_sql} "
+        f"WHERE kind = %s AND cleared_at IS NULL AND {column} IS NOT NULL{only_sql}{scope_sql} "
         f"AND {column} NOT IN ({due_sql}){kept_sql} "
         f"RETURNING id, {column}, exporter_id"
     )
-    return sql, (moment, kind, *only_params, *due_params, *kept_params)
+    return sql, (moment, kind, *only_params, *scope_params, *due_params, *kept_params)
 
 
 def _rows(statement: tuple[str, tuple[Any, ...]]) -> list[tuple[int, int, int]]:
@@ -378,18 +401,21 @@ class KindResult:
     alert_ids: list[int] = field(default_factory=list)
 
 
-def _apply(kind: str, th: Thresholds, *, only: Sequence[int] | None = None) -> KindResult:
-    """Raise and clear one kind (for the `only` subjects, or all), write the events and the
-    alerts, and queue the alerts after commit; see the module docstring."""
+def _apply(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+) -> KindResult:
+    """Raise and clear one kind (for the `only` subjects, or those in `scope`, or all), write
+    the events and the alerts, and queue the alerts after commit; see the module docstring."""
     result = KindResult(kind)
     with transaction.atomic():
-        candidates = {row["pk"]: row for row in candidates_query(kind, th, only=only)}
+        candidates = {row["pk"]: row for row in candidates_query(kind, th, only=only, scope=scope)}
         pairs = [(pk, row["exporter_id"]) for pk, row in candidates.items()]
-        for start in range(0, len(pairs), INSERT_BATCH):
-            statement = raise_statement(kind, pairs[start : start + INSERT_BATCH], now=th.now)
+        batch = len(pairs) if connection.vendor == "postgresql" else INSERT_BATCH
+        for start in range(0, len(pairs), batch or 1):
+            statement = raise_statement(kind, pairs[start : start + batch], now=th.now)
             result.raised += _rows(statement)
         result.raised.sort()
-        result.cleared = sorted(_rows(clear_statement(kind, th, only=only)))
+        result.cleared = sorted(_rows(clear_statement(kind, th, only=only, scope=scope)))
         if result.raised or result.cleared:
             _write_events(kind, result, candidates, now=th.now)
         if result.raised and kind in ALERTING_FLAGS:
@@ -410,7 +436,7 @@ def _write_events(
     """One event per raised or cleared flag on its subject's timeline; a raise keeps what
     caused it (e.g. the due date, the planned ship date and the last day to file)."""
     subject = _subject_column(kind)
-    rows = []
+    rows: list[tuple[str, int, dict[str, Any]]] = []
     for flag_id, subject_id, _exporter in result.raised:
         cause = candidates.get(subject_id, {})
         details = {
@@ -418,25 +444,36 @@ def _write_events(
             for name in DETAILS[kind]
         }
         rows.append(
-            Event(
-                kind=EventKind.FLAG_RAISED,
-                occurred_at=now,
-                recorded_at=now,
-                data={"flag": kind, "flag_id": flag_id, **details},
-                **{subject: subject_id},
-            )
+            (EventKind.FLAG_RAISED, subject_id, {"flag": kind, "flag_id": flag_id, **details})
         )
     for flag_id, subject_id, _exporter in result.cleared:
-        rows.append(
-            Event(
-                kind=EventKind.FLAG_CLEARED,
-                occurred_at=now,
-                recorded_at=now,
-                data={"flag": kind, "flag_id": flag_id},
-                **{subject: subject_id},
-            )
+        rows.append((EventKind.FLAG_CLEARED, subject_id, {"flag": kind, "flag_id": flag_id}))
+    insert_events(subject, rows, now=now)
+
+
+def insert_events(
+    subject: str, rows: Sequence[tuple[str, int, dict[str, Any]]], *, now: dt.datetime
+) -> None:
+    """Insert system events (kind, subject id, data) occurred and recorded `now`: on PostgreSQL
+    one INSERT … SELECT over one JSON parameter — a flag costs its row, not an ORM object and
+    a set of placeholders (a scan can raise thousands) — elsewhere `bulk_create`."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Event.objects.bulk_create(
+            Event(kind=k, occurred_at=now, recorded_at=now, data=d, **{subject: pk})
+            for k, pk, d in rows
         )
-    Event.objects.bulk_create(rows)
+        return
+    assert subject in ("application_id", "shipment_id")
+    sql = (
+        f"INSERT INTO {Event._meta.db_table} "
+        f"(kind, {subject}, occurred_at, recorded_at, data, from_status, to_status, note) "
+        "SELECT e->>0, (e->>1)::bigint, %s, %s, e->2, '', '', '' "
+        "FROM jsonb_array_elements(%s::jsonb) AS e"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, json.dumps(rows, cls=DjangoJSONEncoder)])
 
 
 def _retrying(work: Callable[[], KindResult], attempts: int = 3) -> KindResult:
@@ -460,6 +497,7 @@ def _retrying(work: Callable[[], KindResult], attempts: int = 3) -> KindResult:
 class ScanResult:
     kinds: dict[str, KindResult] = field(default_factory=dict)
     file_by_filled: int = 0
+    since: dt.datetime | None = None  # incremental: the previous scan's `now`; None: in full
 
     @property
     def raised(self) -> int:
@@ -482,8 +520,36 @@ class ScanResult:
         return (", ".join(parts) or "nothing changed") + f"; {self.alerts} alert(s) queued"
 
 
-def scan(*, now: dt.datetime) -> ScanResult:
-    """Raise and clear every kind of flag for everything (the periodic job)."""
+# How far before the previous scan's `now` the periodic scan looks again: a move or new due
+# dates committed by a transaction that was still open when that scan read (and evaluated with
+# its own, earlier `now`) are seen by the next one.
+OVERLAP = dt.timedelta(hours=1)
+
+
+def scan(*, now: dt.datetime, incremental: bool = False) -> ScanResult:
+    """Raise and clear flags.
+
+    Full (the default; the daily job, `scan_windows --full`): every kind for everything.
+
+    Incremental (the periodic job, `scan_windows`): what the passing of time since the
+    previous scan (`ScanSettings.scanned_through`, less `OVERLAP`) can have changed. A flag's
+    cause changes either because data changed — and every service that changes data
+    re-evaluates its subjects in its own transaction (`evaluate`, from `shipments.receivers`)
+    — or because time passed, which moves only these boundaries:
+
+    - `overdue`: due dates that ended in (since, now];
+    - `due_soon`: the same (they leave it for `overdue`), and due dates that entered an
+      authority's horizon (between its `due_soon_until` then and now);
+    - `expiring`: validities that entered an authority's horizon (its local date turned);
+    - `file_by`: file-by deadlines that ended in (since, now];
+    - `at_risk` compares a due date with a ship date and never changes with time alone.
+
+    So each kind reads only the subjects whose deadline lies in its window, through the same
+    partial indexes, and its cost follows the work due, not the size of the tables. With no
+    previous scan recorded (a new installation, changed scan settings, an edited authority or
+    calendar) or a clock that went back, it runs in full. The daily job's full scan also
+    reconciles anything written by a path that bypassed the services.
+    """
     result = ScanResult()
     # A shipment whose deadline was never computed (written by a path that bypassed save())
     # gets it first, so that `file_by` sees it.
@@ -494,9 +560,78 @@ def scan(*, now: dt.datetime) -> ScanResult:
         )
     )
     th = thresholds(now=now)
+    since = scanned_through() if incremental else None
+    scopes: dict[str, Q | None]
+    if since is None or since > now:
+        scopes = dict.fromkeys(KINDS)
+    else:
+        result.since = since
+        scopes = time_scopes(th, thresholds(now=since - OVERLAP))
     for kind in KINDS:
-        result.kinds[kind] = _retrying(partial(_apply, kind, th))
+        if kind in scopes:
+            result.kinds[kind] = _retrying(partial(_apply, kind, th, scope=scopes[kind]))
+    _advance(now)
     return result
+
+
+def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
+    """For each kind that time can change between `earlier.now` and `th.now`, the subjects
+    whose deadline lies in the window it moved across (see `scan`); kinds it cannot change
+    are absent."""
+    lo, now = earlier.now, th.now
+    ended = Q(due_at__gt=lo, due_at__lte=now)
+    before = {a.authority.pk: a for a in earlier.authorities}
+    entering: list[Q] = []
+    turning: list[Q] = []
+    for a in th.authorities:
+        b = before.get(a.authority.pk)
+        if b is None:  # an authority added meanwhile: its whole horizon
+            entering.append(Q(authority_id=a.authority.pk, due_at__lte=a.due_soon_until))
+            turning.append(Q(authority_id=a.authority.pk, valid_until__lte=a.expiring_until))
+            continue
+        if a.due_soon_until != b.due_soon_until:
+            low, high = sorted((a.due_soon_until, b.due_soon_until))
+            entering.append(Q(authority_id=a.authority.pk, due_at__gt=low, due_at__lte=high))
+        if a.expiring_until != b.expiring_until:
+            first, last = sorted((a.expiring_until, b.expiring_until))
+            turning.append(
+                Q(authority_id=a.authority.pk, valid_until__gt=first, valid_until__lte=last)
+            )
+    # Each scope names the states its partial index covers, so that the subjects in the window
+    # are found through it (a subject that left those states was re-evaluated when it moved).
+    pending = Q(status__in=PENDING_STATUSES)
+    scopes: dict[str, Q | None] = {
+        FlagKind.OVERDUE: pending & ended,
+        FlagKind.DUE_SOON: pending & _any_of([ended, *entering]),  # type: ignore[operator]
+        FlagKind.FILE_BY: Q(status=SS.PLANNED, file_by_at__gt=lo, file_by_at__lte=now),
+    }
+    if turning:
+        scopes[FlagKind.EXPIRING] = Q(status=Status.APPROVED) & _any_of(turning)  # type: ignore[operator]
+    return scopes
+
+
+def scanned_through() -> dt.datetime | None:
+    """The `now` of the latest scan, or None when the next periodic scan must run in full."""
+    return ScanSettings.objects.filter(pk=1).values_list("scanned_through", flat=True).first()
+
+
+def _advance(now: dt.datetime) -> None:
+    """Record that everything is flagged as of `now` (never moving the mark back)."""
+    moved = (
+        ScanSettings.objects.filter(pk=1)
+        .filter(Q(scanned_through__isnull=True) | Q(scanned_through__lt=now))
+        .update(scanned_through=now)
+    )
+    if not moved and not ScanSettings.objects.filter(pk=1).exists():
+        ScanSettings.objects.bulk_create(
+            [ScanSettings(pk=1, scanned_through=now)], ignore_conflicts=True
+        )
+
+
+def forget_scanned_through() -> None:
+    """An input of the scan's thresholds changed (an authority's zone or calendar): the next
+    periodic scan runs in full."""
+    ScanSettings.objects.filter(pk=1).update(scanned_through=None)
 
 
 def evaluate(
