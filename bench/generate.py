@@ -300,7 +300,7 @@ def generate(
     )
     consignee_of: dict[tuple[int, str], int] = {}
     destinations_of: dict[int, list[str]] = {}
-    consignee_rows = []
+    consignee_rows = []  # type: ignore[var-annotated]
     for e in range(1, sizes.exporters + 1):
         destinations_of[e] = rng.sample(DESTINATIONS, 5)
         for dest in destinations_of[e]:
@@ -408,9 +408,9 @@ def generate(
             {
                 "id": i,
                 "application_id": a.id,
-                "requested_at": a.pause[0],
+                "requested_at": a.pause[0],  # type: ignore[index]
                 "provided_at": None,
-                "resume_status": a.pause[1],
+                "resume_status": a.pause[1],  # type: ignore[index]
             }
             for i, a in enumerate((a for a in plan if a.pause), 1)
         ),

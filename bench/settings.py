@@ -11,8 +11,8 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-us
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from config.settings.production import *  # noqa: F403
 from config.settings.base import DATABASES, _database
+from config.settings.production import *  # noqa: F403
 
 BENCH_PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "bench_1m")
@@ -32,4 +32,4 @@ STORAGES = {
 # digests are rendered and handed to a backend that drops them.
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 CELERY_BROKER_URL = "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {}  # type: ignore[no-redef]
