@@ -56,7 +56,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -548,31 +548,33 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def digest_flags(user: Any, preference: Preference) -> list[Flag]:
-    """Every open flag of the exporters the user watches and may see."""
+def digest_flags(user: Any, preference: Preference) -> QuerySet[Flag]:
+    """Every open flag of the exporters the user watches and may see, in the digest's order."""
     qs = flag_list(user=user).filter(cleared_at__isnull=True)
     if preference.watched is not None:
         qs = qs.filter(exporter_id__in=preference.watched)
-    return list(
-        qs.select_related(
-            "exporter",
-            "application__authority",
-            "shipment__item__authority",
-            "shipment__application__authority",
-        ).order_by("exporter__name", "kind", "raised_at", "pk")
-    )
+    return qs.order_by("exporter__name", "kind", "raised_at", "pk")
 
 
 def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMultiAlternatives:
-    flags = digest_flags(user, preference)
+    # Only the flags it lists are loaded (and counted in SQL): a user who watches large
+    # exporters may have hundreds of thousands open, and the digest job must not hold them.
+    open_flags = digest_flags(user, preference)
+    count = open_flags.count()
+    listed = open_flags.select_related(
+        "exporter",
+        "application__authority",
+        "shipment__item__authority",
+        "shipment__application__authority",
+    )[:DIGEST_LIMIT]
     by_exporter: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for flag in flags[:DIGEST_LIMIT]:
+    for flag in listed:
         by_exporter[flag.exporter].append(flag_context(flag))
     context = {
         "user": user,
         "local_date": digest.local_date,
-        "count": len(flags),
-        "more": max(len(flags) - DIGEST_LIMIT, 0),
+        "count": count,
+        "more": max(count - DIGEST_LIMIT, 0),
         "exporters": [
             {"exporter": exporter, "flags": items} for exporter, items in by_exporter.items()
         ],
