@@ -215,6 +215,69 @@ def command_counts(_: dict) -> dict:
     return out
 
 
+def _officer() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="bench-officer")
+
+
+def command_session(_: dict) -> dict:
+    """A signed-in session of the officer (for the dashboard over HTTP), and how many queries
+    one dashboard costs (the test client, same settings)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    user = _officer()
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    client = Client(HTTP_HOST="localhost")
+    client.cookies["sessionid"] = store.session_key or ""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/")
+    assert response.status_code == 200, response.status_code
+    return {"sessionid": store.session_key, "dashboard_queries": len(captured.captured_queries)}
+
+
+def command_api_info(_: dict) -> dict:
+    import importlib.util
+
+    if importlib.util.find_spec("shipments.api") is None:
+        return {"available": False, "why": "the REST API is not on main yet"}
+    from bench import web  # type: ignore[attr-defined]
+
+    return web.api_info()
+
+
+def command_fasttrack_info(_: dict) -> dict:
+    import importlib.util
+
+    if importlib.util.find_spec("licenses.fasttrack") is None:
+        return {"available": False, "why": "licenses.fasttrack is not on main yet"}
+    from bench import fasttrack  # type: ignore[attr-defined]
+
+    return fasttrack.info()
+
+
+def command_fasttrack_product(_: dict) -> dict:
+    from bench import fasttrack  # type: ignore[attr-defined]
+
+    seconds, summary = rolled_back(fasttrack.product)
+    return {"seconds": seconds, "summary": summary}
+
+
+def command_fasttrack_floor(_: dict) -> dict:
+    from bench import fasttrack  # type: ignore[attr-defined]
+
+    prepared = fasttrack.prepare_floor()
+    seconds, summary = rolled_back(lambda: fasttrack.floor(prepared))
+    return {"seconds": seconds, "summary": summary}
+
+
 COMMANDS: dict[str, Callable[[dict], dict]] = {
     name.removeprefix("command_"): fn
     for name, fn in globals().items()
