@@ -83,6 +83,17 @@ class Authority(models.Model):
             zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValidationError({"time_zone": _("Unknown time zone.")}) from exc
+        # The clock builds its calendar from the `holidays` package: an unknown country or
+        # subdivision there would break every due-date computation of this authority.
+        import holidays
+
+        try:
+            holidays.country_holidays(
+                self.calendar_country, subdiv=self.calendar_subdivision or None, years=[]
+            )
+        except NotImplementedError as exc:
+            field = "calendar_subdivision" if self.calendar_subdivision else "calendar_country"
+            raise ValidationError({field: _("The holidays calendar does not know it.")}) from exc
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils.translation import gettext as _
 
 from . import events
@@ -108,6 +108,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, Model):
+        return value.pk  # an edited exporter or authority is recorded by its id
     return value
 
 
@@ -667,8 +669,12 @@ def application_update(
         before = {k: getattr(application, k) for k in changed}
         for name, value in changed.items():
             setattr(application, name, value)
-        if items is not None:
-            _check_items(application.authority_id, items)
+        if items is not None or "authority" in changed:
+            # The items must be on the list of the authority the application now names.
+            _check_items(
+                application.authority_id,
+                items if items is not None else list(application.items.all()),
+            )
         if "authority_reference" in changed and application.authority_reference:
             _check_authority_reference(application, application.authority_reference)
         application.full_clean(exclude=["items"])

@@ -279,3 +279,43 @@ CONTENT_SECURITY_POLICY = {
 # EMAIL_BACKEND): a reset link works once, for a day.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 SESSION_COOKIE_HTTPONLY = True
+
+# REST API (config/api): the SPEC's error body for every DRF error, and throttling. Rates are
+# generous defaults; `login` limits sign-in attempts per client address. The counts live in
+# the default cache (per process unless a shared cache is configured).
+_API_SETTINGS: dict[str, object] = {
+    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.throttling.AnonThrottle",
+        "config.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="120/minute"),
+        "user": env("API_THROTTLE_USER", default="2000/minute"),
+        "login": env("API_THROTTLE_LOGIN", default="20/minute"),
+    },
+}
+REST_FRAMEWORK |= _API_SETTINGS  # type: ignore[arg-type]
+_API_SCHEMA_SETTINGS: dict[str, object] = {
+    # Separate request and response components: read-only fields are not asked for.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.strict_requests",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "licenses.models.Status",
+        "ShipmentStatusEnum": "shipments.models.ShipmentStatus",
+        "FlagKindEnum": "shipments.models.FlagKind",
+        "EventKindEnum": "licenses.models.EventKind",
+    },
+    "DESCRIPTION": (
+        "Shipments of controlled goods and the export licenses they wait on.\n\n"
+        "Authenticate with `Authorization: Token <key>` (get one from `POST /api/v1/auth/token/`)"
+        ' or a session. Every error answers `{"code", "detail", "fields"}`. Lists answer '
+        '`{"next", "previous", "results"}`: follow the links; `?page_size=` 1-100, '
+        "`?ordering=` one of the orderings listed per list."
+    ),
+}
+SPECTACULAR_SETTINGS |= _API_SCHEMA_SETTINGS

@@ -1,0 +1,35 @@
+"""`/api/v1/…` resources, the token view, the OpenAPI schema and its documentation page."""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from licenses.api import views as licenses
+from shipments.api import views as shipments
+
+from .auth import TokenView
+from .errors import not_found
+
+router = SimpleRouter()
+router.register("authorities", licenses.AuthorityViewSet, basename="authority")
+router.register("controlled-items", licenses.ControlledItemViewSet, basename="controlleditem")
+router.register("exporters", licenses.ExporterViewSet, basename="exporter")
+router.register("consignees", shipments.ConsigneeViewSet, basename="consignee")
+router.register("applications", licenses.ApplicationViewSet, basename="application")
+router.register("shipments", shipments.ShipmentViewSet, basename="shipment")
+router.register(
+    "fast-track-decisions", licenses.FastTrackDecisionViewSet, basename="fasttrackdecision"
+)
+router.register("flags", shipments.FlagViewSet, basename="flag")
+router.register("events", licenses.EventViewSet, basename="event")
+
+urlpatterns = [
+    path("v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/ answers the API's own 404 body, not an HTML page.
+    re_path(r"^", not_found),
+]

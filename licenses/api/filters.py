@@ -1,0 +1,110 @@
+"""Filters of the licenses resources (`?status=`, `?exporter=`, `?due_before=`…)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.apps import apps
+from django.db.models import Exists, OuterRef, QuerySet
+
+from config.api.filters import DueFilter, IdFilter
+from licenses.models import (
+    Authority,
+    ControlledItem,
+    Event,
+    EventKind,
+    Exporter,
+    FastTrackDecision,
+    LicenseApplication,
+    LicenseType,
+    Status,
+)
+
+from .serializers import FLAG_KINDS
+
+
+def _time_zones() -> list[str]:
+    return sorted(set(Authority.objects.values_list("time_zone", flat=True)))
+
+
+def open_flags_queryset() -> QuerySet:
+    """Open flags (the model lives in the shipments app, which depends on this one)."""
+    flag = apps.get_model("shipments", "Flag")
+    return flag.objects.filter(cleared_at__isnull=True)
+
+
+class AuthorityFilter(django_filters.FilterSet):
+    class Meta:
+        model = Authority
+        fields = ["country", "window_unit", "clock_starts"]
+
+
+class ControlledItemFilter(django_filters.FilterSet):
+    authority = django_filters.CharFilter(field_name="authority__code", help_text="Its code.")
+
+    class Meta:
+        model = ControlledItem
+        fields = ["authority", "unit"]
+
+
+class ExporterFilter(django_filters.FilterSet):
+    class Meta:
+        model = Exporter
+        fields = ["country"]
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    exporter = IdFilter(field_name="exporter_id")
+    authority = django_filters.CharFilter(field_name="authority__code", help_text="Its code.")
+    destination = django_filters.CharFilter(help_text="ISO 3166 alpha-2.")
+    license_type = django_filters.ChoiceFilter(choices=LicenseType.choices)
+    flag = django_filters.ChoiceFilter(
+        choices=[(k, k) for k in FLAG_KINDS], method="filter_flag", help_text="An open flag kind."
+    )
+    due_before = DueFilter(
+        before=True,
+        time_zones=_time_zones,
+        help_text="Due on or before: a date (the authority's local due date) or a date-time.",
+    )
+    due_after = DueFilter(
+        before=False,
+        time_zones=_time_zones,
+        help_text="Due on or after: a date (the authority's local due date) or a date-time.",
+    )
+
+    class Meta:
+        model = LicenseApplication
+        fields = ["status", "exporter", "authority", "destination", "license_type"]
+
+    def filter_flag(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
+        flags = open_flags_queryset().filter(application=OuterRef("pk"), kind=value)
+        return qs.filter(Exists(flags))
+
+
+class FastTrackDecisionFilter(django_filters.FilterSet):
+    authority = django_filters.CharFilter(field_name="authority__code", help_text="Its code.")
+    revoked = django_filters.BooleanFilter(
+        field_name="revoked_at", lookup_expr="isnull", exclude=True, help_text="Revoked or not."
+    )
+
+    class Meta:
+        model = FastTrackDecision
+        fields = ["authority", "revoked"]
+
+
+class EventFilter(django_filters.FilterSet):
+    application = IdFilter(field_name="application_id")
+    shipment = IdFilter(field_name="shipment_id")
+    decision = IdFilter(field_name="decision_id")
+    kind = django_filters.ChoiceFilter(choices=EventKind.choices)
+    after_id = IdFilter(
+        field_name="id",
+        lookup_expr="gt",
+        help_text="Only events recorded after this one (for polling: the last id you saw).",
+    )
+
+    class Meta:
+        model = Event
+        fields = ["application", "shipment", "decision", "kind", "after_id"]

@@ -1,0 +1,442 @@
+"""What the API shows and accepts of authorities, controlled items, exporters, applications,
+fast-track decisions and events. Field names are the SPEC's API contract."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api.moments import MomentField
+from config.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
+from licenses import selectors
+from licenses.models import (
+    Authority,
+    ControlledItem,
+    Event,
+    Exporter,
+    FastTrackDecision,
+    LicenseApplication,
+    country_code,
+)
+from licenses.services import legal_moves
+
+# A review window longer than this is a typing mistake (and would run dates off the calendar).
+MAX_WINDOW_DAYS = 1000
+
+# Flag kinds, as stored by the shipments app (not imported: licenses does not depend on it).
+FLAG_KINDS = ("overdue", "due_soon", "expiring", "at_risk", "file_by")
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class CleanModelSerializer(StrictMixin, serializers.ModelSerializer):
+    """Saves through the model's own validation (`full_clean`), for the plain reference data
+    that has no service of its own."""
+
+    def create(self, validated_data: dict[str, Any]) -> Model:
+        many = {k: validated_data.pop(k) for k in list(validated_data) if self._is_many(k)}
+        model: Any = self.Meta.model
+        instance = model(**validated_data)
+        instance.full_clean()
+        instance.save()
+        for name, values in many.items():
+            getattr(instance, name).set(values)
+        return instance
+
+    def update(self, instance: Model, validated_data: dict[str, Any]) -> Model:
+        many = {k: validated_data.pop(k) for k in list(validated_data) if self._is_many(k)}
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        for name, values in many.items():
+            getattr(instance, name).set(values)
+        return instance
+
+    def _is_many(self, name: str) -> bool:
+        return isinstance(self.fields.get(name), serializers.ManyRelatedField)
+
+
+class AuthoritySerializer(CleanModelSerializer):
+    calendar_country = serializers.CharField(
+        max_length=2,
+        required=False,
+        validators=[country_code],
+        help_text="Country whose holidays the clock follows; defaults to `country`.",
+    )
+
+    class Meta:
+        model = Authority
+        fields = [
+            "code",
+            "name",
+            "country",
+            "time_zone",
+            "window_days",
+            "window_unit",
+            "clock_starts",
+            "acceptance_window_days",
+            "calendar_country",
+            "calendar_subdivision",
+        ]
+        extra_kwargs = {
+            "window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS},
+            "acceptance_window_days": {"max_value": MAX_WINDOW_DAYS},
+        }
+
+    def validate_time_zone(self, value: str) -> str:
+        if value not in _time_zones():
+            raise serializers.ValidationError(_("Unknown time zone, e.g. Asia/Shanghai."))
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and "calendar_country" not in attrs:
+            import holidays
+
+            if attrs["country"] not in holidays.list_supported_countries():
+                raise serializers.ValidationError(
+                    {"country": _("No holiday calendar is known for it: give calendar_country.")}
+                )
+            attrs["calendar_country"] = attrs["country"]
+        return attrs
+
+
+class ControlledItemSerializer(CleanModelSerializer):
+    authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())
+
+    class Meta:
+        model = ControlledItem
+        fields = ["id", "authority", "code", "description", "unit", "material"]
+
+
+class ExporterSerializer(CleanModelSerializer):
+    contact_emails = serializers.ListField(
+        child=serializers.EmailField(),
+        required=False,
+        max_length=50,
+        help_text="Compliance contacts: they receive immediate alerts.",
+    )
+
+    class Meta:
+        model = Exporter
+        fields = ["id", "name", "registration_number", "country", "contact_emails", "address"]
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "enum": list(FLAG_KINDS)}, "readOnly": True}
+)
+class OpenFlagsField(serializers.ReadOnlyField):
+    """Kinds of the open flags, from the `open_flags` the view prefetched."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value: Any) -> list[str]:
+        return sorted({flag.kind for flag in getattr(value, "open_flags", [])})
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}, "readOnly": True})
+class LegalMovesField(serializers.ReadOnlyField):
+    def __init__(self, moves: Any, **kwargs: Any) -> None:
+        self.moves = moves
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value: Any) -> list[str]:
+        return [name.replace("_", "-") for name in self.moves(value)]
+
+
+class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
+    exporter = ScopedPrimaryKeyRelatedField(selectors.exporter_list)
+    authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())
+    items = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=ControlledItem.objects.all(), required=False
+    )
+    authority_reference = serializers.CharField(
+        max_length=60, required=False, allow_null=True, allow_blank=True
+    )
+    flags = OpenFlagsField()
+    legal_moves = LegalMovesField(legal_moves, help_text="Moves legal now (action names).")
+
+    class Meta:
+        model = LicenseApplication
+        fields = [
+            "id",
+            "exporter",
+            "authority",
+            "license_type",
+            "items",
+            "destination",
+            "reference",
+            "authority_reference",
+            "quantity",
+            "value",
+            "currency",
+            "status",
+            "submitted_at",
+            "accepted_at",
+            "due_at",
+            "window_days",
+            "decided_at",
+            "license_number",
+            "valid_until",
+            "approved_quantity",
+            "approved_value",
+            "rejection_reason",
+            "drawn_quantity",
+            "drawn_value",
+            "flags",
+            "legal_moves",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "status",
+            "submitted_at",
+            "accepted_at",
+            "due_at",
+            "window_days",
+            "decided_at",
+            "license_number",
+            "valid_until",
+            "approved_quantity",
+            "approved_value",
+            "rejection_reason",
+            "drawn_quantity",
+            "drawn_value",
+            "created_at",
+            "updated_at",
+        ]
+        # Uniqueness is checked below and by the services, naming the field.
+        validators: list[Any] = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        exporter = attrs.get("exporter", getattr(self.instance, "exporter", None))
+        reference = attrs.get("reference", getattr(self.instance, "reference", None))
+        if exporter is not None and reference is not None:
+            clash = LicenseApplication.objects.filter(exporter=exporter, reference=reference)
+            if self.instance is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError(
+                    {"reference": _("The exporter already has an application with this reference.")}
+                )
+        if attrs.get("authority_reference") == "":
+            attrs["authority_reference"] = None
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> LicenseApplication:
+        from licenses import services
+
+        items = validated_data.pop("items", [])
+        return services.application_create(
+            now=self.context["now"],
+            actor=self.context["request"].user,
+            items=items,
+            **validated_data,
+        )
+
+    def update(self, instance: LicenseApplication, validated_data: dict[str, Any]) -> Any:
+        from licenses import services
+
+        items = validated_data.pop("items", None)
+        return services.application_update(
+            application=instance,
+            now=self.context["now"],
+            actor=self.context["request"].user,
+            items=items,
+            **validated_data,
+        )
+
+
+# --- moves --------------------------------------------------------------------------------
+
+
+class MoveSerializer(StrictSerializer):
+    at = MomentField(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class AcceptSerializer(MoveSerializer):
+    authority_reference = serializers.CharField(
+        required=False, allow_blank=True, max_length=60, help_text="The authority's case number."
+    )
+
+
+class ApproveSerializer(MoveSerializer):
+    license_number = serializers.CharField(max_length=60)
+    valid_until = serializers.DateField()
+    approved_quantity = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        min_value=Decimal("0.001"),
+        help_text="Required for a general license; defaults to the requested quantity.",
+    )
+    approved_value = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        min_value=Decimal("0.01"),
+        help_text="Required for a general license; defaults to the requested value.",
+    )
+
+
+class RejectSerializer(MoveSerializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class CorrectSerializer(StrictSerializer):
+    at = MomentField(
+        required=False, allow_null=True, help_text="The latest move's corrected moment."
+    )
+    undo = serializers.BooleanField(
+        required=False, default=False, help_text="Undo the latest move."
+    )
+    note = serializers.CharField(max_length=5000, help_text="Why the move is corrected.")
+
+
+# --- fast-track decisions --------------------------------------------------------------------
+
+
+class FastTrackDecisionSerializer(StrictMixin, serializers.ModelSerializer):
+    authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())
+    destinations = serializers.ListField(
+        child=serializers.CharField(max_length=2, validators=[country_code]),
+        required=False,
+        max_length=300,
+        help_text="Destination countries it covers; empty: any.",
+    )
+    items = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=ControlledItem.objects.all(), required=False
+    )
+    exporters = ScopedPrimaryKeyRelatedField(selectors.exporter_list, many=True, required=False)
+    applications = ScopedPrimaryKeyRelatedField(
+        selectors.application_list, many=True, required=False
+    )
+    created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    revoked_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = FastTrackDecision
+        fields = [
+            "id",
+            "authority",
+            "announced_on",
+            "source",
+            "window_days",
+            "effective_from",
+            "effective_until",
+            "destinations",
+            "items",
+            "exporters",
+            "applications",
+            "note",
+            "revoked_at",
+            "revoked_by",
+            "revocation_note",
+            "affected_count",
+            "median_change_days",
+            "applied",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = [
+            "revoked_at",
+            "revocation_note",
+            "affected_count",
+            "median_change_days",
+            "applied",
+            "created_at",
+        ]
+        extra_kwargs = {"window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("effective_from"), attrs.get("effective_until")
+        if start and end and end < start:
+            raise serializers.ValidationError(
+                {"effective_until": _("Before the day it comes into force.")}
+            )
+        authority = attrs.get("authority")
+        if authority and any(i.authority_id != authority.pk for i in attrs.get("items", [])):
+            raise serializers.ValidationError(
+                {"items": _("Every item must be on the authority's control list.")}
+            )
+        if authority and any(a.authority_id != authority.pk for a in attrs.get("applications", [])):
+            raise serializers.ValidationError(
+                {"applications": _("Every application must be filed with the authority.")}
+            )
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> FastTrackDecision:
+        # Written on another branch; imported here so the rest of the API does not wait for it.
+        from licenses.fasttrack import decision_log
+
+        return decision_log(
+            authority=validated_data["authority"],
+            announced_on=validated_data["announced_on"],
+            source=validated_data["source"],
+            window_days=validated_data["window_days"],
+            effective_from=validated_data["effective_from"],
+            effective_until=validated_data.get("effective_until"),
+            destinations=tuple(validated_data.get("destinations", ())),
+            items=tuple(validated_data.get("items", ())),
+            exporters=tuple(validated_data.get("exporters", ())),
+            applications=tuple(validated_data.get("applications", ())),
+            note=validated_data.get("note", ""),
+            actor=self.context["request"].user,
+            now=self.context["now"],
+        )
+
+
+class RevokeSerializer(StrictSerializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000, help_text="Why."
+    )
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who recorded it; null for the system.",
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "application",
+            "shipment",
+            "decision",
+            "kind",
+            "from_status",
+            "to_status",
+            "occurred_at",
+            "recorded_at",
+            "actor",
+            "note",
+            "data",
+            "corrects",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"data": {"help_text": "What changed, by kind of event."}}

@@ -1,0 +1,1 @@
+"""The REST API of the shipments app: consignees, shipments and their moves, flags."""

@@ -1,0 +1,151 @@
+"""What the API shows and accepts of consignees, shipments and flags (the SPEC's contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin
+from licenses import selectors as license_selectors
+from licenses.api.serializers import CleanModelSerializer, LegalMovesField
+from licenses.models import ControlledItem
+from shipments import selectors
+from shipments.models import Consignee, Flag, FlagKind, Shipment
+from shipments.services import legal_shipment_moves
+
+
+class ConsigneeSerializer(CleanModelSerializer):
+    exporter = ScopedPrimaryKeyRelatedField(license_selectors.exporter_list)
+
+    class Meta:
+        model = Consignee
+        fields = ["id", "exporter", "name", "country", "end_use", "address"]
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "enum": FlagKind.values}, "readOnly": True}
+)
+class ShipmentFlagsField(serializers.ReadOnlyField):
+    """Kinds of its own open flags and of its application's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value: Shipment) -> list[str]:
+        kinds = {flag.kind for flag in getattr(value, "open_flags", [])}
+        if value.application is not None:
+            kinds |= {flag.kind for flag in getattr(value.application, "open_flags", [])}
+        return sorted(kinds)
+
+
+class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
+    exporter = ScopedPrimaryKeyRelatedField(license_selectors.exporter_list)
+    item = serializers.PrimaryKeyRelatedField(queryset=ControlledItem.objects.all())
+    consignee = ScopedPrimaryKeyRelatedField(
+        selectors.consignee_list, required=False, allow_null=True
+    )
+    application = ScopedPrimaryKeyRelatedField(
+        license_selectors.application_list, required=False, allow_null=True
+    )
+    unit = serializers.CharField(
+        required=False,
+        max_length=10,
+        help_text="The item's unit; given, it must be the item's unit.",
+    )
+    flags = ShipmentFlagsField()
+    legal_moves = LegalMovesField(legal_shipment_moves, help_text="Moves legal now.")
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "id",
+            "exporter",
+            "reference",
+            "item",
+            "quantity",
+            "unit",
+            "value",
+            "currency",
+            "destination",
+            "consignee",
+            "planned_ship_date",
+            "application",
+            "status",
+            "flags",
+            "legal_moves",
+            "last_moved_at",
+            "shipped_at",
+            "delivered_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "status",
+            "last_moved_at",
+            "shipped_at",
+            "delivered_at",
+            "created_at",
+            "updated_at",
+        ]
+        validators: list[Any] = []
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        item = attrs.get("item", getattr(self.instance, "item", None))
+        unit = attrs.pop("unit", None)
+        if unit is not None and item is not None and unit != item.unit:
+            raise serializers.ValidationError(
+                {"unit": _("The item is counted in %(unit)s.") % {"unit": item.unit}}
+            )
+        exporter = attrs.get("exporter", getattr(self.instance, "exporter", None))
+        reference = attrs.get("reference", getattr(self.instance, "reference", None))
+        if exporter is not None and reference is not None:
+            clash = Shipment.objects.filter(exporter=exporter, reference=reference)
+            if self.instance is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError(
+                    {"reference": _("The exporter already has a shipment with this reference.")}
+                )
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Shipment:
+        from shipments import services
+
+        return services.shipment_create(
+            now=self.context["now"], actor=self.context["request"].user, **validated_data
+        )
+
+    def update(self, instance: Shipment, validated_data: dict[str, Any]) -> Shipment:
+        from shipments import services
+
+        return services.shipment_update(
+            shipment=instance,
+            now=self.context["now"],
+            actor=self.context["request"].user,
+            **validated_data,
+        )
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "application",
+            "shipment",
+            "exporter",
+            "kind",
+            "raised_at",
+            "cleared_at",
+            "notified_at",
+            "open",
+        ]
+        read_only_fields = fields
+
+    def get_open(self, flag: Flag) -> bool:
+        return flag.cleared_at is None
