@@ -248,7 +248,7 @@ def command_api_info(_: dict) -> dict:
 
     if importlib.util.find_spec("shipments.api") is None:
         return {"available": False, "why": "the REST API is not on main yet"}
-    from bench import web  # type: ignore[attr-defined]
+    from bench import web
 
     return web.api_info()
 
