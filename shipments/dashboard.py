@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zoneinfo
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,8 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, DateTimeField, Prefetch
-from django.db.models.functions import Cast
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -139,35 +154,54 @@ class AtRiskRow:
 
 def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[AtRiskRow]:
     """Shipments not yet cleared whose license is due after their planned ship date (or that
-    the scan has flagged at risk), the latest first: days late = due date - ship date."""
-    flagged = set(
+    the scan has flagged at risk), the latest first: days late = due date - ship date.
+
+    The database computes the due date (the local day `due_at` ends in, per authority), sorts
+    and keeps the first `limit`: only those rows are loaded, however many are at risk."""
+    flagged = (
         selectors.flag_list(user=user)
         .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True, shipment__isnull=False)
-        .values_list("shipment_id", flat=True)
+        .values("shipment_id")
     )
-    candidates = (
+    due_instant = ExpressionWrapper(
+        F("application__due_at") - Value(dt.timedelta(microseconds=1)),
+        output_field=DateTimeField(),
+    )
+    authorities = list(license_selectors.authority_list(user=user))
+    due_day = Case(
+        *(
+            When(
+                application__authority_id=a.pk,
+                then=TruncDate(due_instant, tzinfo=zoneinfo.ZoneInfo(a.time_zone)),
+            )
+            for a in authorities
+        ),
+        output_field=DateField(),
+    )
+    late = ExpressionWrapper(F("due_day") - F("planned_ship_date"), output_field=DurationField())
+    pending_due = Q(application__status__in=PENDING_STATUSES, application__due_at__isnull=False)
+    rows_qs = (
         selectors.shipment_list(user=user)
         .filter(status__in=WAITING)
+        .filter(pending_due | Q(pk__in=flagged))
+        .annotate(
+            due_day=Case(When(pending_due, then=due_day), output_field=DateField()),
+            late=late,
+            is_flagged=Exists(flagged.filter(shipment_id=OuterRef("pk"))),
+        )
+        .filter(Q(late__gt=dt.timedelta(0)) | Q(is_flagged=True))
         .select_related("application__authority")
+        .order_by(Coalesce("late", Value(dt.timedelta(0))).desc(), "planned_ship_date", "pk")[
+            :limit
+        ]
     )
-    # Coarse in SQL (due after the ship date began, anywhere on earth), exact in Python (the
-    # due date in the authority's time zone).
-    coarse = candidates.filter(
-        application__status__in=PENDING_STATUSES,
-        application__due_at__gt=Cast("planned_ship_date", DateTimeField()),
-    )
-    rows: dict[int, AtRiskRow] = {}
-    for shipment in list(coarse) + list(candidates.filter(pk__in=flagged)):
+    out = []
+    for shipment in rows_qs:
         application = shipment.application
         due = local_due_date(application) if application and application.due_at else None
-        late = (due - shipment.planned_ship_date).days if due else None
-        if (late is not None and late > 0) or shipment.pk in flagged:
-            rows[shipment.pk] = AtRiskRow(shipment, due, late, shipment.pk in flagged)
-    ordered = sorted(
-        rows.values(),
-        key=lambda r: (-(r.days_late or 0), r.shipment.planned_ship_date, r.shipment.pk),
-    )
-    return ordered[:limit]
+        days_late = (due - shipment.planned_ship_date).days if due else None
+        out.append(AtRiskRow(shipment, due, days_late, shipment.is_flagged))
+    return out
 
 
 @dataclass(frozen=True)
