@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -27,6 +28,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -36,10 +38,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from licenses import selectors as license_selectors
-from licenses.models import PENDING_STATUSES, Status
+from licenses.models import PENDING_STATUSES, Event, Status
 from licenses.web import local_due_date
 
 from . import selectors
@@ -513,6 +516,42 @@ def open_flags_chart(*, user: Any, now: dt.datetime, days: int = 90) -> Chart:
         ],
         y_label=_("open flags"),
     )
+
+
+# How long a rendered dashboard is reused while nothing changes (see `cached_dashboard`).
+CACHE_SECONDS = 60
+
+
+def data_version() -> int:
+    """Changes whenever anything the dashboard shows changes: every state change, due date,
+    flag raised or cleared, shipment created or edited, drawdown and correction is recorded as
+    an event (append-only), so the latest event id moves with each of them."""
+    return Event.objects.aggregate(latest=Max("id"))["latest"] or 0
+
+
+def cached_dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
+    """`dashboard`, reused until the data change (a new event), the minute turns (what depends
+    on `now`: overdue counts, days past due) or a minute has passed (names of exporters and
+    authorities, which are edited without an event). The key also holds who asks, what they
+    may see, their language and time zone. At a million shipments the counts and charts
+    take seconds to compute; a page reloaded while nothing changed costs one indexed query."""
+    visible = license_selectors.visible_exporter_ids(user)
+    key = ":".join(
+        [
+            "dashboard",
+            str(user.pk),
+            "all" if visible is None else str(hash(visible)),
+            get_language() or "",
+            timezone.get_current_timezone_name(),
+            str(data_version()),
+            now.strftime("%Y%m%d%H%M"),
+        ]
+    )
+    context = cache.get(key)
+    if context is None:
+        context = dashboard(user=user, now=now)
+        cache.set(key, context, CACHE_SECONDS)
+    return context
 
 
 def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
