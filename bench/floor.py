@@ -168,13 +168,14 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
             )
     app, ship = "licenses_licenseapplication", "shipments_shipment"
     ended = "s.due_at > %(lo)s AND s.due_at <= %(now)s"
+    pending = f"s.status IN {PENDING}"  # the states of the partial index on due_at
     app_details = "jsonb_build_object('status', s.status, 'due_at', s.due_at)"
     kinds = {
         "overdue": dict(
             table=app,
             subject="application_id",
             due=f"s.status IN {PENDING} AND s.due_at <= %(now)s",
-            scope=ended,
+            scope=f"{pending} AND {ended}",
             details=app_details,
             alerting=True,
         ),
@@ -183,7 +184,7 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
             subject="application_id",
             due=f"s.status IN {PENDING} AND s.due_at > %(now)s "
             f"AND ({_per_authority(soon_due, 'due_at')})",
-            scope=" OR ".join([f"({ended})", *soon_scope]),
+            scope=f"{pending} AND (" + " OR ".join([f"({ended})", *soon_scope]) + ")",
             details=app_details,
             alerting=False,
         ),
@@ -191,7 +192,7 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
             table=ship,
             subject="shipment_id",
             due="s.status = 'planned' AND s.file_by_at <= %(now)s",
-            scope="s.file_by_at > %(lo)s AND s.file_by_at <= %(now)s",
+            scope="s.status = 'planned' AND s.file_by_at > %(lo)s AND s.file_by_at <= %(now)s",
             details="jsonb_build_object('planned_ship_date', s.planned_ship_date, "
             "'file_by_date', s.file_by_date)",
             alerting=True,
@@ -204,7 +205,7 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
             due=f"s.status = 'approved' AND ({_per_authority(exp_due, 'valid_until')}) "
             f"AND EXISTS (SELECT 1 FROM {ship} x WHERE x.application_id = s.id "
             f"AND x.status IN {TO_SHIP})",
-            scope=" OR ".join(exp_scope),
+            scope="s.status = 'approved' AND (" + " OR ".join(exp_scope) + ")",
             details="jsonb_build_object('valid_until', s.valid_until)",
             alerting=False,
         )

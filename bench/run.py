@@ -337,6 +337,8 @@ def measure_web(
     size = args.size
     out: dict[str, Any] = {}
     session = workers[size].ask("session")
+    log("dashboard: uncached renders")
+    out["dashboard_cold"] = workers[size].ask("dashboard_cold", reps=args.reps)["seconds"]
     out["dashboard_queries"] = session["dashboard_queries"]
     api = workers[size].ask("api_info")
     out["api"] = api

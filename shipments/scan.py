@@ -349,17 +349,13 @@ def clear_statement(
     """Clear the open flags of `kind` whose subject is no longer due (compare-and-set on
     `cleared_at IS NULL`), RETURNING (id, subject, exporter). Only subjects that carry an open
     flag are looked up, by key; `only` or `scope` narrows them as in `candidates_query`."""
+    if scope is not None:
+        return _scoped_clear_statement(kind, th, only=only, scope=scope)
     table, column = Flag._meta.db_table, _subject_column(kind)
     flagged = _open_flags(kind).values(column)
     due = due_queryset(kind, th).filter(pk__in=flagged)
     if only is not None:
         due = due.filter(pk__in=only)
-    scope_sql, scope_params = "", ()  # type: tuple[str, tuple[Any, ...]]
-    if scope is not None:
-        due = due.filter(scope)
-        model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
-        sub, scope_params = _subquery(model.objects.order_by().filter(scope))
-        scope_sql = f" AND {column} IN ({sub})"
     due_sql, due_params = _subquery(due)
     kept = kept_shipments(kind)
     kept_sql, kept_params = "", ()  # type: tuple[str, tuple[Any, ...]]
@@ -376,11 +372,36 @@ def clear_statement(
     moment = connection.ops.adapt_datetimefield_value(th.now)
     sql = (
         f"UPDATE {table} SET cleared_at = %s "
-        f"WHERE kind = %s AND cleared_at IS NULL AND {column} IS NOT NULL{only_sql}{scope_sql} "
+        f"WHERE kind = %s AND cleared_at IS NULL AND {column} IS NOT NULL{only_sql} "
         f"AND {column} NOT IN ({due_sql}){kept_sql} "
         f"RETURNING id, {column}, exporter_id"
     )
-    return sql, (moment, kind, *only_params, *scope_params, *due_params, *kept_params)
+    return sql, (moment, kind, *only_params, *due_params, *kept_params)
+
+
+def _scoped_clear_statement(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None, scope: Q
+) -> tuple[str, tuple[Any, ...]]:
+    """The clear of the subjects in `scope` (a window: a few): those of them that are not due
+    (nor kept) are found first, and their open flags are joined to them by key — the plan
+    never walks the open flags of the kind, however many there are."""
+    table, column = Flag._meta.db_table, _subject_column(kind)
+    model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
+    stale = model.objects.order_by().filter(scope)
+    if only is not None:
+        stale = stale.filter(pk__in=only)
+    stale = stale.exclude(pk__in=due_queryset(kind, th).filter(scope).values("pk"))
+    kept = kept_shipments(kind)
+    if kept is not None:
+        stale = stale.exclude(pk__in=kept.filter(scope).values("pk"))
+    sub, params = _subquery(stale)
+    moment = connection.ops.adapt_datetimefield_value(th.now)
+    sql = (
+        f"UPDATE {table} SET cleared_at = %s FROM ({sub}) AS stale (id) "
+        f"WHERE {table}.kind = %s AND {table}.cleared_at IS NULL AND {table}.{column} = stale.id "
+        f"RETURNING {table}.id, {table}.{column}, {table}.exporter_id"
+    )
+    return sql, (moment, *params, kind)
 
 
 def _rows(statement: tuple[str, tuple[Any, ...]]) -> list[tuple[int, int, int]]:
