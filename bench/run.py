@@ -383,7 +383,11 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=int(os.environ.get("SMALL", 100_000)))
     parser.add_argument("--reps", type=int, default=int(os.environ.get("REPS", 7)))
     parser.add_argument("--requests", type=int, default=int(os.environ.get("REQUESTS", 50)))
-    parser.add_argument("--rebuild", action="store_true", default=bool(os.environ.get("REBUILD")))
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        default=os.environ.get("REBUILD", "") not in ("", "0"),
+    )
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args()
     if args.reps < 5:

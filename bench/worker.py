@@ -25,6 +25,9 @@ import django
 
 django.setup()
 
+from urllib.parse import urlparse  # noqa: E402
+
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -97,7 +100,7 @@ def written_rows() -> dict[str, list]:
             "a.next_attempt_at, a.message_id = '<alert-' || a.id || '@' || %s || '>' "
             "FROM shipments_alert a JOIN shipments_flag f ON f.id = a.flag_id "
             "WHERE a.created_at = %s ORDER BY 1, 2, 3, 4",
-            ["127.0.0.1", now],
+            [urlparse(settings.SITE_URL).hostname or "localhost", now],
         )
         alerts = [[str(x) for x in r] for r in cursor.fetchall()]
     return {"flags": flags, "events": events, "alerts": alerts}
