@@ -341,7 +341,7 @@ def measure_web(
     out["dashboard_cold"] = workers[size].ask("dashboard_cold", reps=args.reps)["seconds"]
     out["dashboard_queries"] = session["dashboard_queries"]
     api = workers[size].ask("api_info")
-    out["api"] = api
+    out["api_info"] = api
     with Server(names[size]) as server:
         cookie = {"Cookie": f"sessionid={session['sessionid']}"}
         log("dashboard: sequential requests")

@@ -244,7 +244,7 @@ def command_session(_: dict) -> dict:
     client.cookies["sessionid"] = store.session_key or ""
     counts = []
     cache.clear()
-    for _ in range(2):  # afresh, then cached
+    for _round in range(2):  # afresh, then cached
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/")
         assert response.status_code == 200, response.status_code
