@@ -19,7 +19,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     Case,
     Count,
     DateField,
@@ -28,6 +30,8 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     Max,
     OuterRef,
     Prefetch,
@@ -35,7 +39,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -276,7 +280,7 @@ def approval_times(*, user: Any, now: dt.datetime, months: int = 12) -> dict[str
     starts = month_starts(now, months)
     tz = timezone.get_current_timezone()
     since = dt.datetime.combine(starts[0], dt.time.min, tzinfo=tz)
-    rows = (
+    decided = (
         license_selectors.application_list(user=user)
         .filter(
             status__in=DECIDED,
@@ -285,8 +289,10 @@ def approval_times(*, user: Any, now: dt.datetime, months: int = 12) -> dict[str
             submitted_at__isnull=False,
         )
         .order_by()
-        .values_list("authority__code", "submitted_at", "decided_at")
     )
+    if connection.vendor == "postgresql":
+        return _approval_times_in_sql(decided, starts, tz)
+    rows = decided.values_list("authority__code", "submitted_at", "decided_at")
     samples: dict[str, dict[dt.date, list[float]]] = defaultdict(lambda: defaultdict(list))
     for code, submitted_at, decided_at in rows:
         assert decided_at is not None and submitted_at is not None  # filtered above
@@ -303,6 +309,48 @@ def approval_times(*, user: Any, now: dt.datetime, months: int = 12) -> dict[str
             for m in starts
         ]
         for code, by_month in sorted(samples.items())
+    }
+
+
+class _Percentile(Aggregate):
+    """PostgreSQL's PERCENTILE_CONT: linear interpolation between closest ranks, as
+    `percentile` computes it."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float) -> None:
+        super().__init__(expression, fraction=float(fraction))
+
+
+def _approval_times_in_sql(
+    decided: Any, starts: list[dt.date], tz: dt.tzinfo
+) -> dict[str, list[MonthStat]]:
+    """`approval_times` aggregated by the database (a row per authority and month instead of
+    one per decided application: at a million shipments, a hundred thousand of them)."""
+    days = Func(
+        F("decided_at"),
+        F("submitted_at"),
+        template="EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0",
+        arg_joiner=" - ",
+        output_field=FloatField(),
+    )
+    rows = (
+        decided.annotate(
+            month=TruncMonth("decided_at", tzinfo=tz, output_field=DateField()), days=days
+        )
+        .values("authority__code", "month")
+        .annotate(n=Count("id"), median=_Percentile("days", 0.5), p90=_Percentile("days", 0.9))
+    )
+    stats: dict[str, dict[dt.date, MonthStat]] = defaultdict(dict)
+    for row in rows:
+        stats[row["authority__code"]][row["month"]] = MonthStat(
+            row["month"], row["n"], row["median"], row["p90"]
+        )
+    return {
+        code: [by_month.get(m, MonthStat(m, 0, None, None)) for m in starts]
+        for code, by_month in sorted(stats.items())
     }
 
 
