@@ -8,13 +8,20 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import events, selectors, services
+from . import admin_fasttrack, events, selectors, services
 from .errors import DomainError
+from .fasttrack import (
+    decision_edit,
+    decision_effect,
+    decision_log,
+    decision_revoke,
+    decision_state,
+)
 from .models import (
     Authority,
     CalendarDay,
@@ -28,6 +35,7 @@ from .models import (
     UserProfile,
     WindowRule,
 )
+from .rules import rule_create, rule_retire, rule_update
 
 User = get_user_model()
 
@@ -286,6 +294,10 @@ def _perform_application_move(app, move: str, **kwargs: Any):
 
 @admin.register(WindowRule)
 class WindowRuleAdmin(admin.ModelAdmin):
+    """Managers and administrators create, change and retire rules through `licenses.rules`
+    (each recomputes the pending applications it governs); rules are retired, not deleted."""
+
+    form = admin_fasttrack.WindowRuleForm
     list_display = [
         "authority",
         "item",
@@ -293,46 +305,271 @@ class WindowRuleAdmin(admin.ModelAdmin):
         "license_type",
         "window_days",
         "created_at",
+        "created_by",
         "retired_at",
     ]
-    list_filter = ["authority", "license_type", "retired_at"]
+    list_filter = ["authority", "license_type", ("retired_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["authority", "item", "created_by"]
     search_fields = ["item__code", "destination", "note"]
     autocomplete_fields = ["authority", "item"]
     readonly_fields = ["created_at", "created_by", "retired_at"]
+    actions = ["retire_selected"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "authority"] if obj is not None else fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.retired_at is not None:
+            return False  # kept as it was for the record
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # retired instead: due-date events point at the rules that set them
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data, now = form.cleaned_data, timezone.now()
+        fields = {
+            name: data.get(name)
+            for name in ("item", "destination", "license_type", "window_days", "note")
+        }
+        try:
+            if change:
+                rule_update(rule=obj, actor=request.user, now=now, **fields)
+            else:
+                rule = rule_create(
+                    authority=data["authority"], actor=request.user, now=now, **fields
+                )
+                obj.pk, obj.created_by = rule.pk, rule.created_by
+                obj._state.adding = False
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            raise
+
+    @admin.action(description=_("Retire the selected rules"), permissions=["change"])
+    def retire_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for rule in queryset.filter(retired_at__isnull=True):
+            try:
+                rule_retire(rule=rule, actor=request.user, now=timezone.now())
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{rule}: {exc.message}", messages.ERROR)
+        self.message_user(request, _("%(n)d rules retired.") % {"n": done}, messages.SUCCESS)
 
 
 @admin.register(FastTrackDecision)
 class FastTrackDecisionAdmin(admin.ModelAdmin):
+    """The fast-track log. Managers log decisions (with a preview of their effect before
+    saving) and revoke them; the window, period and scope of a logged decision are fixed
+    (revoke and log anew), only its wording can be corrected. Never deleted."""
+
+    change_form_template = "admin/licenses/fasttrackdecision/change_form.html"
     list_display = [
         "authority",
         "announced_on",
         "window_days",
         "effective_from",
         "effective_until",
-        "revoked_at",
-        "affected_count",
-        "median_change_days",
+        "state",
+        "moved",
+        "median",
         "created_by",
     ]
-    list_filter = ["authority", "announced_on"]
+    list_filter = ["authority", "announced_on", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["source", "note"]
     autocomplete_fields = ["authority", "items", "exporters", "applications"]
-    readonly_fields = [
-        "created_at",
+    actions = ["revoke_selected"]
+    ADD_FIELDSETS = [
+        (
+            None,
+            {
+                "fields": [
+                    "authority",
+                    "announced_on",
+                    "source",
+                    "window_days",
+                    ("effective_from", "effective_until"),
+                ]
+            },
+        ),
+        (
+            _("Scope — an empty list means any"),
+            {"fields": ["destinations", "items", "exporters", "applications"]},
+        ),
+        (None, {"fields": ["note"]}),
+    ]
+    LOG_FIELDS = [
+        "state",
         "created_by",
+        "created_at",
+        "progress",
         "revoked_at",
         "revoked_by",
         "revocation_note",
-        "applied",
-        "affected_count",
-        "median_change_days",
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return selectors.decision_list(user=request.user)
+        qs = selectors.decision_list(user=request.user)
+        visible = selectors.visible_exporter_ids(request.user)
+        if visible is not None:
+            # a limited user counts only the applications it may see
+            qs = qs.annotate(
+                visible_moved=Count(
+                    "events",
+                    filter=Q(
+                        events__kind=EventKind.FAST_TRACK_APPLIED,
+                        events__application__exporter_id__in=visible,
+                    ),
+                    distinct=True,
+                )
+            )
+        return qs
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return self.ADD_FIELDSETS
+        return [*self.ADD_FIELDSETS, (_("Log"), {"fields": self.LOG_FIELDS})]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return []
+        fixed = [
+            "authority",
+            "announced_on",
+            "window_days",
+            "effective_from",
+            "effective_until",
+            "destinations",
+            "items",
+            "exporters",
+            "applications",
+        ]
+        return [*fixed, *self.LOG_FIELDS]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        kwargs["form"] = (
+            admin_fasttrack.DecisionChangeForm
+            if obj is not None
+            else admin_fasttrack.DecisionAddForm
+        )
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {
+            "announced_on": today,
+            "effective_from": today,
+            **super().get_changeform_initial_data(request),
+        }
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "<path:object_id>/revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="licenses_fasttrackdecision_revoke",
+            ),
+            *super().get_urls(),
+        ]
+
+    def revoke_view(self, request: HttpRequest, object_id: str):
+        return admin_fasttrack.revoke_view(self, request, object_id)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None and request.method == "POST" and "_preview" in request.POST:
+            return admin_fasttrack.preview_view(self, request, form_url, extra_context)
+        if object_id is not None:
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                extra_context = {
+                    **(extra_context or {}),
+                    "effect": decision_effect(obj, user=request.user),
+                    "can_revoke": obj.revoked_at is None
+                    and request.user.has_perm("licenses.revoke_fasttrackdecision"),
+                }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data, now = form.cleaned_data, timezone.now()
+        if change:
+            decision_edit(
+                decision=obj, actor=request.user, now=now, source=data["source"], note=data["note"]
+            )
+            return
+        decision = decision_log(
+            authority=data["authority"],
+            announced_on=data["announced_on"],
+            source=data["source"],
+            window_days=data["window_days"],
+            effective_from=data["effective_from"],
+            effective_until=data.get("effective_until"),
+            destinations=data.get("destinations") or [],
+            items=data.get("items") or [],
+            exporters=data.get("exporters") or [],
+            applications=data.get("applications") or [],
+            note=data.get("note") or "",
+            actor=request.user,
+            now=now,
+        )
+        obj.pk, obj.created_at, obj.created_by = decision.pk, decision.created_at, request.user
+        obj._state.adding = False
+        message: Any
+        if decision.applied and decision.progress_finished_at is None:
+            message = _(
+                "Logged. %(n)d pending applications are being recomputed in the background; "
+                "the decision's page shows the progress."
+            ) % {"n": decision.progress_total}
+        elif decision.applied:
+            message = _("Logged and applied: %(n)d due dates moved.") % {
+                "n": decision.affected_count
+            }
+        else:
+            message = _("Logged; it is not in force today, so no due date moved now.")
+        self.message_user(request, message, messages.INFO)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if change:  # on add, decision_log stored the scope before applying it
+            super().save_related(request, form, formsets, change)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # decisions are revoked, never deleted
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("licenses.revoke_fasttrackdecision")
+
+    @admin.action(description=_("Revoke the selected decisions"), permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for decision in queryset.filter(revoked_at__isnull=True):
+            decision_revoke(decision=decision, actor=request.user, now=timezone.now())
+            done += 1
+        self.message_user(request, _("%(n)d decisions revoked.") % {"n": done}, messages.SUCCESS)
+
+    @admin.display(description=_("state"))
+    def state(self, obj: FastTrackDecision) -> str:
+        return str(decision_state(obj, now=timezone.now()))
+
+    @admin.display(description=_("due dates moved"))
+    def moved(self, obj: FastTrackDecision) -> int:
+        return getattr(obj, "visible_moved", obj.affected_count)
+
+    @admin.display(description=_("median change (days)"))
+    def median(self, obj: FastTrackDecision) -> Any:
+        if hasattr(obj, "visible_moved"):
+            return "—"  # the stored median counts applications a limited user may not see
+        return obj.median_change_days
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: FastTrackDecision) -> str:
+        if not obj.progress_total:
+            return "—"
+        what = _("applying") if obj.progress_kind == EventKind.FAST_TRACK_APPLIED else _("removing")
+        done = _("done") if obj.progress_finished_at else _("running")
+        return f"{what}: {obj.progress_done} / {obj.progress_total} ({done})"
 
 
 @admin.register(Document)

@@ -23,7 +23,7 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
@@ -83,6 +83,10 @@ class Window:
     rule_id: int | None = None
 
 
+Scope = dict[str, set]
+"""A decision's scope: "destinations", "items", "exporters", "applications" (empty: any)."""
+
+
 @dataclass
 class AuthorityContext:
     """Everything the clock needs about one authority, read once for many applications."""
@@ -91,11 +95,18 @@ class AuthorityContext:
     calendar: WorkCalendar
     rules: list[WindowRule]
     decisions: list[FastTrackDecision]  # in force now, not revoked, newest announcement first
-    decision_scopes: dict[int, dict[str, set]]
+    decision_scopes: dict[int, Scope]
+    # Scopes of unsaved decisions (a preview), keyed by id() of the decision object.
+    unsaved_scopes: dict[int, Scope] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         return self.authority.tz
+
+    def scope_of(self, decision: FastTrackDecision) -> Scope:
+        if decision.pk is None:
+            return self.unsaved_scopes[id(decision)]
+        return self.decision_scopes[decision.pk]
 
 
 def local_date(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
@@ -118,6 +129,28 @@ def decisions_in_force(
         .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=today))
         .exclude(pk__in=exclude_ids)
         .order_by("-announced_on", "-created_at", "-id")
+    )
+
+
+def in_force(decision: FastTrackDecision, *, today: dt.date) -> bool:
+    """Whether a decision (saved or not) is in force on a local day of its authority."""
+    return (
+        decision.revoked_at is None
+        and decision.effective_from <= today
+        and (decision.effective_until is None or decision.effective_until >= today)
+    )
+
+
+_LAST = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def precedence(decision: FastTrackDecision) -> tuple[dt.date, dt.datetime, float]:
+    """Sort key of decisions: the most recently announced wins; on the same day the most
+    recently logged. An unsaved decision (a preview) counts as logged last."""
+    return (
+        decision.announced_on,
+        decision.created_at or _LAST,
+        decision.pk if decision.pk is not None else float("inf"),
     )
 
 
@@ -148,8 +181,10 @@ def decision_scopes(decisions: Sequence[FastTrackDecision]) -> dict[int, dict[st
     return scopes
 
 
-def covers(scope: dict[str, set], *, application: LicenseApplication, item_ids: set[int]) -> bool:
-    """An empty list in a decision's scope means any."""
+def covers(scope: Scope, *, application: LicenseApplication, item_ids: set[int]) -> bool:
+    """Whether a decision's scope touches an application: an empty list means any; with
+    items named, at least one of the application's items must be among them (whether that
+    changes the application's window is `governing_window`'s business)."""
     return (
         (not scope["destinations"] or application.destination in scope["destinations"])
         and (not scope["items"] or bool(scope["items"] & item_ids))
@@ -158,10 +193,33 @@ def covers(scope: dict[str, set], *, application: LicenseApplication, item_ids: 
     )
 
 
+ExtraDecision = tuple[FastTrackDecision, Scope]
+"""An unsaved decision and its scope, for a preview: the clock counts it as if it were logged
+now (see `recompute(extra_decisions=...)`)."""
+
+
 def authority_context(
-    authority: Authority, *, now: dt.datetime, exclude_decisions: Sequence[int] = ()
+    authority: Authority,
+    *,
+    now: dt.datetime,
+    exclude_decisions: Sequence[int] = (),
+    extra_decisions: Sequence[ExtraDecision] = (),
 ) -> AuthorityContext:
     decisions = decisions_in_force(authority, now=now, exclude_ids=exclude_decisions)
+    scopes = decision_scopes(decisions)
+    unsaved: dict[int, Scope] = {}
+    today = local_date(now, authority.tz)
+    for decision, scope in extra_decisions:
+        if decision.authority_id != authority.pk or not in_force(decision, today=today):
+            continue
+        if decision.pk is None:
+            unsaved[id(decision)] = scope
+        else:
+            decisions = [d for d in decisions if d.pk != decision.pk]
+            scopes[decision.pk] = scope
+        decisions.append(decision)
+    if extra_decisions:
+        decisions.sort(key=precedence, reverse=True)
     return AuthorityContext(
         authority=authority,
         calendar=calendar_for(authority),
@@ -171,7 +229,8 @@ def authority_context(
             )
         ),
         decisions=decisions,
-        decision_scopes=decision_scopes(decisions),
+        decision_scopes=scopes,
+        unsaved_scopes=unsaved,
     )
 
 
@@ -180,36 +239,55 @@ def governing_window(
 ) -> Window:
     """The window in force now for an application.
 
-    A fast-track decision in force that covers it overrides every rule (the most recently
-    announced, then the most recently logged, wins). Otherwise each item gets the matching
-    rule that names most of item, destination and license type (the newest among equals) or
-    the authority's default; the longest of its items' windows governs.
+    The authority decides an application as a whole, so each of its items gets a window and
+    the longest governs. An item's window is that of the fast-track decision in force that
+    covers the application and that item, when there is one (the most recently announced,
+    then the most recently logged, wins: a decision overrides every rule); otherwise that of
+    the matching rule naming most of item, destination and license type (the newest among
+    equals); otherwise the authority's default.
+
+    So a decision that fast-tracks samarium does not shorten the review of an application
+    for samarium *and* gadolinium while gadolinium's window is longer.
     """
-    for decision in ctx.decisions:  # newest announcement first
-        if covers(ctx.decision_scopes[decision.pk], application=application, item_ids=item_ids):
-            return Window(decision.window_days, f"decision:{decision.pk}", decision_id=decision.pk)
     best: Window | None = None
-    candidates: set[int | None] = set(item_ids) or {None}
+    # sorted: among equally long windows the attribution is stable
+    candidates: list[int | None] = [*sorted(item_ids)] or [None]
     for item_id in candidates:
-        chosen: WindowRule | None = None
-        for rule in ctx.rules:  # newest first, so a strictly better specificity is needed
-            if rule.item_id is not None and rule.item_id != item_id:
-                continue
-            if rule.destination and rule.destination != application.destination:
-                continue
-            if rule.license_type and rule.license_type != application.license_type:
-                continue
-            if chosen is None or rule.specificity > chosen.specificity:
-                chosen = rule
-        window = (
-            Window(chosen.window_days, f"rule:{chosen.pk}", rule_id=chosen.pk)
-            if chosen
-            else Window(ctx.authority.window_days, "default")
+        window = _decision_window(application, item_id, ctx) or _rule_window(
+            application, item_id, ctx
         )
         if best is None or window.days > best.days:
             best = window
     assert best is not None
     return best
+
+
+def _decision_window(
+    application: LicenseApplication, item_id: int | None, ctx: AuthorityContext
+) -> Window | None:
+    item_ids = {item_id} if item_id is not None else set()
+    for decision in ctx.decisions:  # highest precedence first
+        if covers(ctx.scope_of(decision), application=application, item_ids=item_ids):
+            return Window(decision.window_days, f"decision:{decision.pk}", decision_id=decision.pk)
+    return None
+
+
+def _rule_window(
+    application: LicenseApplication, item_id: int | None, ctx: AuthorityContext
+) -> Window:
+    chosen: WindowRule | None = None
+    for rule in ctx.rules:  # newest first, so a strictly better specificity is needed
+        if rule.item_id is not None and rule.item_id != item_id:
+            continue
+        if rule.destination and rule.destination != application.destination:
+            continue
+        if rule.license_type and rule.license_type != application.license_type:
+            continue
+        if chosen is None or rule.specificity > chosen.specificity:
+            chosen = rule
+    if chosen is None:
+        return Window(ctx.authority.window_days, "default")
+    return Window(chosen.window_days, f"rule:{chosen.pk}", rule_id=chosen.pk)
 
 
 def due_at_for(
@@ -264,10 +342,14 @@ def recompute(
     *,
     now: dt.datetime,
     exclude_decisions: Sequence[int] = (),
+    extra_decisions: Sequence[ExtraDecision] = (),
 ) -> list[Recomputed]:
     """Compute the governing window and due date of many applications with a fixed number of
     queries (items, pauses, and per authority: calendar days, rules, decisions). Nothing is
-    written; the caller saves what changed."""
+    written; the caller saves what changed.
+
+    `extra_decisions` adds decisions with their scopes, each only where it is in force at
+    `now`: an unsaved one (a preview) counts as logged last."""
     if not applications:
         return []
     ids = [a.pk for a in applications]
@@ -292,7 +374,10 @@ def recompute(
         ctx = contexts.get(app.authority_id)
         if ctx is None:
             ctx = contexts[app.authority_id] = authority_context(
-                authorities[app.authority_id], now=now, exclude_decisions=exclude_decisions
+                authorities[app.authority_id],
+                now=now,
+                exclude_decisions=exclude_decisions,
+                extra_decisions=extra_decisions,
             )
         window = governing_window(app, items[app.pk], ctx)
         due = due_at_for(app, window=window, pauses=pauses[app.pk], ctx=ctx)

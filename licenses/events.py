@@ -66,8 +66,10 @@ def due_date_change(
     kind: str = EventKind.DUE_DATE_CHANGED,
     decision_id: int | None = None,
     note: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> Event:
-    """Built, not saved: callers insert many at once with `bulk_create`."""
+    """Built, not saved: callers insert many at once with `bulk_create`. `extra` adds to
+    `data` (e.g. the rule whose change caused it)."""
     return Event(
         kind=kind,
         application=application,
@@ -82,14 +84,17 @@ def due_date_change(
             "window_days": window_days,
             "source": source,
             "change_days": change_in_days(old, new),
+            **(extra or {}),
         },
     )
 
 
 def change_in_days(old: dt.datetime | None, new: dt.datetime | None) -> int | None:
+    """Days between two due dates. Both are local midnights, so across a daylight-saving
+    change they are a whole number of days plus or minus an hour: round, don't truncate."""
     if old is None or new is None:
         return None
-    return (new - old).days
+    return round((new - old).total_seconds() / 86400)
 
 
 def correction(

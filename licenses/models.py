@@ -468,6 +468,13 @@ class FastTrackDecision(models.Model):
     median_change_days = models.DecimalField(
         max_digits=7, decimal_places=1, null=True, blank=True, editable=False
     )
+    # Progress of the latest pass over its scope (applying or un-applying): a large scope is
+    # worked through chunk by chunk by a Celery task, and the admin shows how far it got.
+    progress_total = models.PositiveIntegerField(default=0, editable=False)
+    progress_done = models.PositiveIntegerField(default=0, editable=False)
+    progress_kind = models.CharField(max_length=32, blank=True, editable=False)
+    progress_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    progress_finished_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-announced_on", "-created_at"]

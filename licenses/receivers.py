@@ -1,5 +1,7 @@
-"""Due dates follow every input: a calendar edit, an authority's window or a rule change
-recomputes the pending applications of that authority straight away."""
+"""Due dates follow every input: a calendar edit or an authority's window recomputes the
+pending applications of that authority straight away. Window rules and fast-track decisions
+are changed only through their services (`licenses.rules`, `licenses.fasttrack`), which
+recompute exactly the applications they govern."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import Authority, CalendarDay, WindowRule
+from .models import Authority, CalendarDay
 from .services import recompute_due_dates
 
 
@@ -29,10 +31,3 @@ def _authority_edited(sender: Any, instance: Authority, created: bool, **kwargs:
     if created or kwargs.get("raw"):
         return
     _recompute_authority(instance.pk, "Authority's review window or calendar changed.")
-
-
-@receiver(post_save, sender=WindowRule, dispatch_uid="licenses.rule_edit")
-def _rule_edited(sender: Any, instance: WindowRule, **kwargs: Any) -> None:
-    if kwargs.get("raw"):
-        return
-    _recompute_authority(instance.authority_id, f"Review-window rule {instance.pk} changed.")

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from licenses import services
-from licenses.models import CalendarDay, Event, LicenseApplication, WindowRule
+from licenses.models import CalendarDay, Event, LicenseApplication
+from licenses.rules import rule_create
 
 from .factories import ApplicationFactory, authority, item
 from .helpers import LONDON, NEW_YORK, NOW, SHANGHAI, accepted, at, local_due, submitted
@@ -98,16 +99,21 @@ def test_the_most_specific_rule_governs_and_the_longest_item_window_wins():
     app = ApplicationFactory(destination="US", items=[item("1C902"), item("1C903")])
     submitted(app, "2026-09-20")
     accepted(app, "2026-09-24")
-    WindowRule.objects.create(authority=authority(), destination="US", window_days=30)
+    rule_create(authority=authority(), destination="US", window_days=30, actor=None, now=NOW)
     app.refresh_from_db()
     assert app.window_days == 30
-    WindowRule.objects.create(
-        authority=authority(), item=item("1C902"), destination="US", window_days=20
+    rule_create(
+        authority=authority(),
+        item=item("1C902"),
+        destination="US",
+        window_days=20,
+        actor=None,
+        now=NOW,
     )
     app.refresh_from_db()
     # 1C902 now has 20, 1C903 still 30 through the destination rule: the longest governs
     assert app.window_days == 30
-    WindowRule.objects.create(authority=authority(), item=item("1C903"), window_days=60)
+    rule_create(authority=authority(), item=item("1C903"), window_days=60, actor=None, now=NOW)
     app.refresh_from_db()
     # 1C903: the US rule (one field) and the item rule (one field) tie; the newest wins
     assert app.window_days == 60

@@ -16,6 +16,7 @@ from licenses import services
 from licenses.calendars import count_days
 from licenses.clock import calendar_for
 from licenses.models import Event, FastTrackDecision, WindowRule
+from licenses.rules import rule_create
 from shipments import scan
 from shipments import services as shipping
 from shipments.models import Flag, ScanSettings
@@ -131,8 +132,13 @@ def test_a_longer_window_moves_the_due_date_and_clears_the_overdue_flag(exporter
     scan.scan(now=moment("2026-12-04"))
     assert open_kinds(app) == {"overdue"}
     with time_machine.travel(moment("2026-12-04", 11), tick=False):
-        WindowRule.objects.create(
-            authority=authority("MOFCOM"), item=item("1C902"), window_days=60, created_by=manager
+        # rules change through their service, which recomputes what they govern
+        rule_create(
+            authority=authority("MOFCOM"),
+            item=item("1C902"),
+            window_days=60,
+            actor=manager,
+            now=moment("2026-12-04", 11),
         )
     app.refresh_from_db()
     assert local_due(app) > dt.date(2026, 12, 4)

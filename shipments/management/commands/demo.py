@@ -392,7 +392,7 @@ class Loader:
         self.decision()
 
     def decision(self) -> None:
-        kwargs = dict(
+        kwargs: dict[str, Any] = dict(
             authority=self.mofcom,
             announced_on=self.today - dt.timedelta(days=14),
             source="Demo: ministerial trade talks; MOFCOM offers a green channel for "

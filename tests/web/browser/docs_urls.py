@@ -13,9 +13,10 @@ from drf_spectacular.views import (
 from config.urls import urlpatterns as project_urls
 
 urlpatterns = [
+    # The unsplit view inlines its script: the policy must block it (a control for the test).
+    # It comes first, before the API's own catch-all under api/.
+    path("api/docs-inline/", SpectacularSwaggerView.as_view(url_name="schema")),
     *project_urls,
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
-    # The unsplit view inlines its script: the policy must block it (a control for the test).
-    path("api/docs-inline/", SpectacularSwaggerView.as_view(url_name="schema")),
 ]
