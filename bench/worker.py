@@ -285,20 +285,20 @@ def command_fasttrack_info(_: dict) -> dict:
 
     if importlib.util.find_spec("licenses.fasttrack") is None:
         return {"available": False, "why": "licenses.fasttrack is not on main yet"}
-    from bench import fasttrack  # type: ignore[attr-defined]
+    from bench import fasttrack
 
     return fasttrack.info()
 
 
 def command_fasttrack_product(_: dict) -> dict:
-    from bench import fasttrack  # type: ignore[attr-defined]
+    from bench import fasttrack
 
     seconds, summary = rolled_back(fasttrack.product)
     return {"seconds": seconds, "summary": summary}
 
 
 def command_fasttrack_floor(_: dict) -> dict:
-    from bench import fasttrack  # type: ignore[attr-defined]
+    from bench import fasttrack
 
     prepared = fasttrack.prepare_floor()
     seconds, summary = rolled_back(lambda: fasttrack.floor(prepared))
