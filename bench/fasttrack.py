@@ -89,7 +89,10 @@ def prepare_floor() -> dict[str, Any]:
                 )
                 days = WINDOW
             day = add_days(
-                calendar=calendar, start=local_date(start, tz), n=days, unit=authority.window_unit
+                calendar=calendar,
+                start=local_date(start, tz),  # type: ignore[arg-type]
+                n=days,
+                unit=authority.window_unit,
             )
             new_due = end_of_day(day, tz) if day else None
         change = (new_due - due_at).days if (new_due and due_at) else None
