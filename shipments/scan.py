@@ -396,6 +396,12 @@ def _scoped_clear_statement(
         stale = stale.exclude(pk__in=kept.filter(scope).values("pk"))
     sub, params = _subquery(stale)
     moment = connection.ops.adapt_datetimefield_value(th.now)
+    if connection.vendor != "postgresql":  # SQLite: no column list on a derived table
+        sql = (
+            f"UPDATE {table} SET cleared_at = %s WHERE kind = %s AND cleared_at IS NULL "
+            f"AND {column} IN ({sub}) RETURNING id, {column}, exporter_id"
+        )
+        return sql, (moment, kind, *params)
     sql = (
         f"UPDATE {table} SET cleared_at = %s FROM ({sub}) AS stale (id) "
         f"WHERE {table}.kind = %s AND {table}.cleared_at IS NULL AND {table}.{column} = stale.id "
