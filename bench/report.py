@@ -44,12 +44,12 @@ def render(r: dict[str, Any]) -> str:
     )
     row("Window scan: hand-written SQL floor, median", _ms(f_small), _ms(f_large), "", "", None)
     row(
-        "Window scan: product / floor",
+        "Window scan: product / floor (at each size)",
         f"{p_small / f_small:.2f}x",
         f"{p_large / f_large:.2f}x",
         "<= 1.5x",
-        f"{p_large / f_large:.2f}x",
-        p_large / f_large <= 1.5,
+        f"{max(p_small / f_small, p_large / f_large):.2f}x (the larger)",
+        max(p_small / f_small, p_large / f_large) <= 1.5,
     )
     row(
         f"Window scan: {large:,} / {small:,}",
@@ -249,25 +249,28 @@ def render(r: dict[str, Any]) -> str:
         f"dashboard's ratio to the API list**: {info.get('why')}."
     )
     product_summary = summaries["product"][str(large)]
+    notes = [n for n in (ft_note, api_note) if n]
+    not_measured = "## Not measured (and why)\n\n" + "\n".join(notes) + "\n" if notes else ""
+    misses = _misses(r)
+    n_ft = len(ft["timings"]["product"]) if ft.get("available") else 0
+    n_cold = len(web.get("dashboard_cold") or [])
     dash_line = f"{dash['n']} sequential requests after 3 warm-ups, {dash['bytes']:,} bytes each"
 
     return f"""# Benchmarks
 
 Measured by `make bench` (`python -m bench.run`) on {r["finished"]}; the run took
-{r["seconds"] / 60:.0f} minutes (databases reused). Every timing is the median of {reps}
-repetitions (latencies: median and 95th percentile of {dash["n"]} requests); ratios compare
-figures measured side by side in the same run. Nothing here is extrapolated: a figure that
-could not be measured says so.
+{r["seconds"] / 60:.0f} minutes (databases reused). Every timing is the median of repeated runs,
+at least five: the window scan and its floor {reps} each, alternating; the full scan
+{len(full[L])}; the fast-track pass and its floor {n_ft} each, alternating; the dashboard
+computed afresh {n_cold}. Latencies: median and 95th percentile of {dash["n"]} sequential
+requests. Ratios compare figures measured side by side in the same run. Nothing here is
+extrapolated: a figure that could not be measured says so.
 
 ## Results
 
 {chr(10).join(table)}
 
-## Not measured (and why)
-
-{ft_note}
-{api_note}
-
+{not_measured}{misses}
 ## The machine
 
 | | |
@@ -335,6 +338,45 @@ Building the {large:,}-shipment database takes about {_build_minutes(r, large)} 
 {small:,} one about {_build_minutes(r, small)}; a run on existing databases about
 {r["seconds"] / 60:.0f} minutes. Raw figures of the last run: `var/bench-results.json`.
 """
+
+
+def _misses(r: dict[str, Any]) -> str:
+    """What the numbers above do not show on their own (written from the profiles taken while
+    fixing; the figures themselves are all in the table)."""
+    notes = []
+    ft = r["fasttrack"]
+    if ft.get("available"):
+        fp, ff = median(ft["timings"]["product"]), median(ft["timings"]["floor"])
+        if fp / ff > 2:
+            notes.append(
+                "- **Fast-track recompute misses its target.** The floor writes what the issue "
+                "names (new due dates and their events). Applying the decision in the product "
+                "also keeps everything that depends on those dates consistent in the same pass: "
+                "the file-by deadline of every shipment of the authority not yet shipped (the "
+                "decision is an input of them; `shipments.receivers`), and the flags of every "
+                "moved application and its shipments (`due_dates_changed` -> "
+                "`shipments.scan.evaluate`, chunk by chunk). A profile at 100,000 shipments "
+                "(10,118 applications) put about half of the time in the file-by refresh and a "
+                "third in the flag re-evaluation; memoising the file-by windows and storing them "
+                "set-based took it from 13.1 s to 9.5 s there. Still to do: refresh only the "
+                "shipments a decision's scope can reach and make the flag re-evaluation of a "
+                "chunk set-based (or move both into the chunked Celery pass)."
+            )
+    web = r["web"]
+    cold = web.get("dashboard_cold")
+    if cold:
+        notes.append(
+            f"- **The dashboard meets its target from its cache.** Computed afresh it takes "
+            f"{median(cold):,.1f} s at this size (the counts by state, the at-risk list and the "
+            "pending-by-authority counts scan tables that grow with the book); the page is "
+            "cached per user until an event is recorded or the minute turns, so a page "
+            "reloaded while nothing changes costs one indexed query. On a book that changes "
+            "every few seconds most views would be computed afresh: denormalised counters "
+            "for the counts and a stored at-risk ordering are the next step."
+        )
+    if not notes:
+        return ""
+    return "## What the table does not say on its own\n\n" + "\n".join(notes) + "\n\n"
 
 
 def _build_minutes(r: dict[str, Any], size: int) -> str:

@@ -151,13 +151,29 @@ class Thresholds:
     authorities: tuple[AuthorityDay, ...]
 
 
-def thresholds(*, now: dt.datetime) -> Thresholds:
-    """Read the scan settings and compute each authority's thresholds (three queries)."""
-    settings_row = ScanSettings.objects.filter(pk=1).first() or ScanSettings()
-    authorities = list(Authority.objects.order_by("pk"))
-    added: dict[int, list[CalendarDay]] = defaultdict(list)
-    for day in CalendarDay.objects.filter(authority__in=authorities):
-        added[day.authority_id].append(day)
+@dataclass(frozen=True)
+class ThresholdInputs:
+    """What the thresholds are computed from (three queries): the scan settings (with the
+    previous scan's moment), the authorities and the days administrators added."""
+
+    settings: ScanSettings
+    authorities: list[Authority]
+    added: dict[int, list[CalendarDay]]
+
+    @classmethod
+    def read(cls) -> ThresholdInputs:
+        settings_row = ScanSettings.objects.filter(pk=1).first() or ScanSettings()
+        authorities = list(Authority.objects.order_by("pk"))
+        added: dict[int, list[CalendarDay]] = defaultdict(list)
+        for day in CalendarDay.objects.filter(authority__in=authorities):
+            added[day.authority_id].append(day)
+        return cls(settings_row, authorities, added)
+
+
+def thresholds(*, now: dt.datetime, inputs: ThresholdInputs | None = None) -> Thresholds:
+    """Compute each authority's thresholds (reading their inputs unless given)."""
+    inputs = inputs or ThresholdInputs.read()
+    settings_row, authorities, added = inputs.settings, inputs.authorities, inputs.added
     rows = []
     for authority in authorities:
         tz = authority.tz
@@ -586,14 +602,15 @@ def scan(*, now: dt.datetime, incremental: bool = False) -> ScanResult:
             shipments=Shipment.objects.filter(status=SS.PLANNED, file_by_at__isnull=True),
         )
     )
-    th = thresholds(now=now)
-    since = scanned_through() if incremental else None
+    inputs = ThresholdInputs.read()
+    th = thresholds(now=now, inputs=inputs)
+    since = inputs.settings.scanned_through if incremental else None
     scopes: dict[str, Q | None]
     if since is None or since > now:
         scopes = dict.fromkeys(KINDS)
     else:
         result.since = since
-        scopes = time_scopes(th, thresholds(now=since - OVERLAP))
+        scopes = time_scopes(th, thresholds(now=since - OVERLAP, inputs=inputs))
     for kind in KINDS:
         if kind in scopes:
             result.kinds[kind] = _retrying(partial(_apply, kind, th, scope=scopes[kind]))
