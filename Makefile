@@ -49,3 +49,11 @@ messages: install
 	@sh scripts/ensure_gettext.sh
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=staticfiles --ignore=tests
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py compilemessages --ignore=.venv
+
+## make bench: build (or reuse) the benchmark databases on PostgreSQL (SIZE shipments, default
+## 1,000,000, and 100,000 for the scale ratios), measure, and write BENCHMARKS.md. REBUILD=1
+## builds them again. wrk (throughput) is installed with apt-get when missing.
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		echo "wrk is not installed (apt-get install wrk): throughput will not be measured"
+	SIZE=$(or $(SIZE),1000000) REBUILD=$(REBUILD) $(PY) -m bench.run

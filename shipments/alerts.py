@@ -39,6 +39,7 @@ their hour, listing every open flag of the exporters they watch and may see; the
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 import zoneinfo
@@ -54,8 +55,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -231,24 +232,54 @@ def create_alerts(*, kind: str, flags: Sequence[tuple[int, int]], now: dt.dateti
     by_exporter = recipients(exporter_ids={e for _f, e in flags}, kind=kind)
     due_for_sweep = now + sweep_after()
     rows = [
-        Alert(
-            flag_id=flag_id,
-            recipient=r.email,
-            user_id=r.user_id,
-            state=Alert.State.PENDING,
-            created_at=now,
-            next_attempt_at=due_for_sweep,
-        )
+        (flag_id, r.email, r.user_id)
         for flag_id, exporter_id in flags
         for r in by_exporter.get(exporter_id, [])
     ]
     if not rows:
         return []
-    created = Alert.objects.bulk_create(rows)
+    if connection.vendor == "postgresql":
+        return _insert_alerts(rows, now=now, due_for_sweep=due_for_sweep)
+    created = Alert.objects.bulk_create(
+        Alert(
+            flag_id=flag_id,
+            recipient=email,
+            user_id=user_id,
+            state=Alert.State.PENDING,
+            created_at=now,
+            next_attempt_at=due_for_sweep,
+        )
+        for flag_id, email, user_id in rows
+    )
     for alert in created:
         alert.message_id = message_id("alert", alert.pk)
     Alert.objects.bulk_update(created, ["message_id"])
     return [a.pk for a in created]
+
+
+def _insert_alerts(
+    rows: Sequence[tuple[int, str, int | None]], *, now: dt.datetime, due_for_sweep: dt.datetime
+) -> list[int]:
+    """PostgreSQL: one INSERT … SELECT over one JSON parameter of (flag, address, user) rows,
+    each taking its id from the sequence first so that its stable Message-ID
+    (`message_id("alert", id)`) is written with the row, not by a second row-by-row UPDATE
+    (a scan can raise thousands of alerts)."""
+    table = Alert._meta.db_table
+    domain = urlparse(settings.SITE_URL).hostname or "localhost"
+    sql = (
+        f"WITH v AS (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id, "
+        "(e->>0)::bigint AS f, e->>1 AS r, (e->>2)::integer AS u "
+        "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n) "
+        f"INSERT INTO {table} (id, flag_id, recipient, user_id, state, created_at, sent_at, "
+        "attempts, next_attempt_at, message_id) "
+        "SELECT id, f, r, u, %s, %s, NULL, 0, %s, '<alert-' || id || '@' || %s || '>' FROM v "
+        "RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [json.dumps(list(rows)), Alert.State.PENDING, now, due_for_sweep, domain]
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 # --- queueing --------------------------------------------------------------------------------
@@ -517,31 +548,33 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def digest_flags(user: Any, preference: Preference) -> list[Flag]:
-    """Every open flag of the exporters the user watches and may see."""
+def digest_flags(user: Any, preference: Preference) -> QuerySet[Flag]:
+    """Every open flag of the exporters the user watches and may see, in the digest's order."""
     qs = flag_list(user=user).filter(cleared_at__isnull=True)
     if preference.watched is not None:
         qs = qs.filter(exporter_id__in=preference.watched)
-    return list(
-        qs.select_related(
-            "exporter",
-            "application__authority",
-            "shipment__item__authority",
-            "shipment__application__authority",
-        ).order_by("exporter__name", "kind", "raised_at", "pk")
-    )
+    return qs.order_by("exporter__name", "kind", "raised_at", "pk")
 
 
 def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMultiAlternatives:
-    flags = digest_flags(user, preference)
+    # Only the flags it lists are loaded (and counted in SQL): a user who watches large
+    # exporters may have hundreds of thousands open, and the digest job must not hold them.
+    open_flags = digest_flags(user, preference)
+    count = open_flags.count()
+    listed = open_flags.select_related(
+        "exporter",
+        "application__authority",
+        "shipment__item__authority",
+        "shipment__application__authority",
+    )[:DIGEST_LIMIT]
     by_exporter: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for flag in flags[:DIGEST_LIMIT]:
+    for flag in listed:
         by_exporter[flag.exporter].append(flag_context(flag))
     context = {
         "user": user,
         "local_date": digest.local_date,
-        "count": len(flags),
-        "more": max(len(flags) - DIGEST_LIMIT, 0),
+        "count": count,
+        "more": max(count - DIGEST_LIMIT, 0),
         "exporters": [
             {"exporter": exporter, "flags": items} for exporter, items in by_exporter.items()
         ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zoneinfo
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,14 +18,35 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, DateTimeField, Prefetch
-from django.db.models.functions import Cast
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from licenses import selectors as license_selectors
-from licenses.models import PENDING_STATUSES, Status
+from licenses.models import PENDING_STATUSES, Event, Status
 from licenses.web import local_due_date
 
 from . import selectors
@@ -139,35 +161,54 @@ class AtRiskRow:
 
 def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[AtRiskRow]:
     """Shipments not yet cleared whose license is due after their planned ship date (or that
-    the scan has flagged at risk), the latest first: days late = due date - ship date."""
-    flagged = set(
+    the scan has flagged at risk), the latest first: days late = due date - ship date.
+
+    The database computes the due date (the local day `due_at` ends in, per authority), sorts
+    and keeps the first `limit`: only those rows are loaded, however many are at risk."""
+    flagged = (
         selectors.flag_list(user=user)
         .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True, shipment__isnull=False)
-        .values_list("shipment_id", flat=True)
+        .values("shipment_id")
     )
-    candidates = (
+    due_instant = ExpressionWrapper(
+        F("application__due_at") - Value(dt.timedelta(microseconds=1)),
+        output_field=DateTimeField(),
+    )
+    authorities = list(license_selectors.authority_list(user=user))
+    due_day = Case(
+        *(
+            When(
+                application__authority_id=a.pk,
+                then=TruncDate(due_instant, tzinfo=zoneinfo.ZoneInfo(a.time_zone)),
+            )
+            for a in authorities
+        ),
+        output_field=DateField(),
+    )
+    late = ExpressionWrapper(F("due_day") - F("planned_ship_date"), output_field=DurationField())
+    pending_due = Q(application__status__in=PENDING_STATUSES, application__due_at__isnull=False)
+    rows_qs = (
         selectors.shipment_list(user=user)
         .filter(status__in=WAITING)
+        .filter(pending_due | Q(pk__in=flagged))
+        .annotate(
+            due_day=Case(When(pending_due, then=due_day), output_field=DateField()),
+            late=late,
+            is_flagged=Exists(flagged.filter(shipment_id=OuterRef("pk"))),
+        )
+        .filter(Q(late__gt=dt.timedelta(0)) | Q(is_flagged=True))
         .select_related("application__authority")
+        .order_by(Coalesce("late", Value(dt.timedelta(0))).desc(), "planned_ship_date", "pk")[
+            :limit
+        ]
     )
-    # Coarse in SQL (due after the ship date began, anywhere on earth), exact in Python (the
-    # due date in the authority's time zone).
-    coarse = candidates.filter(
-        application__status__in=PENDING_STATUSES,
-        application__due_at__gt=Cast("planned_ship_date", DateTimeField()),
-    )
-    rows: dict[int, AtRiskRow] = {}
-    for shipment in list(coarse) + list(candidates.filter(pk__in=flagged)):
+    out = []
+    for shipment in rows_qs:
         application = shipment.application
         due = local_due_date(application) if application and application.due_at else None
-        late = (due - shipment.planned_ship_date).days if due else None
-        if (late is not None and late > 0) or shipment.pk in flagged:
-            rows[shipment.pk] = AtRiskRow(shipment, due, late, shipment.pk in flagged)
-    ordered = sorted(
-        rows.values(),
-        key=lambda r: (-(r.days_late or 0), r.shipment.planned_ship_date, r.shipment.pk),
-    )
-    return ordered[:limit]
+        days_late = (due - shipment.planned_ship_date).days if due else None
+        out.append(AtRiskRow(shipment, due, days_late, shipment.is_flagged))
+    return out
 
 
 @dataclass(frozen=True)
@@ -239,7 +280,7 @@ def approval_times(*, user: Any, now: dt.datetime, months: int = 12) -> dict[str
     starts = month_starts(now, months)
     tz = timezone.get_current_timezone()
     since = dt.datetime.combine(starts[0], dt.time.min, tzinfo=tz)
-    rows = (
+    decided = (
         license_selectors.application_list(user=user)
         .filter(
             status__in=DECIDED,
@@ -248,8 +289,10 @@ def approval_times(*, user: Any, now: dt.datetime, months: int = 12) -> dict[str
             submitted_at__isnull=False,
         )
         .order_by()
-        .values_list("authority__code", "submitted_at", "decided_at")
     )
+    if connection.vendor == "postgresql":
+        return _approval_times_in_sql(decided, starts, tz)
+    rows = decided.values_list("authority__code", "submitted_at", "decided_at")
     samples: dict[str, dict[dt.date, list[float]]] = defaultdict(lambda: defaultdict(list))
     for code, submitted_at, decided_at in rows:
         assert decided_at is not None and submitted_at is not None  # filtered above
@@ -266,6 +309,48 @@ def approval_times(*, user: Any, now: dt.datetime, months: int = 12) -> dict[str
             for m in starts
         ]
         for code, by_month in sorted(samples.items())
+    }
+
+
+class _Percentile(Aggregate):
+    """PostgreSQL's PERCENTILE_CONT: linear interpolation between closest ranks, as
+    `percentile` computes it."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float) -> None:
+        super().__init__(expression, fraction=float(fraction))
+
+
+def _approval_times_in_sql(
+    decided: Any, starts: list[dt.date], tz: dt.tzinfo
+) -> dict[str, list[MonthStat]]:
+    """`approval_times` aggregated by the database (a row per authority and month instead of
+    one per decided application: at a million shipments, a hundred thousand of them)."""
+    days = Func(
+        F("decided_at"),
+        F("submitted_at"),
+        template="EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0",
+        arg_joiner=" - ",
+        output_field=FloatField(),
+    )
+    rows = (
+        decided.annotate(
+            month=TruncMonth("decided_at", tzinfo=tz, output_field=DateField()), days=days
+        )
+        .values("authority__code", "month")
+        .annotate(n=Count("id"), median=_Percentile("days", 0.5), p90=_Percentile("days", 0.9))
+    )
+    stats: dict[str, dict[dt.date, MonthStat]] = defaultdict(dict)
+    for row in rows:
+        stats[row["authority__code"]][row["month"]] = MonthStat(
+            row["month"], row["n"], row["median"], row["p90"]
+        )
+    return {
+        code: [by_month.get(m, MonthStat(m, 0, None, None)) for m in starts]
+        for code, by_month in sorted(stats.items())
     }
 
 
@@ -479,6 +564,42 @@ def open_flags_chart(*, user: Any, now: dt.datetime, days: int = 90) -> Chart:
         ],
         y_label=_("open flags"),
     )
+
+
+# How long a rendered dashboard is reused while nothing changes (see `cached_dashboard`).
+CACHE_SECONDS = 60
+
+
+def data_version() -> int:
+    """Changes whenever anything the dashboard shows changes: every state change, due date,
+    flag raised or cleared, shipment created or edited, drawdown and correction is recorded as
+    an event (append-only), so the latest event id moves with each of them."""
+    return Event.objects.aggregate(latest=Max("id"))["latest"] or 0
+
+
+def cached_dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
+    """`dashboard`, reused until the data change (a new event), the minute turns (what depends
+    on `now`: overdue counts, days past due) or a minute has passed (names of exporters and
+    authorities, which are edited without an event). The key also holds who asks, what they
+    may see, their language and time zone. At a million shipments the counts and charts
+    take seconds to compute; a page reloaded while nothing changed costs one indexed query."""
+    visible = license_selectors.visible_exporter_ids(user)
+    key = ":".join(
+        [
+            "dashboard",
+            str(user.pk),
+            "all" if visible is None else str(hash(visible)),
+            get_language() or "",
+            timezone.get_current_timezone_name(),
+            str(data_version()),
+            now.strftime("%Y%m%d%H%M"),
+        ]
+    )
+    context = cache.get(key)
+    if context is None:
+        context = dashboard(user=user, now=now)
+        cache.set(key, context, CACHE_SECONDS)
+    return context
 
 
 def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:

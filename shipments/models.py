@@ -253,6 +253,9 @@ class ScanSettings(models.Model):
         _("due soon within (working days)"), default=5
     )
     expiring_within_days = models.PositiveIntegerField(_("expiring within (days)"), default=30)
+    # The `now` of the latest scan: the periodic scan looks only at what time changed since
+    # (see shipments.scan.scan); None makes the next one run in full.
+    scanned_through = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("scan settings")
@@ -263,6 +266,8 @@ class ScanSettings(models.Model):
 
     def save(self, *args, **kwargs):
         self.pk = 1
+        # New thresholds: the next periodic scan reconciles everything with them.
+        self.scanned_through = None
         super().save(*args, **kwargs)
 
     @classmethod

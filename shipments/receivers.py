@@ -116,6 +116,7 @@ def _application_saved(sender: Any, instance: LicenseApplication, **kwargs: Any)
 @receiver(post_save, sender=Authority, dispatch_uid="shipments.file_by_on_authority")
 def _authority_saved(sender: Any, instance: Authority, created: bool, **kwargs: Any) -> None:
     if not created and not kwargs.get("raw"):
+        scan.forget_scanned_through()  # its zone or calendar: the scan's thresholds
         scan.refresh_authority(now=timezone.now(), authority_id=instance.pk)
 
 
@@ -126,6 +127,8 @@ def _authority_saved(sender: Any, instance: Authority, created: bool, **kwargs: 
 @receiver(post_save, sender=FastTrackDecision, dispatch_uid="shipments.file_by_on_decision")
 def _window_input_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     if not kwargs.get("raw"):
+        if sender is CalendarDay:
+            scan.forget_scanned_through()  # the scan's working-day thresholds
         scan.refresh_authority(now=timezone.now(), authority_id=instance.authority_id)
 
 

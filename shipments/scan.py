@@ -66,6 +66,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -74,6 +75,7 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import OperationalError, connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.db.models import Value as V
@@ -149,13 +151,29 @@ class Thresholds:
     authorities: tuple[AuthorityDay, ...]
 
 
-def thresholds(*, now: dt.datetime) -> Thresholds:
-    """Read the scan settings and compute each authority's thresholds (three queries)."""
-    settings_row = ScanSettings.objects.filter(pk=1).first() or ScanSettings()
-    authorities = list(Authority.objects.order_by("pk"))
-    added: dict[int, list[CalendarDay]] = defaultdict(list)
-    for day in CalendarDay.objects.filter(authority__in=authorities):
-        added[day.authority_id].append(day)
+@dataclass(frozen=True)
+class ThresholdInputs:
+    """What the thresholds are computed from (three queries): the scan settings (with the
+    previous scan's moment), the authorities and the days administrators added."""
+
+    settings: ScanSettings
+    authorities: list[Authority]
+    added: dict[int, list[CalendarDay]]
+
+    @classmethod
+    def read(cls) -> ThresholdInputs:
+        settings_row = ScanSettings.objects.filter(pk=1).first() or ScanSettings()
+        authorities = list(Authority.objects.order_by("pk"))
+        added: dict[int, list[CalendarDay]] = defaultdict(list)
+        for day in CalendarDay.objects.filter(authority__in=authorities):
+            added[day.authority_id].append(day)
+        return cls(settings_row, authorities, added)
+
+
+def thresholds(*, now: dt.datetime, inputs: ThresholdInputs | None = None) -> Thresholds:
+    """Compute each authority's thresholds (reading their inputs unless given)."""
+    inputs = inputs or ThresholdInputs.read()
+    settings_row, authorities, added = inputs.settings, inputs.authorities, inputs.added
     rows = []
     for authority in authorities:
         tz = authority.tz
@@ -287,13 +305,18 @@ def _open_flags(kind: str) -> QuerySet[Flag]:
     return Flag.objects.filter(kind=kind, cleared_at__isnull=True)
 
 
-def candidates_query(kind: str, th: Thresholds, *, only: Sequence[int] | None = None) -> QuerySet:
+def candidates_query(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+) -> QuerySet:
     """The due subjects of `kind` that carry no open flag of it yet, with what the timeline
-    keeps about the cause: the raise's read (its NOT EXISTS uses the open-flag unique index)."""
+    keeps about the cause: the raise's read (its NOT EXISTS uses the open-flag unique index).
+    `only` (ids) or `scope` (a condition on the subject) narrows the subjects looked at."""
     column = _subject_column(kind)
     due = due_queryset(kind, th)
     if only is not None:
         due = due.filter(pk__in=only)
+    if scope is not None:
+        due = due.filter(scope)
     flagged = _open_flags(kind).filter(**{column: OuterRef("pk")})
     return due.filter(~Exists(flagged)).values("pk", "exporter_id", *DETAILS[kind]).order_by("pk")
 
@@ -305,6 +328,16 @@ def raise_statement(
     concurrent scan committed it, or is committing it: we wait for it on the unique index) is
     skipped. RETURNING (id, subject, exporter) of the flags this statement raised."""
     table, column = Flag._meta.db_table, _subject_column(kind)
+    if connection.vendor == "postgresql":
+        # All rows in one statement with one parameter (a JSON array): no per-row placeholders
+        # to build, quote and parse; inserted in subject order, like the batches below.
+        return (
+            f"INSERT INTO {table} ({column}, exporter_id, kind, raised_at) "
+            "SELECT (e->>0)::bigint, (e->>1)::bigint, %s, %s "
+            "FROM jsonb_array_elements(%s::jsonb) AS e ORDER BY 1 "
+            f"ON CONFLICT DO NOTHING RETURNING id, {column}, exporter_id",
+            (kind, now, json.dumps(list(rows))),
+        )
     moment = connection.ops.adapt_datetimefield_value(now)
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
     params: list[Any] = []
@@ -327,11 +360,13 @@ def _subquery(qs: QuerySet) -> tuple[str, tuple[Any, ...]]:
 
 
 def clear_statement(
-    kind: str, th: Thresholds, *, only: Sequence[int] | None = None
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
 ) -> tuple[str, tuple[Any, ...]]:
     """Clear the open flags of `kind` whose subject is no longer due (compare-and-set on
     `cleared_at IS NULL`), RETURNING (id, subject, exporter). Only subjects that carry an open
-    flag are looked up, by key."""
+    flag are looked up, by key; `only` or `scope` narrows them as in `candidates_query`."""
+    if scope is not None:
+        return _scoped_clear_statement(kind, th, only=only, scope=scope)
     table, column = Flag._meta.db_table, _subject_column(kind)
     flagged = _open_flags(kind).values(column)
     due = due_queryset(kind, th).filter(pk__in=flagged)
@@ -360,6 +395,37 @@ def clear_statement(
     return sql, (moment, kind, *only_params, *due_params, *kept_params)
 
 
+def _scoped_clear_statement(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None, scope: Q
+) -> tuple[str, tuple[Any, ...]]:
+    """The clear of the subjects in `scope` (a window: a few): those of them that are not due
+    (nor kept) are found first, and their open flags are joined to them by key — the plan
+    never walks the open flags of the kind, however many there are."""
+    table, column = Flag._meta.db_table, _subject_column(kind)
+    model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
+    stale = model.objects.order_by().filter(scope)
+    if only is not None:
+        stale = stale.filter(pk__in=only)
+    stale = stale.exclude(pk__in=due_queryset(kind, th).filter(scope).values("pk"))
+    kept = kept_shipments(kind)
+    if kept is not None:
+        stale = stale.exclude(pk__in=kept.filter(scope).values("pk"))
+    sub, params = _subquery(stale)
+    moment = connection.ops.adapt_datetimefield_value(th.now)
+    if connection.vendor != "postgresql":  # SQLite: no column list on a derived table
+        sql = (
+            f"UPDATE {table} SET cleared_at = %s WHERE kind = %s AND cleared_at IS NULL "
+            f"AND {column} IN ({sub}) RETURNING id, {column}, exporter_id"
+        )
+        return sql, (moment, kind, *params)
+    sql = (
+        f"UPDATE {table} SET cleared_at = %s FROM ({sub}) AS stale (id) "
+        f"WHERE {table}.kind = %s AND {table}.cleared_at IS NULL AND {table}.{column} = stale.id "
+        f"RETURNING {table}.id, {table}.{column}, {table}.exporter_id"
+    )
+    return sql, (moment, *params, kind)
+
+
 def _rows(statement: tuple[str, tuple[Any, ...]]) -> list[tuple[int, int, int]]:
     sql, params = statement
     with connection.cursor() as cursor:
@@ -378,18 +444,21 @@ class KindResult:
     alert_ids: list[int] = field(default_factory=list)
 
 
-def _apply(kind: str, th: Thresholds, *, only: Sequence[int] | None = None) -> KindResult:
-    """Raise and clear one kind (for the `only` subjects, or all), write the events and the
-    alerts, and queue the alerts after commit; see the module docstring."""
+def _apply(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+) -> KindResult:
+    """Raise and clear one kind (for the `only` subjects, or those in `scope`, or all), write
+    the events and the alerts, and queue the alerts after commit; see the module docstring."""
     result = KindResult(kind)
     with transaction.atomic():
-        candidates = {row["pk"]: row for row in candidates_query(kind, th, only=only)}
+        candidates = {row["pk"]: row for row in candidates_query(kind, th, only=only, scope=scope)}
         pairs = [(pk, row["exporter_id"]) for pk, row in candidates.items()]
-        for start in range(0, len(pairs), INSERT_BATCH):
-            statement = raise_statement(kind, pairs[start : start + INSERT_BATCH], now=th.now)
+        batch = len(pairs) if connection.vendor == "postgresql" else INSERT_BATCH
+        for start in range(0, len(pairs), batch or 1):
+            statement = raise_statement(kind, pairs[start : start + batch], now=th.now)
             result.raised += _rows(statement)
         result.raised.sort()
-        result.cleared = sorted(_rows(clear_statement(kind, th, only=only)))
+        result.cleared = sorted(_rows(clear_statement(kind, th, only=only, scope=scope)))
         if result.raised or result.cleared:
             _write_events(kind, result, candidates, now=th.now)
         if result.raised and kind in ALERTING_FLAGS:
@@ -410,7 +479,7 @@ def _write_events(
     """One event per raised or cleared flag on its subject's timeline; a raise keeps what
     caused it (e.g. the due date, the planned ship date and the last day to file)."""
     subject = _subject_column(kind)
-    rows = []
+    rows: list[tuple[str, int, dict[str, Any]]] = []
     for flag_id, subject_id, _exporter in result.raised:
         cause = candidates.get(subject_id, {})
         details = {
@@ -418,25 +487,36 @@ def _write_events(
             for name in DETAILS[kind]
         }
         rows.append(
-            Event(
-                kind=EventKind.FLAG_RAISED,
-                occurred_at=now,
-                recorded_at=now,
-                data={"flag": kind, "flag_id": flag_id, **details},
-                **{subject: subject_id},
-            )
+            (EventKind.FLAG_RAISED, subject_id, {"flag": kind, "flag_id": flag_id, **details})
         )
     for flag_id, subject_id, _exporter in result.cleared:
-        rows.append(
-            Event(
-                kind=EventKind.FLAG_CLEARED,
-                occurred_at=now,
-                recorded_at=now,
-                data={"flag": kind, "flag_id": flag_id},
-                **{subject: subject_id},
-            )
+        rows.append((EventKind.FLAG_CLEARED, subject_id, {"flag": kind, "flag_id": flag_id}))
+    insert_events(subject, rows, now=now)
+
+
+def insert_events(
+    subject: str, rows: Sequence[tuple[str, int, dict[str, Any]]], *, now: dt.datetime
+) -> None:
+    """Insert system events (kind, subject id, data) occurred and recorded `now`: on PostgreSQL
+    one INSERT … SELECT over one JSON parameter — a flag costs its row, not an ORM object and
+    a set of placeholders (a scan can raise thousands) — elsewhere `bulk_create`."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Event.objects.bulk_create(
+            Event(kind=k, occurred_at=now, recorded_at=now, data=d, **{subject: pk})
+            for k, pk, d in rows
         )
-    Event.objects.bulk_create(rows)
+        return
+    assert subject in ("application_id", "shipment_id")
+    sql = (
+        f"INSERT INTO {Event._meta.db_table} "
+        f"(kind, {subject}, occurred_at, recorded_at, data, from_status, to_status, note) "
+        "SELECT e->>0, (e->>1)::bigint, %s, %s, e->2, '', '', '' "
+        "FROM jsonb_array_elements(%s::jsonb) AS e"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, json.dumps(rows, cls=DjangoJSONEncoder)])
 
 
 def _retrying(work: Callable[[], KindResult], attempts: int = 3) -> KindResult:
@@ -460,6 +540,7 @@ def _retrying(work: Callable[[], KindResult], attempts: int = 3) -> KindResult:
 class ScanResult:
     kinds: dict[str, KindResult] = field(default_factory=dict)
     file_by_filled: int = 0
+    since: dt.datetime | None = None  # incremental: the previous scan's `now`; None: in full
 
     @property
     def raised(self) -> int:
@@ -482,8 +563,36 @@ class ScanResult:
         return (", ".join(parts) or "nothing changed") + f"; {self.alerts} alert(s) queued"
 
 
-def scan(*, now: dt.datetime) -> ScanResult:
-    """Raise and clear every kind of flag for everything (the periodic job)."""
+# How far before the previous scan's `now` the periodic scan looks again: a move or new due
+# dates committed by a transaction that was still open when that scan read (and evaluated with
+# its own, earlier `now`) are seen by the next one.
+OVERLAP = dt.timedelta(hours=1)
+
+
+def scan(*, now: dt.datetime, incremental: bool = False) -> ScanResult:
+    """Raise and clear flags.
+
+    Full (the default; the daily job, `scan_windows --full`): every kind for everything.
+
+    Incremental (the periodic job, `scan_windows`): what the passing of time since the
+    previous scan (`ScanSettings.scanned_through`, less `OVERLAP`) can have changed. A flag's
+    cause changes either because data changed — and every service that changes data
+    re-evaluates its subjects in its own transaction (`evaluate`, from `shipments.receivers`)
+    — or because time passed, which moves only these boundaries:
+
+    - `overdue`: due dates that ended in (since, now];
+    - `due_soon`: the same (they leave it for `overdue`), and due dates that entered an
+      authority's horizon (between its `due_soon_until` then and now);
+    - `expiring`: validities that entered an authority's horizon (its local date turned);
+    - `file_by`: file-by deadlines that ended in (since, now];
+    - `at_risk` compares a due date with a ship date and never changes with time alone.
+
+    So each kind reads only the subjects whose deadline lies in its window, through the same
+    partial indexes, and its cost follows the work due, not the size of the tables. With no
+    previous scan recorded (a new installation, changed scan settings, an edited authority or
+    calendar) or a clock that went back, it runs in full. The daily job's full scan also
+    reconciles anything written by a path that bypassed the services.
+    """
     result = ScanResult()
     # A shipment whose deadline was never computed (written by a path that bypassed save())
     # gets it first, so that `file_by` sees it.
@@ -493,10 +602,80 @@ def scan(*, now: dt.datetime) -> ScanResult:
             shipments=Shipment.objects.filter(status=SS.PLANNED, file_by_at__isnull=True),
         )
     )
-    th = thresholds(now=now)
+    inputs = ThresholdInputs.read()
+    th = thresholds(now=now, inputs=inputs)
+    since = inputs.settings.scanned_through if incremental else None
+    scopes: dict[str, Q | None]
+    if since is None or since > now:
+        scopes = dict.fromkeys(KINDS)
+    else:
+        result.since = since
+        scopes = time_scopes(th, thresholds(now=since - OVERLAP, inputs=inputs))
     for kind in KINDS:
-        result.kinds[kind] = _retrying(partial(_apply, kind, th))
+        if kind in scopes:
+            result.kinds[kind] = _retrying(partial(_apply, kind, th, scope=scopes[kind]))
+    _advance(now)
     return result
+
+
+def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
+    """For each kind that time can change between `earlier.now` and `th.now`, the subjects
+    whose deadline lies in the window it moved across (see `scan`); kinds it cannot change
+    are absent."""
+    lo, now = earlier.now, th.now
+    ended = Q(due_at__gt=lo, due_at__lte=now)
+    before = {a.authority.pk: a for a in earlier.authorities}
+    entering: list[Q] = []
+    turning: list[Q] = []
+    for a in th.authorities:
+        b = before.get(a.authority.pk)
+        if b is None:  # an authority added meanwhile: its whole horizon
+            entering.append(Q(authority_id=a.authority.pk, due_at__lte=a.due_soon_until))
+            turning.append(Q(authority_id=a.authority.pk, valid_until__lte=a.expiring_until))
+            continue
+        if a.due_soon_until != b.due_soon_until:
+            low, high = sorted((a.due_soon_until, b.due_soon_until))
+            entering.append(Q(authority_id=a.authority.pk, due_at__gt=low, due_at__lte=high))
+        if a.expiring_until != b.expiring_until:
+            first, last = sorted((a.expiring_until, b.expiring_until))
+            turning.append(
+                Q(authority_id=a.authority.pk, valid_until__gt=first, valid_until__lte=last)
+            )
+    # Each scope names the states its partial index covers, so that the subjects in the window
+    # are found through it (a subject that left those states was re-evaluated when it moved).
+    pending = Q(status__in=PENDING_STATUSES)
+    scopes: dict[str, Q | None] = {
+        FlagKind.OVERDUE: pending & ended,
+        FlagKind.DUE_SOON: pending & _any_of([ended, *entering]),  # type: ignore[operator]
+        FlagKind.FILE_BY: Q(status=SS.PLANNED, file_by_at__gt=lo, file_by_at__lte=now),
+    }
+    if turning:
+        scopes[FlagKind.EXPIRING] = Q(status=Status.APPROVED) & _any_of(turning)  # type: ignore[operator]
+    return scopes
+
+
+def scanned_through() -> dt.datetime | None:
+    """The `now` of the latest scan, or None when the next periodic scan must run in full."""
+    return ScanSettings.objects.filter(pk=1).values_list("scanned_through", flat=True).first()
+
+
+def _advance(now: dt.datetime) -> None:
+    """Record that everything is flagged as of `now` (never moving the mark back)."""
+    moved = (
+        ScanSettings.objects.filter(pk=1)
+        .filter(Q(scanned_through__isnull=True) | Q(scanned_through__lt=now))
+        .update(scanned_through=now)
+    )
+    if not moved and not ScanSettings.objects.filter(pk=1).exists():
+        ScanSettings.objects.bulk_create(
+            [ScanSettings(pk=1, scanned_through=now)], ignore_conflicts=True
+        )
+
+
+def forget_scanned_through() -> None:
+    """An input of the scan's thresholds changed (an authority's zone or calendar): the next
+    periodic scan runs in full."""
+    ScanSettings.objects.filter(pk=1).update(scanned_through=None)
 
 
 def evaluate(
@@ -563,8 +742,20 @@ def evaluate(
 # --- the file-by deadline --------------------------------------------------------------------
 
 
+@dataclass
+class _FileByMemo:
+    """What `file_by_dates` learns once for many shipments: each authority's context, the
+    window of each (authority, exporter, item, destination, license type), and the last day to
+    file of each (authority, window, ship date) — a few thousand of each at a million
+    shipments, instead of one computation per shipment."""
+
+    contexts: dict[int, AuthorityContext] = field(default_factory=dict)
+    windows: dict[tuple, int] = field(default_factory=dict)
+    days: dict[tuple, tuple[dt.date, dt.datetime]] = field(default_factory=dict)
+
+
 def file_by_dates(
-    shipments: Sequence[Shipment], *, now: dt.datetime
+    shipments: Sequence[Shipment], *, now: dt.datetime, memo: _FileByMemo | None = None
 ) -> dict[int, tuple[dt.date, dt.datetime]]:
     """The last day to file each shipment's application, and the instant it ends.
 
@@ -590,35 +781,69 @@ def file_by_dates(
         ).values_list("pk", "license_type")
     )
     authorities = Authority.objects.in_bulk(set(item_authority.values()))
-    contexts: dict[int, AuthorityContext] = {}
+    memo = memo if memo is not None else _FileByMemo()
     out = {}
     for shipment in shipments:
         authority = authorities[item_authority[shipment.item_id]]
-        ctx = contexts.get(authority.pk)
+        ctx = memo.contexts.get(authority.pk)
         if ctx is None:
-            ctx = contexts[authority.pk] = authority_context(authority, now=now)
-        probe = LicenseApplication(
-            exporter_id=shipment.exporter_id,
-            authority=authority,
-            destination=shipment.destination,
-            license_type=draft_types.get(shipment.application_id or 0, LicenseType.INDIVIDUAL),
-        )
-        window = governing_window(probe, {shipment.item_id}, ctx)
-        last = subtract_days(
-            calendar=ctx.calendar,
-            end=shipment.planned_ship_date,
-            n=window.days,
-            unit=authority.window_unit,
-        )
-        if authority.clock_starts == ClockStart.ACCEPTED:
+            ctx = memo.contexts[authority.pk] = authority_context(authority, now=now)
+        license_type = draft_types.get(shipment.application_id or 0, LicenseType.INDIVIDUAL)
+        key = (authority.pk, shipment.exporter_id, shipment.item_id, shipment.destination)
+        days = memo.windows.get((*key, license_type))
+        if days is None:
+            probe = LicenseApplication(
+                exporter_id=shipment.exporter_id,
+                authority=authority,
+                destination=shipment.destination,
+                license_type=license_type,
+            )
+            days = governing_window(probe, {shipment.item_id}, ctx).days
+            memo.windows[(*key, license_type)] = days
+        found = memo.days.get((authority.pk, days, shipment.planned_ship_date))
+        if found is None:
             last = subtract_days(
                 calendar=ctx.calendar,
-                end=last,
-                n=authority.acceptance_window_days,
+                end=shipment.planned_ship_date,
+                n=days,
                 unit=authority.window_unit,
             )
-        out[shipment.pk] = (last, end_of_day(last, authority.tz))
+            if authority.clock_starts == ClockStart.ACCEPTED:
+                last = subtract_days(
+                    calendar=ctx.calendar,
+                    end=last,
+                    n=authority.acceptance_window_days,
+                    unit=authority.window_unit,
+                )
+            found = memo.days[(authority.pk, days, shipment.planned_ship_date)] = (
+                last,
+                end_of_day(last, authority.tz),
+            )
+        out[shipment.pk] = found
     return out
+
+
+def _store_file_by(rows: Sequence[Shipment]) -> None:
+    """Write the deadlines of many shipments: on PostgreSQL one UPDATE … FROM over a JSON
+    array (Django's `bulk_update` builds a CASE arm per row, slow to plan and to run)."""
+    if connection.vendor != "postgresql":
+        Shipment.objects.bulk_update(rows, ["file_by_date", "file_by_at"])
+        return
+    table = Shipment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET file_by_date = (e->>1)::date, "
+            "file_by_at = (e->>2)::timestamptz "
+            "FROM jsonb_array_elements(%s::jsonb) AS e WHERE s.id = (e->>0)::bigint",
+            [
+                json.dumps(
+                    [
+                        [r.pk, r.file_by_date.isoformat(), r.file_by_at.isoformat()]  # type: ignore[union-attr]
+                        for r in rows
+                    ]
+                )
+            ],
+        )
 
 
 def refresh_file_by(
@@ -650,11 +875,12 @@ def refresh_file_by(
         "file_by_at",
     )
     last_pk = 0
+    memo = _FileByMemo()
     while True:
         batch = list(qs.filter(pk__gt=last_pk)[:chunk])
         if not batch:
             return changed
-        computed = file_by_dates(batch, now=now)
+        computed = file_by_dates(batch, now=now, memo=memo)
         rows = []
         for shipment in batch:
             date, instant = computed[shipment.pk]
@@ -662,7 +888,7 @@ def refresh_file_by(
                 shipment.file_by_date, shipment.file_by_at = date, instant
                 rows.append(shipment)
         if rows:
-            Shipment.objects.bulk_update(rows, ["file_by_date", "file_by_at"])
+            _store_file_by(rows)
             changed.extend(s.pk for s in rows)
         last_pk = batch[-1].pk
 

@@ -15,7 +15,7 @@ from . import alerts, scan
 
 @shared_task(name="shipments.scan_windows")
 def scan_windows() -> str:
-    return scan.scan(now=timezone.now()).summary()
+    return scan.scan(now=timezone.now(), incremental=True).summary()
 
 
 @shared_task(name="shipments.send_alert")

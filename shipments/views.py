@@ -82,7 +82,7 @@ class Dashboard(Page):
     permission_required = ("shipments.view_shipment", "licenses.view_licenseapplication")
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        context = dashboard.dashboard(user=request.user, now=timezone.now())
+        context = dashboard.cached_dashboard(user=request.user, now=timezone.now())
         return render(request, "dashboard.html", context)
 
 

@@ -55,7 +55,9 @@ class ExporterFilter(django_filters.FilterSet):
 
 
 class ApplicationFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # A column of the row itself: no join can repeat a row, so no DISTINCT (django-filter's
+    # default for this filter), which makes PostgreSQL sort every match before the page.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     exporter = IdFilter(field_name="exporter_id")
     authority = django_filters.CharFilter(field_name="authority__code", help_text="Its code.")
     destination = django_filters.CharFilter(help_text="ISO 3166 alpha-2.")

@@ -20,7 +20,9 @@ class ConsigneeFilter(django_filters.FilterSet):
 
 
 class ShipmentFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=ShipmentStatus.choices)
+    # A column of the row itself: no join can repeat a row, so no DISTINCT (django-filter's
+    # default for this filter), which makes PostgreSQL sort every match before the page.
+    status = django_filters.MultipleChoiceFilter(choices=ShipmentStatus.choices, distinct=False)
     exporter = IdFilter(field_name="exporter_id")
     application = IdFilter(field_name="application_id")
     consignee = IdFilter(field_name="consignee_id")

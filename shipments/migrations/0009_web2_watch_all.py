@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("shipments", "0002_scan_file_by"),
+        ("shipments", "0003_bench_scan_watermark"),
     ]
 
     operations = [

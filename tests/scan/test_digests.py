@@ -125,3 +125,16 @@ def test_a_long_digest_lists_the_first_flags_and_counts_the_rest(open_flags, man
     [message] = mail.outbox
     assert "… and 1 more open flag: see the tracker." in message.body
     assert message.subject == "Daily digest 4 December 2026: 2 open flags"
+
+
+def test_a_long_digest_loads_only_the_flags_it_lists(open_flags, manager, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(alerts, "DIGEST_LIMIT", 1)
+    with CaptureQueriesContext(connection) as captured:
+        alerts.send_digests(now=utc("2026-12-04", 8))
+    reads = [q["sql"] for q in captured.captured_queries if 'FROM "shipments_flag"' in q["sql"]]
+    # One count of every open flag, one read of the listed ones (LIMIT): never all of them.
+    assert any("COUNT(*)" in sql for sql in reads)
+    assert [sql for sql in reads if "COUNT(*)" not in sql and "LIMIT 1" not in sql] == []

@@ -39,9 +39,10 @@ now = dt.datetime(2026, 12, 4, 10, tzinfo=tz)
 first = scan.scan(now=now)
 second = scan.scan(now=now)
 alerts.sweep(now=now + dt.timedelta(minutes=5))
+periodic = scan.scan(now=now + dt.timedelta(hours=1), incremental=True)  # windowed statements
 print("RESULT", first.summary(), "|", second.summary(), "|",
       sorted(Flag.objects.values_list("kind", flat=True)), len(mail.outbox),
-      Alert.objects.get().state)
+      Alert.objects.get().state, "|", periodic.since == now, periodic.summary())
 """
 
 
@@ -65,5 +66,5 @@ def test_the_scan_runs_on_sqlite(tmp_path):
     result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
     assert result == (
         "RESULT overdue: +1 -0; 1 alert(s) queued | nothing changed; 0 alert(s) queued | "
-        "['overdue'] 1 sent"
+        "['overdue'] 1 sent | True nothing changed; 0 alert(s) queued"
     )

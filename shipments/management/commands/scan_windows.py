@@ -9,6 +9,13 @@ from shipments import scan
 class Command(BaseCommand):
     help = "Raise and clear flags (overdue, due soon, expiring, at risk, file by) and queue alerts."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Look at everything, not only what time changed since the previous scan.",
+        )
+
     def handle(self, *args, **options) -> None:
-        result = scan.scan(now=timezone.now())
+        result = scan.scan(now=timezone.now(), incremental=not options["full"])
         self.stdout.write(result.summary())

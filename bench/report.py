@@ -1,0 +1,394 @@
+"""BENCHMARKS.md from the runner's results (`var/bench-results.json`)."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from bench.run import SEQ_SCAN, median, p95
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**PASS**" if ok else "**FAIL**")
+
+
+def _kib(kib: float) -> str:
+    return f"{kib / 1024:,.1f} MiB"
+
+
+def render(r: dict[str, Any]) -> str:
+    small, large = (int(s) for s in sorted(r["names"], key=int))
+    S, L = str(small), str(large)  # the JSON keys
+    names = r["names"]
+    scan_t = r["scan"]["timings"]
+    p_small, p_large = median(scan_t["product"][S]), median(scan_t["product"][L])
+    f_small, f_large = median(scan_t["floor"][S]), median(scan_t["floor"][L])
+    reps = len(scan_t["product"][L])
+    rows: list[list[str]] = []
+
+    def row(what: str, at_small: str, at_large: str, target: str, ratio: str, ok: bool | None):
+        rows.append([what, at_small, at_large, target, ratio, _verdict(ok)])
+
+    k = r["newly_due"]
+    row(
+        f"Window scan, {k:,} applications newly overdue: product (periodic scan), median",
+        _ms(p_small),
+        _ms(p_large),
+        "",
+        "",
+        None,
+    )
+    row("Window scan: hand-written SQL floor, median", _ms(f_small), _ms(f_large), "", "", None)
+    row(
+        "Window scan: product / floor (at each size)",
+        f"{p_small / f_small:.2f}x",
+        f"{p_large / f_large:.2f}x",
+        "<= 1.5x",
+        f"{max(p_small / f_small, p_large / f_large):.2f}x (the larger)",
+        max(p_small / f_small, p_large / f_large) <= 1.5,
+    )
+    row(
+        f"Window scan: {large:,} / {small:,}",
+        "",
+        "",
+        "<= 2x",
+        f"{p_large / p_small:.2f}x",
+        p_large / p_small <= 2,
+    )
+    seq = {
+        size: [p for p in r["explain"][str(size)]["product"] if SEQ_SCAN.search(p["plan"])]
+        for size in (small, large)
+    }
+    row(
+        "Window scan: statements reading applications/shipments with a Seq Scan",
+        str(len(seq[small])),
+        str(len(seq[large])),
+        "0 (index scans)",
+        "",
+        not seq[large],
+    )
+    row(
+        "Window scan: SQL queries",
+        str(r["explain"][str(small)]["queries"]),
+        str(r["explain"][str(large)]["queries"]),
+        "",
+        "",
+        None,
+    )
+    full = r["scan_full"]
+    row(
+        "(for information) full reconciliation scan (daily job), median",
+        _ms(median(full[S])),
+        _ms(median(full[L])),
+        "",
+        "",
+        None,
+    )
+    ft = r["fasttrack"]
+    if ft.get("available"):
+        fp, ff = median(ft["timings"]["product"]), median(ft["timings"]["floor"])
+        row(
+            f"Fast-track recompute of {ft['pending']:,} pending applications: product / floor"
+            f" (median of {len(ft['timings']['product'])})",
+            "",
+            f"{_ms(fp)} / {_ms(ff)}",
+            "<= 2x",
+            f"{fp / ff:.2f}x",
+            fp / ff <= 2,
+        )
+    else:
+        row(
+            "Fast-track recompute of 100,000 pending applications",
+            "",
+            "not measured",
+            "<= 2x",
+            "",
+            None,
+        )
+    web = r["web"]
+    dash = web["dashboard"]
+    info = web["api_info"]
+    if info.get("available"):
+        api, plain = web["api"], web["plain"]
+        api_rps = median([w["rps"] for w in web["api_wrk"]])
+        plain_rps = median([w["rps"] for w in web["plain_wrk"]])
+        row(
+            "API list: latency median / p95",
+            "",
+            f"{api['median_ms']:.1f} / {api['p95_ms']:.1f} ms",
+            "",
+            "",
+            None,
+        )
+        row(
+            "Plain view, same 50 rows: latency median / p95",
+            "",
+            f"{plain['median_ms']:.1f} / {plain['p95_ms']:.1f} ms",
+            "",
+            "",
+            None,
+        )
+        row(
+            "API list: requests per second (wrk, 8 connections) vs plain view",
+            "",
+            f"{api_rps:.0f} / {plain_rps:.0f}",
+            ">= 50%",
+            f"{api_rps / plain_rps:.0%}",
+            api_rps / plain_rps >= 0.5,
+        )
+        row(
+            "API list / plain view: SQL queries per request",
+            "",
+            f"{info['queries']} / {info['plain_queries']}",
+            "",
+            "",
+            None,
+        )
+        ratio = dash["median_ms"] / api["median_ms"]
+        row(
+            "Dashboard: median / API list median",
+            "",
+            f"{ratio:.1f}x",
+            "<= 5x",
+            f"{ratio:.1f}x",
+            ratio <= 5,
+        )
+    else:
+        row("API list at 1,000,000 rows", "", "not measured", ">= 50% of plain view", "", None)
+    row(
+        "Dashboard `/` (signed-in officer): latency median / p95",
+        "",
+        f"{dash['median_ms']:,.0f} / {dash['p95_ms']:,.0f} ms",
+        "<= 5x API list median",
+        "",
+        None,
+    )
+    cold = web.get("dashboard_cold")
+    if cold:
+        ratio_text = ""
+        if info.get("available"):
+            ratio_text = f"{median(cold) * 1000 / web['api']['median_ms']:.0f}x API median"
+        row(
+            "Dashboard computed afresh (cache emptied: the first request after a change), median",
+            "",
+            _ms(median(cold)),
+            "",
+            ratio_text,
+            None,
+        )
+    row(
+        "Dashboard: SQL queries (cached page / afresh)",
+        "",
+        str(web["dashboard_queries"]),
+        "",
+        "",
+        None,
+    )
+    mem = r["memory"]
+    for job, label in (("scan", "periodic scan"), ("digest", "digest job (send_digests)")):
+        a, b = (
+            mem[job][str(small)] if str(small) in mem[job] else mem[job][small],
+            (mem[job][str(large)] if str(large) in mem[job] else mem[job][large]),
+        )
+        ratio = b["peak_kib"] / a["peak_kib"]
+        row(
+            f"Memory, {label}: peak RSS of a fresh process (ru_maxrss)",
+            _kib(a["peak_kib"]),
+            _kib(b["peak_kib"]),
+            "within 20%",
+            f"{ratio:.2f}x",
+            ratio <= 1.2,
+        )
+        ratio = b["tracemalloc_peak_bytes"] / a["tracemalloc_peak_bytes"]
+        row(
+            f"Memory, {label}: peak of Python allocations during the job (tracemalloc)",
+            _kib(a["tracemalloc_peak_bytes"] / 1024),
+            _kib(b["tracemalloc_peak_bytes"] / 1024),
+            "within 20%",
+            f"{ratio:.2f}x",
+            ratio <= 1.2,
+        )
+    table = [
+        f"| measurement | at {small:,} | at {large:,} | target | ratio | result |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    table += ["| " + " | ".join(cells) + " |" for cells in rows]
+
+    counts = r["counts"]
+    count_rows = [
+        "| rows | " + " | ".join(f"`{names[str(s)]}`" for s in (small, large)) + " |",
+        "| --- | --- | --- |",
+    ]
+    c_small, c_large = counts[S], counts[L]
+    for key in c_large:
+        count_rows.append(f"| {key} | {c_small[key]:,} | {c_large[key]:,} |")
+
+    m = r["machine"]
+    explain_large = r["explain"][L]
+    excerpts = []
+    for plan in explain_large["product"]:
+        first = plan["sql"].split(" FROM ")[0][:90]
+        lines = [ln for ln in plan["plan"].splitlines() if "Scan" in ln][:4]
+        excerpts.append(f"-- {first} …\n" + "\n".join(lines))
+    floor_excerpts = []
+    for plan in explain_large["floor"]:
+        lines = [ln for ln in plan["plan"].splitlines() if "Scan" in ln][:4]
+        floor_excerpts.append(f"-- floor: {plan['sql']}\n" + "\n".join(lines))
+    summaries = r["scan"]["summaries"]
+    seed = 2026
+    ft = r["fasttrack"]
+    ft_note = "" if ft.get("available") else f"- **Fast-track recompute**: {ft.get('why')}."
+    api_note = (
+        ""
+        if info.get("available")
+        else "- **API list, its plain view, throughput (wrk), queries per request, and the "
+        f"dashboard's ratio to the API list**: {info.get('why')}."
+    )
+    product_summary = summaries["product"][str(large)]
+    notes = [n for n in (ft_note, api_note) if n]
+    not_measured = "## Not measured (and why)\n\n" + "\n".join(notes) + "\n" if notes else ""
+    misses = _misses(r)
+    n_ft = len(ft["timings"]["product"]) if ft.get("available") else 0
+    n_cold = len(web.get("dashboard_cold") or [])
+    dash_line = f"{dash['n']} sequential requests after 3 warm-ups, {dash['bytes']:,} bytes each"
+
+    return f"""# Benchmarks
+
+Measured by `make bench` (`python -m bench.run`) on {r["finished"]}; the run took
+{r["seconds"] / 60:.0f} minutes (databases reused). Every timing is the median of repeated runs,
+at least five: the window scan and its floor {reps} each, alternating; the full scan
+{len(full[L])}; the fast-track pass and its floor {n_ft} each, alternating; the dashboard
+computed afresh {n_cold}. Latencies: median and 95th percentile of {dash["n"]} sequential
+requests. Ratios compare figures measured side by side in the same run. Nothing here is
+extrapolated: a figure that could not be measured says so.
+
+## Results
+
+{chr(10).join(table)}
+
+{not_measured}{misses}
+## The machine
+
+| | |
+| --- | --- |
+{chr(10).join(f"| {k} | {v} |" for k, v in m.items())}
+
+## The data
+
+Both databases come from `bench/generate.py` with seed {seed}
+(see its docstring for the shape): exporters skewed in size, MOFCOM 75 % / BIS 12.5 % /
+ECJU 12.5 %, ten destinations, every application state (40 % pending), general licenses with
+consistent drawdown, information requests with their open clock pause, due dates and file-by
+deadlines computed by the product's calendar arithmetic, the event history of every move, and
+the flags, events and alerts of a baseline scan.
+
+{chr(10).join(count_rows)}
+
+## How each figure is measured
+
+- **Window scan.** The baseline scan runs once at 15:59:30 UTC on 1 December 2026 (untimed;
+  it raises the backlog and records the scan's watermark). The measured scan is the periodic
+  job (`shipments.scan.scan(now=…, incremental=True)`, what `scan_windows` and the Celery beat
+  task run) one minute later, at 16:00:30 UTC — midnight in Shanghai, when exactly
+  K = {k:,} MOFCOM applications (1 % of the {large:,}-shipment database's pending applications;
+  the same K in both databases) reach the end of their due date. The generator keeps every
+  other deadline off that minute, so the work is the same at both sizes: raise {k:,} `overdue`
+  flags with their events and {product_summary["alerts"]:,} alert rows, clear the same
+  applications' `due_soon` flags with their events. Product: `{product_summary}`.
+  The floor (`bench/floor.py`) does the same work as hand-written SQL — one statement per kind
+  and direction (INSERT … SELECT … RETURNING chained into the event and alert inserts, the
+  recipients found in SQL) — on the same database in the same run, alternating with the
+  product; before timing, the runner checks that both write exactly the same flag, event and
+  alert rows. Each run is inside a transaction that is rolled back, so every repetition does
+  the same work (the event log is append-only: nothing is ever deleted).
+- **EXPLAIN.** Every statement of the measured scan that reads `licenses_licenseapplication`
+  or `shipments_shipment`, explained on the {large:,} database (excerpts below).
+- **Memory.** Each job in a fresh process (`python -m bench.memory scan|digest`): the peak
+  resident set (`ru_maxrss`; median of 3 processes) and, in a separate process, the peak of
+  Python allocations during the job (`tracemalloc`). The digest job is `send_digests` at
+  16:00:30 UTC for ten users who each watch ten exporters (the five largest and five others).
+- **Dashboard.** gunicorn (`bench.wsgi`, 2 workers, `bench/settings.py`: production settings,
+  DEBUG off) on 127.0.0.1, the officer's session cookie, {dash_line}, one keep-alive
+  connection (`http.client`).
+
+## EXPLAIN excerpts (periodic scan, {large:,} shipments)
+
+```
+{chr(10).join(excerpts)}
+```
+
+The floor's statements:
+
+```
+{chr(10).join(floor_excerpts)}
+```
+
+## Rerun
+
+```
+make bench                 # SIZE=1000000 by default; also builds/reuses bench_100k
+make bench REBUILD=1       # drop and build the databases again
+```
+
+Building the {large:,}-shipment database takes about {_build_minutes(r, large)} on this machine, the
+{small:,} one about {_build_minutes(r, small)}; a run on existing databases about
+{r["seconds"] / 60:.0f} minutes. Raw figures of the last run: `var/bench-results.json`.
+"""
+
+
+def _misses(r: dict[str, Any]) -> str:
+    """What the numbers above do not show on their own (written from the profiles taken while
+    fixing; the figures themselves are all in the table)."""
+    notes = []
+    ft = r["fasttrack"]
+    if ft.get("available"):
+        fp, ff = median(ft["timings"]["product"]), median(ft["timings"]["floor"])
+        if fp / ff > 2:
+            notes.append(
+                "- **Fast-track recompute misses its target.** The floor writes what the issue "
+                "names (new due dates and their events). Applying the decision in the product "
+                "also keeps everything that depends on those dates consistent in the same pass: "
+                "the file-by deadline of every shipment of the authority not yet shipped (the "
+                "decision is an input of them; `shipments.receivers`), and the flags of every "
+                "moved application and its shipments (`due_dates_changed` -> "
+                "`shipments.scan.evaluate`, chunk by chunk). A profile at 100,000 shipments "
+                "(10,118 applications) put about half of the time in the file-by refresh and a "
+                "third in the flag re-evaluation; memoising the file-by windows and storing them "
+                "set-based took it from 13.1 s to 9.5 s there. Still to do: refresh only the "
+                "shipments a decision's scope can reach and make the flag re-evaluation of a "
+                "chunk set-based (or move both into the chunked Celery pass)."
+            )
+    web = r["web"]
+    cold = web.get("dashboard_cold")
+    if cold:
+        notes.append(
+            f"- **The dashboard meets its target from its cache.** Computed afresh it takes "
+            f"{median(cold):,.1f} s at this size (the counts by state, the at-risk list and the "
+            "pending-by-authority counts scan tables that grow with the book); the page is "
+            "cached per user until an event is recorded or the minute turns, so a page "
+            "reloaded while nothing changes costs one indexed query. On a book that changes "
+            "every few seconds most views would be computed afresh: denormalised counters "
+            "for the counts and a stored at-risk ordering are the next step."
+        )
+    if not notes:
+        return ""
+    return "## What the table does not say on its own\n\n" + "\n".join(notes) + "\n\n"
+
+
+def _build_minutes(r: dict[str, Any], size: int) -> str:
+    builds = r["builds"]
+    build = builds[str(size)]
+    timings = build["meta"].get("timings")
+    if not timings:
+        return "(unknown)"
+    import json
+
+    total = json.loads(timings).get("total_s")
+    return f"{total / 60:.0f} minutes" if total else "(unknown)"
+
+
+__all__ = ["p95", "render", "statistics"]

@@ -1,0 +1,96 @@
+"""The benchmark at about 10,000 shipments, inside `make test`, so that it cannot rot: the
+generator builds its book, the measured scan does exactly the arranged work as the floor does
+(row for row), the periodic scan reads through indexes, and the query counts of the scan, the
+digest, the dashboard and the API list hold. (`make bench` runs the same code at 1,000,000.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench import build, floor, generate, web, worker
+from shipments import alerts, scan
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.urls("bench.urls")]
+
+SHIPMENTS = 10_000
+SEQ_SCAN = re.compile(r"Seq Scan on (licenses_licenseapplication|shipments_shipment)\b")
+
+
+@pytest.fixture
+def book(db):
+    counts = generate.generate(shipments=SHIPMENTS)
+    build.create_users()
+    scan.scan(now=generate.BASELINE, incremental=True)  # the baseline: the whole backlog
+    return counts
+
+
+def test_the_generator_builds_the_shape_it_promises(book):
+    assert book["shipments"] == SHIPMENTS
+    assert book["exporters"] == 20
+    assert book["newly_due"] == book["pending"] // 100 > 0
+    assert book["pauses"] > 0  # information requests have their open clock pause
+    assert scan.scanned_through() == generate.BASELINE
+
+
+def test_the_measured_scan_does_the_arranged_work_and_the_floor_the_same(book):
+    k = book["newly_due"]
+    summary = worker.rolled_back(worker.product_scan)[1]
+    assert summary["incremental"]
+    assert summary["raised"] == {"overdue": k, "due_soon": 0, "expiring": 0, "file_by": 0}
+    assert summary["cleared"] == {"overdue": 0, "due_soon": k, "expiring": 0, "file_by": 0}
+    assert summary["alerts"] == 2 * k  # the exporter's contact and the officer
+    verdict = worker.command_scan_verify({})
+    assert verdict["same"] == {"flags": True, "events": True, "alerts": True}, verdict
+
+
+def test_the_periodic_scan_reads_through_indexes_with_few_queries(book):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    answer = worker.command_scan_explain({})
+    seq = [p["sql"] for p in answer["product"] if SEQ_SCAN.search(p["plan"])]
+    assert seq == []
+    assert answer["queries"] <= 40
+    statements, _params = worker.floor_statements()
+    assert len(statements) == len(floor.scan_statements(*_thresholds())[0]) >= 6
+
+
+def _thresholds():
+    since = scan.scanned_through()
+    return scan.thresholds(now=generate.NOW), scan.thresholds(now=since - scan.OVERLAP)
+
+
+def test_the_digest_job_counts_in_sql_and_loads_only_what_it_lists(book):
+    def run():
+        with CaptureQueriesContext(connection) as captured:
+            sent = alerts.send_digests(now=generate.NOW)
+        return sent, captured.captured_queries
+
+    sent, queries = worker.rolled_back(run)[1]
+    assert sent == 10
+    flag_reads = [q["sql"] for q in queries if 'FROM "shipments_flag"' in q["sql"]]
+    assert all("COUNT(*)" in sql or "LIMIT 300" in sql for sql in flag_reads)
+
+
+def test_the_dashboard_and_its_cached_reload_hold_their_query_counts(book):
+    cache.clear()
+    answer = worker.command_session({})
+    cached, afresh = (int(n) for n in answer["dashboard_queries"].split(" / "))
+    assert afresh <= 25
+    assert cached <= 8
+
+
+def test_the_api_list_and_the_plain_view_serve_the_same_rows_with_few_queries(book):
+    info = web.api_info()
+    assert info["rows"] == [50, 50]
+    assert info["queries"] <= 8
+    assert info["plain_queries"] <= 6
+    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {build.OFFICER_TOKEN}")
+    api = [r["id"] for r in client.get(web.API_PATH).json()["results"]]
+    plain = [r["id"] for r in client.get(web.PLAIN_PATH).json()["results"]]
+    assert api == plain

@@ -1,0 +1,68 @@
+"""The dashboard is computed once and reused until something it shows changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from licenses import services
+from shipments import dashboard
+
+from ..factories import ApplicationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    cache.clear()
+    calls: list[str] = []
+    real = dashboard.dashboard
+
+    def counting(*, user, now):
+        calls.append(user.username)
+        return real(user=user, now=now)
+
+    monkeypatch.setattr(dashboard, "dashboard", counting)
+    return calls
+
+
+def test_a_reload_with_nothing_changed_reuses_the_dashboard(officer, world, computed):
+    now = timezone.now()
+    first = dashboard.cached_dashboard(user=officer, now=now)
+    again = dashboard.cached_dashboard(user=officer, now=now + dt.timedelta(seconds=5))
+    assert len(computed) == 1
+    assert [t.count for t in again["counts"]["applications"]] == [
+        t.count for t in first["counts"]["applications"]
+    ]
+
+
+def test_a_move_shows_at_once(officer, world, computed):
+    now = timezone.now()
+    before = dashboard.cached_dashboard(user=officer, now=now)
+    app = ApplicationFactory(exporter=world.mine.exporter, reference="GZ-NEW")
+    services.application_submit(application=app, at=now, now=now, actor=None)
+    after = dashboard.cached_dashboard(user=officer, now=now)
+    assert len(computed) == 2
+
+    def submitted(context):
+        return next(t.count for t in context["counts"]["applications"] if t.code == "submitted")
+
+    assert submitted(after) == submitted(before) + 1
+
+
+def test_the_dashboard_is_recomputed_when_the_minute_turns(officer, world, computed):
+    now = timezone.now().replace(second=10)
+    dashboard.cached_dashboard(user=officer, now=now)
+    dashboard.cached_dashboard(user=officer, now=now + dt.timedelta(minutes=1))
+    assert len(computed) == 2
+
+
+def test_each_user_gets_their_own_dashboard(officer, limited, world, computed):
+    now = timezone.now()
+    dashboard.cached_dashboard(user=officer, now=now)
+    dashboard.cached_dashboard(user=limited, now=now)
+    assert len(computed) == 2
