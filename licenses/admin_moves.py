@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -113,7 +112,3 @@ def run_move_view(
 def _change_url(obj: Any) -> str:
     meta = obj._meta
     return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
-
-
-def at_default(value: dt.datetime | None) -> dt.datetime | None:
-    return value

@@ -125,7 +125,3 @@ def correction(
 
 def bulk(events: Iterable[Event]) -> list[Event]:
     return Event.objects.bulk_create(list(events))
-
-
-def jsonable(value: Any) -> Any:
-    return _iso(value) if not hasattr(value, "quantize") else str(value)
