@@ -304,7 +304,8 @@ the flags, events and alerts of a baseline scan.
   recipients found in SQL) — on the same database in the same run, alternating with the
   product; before timing, the runner checks that both write exactly the same flag, event and
   alert rows. Each run is inside a transaction that is rolled back, so every repetition does
-  the same work (the event log is append-only: nothing is ever deleted).
+  the same work (the event log is append-only: nothing is ever deleted); the written tables
+  are vacuumed (untimed) before each repetition, so none pays for the dead rows of another.
 - **EXPLAIN.** Every statement of the measured scan that reads `licenses_licenseapplication`
   or `shipments_shipment`, explained on the {large:,} database (excerpts below).
 - **Memory.** Each job in a fresh process (`python -m bench.memory scan|digest`): the peak
