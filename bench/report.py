@@ -388,8 +388,17 @@ def _build_minutes(r: dict[str, Any], size: int) -> str:
         return "(unknown)"
     import json
 
-    total = json.loads(timings).get("total_s")
-    return f"{total / 60:.0f} minutes" if total else "(unknown)"
+    recorded = json.loads(timings)
+    total = recorded.get("total_s")
+    if total:
+        return f"{total / 60:.0f} minutes"
+    scan_s = recorded.get("baseline_scan_s")
+    return (
+        "(not recorded in full: that build was finished in a second step, whose baseline scan "
+        f"took {scan_s / 60:.0f} minutes)"
+        if scan_s
+        else "(not recorded)"
+    )
 
 
 __all__ = ["p95", "render", "statistics"]
