@@ -55,8 +55,9 @@ def _recipients(kind: str) -> str:
                                 ON g.id = ug.group_id
                                 WHERE ug.user_id = u.id AND g.name IN (%(manager)s, %(admin)s))
               ELSE p.immediate_kinds ? '{kind}'
-                AND EXISTS (SELECT 1 FROM shipments_alertpreference_watched_exporters w
-                            WHERE w.alertpreference_id = p.id AND w.exporter_id = e.id)
+                AND (p.watch_all
+                     OR EXISTS (SELECT 1 FROM shipments_alertpreference_watched_exporters w
+                                WHERE w.alertpreference_id = p.id AND w.exporter_id = e.id))
               END
           AND (u.is_superuser OR up.id IS NULL OR NOT up.limited_to_exporters
                OR EXISTS (SELECT 1 FROM licenses_userprofile_exporters pe
