@@ -4,29 +4,40 @@
 Product: `licenses.fasttrack.decision_log` — which records the decision and, its scope being
 larger than `FAST_TRACK_INLINE_LIMIT`, hands the pass to the Celery task on commit — then the
 task function itself (`licenses.tasks.recompute_decision_scope`), called directly in the same
-transaction: the whole application of the decision, with everything the product does on the
-way (new windows and due dates, their events, flags re-evaluated, file-by deadlines).
+transaction: the whole application of the decision to the pending applications, with
+everything the product does on the way (new windows and due dates, their events, and the
+flags of the moved applications and their shipments re-evaluated straight away, with their
+events and alerts). Then, timed apart, the follow-up task that the pass queues for large
+scopes (`shipments.tasks.refresh_decision_file_by`): the file-by deadlines of the shipments in
+scope that have no application yet.
 
-Floor: the new due dates precomputed (untimed) with the pure `licenses.calendars` arithmetic
-from the rows as they are, then, timed: the decision row, one UPDATE … FROM (one JSON array of
-id, due date) of the applications, one INSERT … SELECT of the `fast_track_applied` events, and
-the decision's effect (count and median change) — the writes the issue names.
+Floor: the same work as straight SQL. The new due dates are precomputed (untimed) with the
+pure `licenses.calendars` arithmetic from the rows as they are; then, timed: the decision row,
+one UPDATE … FROM of the applications, one INSERT … SELECT of the `fast_track_applied`
+events, the decision's effect (count and median change), and for the moved applications and
+their shipments the flag statements of the scan's floor (`bench.floor`: raise with events and
+alert rows, clear with events) for `overdue`, `due_soon` and `at_risk`. The runner checks that
+both write the same number of due-date events, flags raised and cleared, and alerts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 from django.db import connection
 
+from bench import floor as scan_floor
 from bench import generate
 from licenses.calendars import add_days
 from licenses.clock import _public_calendar, end_of_day, local_date
-from licenses.fasttrack import candidates, decision_log, make_scope
+from licenses.fasttrack import candidates, decision_log, make_scope, scope_of
 from licenses.models import Authority, ClockStart, Event, EventKind, FastTrackDecision
 from licenses.tasks import recompute_decision_scope
+from shipments import scan
+from shipments.models import Alert
 
 WINDOW = 20  # working days, down from MOFCOM's 45
 SOURCE = "Benchmark: ministerial trade talks, press release"
@@ -42,7 +53,20 @@ def info() -> dict[str, Any]:
     return {"available": True, "pending": pending, "window_days": WINDOW}
 
 
+def written() -> dict[str, int]:
+    """What a pass wrote at `generate.NOW` (inside the rolled-back transaction)."""
+    now = generate.NOW
+    events = Event.objects.filter(recorded_at=now)
+    return {
+        "due_date_events": events.filter(kind=EventKind.FAST_TRACK_APPLIED).count(),
+        "flags_raised": events.filter(kind=EventKind.FLAG_RAISED).count(),
+        "flags_cleared": events.filter(kind=EventKind.FLAG_CLEARED).count(),
+        "alerts": Alert.objects.filter(created_at=now).count(),
+    }
+
+
 def product() -> dict[str, Any]:
+    started = time.perf_counter()
     authority = _mofcom()
     today = local_date(generate.NOW, authority.tz)
     decision = decision_log(
@@ -60,13 +84,25 @@ def product() -> dict[str, Any]:
         moved = recompute_decision_scope(
             decision.pk, EventKind.FAST_TRACK_APPLIED, generate.NOW.isoformat(), None
         )
+    pass_seconds = time.perf_counter() - started
     decision.refresh_from_db()
-    return {
+    summary = {
+        "seconds": pass_seconds,
         "moved": moved,
         "affected_count": decision.affected_count,
-        "events": Event.objects.filter(decision=decision).count(),
         "progress": [decision.progress_done, decision.progress_total],
+        "written": written(),
     }
+    # The follow-up the pass queued on commit (the transaction is rolled back, so it never
+    # runs by itself here): the file-by deadlines of the shipments in scope.
+    started = time.perf_counter()
+    followed = scan.refresh_decision_scope(  # what `refresh_decision_file_by` runs
+        now=generate.NOW, authority_id=authority.pk, scope=scope_of(decision)
+    )
+    summary["file_by_seconds"] = time.perf_counter() - started
+    summary["file_by_changed"] = followed.file_by_changed
+    summary["file_by_flags"] = {"raised": followed.raised, "cleared": followed.cleared}
+    return summary
 
 
 def prepare_floor() -> dict[str, Any]:
@@ -105,7 +141,94 @@ def prepare_floor() -> dict[str, Any]:
             ]
         )
     today = local_date(generate.NOW, tz)
-    return {"authority": authority.pk, "today": today, "rows": rows}
+    th = scan.thresholds(now=generate.NOW)
+    statements, params = flag_statements(th)
+    return {
+        "authority": authority.pk,
+        "today": today,
+        "rows": rows,
+        "flag_statements": statements,
+        "flag_params": params,
+    }
+
+
+def flag_statements(th: Any) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The scan floor's raise and clear statements for the kinds a due date decides, over the
+    applications whose due date moved (`ft_new`) and their shipments."""
+    _, params = scan_floor.scan_statements(th, th)  # the shared parameters (recipients etc.)
+    soon = []
+    for a in th.authorities:
+        params[f"soon{a.authority.pk}"] = a.due_soon_until
+        soon.append(f"(s.authority_id = {a.authority.pk} AND s.due_at <= %(soon{a.authority.pk})s)")
+    pending = scan_floor.PENDING
+    moved = "SELECT id FROM ft_new WHERE due IS DISTINCT FROM old"
+    app = "licenses_licenseapplication"
+    app_details = "jsonb_build_object('status', s.status, 'due_at', s.due_at)"
+    # at_risk: the due date (the local day `due_at` ends, in the authority's zone) is after
+    # the planned ship date; an application waiting on information keeps an open flag.
+    zones = " ".join(
+        f"WHEN {a.authority.pk} THEN '{a.authority.time_zone}'" for a in th.authorities
+    )
+    late = (
+        f"EXISTS (SELECT 1 FROM {app} a WHERE a.id = s.application_id "
+        f"AND a.status IN {pending} AND a.due_at IS NOT NULL "
+        f"AND ((a.due_at - interval '1 microsecond') AT TIME ZONE "
+        f"(CASE a.authority_id {zones} END))::date > s.planned_ship_date)"
+    )
+    before_shipping = "s.status IN ('planned', 'awaiting_license', 'cleared')"
+    kept = (
+        f"EXISTS (SELECT 1 FROM {app} a WHERE a.id = s.application_id "
+        "AND a.status = 'info_requested')"
+    )
+    specs = {
+        "overdue": dict(
+            table=app,
+            subject="application_id",
+            due=f"s.status IN {pending} AND s.due_at <= %(now)s",
+            scope=f"s.id IN ({moved})",
+            details=app_details,
+            alerting=True,
+        ),
+        "due_soon": dict(
+            table=app,
+            subject="application_id",
+            due=f"s.status IN {pending} AND s.due_at > %(now)s AND ({' OR '.join(soon)})",
+            scope=f"s.id IN ({moved})",
+            details=app_details,
+            alerting=False,
+        ),
+        "at_risk": dict(
+            table="shipments_shipment",
+            subject="shipment_id",
+            due=f"{before_shipping} AND {late}",
+            scope=f"s.application_id IN ({moved})",
+            details="jsonb_build_object('planned_ship_date', s.planned_ship_date, "
+            "'application_id', s.application_id, 'application_due_at', "
+            f"(SELECT a.due_at FROM {app} a WHERE a.id = s.application_id))",
+            alerting=True,
+        ),
+    }
+    statements = []
+    for kind, spec in specs.items():
+        statements.append((f"{kind} raise", scan_floor._raise(kind, **spec)))  # type: ignore[arg-type]
+        clear_due = (
+            spec["due"]
+            if kind != "at_risk"
+            else f"({spec['due']}) OR ({before_shipping} AND {kept})"
+        )
+        statements.append(
+            (
+                f"{kind} clear",
+                scan_floor._clear(
+                    kind,
+                    table=spec["table"],  # type: ignore[arg-type]
+                    subject=spec["subject"],  # type: ignore[arg-type]
+                    due=clear_due,  # type: ignore[arg-type]
+                    scope=spec["scope"],  # type: ignore[arg-type]
+                ),
+            )
+        )
+    return statements, params
 
 
 def floor(prepared: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +289,8 @@ def floor(prepared: dict[str, Any]) -> dict[str, Any]:
             "FROM ft_new WHERE due IS DISTINCT FROM old) s WHERE id = %s",
             [len(prepared["rows"]), len(prepared["rows"]), now, decision.pk],
         )
-    return {"updated": updated, "events": events}
+    flags = scan_floor.run_scan_floor(prepared["flag_statements"], prepared["flag_params"])
+    return {"updated": updated, "events": events, "flags": flags, "written": written()}
 
 
 __all__ = ["dt", "floor", "info", "prepare_floor", "product"]

@@ -314,8 +314,9 @@ def command_fasttrack_info(_: dict) -> dict:
 def command_fasttrack_product(_: dict) -> dict:
     from bench import fasttrack
 
-    seconds, summary = rolled_back(fasttrack.product)
-    return {"seconds": seconds, "summary": summary}
+    _, summary = rolled_back(fasttrack.product)
+    # the pass alone: the file-by follow-up it queues is timed apart (`file_by_seconds`)
+    return {"seconds": summary["seconds"], "summary": summary}
 
 
 def command_fasttrack_floor(_: dict) -> dict:

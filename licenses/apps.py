@@ -19,4 +19,10 @@ class LicensesConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self)
+        from django.db.models import Field, ForeignObject
+
         from . import receivers  # noqa: F401
+        from .lookups import AnyOf
+
+        Field.register_lookup(AnyOf)
+        ForeignObject.register_lookup(AnyOf)  # its lookups are its own, not Field's

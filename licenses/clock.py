@@ -98,6 +98,31 @@ class AuthorityContext:
     decision_scopes: dict[int, Scope]
     # Scopes of unsaved decisions (a preview), keyed by id() of the decision object.
     unsaved_scopes: dict[int, Scope] = field(default_factory=dict)
+    # What `recompute` learns once for many applications: the window of each combination of
+    # the inputs a window depends on, and the due date of each (start, days, pauses).
+    windows: dict[tuple, Window] = field(default_factory=dict)
+    due_days: dict[tuple, dt.date | None] = field(default_factory=dict)
+
+    @functools.cached_property
+    def names_applications(self) -> bool:
+        """Whether a decision in force names applications: only then does the window depend
+        on the application itself rather than on its exporter, destination, type and items."""
+        scopes = [*self.decision_scopes.values(), *self.unsaved_scopes.values()]
+        return any(scope["applications"] for scope in scopes)
+
+    def window_for(self, application: LicenseApplication, item_ids: set[int]) -> Window:
+        """`governing_window`, once per combination of its inputs."""
+        key = (
+            application.exporter_id,
+            application.destination,
+            application.license_type,
+            frozenset(item_ids),
+            application.pk if self.names_applications else None,
+        )
+        window = self.windows.get(key)
+        if window is None:
+            window = self.windows[key] = governing_window(application, item_ids, self)
+        return window
 
     @property
     def tz(self) -> ZoneInfo:
@@ -314,9 +339,17 @@ def due_at_for(
         )
         assert started is not None
         start, days = local_date(started, tz), window.days
-    due = add_days(
-        calendar=ctx.calendar, start=start, n=days, unit=authority.window_unit, pauses=local_pauses
-    )
+    key = (start, days, tuple(local_pauses))
+    if key in ctx.due_days:
+        due = ctx.due_days[key]
+    else:
+        due = ctx.due_days[key] = add_days(
+            calendar=ctx.calendar,
+            start=start,
+            n=days,
+            unit=authority.window_unit,
+            pauses=local_pauses,
+        )
     return end_of_day(due, tz) if due is not None else None
 
 
@@ -355,14 +388,14 @@ def recompute(
     ids = [a.pk for a in applications]
     items: dict[int, set[int]] = defaultdict(set)
     for app_id, item_id in LicenseApplication.items.through.objects.filter(
-        licenseapplication_id__in=ids
+        licenseapplication_id__any=ids
     ).values_list("licenseapplication_id", "controlleditem_id"):
         items[app_id].add(item_id)
     pauses: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
     from .models import ClockPause
 
     for app_id, requested, provided in ClockPause.objects.filter(
-        application_id__in=ids
+        application_id__any=ids
     ).values_list("application_id", "requested_at", "provided_at"):
         pauses[app_id].append((requested, provided))
     contexts: dict[int, AuthorityContext] = {}
@@ -379,7 +412,7 @@ def recompute(
                 exclude_decisions=exclude_decisions,
                 extra_decisions=extra_decisions,
             )
-        window = governing_window(app, items[app.pk], ctx)
+        window = ctx.window_for(app, items[app.pk])
         due = due_at_for(app, window=window, pauses=pauses[app.pk], ctx=ctx)
         results.append(
             Recomputed(

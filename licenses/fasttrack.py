@@ -55,12 +55,27 @@ from .models import (
     LicenseApplication,
 )
 from .services import save_due_dates
+from .signals import decision_pass_finished
 
 APPLIED = EventKind.FAST_TRACK_APPLIED
 REMOVED = EventKind.FAST_TRACK_REMOVED
 ISO_ALPHA2 = re.compile(r"^[A-Z]{2}$")
 MAX_WINDOW_DAYS = 3650
 SAMPLE_SIZE = 10
+# What `licenses.clock.recompute` and `save_due_dates` read of a candidate.
+RECOMPUTED_FIELDS = (
+    "id",
+    "authority_id",
+    "exporter_id",
+    "destination",
+    "license_type",
+    "status",
+    "submitted_at",
+    "accepted_at",
+    "due_at",
+    "window_days",
+    "window_source",
+)
 
 
 def inline_limit() -> int:
@@ -466,7 +481,9 @@ def _start_pass(
         user = _user(actor)
         _queue(decision.pk, kind=kind, now=now, actor_id=user.pk if user is not None else None)
         return
-    decision_recompute_scope(decision=decision, kind=kind, now=now, actor=actor, scope=scope)
+    decision_recompute_scope(
+        decision=decision, kind=kind, now=now, actor=actor, scope=scope, inline=True
+    )
 
 
 def _queue(decision_id: int, *, kind: str, now: dt.datetime, actor_id: int | None) -> None:
@@ -489,12 +506,15 @@ def decision_recompute_scope(
     scope: Scope | None = None,
     size: int | None = None,
     restart: bool = False,
+    inline: bool = False,
 ) -> int:
     """One pass over a decision's scope (see the module docstring), chunk by chunk; each
     chunk is its own transaction (a savepoint when the caller holds one) and advances
     `progress_done` (from 0 again with `restart`, for a task run again). Returns how many due
     dates changed. Stops early if the decision was revoked while it was being applied: the
-    revocation's own pass takes over."""
+    revocation's own pass takes over. When it is done, `decision_pass_finished` lets the
+    file-by deadlines of the shipments in scope follow (at once when `inline`, else in a task
+    of their own)."""
     scope = scope if scope is not None else scope_of(decision)
     size = size or chunk_size()
     qs = candidates(authority_id=decision.authority_id, scope=scope)
@@ -515,7 +535,11 @@ def decision_recompute_scope(
             )
             if kind == APPLIED and not state:
                 break
-            batch = list(qs.filter(id__gt=last_id).select_for_update(of=("self",))[:size])
+            batch = list(
+                qs.filter(id__gt=last_id)
+                .select_for_update(of=("self",))
+                .only(*RECOMPUTED_FIELDS)[:size]
+            )
             if not batch:
                 break
             changed = save_due_dates(
@@ -537,6 +561,9 @@ def decision_recompute_scope(
         count, median = _effect_from_events(decision.pk, kind=APPLIED)
         updates.update(affected_count=count, median_change_days=median)
     FastTrackDecision.objects.filter(pk=decision.pk).update(**updates)
+    decision_pass_finished.send(
+        sender=FastTrackDecision, decision=decision, scope=scope, now=now, inline=inline
+    )
     return moved
 
 

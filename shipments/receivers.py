@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 from django.apps import apps
-from django.db import DatabaseError
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db import DatabaseError, transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -17,12 +17,11 @@ from licenses.models import (
     CalendarDay,
     Event,
     EventKind,
-    FastTrackDecision,
     LicenseApplication,
     Status,
     WindowRule,
 )
-from licenses.signals import application_moved, due_dates_changed
+from licenses.signals import application_moved, decision_pass_finished, due_dates_changed
 
 from . import scan
 from .models import Shipment
@@ -46,7 +45,7 @@ def _follow(sender: Any, application, at, now, actor, **kwargs: Any) -> None:
 @receiver(due_dates_changed, dispatch_uid="shipments.flags_after_due_dates")
 def _due_dates_changed(sender: Any, application_ids, now, **kwargs: Any) -> None:
     if application_ids:
-        scan.evaluate(now=now, application_ids=application_ids)
+        scan.evaluate(now=now, application_ids=application_ids, kinds=scan.DUE_DATE_KINDS)
 
 
 @receiver(application_moved, dispatch_uid="shipments.flags_after_move")
@@ -124,7 +123,6 @@ def _authority_saved(sender: Any, instance: Authority, created: bool, **kwargs: 
     [post_save, post_delete], sender=CalendarDay, dispatch_uid="shipments.file_by_on_calendar"
 )
 @receiver(post_save, sender=WindowRule, dispatch_uid="shipments.file_by_on_rule")
-@receiver(post_save, sender=FastTrackDecision, dispatch_uid="shipments.file_by_on_decision")
 def _window_input_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     if not kwargs.get("raw"):
         if sender is CalendarDay:
@@ -132,23 +130,17 @@ def _window_input_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
         scan.refresh_authority(now=timezone.now(), authority_id=instance.authority_id)
 
 
-def _decision_scope_changed(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
-    if action in ("post_add", "post_remove", "post_clear") and isinstance(
-        instance, FastTrackDecision
-    ):
-        scan.refresh_authority(now=timezone.now(), authority_id=instance.authority_id)
+# A fast-track decision changes deadlines when its pass applies or un-applies it (logged in
+# force, revoked, begun or ended by the daily job); saving its wording changes none.
+@receiver(decision_pass_finished, dispatch_uid="shipments.file_by_on_decision")
+def _decision_pass_finished(sender: Any, decision, scope, now, inline, **kwargs: Any) -> None:
+    if inline:
+        scan.refresh_decision_scope(now=now, authority_id=decision.authority_id, scope=scope)
+        return
+    from .tasks import refresh_decision_file_by
 
-
-for _through in (
-    FastTrackDecision.items.through,
-    FastTrackDecision.exporters.through,
-    FastTrackDecision.applications.through,
-):
-    m2m_changed.connect(
-        _decision_scope_changed,
-        sender=_through,
-        dispatch_uid=f"shipments.file_by_on_decision_scope.{_through.__name__}",
-    )
+    decision_id, moment = decision.pk, now.isoformat()
+    transaction.on_commit(lambda: refresh_decision_file_by.delay(decision_id, moment), robust=True)
 
 
 # --- the periodic tasks exist as soon as the database does -----------------------------------

@@ -77,7 +77,18 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import OperationalError, connection, transaction
-from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 from django.db.models import Value as V
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan
@@ -127,6 +138,8 @@ BEFORE_SHIPPING = (SS.PLANNED, SS.AWAITING_LICENSE, SS.CLEARED)
 TO_SHIP = (*BEFORE_SHIPPING, SS.ON_HOLD)
 # Order of a full scan: applications first, so that the e-mails read in causal order.
 KINDS = (*APPLICATION_FLAGS, *SHIPMENT_FLAGS)
+# The kinds an application's due date decides (`expiring` and `file_by` do not read it).
+DUE_DATE_KINDS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.AT_RISK)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 
 
@@ -314,7 +327,7 @@ def candidates_query(
     column = _subject_column(kind)
     due = due_queryset(kind, th)
     if only is not None:
-        due = due.filter(pk__in=only)
+        due = due.filter(pk__any=only)
     if scope is not None:
         due = due.filter(scope)
     flagged = _open_flags(kind).filter(**{column: OuterRef("pk")})
@@ -371,18 +384,20 @@ def clear_statement(
     flagged = _open_flags(kind).values(column)
     due = due_queryset(kind, th).filter(pk__in=flagged)
     if only is not None:
-        due = due.filter(pk__in=only)
+        due = due.filter(pk__any=only)
     due_sql, due_params = _subquery(due)
     kept = kept_shipments(kind)
     kept_sql, kept_params = "", ()  # type: tuple[str, tuple[Any, ...]]
     if kept is not None:
         kept = kept.filter(pk__in=flagged)
         if only is not None:
-            kept = kept.filter(pk__in=only)
+            kept = kept.filter(pk__any=only)
         sub, kept_params = _subquery(kept)
         kept_sql = f" AND {column} NOT IN ({sub})"
     only_sql, only_params = "", ()  # type: tuple[str, tuple[Any, ...]]
-    if only is not None:
+    if only is not None and connection.vendor == "postgresql":  # one array parameter
+        only_sql, only_params = f" AND {column} = ANY(%s::bigint[])", (list(only),)
+    elif only is not None:
         only_sql = f" AND {column} IN ({', '.join(['%s'] * len(only))})" if only else " AND 1 = 0"
         only_params = tuple(only)
     moment = connection.ops.adapt_datetimefield_value(th.now)
@@ -405,7 +420,7 @@ def _scoped_clear_statement(
     model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
     stale = model.objects.order_by().filter(scope)
     if only is not None:
-        stale = stale.filter(pk__in=only)
+        stale = stale.filter(pk__any=only)
     stale = stale.exclude(pk__in=due_queryset(kind, th).filter(scope).values("pk"))
     kept = kept_shipments(kind)
     if kept is not None:
@@ -540,6 +555,7 @@ def _retrying(work: Callable[[], KindResult], attempts: int = 3) -> KindResult:
 class ScanResult:
     kinds: dict[str, KindResult] = field(default_factory=dict)
     file_by_filled: int = 0
+    file_by_changed: int = 0  # `refresh_decision_scope`: deadlines that moved
     since: dt.datetime | None = None  # incremental: the previous scan's `now`; None: in full
 
     @property
@@ -683,19 +699,22 @@ def evaluate(
     now: dt.datetime,
     application_ids: Iterable[int] = (),
     shipment_ids: Iterable[int] = (),
+    kinds: Iterable[str] = KINDS,
 ) -> ScanResult:
     """Re-evaluate the flags of a few subjects, inside the caller's transaction (a move, new due
     dates, a shipment edit). The shipments of the given applications are included.
 
     Cheap when nothing changes: one query says which flags the subjects should carry, one which
     they carry; only a kind that differs runs its raise/clear statements (which check the
-    condition again, so both paths agree by construction).
+    condition again, so both paths agree by construction). `kinds` limits it to the kinds the
+    change can affect (new due dates: `DUE_DATE_KINDS`).
     """
+    wanted = [kind for kind in KINDS if kind in set(kinds)]
     app_ids = sorted(set(application_ids))
     ship_ids = set(shipment_ids)
     if app_ids:
         ship_ids |= set(
-            Shipment.objects.filter(application_id__in=app_ids).values_list("pk", flat=True)
+            Shipment.objects.filter(application_id__any=app_ids).values_list("pk", flat=True)
         )
     ship_list = sorted(ship_ids)
     result = ScanResult()
@@ -706,18 +725,19 @@ def evaluate(
     # UNION query per subject type.
     should: set[tuple[str, int]] = set()
     kept: set[tuple[str, int]] = set()
-    for kinds, ids in ((APPLICATION_FLAGS, app_ids), (SHIPMENT_FLAGS, ship_list)):
-        if not ids:
+    for subject_kinds, ids in ((APPLICATION_FLAGS, app_ids), (SHIPMENT_FLAGS, ship_list)):
+        kinds = [kind for kind in subject_kinds if kind in wanted]
+        if not ids or not kinds:
             continue
         parts = [
-            due_queryset(kind, th).filter(pk__in=ids).annotate(k=V(kind)).values_list("pk", "k")
+            due_queryset(kind, th).filter(pk__any=ids).annotate(k=V(kind)).values_list("pk", "k")
             for kind in kinds
         ]
         for kind in kinds:
             keep = kept_shipments(kind)
             if keep is not None:
                 parts.append(
-                    keep.filter(pk__in=ids).annotate(k=V(f"keep:{kind}")).values_list("pk", "k")
+                    keep.filter(pk__any=ids).annotate(k=V(f"keep:{kind}")).values_list("pk", "k")
                 )
         for pk, label in parts[0].union(*parts[1:], all=True):
             if label.startswith("keep:"):
@@ -726,14 +746,14 @@ def evaluate(
                 should.add((label, pk))
     carried: set[tuple[str, int]] = {
         (flag_kind, app or ship)
-        for flag_kind, app, ship in Flag.objects.filter(cleared_at__isnull=True)
-        .filter(Q(application_id__in=app_ids) | Q(shipment_id__in=ship_list))
+        for flag_kind, app, ship in Flag.objects.filter(cleared_at__isnull=True, kind__in=wanted)
+        .filter(Q(application_id__any=app_ids) | Q(shipment_id__any=ship_list))
         .values_list("kind", "application_id", "shipment_id")
     }
     differing: dict[str, list[int]] = defaultdict(list)
     for differing_kind, pk in (should - carried) | (carried - should - kept):
         differing[differing_kind].append(pk)
-    for kind in KINDS:
+    for kind in wanted:
         if kind in differing:
             result.kinds[kind] = _apply(kind, th, only=sorted(differing[kind]))
     return result
@@ -849,20 +869,28 @@ def _store_file_by(rows: Sequence[Shipment]) -> None:
 def refresh_file_by(
     *, now: dt.datetime, shipments: QuerySet[Shipment], chunk: int = 2000
 ) -> list[int]:
-    """Recompute and store the file-by deadline of the given shipments, chunk by chunk;
-    returns the ids whose deadline changed.
+    """Recompute and store the file-by deadline of the given shipments; returns the ids whose
+    deadline changed.
 
     When it runs (every input of the deadline):
     - a shipment is saved (created or edited: ship date, item, destination, application) —
       `shipments.receivers`, on `post_save`;
     - a draft application is saved (its license type) — its shipments;
-    - an authority (window, unit, clock start, acceptance window), a calendar day, a review-
-      window rule or a fast-track decision is saved or deleted — that authority's shipments
-      before shipping;
+    - an authority (window, unit, clock start, acceptance window), a calendar day or a review-
+      window rule is saved or deleted — that authority's shipments before shipping;
+    - a fast-track decision is applied or un-applied — the shipments in its scope
+      (`refresh_decision_scope`);
     - the daily job — all of them, for fast-track decisions that begin or end by the date
       alone and for a `holidays` upgrade;
     - the scan — any planned shipment with no deadline yet (written by a bulk path).
+
+    On PostgreSQL it is set-based (`_refresh_file_by_sql`): a deadline depends only on the
+    window of (exporter, item, destination, license type) and on the planned ship date, so the
+    distinct combinations are read and computed once each, and one UPDATE joins them back to
+    the shipments and writes only the deadlines that differ. Elsewhere chunk by chunk.
     """
+    if connection.vendor == "postgresql":
+        return _refresh_file_by_sql(now=now, shipments=shipments)
     changed: list[int] = []
     qs = shipments.order_by("pk").only(
         "pk",
@@ -893,14 +921,134 @@ def refresh_file_by(
         last_pk = batch[-1].pk
 
 
+def _license_type() -> Case:
+    """The license type a shipment's deadline assumes: its draft application's, else
+    individual."""
+    return Case(
+        When(application__status=Status.DRAFT, then=F("application__license_type")),
+        default=V(LicenseType.INDIVIDUAL),
+        output_field=CharField(),
+    )
+
+
+def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> list[int]:
+    """`refresh_file_by` on PostgreSQL, in three statements whatever the number of shipments:
+    the distinct window inputs, the distinct (authority, ship date), one UPDATE … FROM."""
+    shipments = shipments.order_by()
+    keys = list(
+        shipments.annotate(license=_license_type())
+        .values_list("item__authority_id", "exporter_id", "item_id", "destination", "license")
+        .distinct()
+    )
+    if not keys:
+        return []
+    authorities = Authority.objects.in_bulk({key[0] for key in keys})
+    contexts = {pk: authority_context(a, now=now) for pk, a in authorities.items()}
+    windows = []
+    days_by_authority: dict[int, set[int]] = defaultdict(set)
+    for authority_id, exporter_id, item_id, destination, license_type in keys:
+        probe = LicenseApplication(
+            exporter_id=exporter_id,
+            authority=authorities[authority_id],
+            destination=destination,
+            license_type=license_type,
+        )
+        days = governing_window(probe, {item_id}, contexts[authority_id]).days
+        windows.append([exporter_id, item_id, destination, license_type, days])
+        days_by_authority[authority_id].add(days)
+    deadlines = []
+    for authority_id, ship_date in shipments.values_list(
+        "item__authority_id", "planned_ship_date"
+    ).distinct():
+        authority, ctx = authorities[authority_id], contexts[authority_id]
+        for days in days_by_authority[authority_id]:
+            last = subtract_days(
+                calendar=ctx.calendar, end=ship_date, n=days, unit=authority.window_unit
+            )
+            if authority.clock_starts == ClockStart.ACCEPTED:
+                last = subtract_days(
+                    calendar=ctx.calendar,
+                    end=last,
+                    n=authority.acceptance_window_days,
+                    unit=authority.window_unit,
+                )
+            deadlines.append(
+                [
+                    authority_id,
+                    days,
+                    ship_date.isoformat(),
+                    last.isoformat(),
+                    end_of_day(last, authority.tz).isoformat(),
+                ]
+            )
+    subjects_sql, subjects_params = _subquery(shipments)
+    table = Shipment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The shipments first (materialised: the planner knows their number from their own
+            # predicate), then the two small lists joined to them by hash, whatever their size.
+            "WITH subject AS MATERIALIZED (SELECT s.id, s.exporter_id, s.item_id, "
+            "s.destination, s.planned_ship_date, s.file_by_date, s.file_by_at, i.authority_id, "
+            "COALESCE(a.license_type, %s) AS license_type "
+            f"FROM {table} AS s JOIN {ControlledItem._meta.db_table} AS i ON i.id = s.item_id "
+            f"LEFT JOIN {LicenseApplication._meta.db_table} AS a "
+            "ON a.id = s.application_id AND a.status = %s "
+            f"WHERE s.id IN ({subjects_sql})), "
+            "w AS (SELECT (e->>0)::bigint AS exporter_id, (e->>1)::bigint AS item_id, "
+            "e->>2 AS destination, e->>3 AS license_type, (e->>4)::integer AS days "
+            "FROM jsonb_array_elements(%s::jsonb) AS e), "
+            "d AS (SELECT (e->>0)::bigint AS authority_id, (e->>1)::integer AS days, "
+            "(e->>2)::date AS ship, (e->>3)::date AS last, (e->>4)::timestamptz AS at "
+            "FROM jsonb_array_elements(%s::jsonb) AS e), "
+            "target AS (SELECT x.id, d.last, d.at FROM subject AS x "
+            "JOIN w ON w.exporter_id = x.exporter_id AND w.item_id = x.item_id "
+            "AND w.destination = x.destination AND w.license_type = x.license_type "
+            "JOIN d ON d.authority_id = x.authority_id AND d.days = w.days "
+            "AND d.ship = x.planned_ship_date "
+            "WHERE x.file_by_date IS DISTINCT FROM d.last OR x.file_by_at IS DISTINCT FROM d.at) "
+            f"UPDATE {table} AS s SET file_by_date = target.last, file_by_at = target.at "
+            "FROM target WHERE s.id = target.id RETURNING s.id",
+            [
+                LicenseType.INDIVIDUAL,
+                Status.DRAFT,
+                *subjects_params,
+                json.dumps(windows),
+                json.dumps(deadlines),
+            ],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def refresh_authority(*, now: dt.datetime, authority_id: int) -> ScanResult:
     """An input of an authority's windows changed: recompute the file-by deadlines of its
     shipments before shipping and re-evaluate those that changed."""
-    changed = refresh_file_by(
-        now=now,
-        shipments=Shipment.objects.filter(status__in=TO_SHIP, item__authority_id=authority_id),
-    )
-    return evaluate(now=now, shipment_ids=changed)
+    return refresh_decision_scope(now=now, authority_id=authority_id, scope=None)
+
+
+def refresh_decision_scope(
+    *, now: dt.datetime, authority_id: int, scope: dict[str, set] | None
+) -> ScanResult:
+    """A fast-track decision was applied or un-applied (`scope`: its scope), or another input
+    of an authority's windows changed (`scope` None: all its shipments): recompute the file-by
+    deadlines of the shipments before shipping that it can reach and re-evaluate those that
+    changed. A decision reaches a shipment through the exporter, item and destination its
+    scope names; one that names applications reaches no shipment's deadline (a deadline is for
+    an application not filed yet)."""
+    shipments = Shipment.objects.filter(status__in=TO_SHIP, item__authority_id=authority_id)
+    if scope is not None:
+        if scope.get("applications"):
+            return ScanResult()
+        if scope.get("destinations"):
+            shipments = shipments.filter(destination__in=sorted(scope["destinations"]))
+        if scope.get("items"):
+            shipments = shipments.filter(item_id__any=scope["items"])
+        if scope.get("exporters"):
+            shipments = shipments.filter(exporter_id__any=scope["exporters"])
+    changed = refresh_file_by(now=now, shipments=shipments)
+    # a deadline decides `file_by` alone
+    result = evaluate(now=now, shipment_ids=changed, kinds=(FlagKind.FILE_BY,))
+    result.file_by_changed = len(changed)
+    return result
 
 
 # --- the daily job ---------------------------------------------------------------------------

@@ -7,6 +7,8 @@ worker runs again; each is idempotent (see `shipments.scan` and `shipments.alert
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -41,3 +43,20 @@ def send_digests() -> str:
 @shared_task(name="shipments.daily")
 def daily() -> str:
     return scan.run_daily(now=timezone.now()).summary()
+
+
+@shared_task(name="shipments.refresh_decision_file_by", acks_late=True, time_limit=3600)
+def refresh_decision_file_by(decision_id: int, now: str) -> str:
+    """After a large fast-track pass: the file-by deadlines of the shipments in the decision's
+    scope follow (`scan.refresh_decision_scope`), and their flags. Idempotent; the daily job
+    recomputes every deadline anyway."""
+    from licenses.fasttrack import scope_of
+    from licenses.models import FastTrackDecision
+
+    decision = FastTrackDecision.objects.get(pk=decision_id)
+    result = scan.refresh_decision_scope(
+        now=dt.datetime.fromisoformat(now),
+        authority_id=decision.authority_id,
+        scope=scope_of(decision),
+    )
+    return result.summary()

@@ -15,7 +15,8 @@ import time_machine
 from licenses import services
 from licenses.calendars import count_days
 from licenses.clock import calendar_for
-from licenses.models import Event, FastTrackDecision, WindowRule
+from licenses.fasttrack import decision_log
+from licenses.models import Event, WindowRule
 from licenses.rules import rule_create
 from shipments import scan
 from shipments import services as shipping
@@ -324,13 +325,14 @@ def test_a_fast_track_decision_moves_the_last_day_to_file_and_clears_the_flag(ex
     scan.scan(now=moment("2026-10-09"))
     assert open_kinds(goods) == {"file_by"}
     with time_machine.travel(moment("2026-10-09", 11), tick=False):
-        FastTrackDecision.objects.create(
+        decision_log(
             authority=authority("MOFCOM"),
             announced_on=dt.date(2026, 10, 9),
             source="Ministerial trade talks, press release of 9 October 2026",
             window_days=20,
             effective_from=dt.date(2026, 10, 9),
-            created_by=manager,
+            actor=manager,
+            now=moment("2026-10-09", 11),
         )
     goods.refresh_from_db()
     # 20 working days back from Tue 15 Dec is Tue 17 Nov, 10 more is Tue 3 Nov.
