@@ -84,7 +84,7 @@ def inline_limit() -> int:
 
 
 def chunk_size() -> int:
-    return int(getattr(settings, "FAST_TRACK_CHUNK_SIZE", 2000))
+    return int(getattr(settings, "FAST_TRACK_CHUNK_SIZE", 10000))
 
 
 # --- scope --------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def _follow(sender: Any, application, at, now, actor, **kwargs: Any) -> None:
 @receiver(due_dates_changed, dispatch_uid="shipments.flags_after_due_dates")
 def _due_dates_changed(sender: Any, application_ids, now, **kwargs: Any) -> None:
     if application_ids:
-        scan.evaluate(now=now, application_ids=application_ids, kinds=scan.DUE_DATE_KINDS)
+        scan.evaluate_due_dates(now=now, application_ids=application_ids)
 
 
 @receiver(application_moved, dispatch_uid="shipments.flags_after_move")

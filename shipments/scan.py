@@ -103,6 +103,7 @@ from licenses.clock import (
     local_date,
 )
 from licenses.errors import ConcurrentUpdate, DomainError, IllegalMove
+from licenses.lookups import ids_in
 from licenses.models import (
     PENDING_STATUSES,
     Authority,
@@ -756,6 +757,24 @@ def evaluate(
     for kind in wanted:
         if kind in differing:
             result.kinds[kind] = _apply(kind, th, only=sorted(differing[kind]))
+    return result
+
+
+def evaluate_due_dates(*, now: dt.datetime, application_ids: Sequence[int]) -> ScanResult:
+    """Re-evaluate the flags that due dates decide (`DUE_DATE_KINDS`) for applications whose
+    due date was just stored (`due_dates_changed`: a fast-track or rule pass, a recompute),
+    inside the caller's transaction. Thousands of applications at a time: each kind is raised
+    and cleared directly over the applications (and, for `at_risk`, their shipments, found by
+    their application), without first working out which of them differ as `evaluate` does
+    for a few subjects — the raise and clear statements check the condition anyway."""
+    result = ScanResult()
+    ids = sorted(set(application_ids))
+    if not ids:
+        return result
+    th = thresholds(now=now)
+    for kind in DUE_DATE_KINDS:
+        scope = ids_in("pk" if kind in APPLICATION_FLAGS else "application_id", ids)
+        result.kinds[kind] = _apply(kind, th, scope=scope)
     return result
 
 
