@@ -350,6 +350,86 @@ def raise_statement(
     return sql, tuple(params)
 
 
+# The columns of a system event that the scan writes (besides its kind, subject and data).
+_EVENT_COLUMNS = "occurred_at, recorded_at, data, from_status, to_status, note"
+
+
+def _detail_sql(model: Any, name: str, column: str) -> str:
+    """SQL turning the detail `name` (a field of `model`, possibly across a relation) read as
+    `column` into the JSON value `_write_events` stores: a date or an instant as its ISO
+    text, exactly as Python's `isoformat()` writes it (an instant in UTC, its microseconds
+    only when there are some)."""
+    field = None
+    for part in name.split("__"):
+        field = model._meta.get_field(part)
+        model = field.related_model or model
+    internal = field.get_internal_type() if field is not None else ""
+    if internal == "DateTimeField":
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        return (
+            f"to_jsonb(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+            f"|| CASE WHEN to_char({utc}, 'US') = '000000' THEN '' "
+            f"ELSE '.' || to_char({utc}, 'US') END || '+00:00')"
+        )
+    if internal == "DateField":
+        return f"to_jsonb(to_char({column}, 'YYYY-MM-DD'))"
+    return f"to_jsonb({column})"
+
+
+def recorded_raise_statement(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+) -> tuple[str, tuple[Any, ...]]:
+    """PostgreSQL: the raise of `kind` as one statement — read the candidates
+    (`candidates_query`), INSERT their flags (ON CONFLICT DO NOTHING: a flag a concurrent scan
+    raised meanwhile is skipped) and one `flag_raised` event per inserted flag with what
+    caused it — RETURNING (id, subject, exporter) of the flags it raised. The event data is
+    what `_write_events` writes; events are numbered in flag order, like the flags."""
+    table, column = Flag._meta.db_table, _subject_column(kind)
+    names = DETAILS[kind]
+    try:
+        due_sql, due_params = candidates_query(
+            kind, th, only=only, scope=scope
+        ).query.sql_with_params()
+    except EmptyResultSet:
+        return "SELECT 1 WHERE false", ()
+    model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
+    aliases = [f"d{i}" for i in range(len(names))]
+    details = ", ".join(
+        f"'{name.replace('application__', 'application_')}', "
+        + _detail_sql(model, name, f"d.{alias}")
+        for name, alias in zip(names, aliases, strict=True)
+    )
+    sql = (
+        f"WITH due (id, exporter_id, {', '.join(aliases)}) AS ({due_sql}), "
+        f"raised AS (INSERT INTO {table} ({column}, exporter_id, kind, raised_at) "
+        "SELECT id, exporter_id, %s, %s FROM due ORDER BY id "
+        f"ON CONFLICT DO NOTHING RETURNING id, {column} AS subject, exporter_id), "
+        f"ev AS (INSERT INTO {Event._meta.db_table} (kind, {column}, {_EVENT_COLUMNS}) "
+        "SELECT %s, r.subject, %s, %s, "
+        f"jsonb_build_object('flag', %s::text, 'flag_id', r.id, {details}), '', '', '' "
+        "FROM raised r JOIN due d ON d.id = r.subject ORDER BY r.id) "
+        "SELECT id, subject, exporter_id FROM raised"
+    )
+    return sql, (*due_params, kind, th.now, EventKind.FLAG_RAISED, th.now, th.now, kind)
+
+
+def recorded_clear_statement(
+    kind: str, statement: tuple[str, tuple[Any, ...]], *, now: dt.datetime
+) -> tuple[str, tuple[Any, ...]]:
+    """PostgreSQL: a clear statement (`clear_statement`) and the `flag_cleared` event of each
+    flag it cleared, in one statement, RETURNING what the clear returns."""
+    sql, params = statement
+    column = _subject_column(kind)
+    wrapped = (
+        f"WITH cleared (id, subject, exporter_id) AS ({sql}), "
+        f"ev AS (INSERT INTO {Event._meta.db_table} (kind, {column}, {_EVENT_COLUMNS}) "
+        "SELECT %s, subject, %s, %s, jsonb_build_object('flag', %s::text, 'flag_id', id), "
+        "'', '', '' FROM cleared ORDER BY id) "
+        "SELECT id, subject, exporter_id FROM cleared"
+    )
+    return wrapped, (*params, EventKind.FLAG_CLEARED, now, now, kind)
+
+
 def _subquery(qs: QuerySet) -> tuple[str, tuple[Any, ...]]:
     """SQL selecting the ids of a queryset; an empty query selects no row."""
     try:
@@ -448,19 +528,36 @@ def _apply(
     kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
 ) -> KindResult:
     """Raise and clear one kind (for the `only` subjects, or those in `scope`, or all), write
-    the events and the alerts, and queue the alerts after commit; see the module docstring."""
+    the events and the alerts, and queue the alerts after commit; see the module docstring.
+
+    On PostgreSQL the raise and the clear are one statement each, which write their events in
+    the same statement (`recorded_raise_statement`, `recorded_clear_statement`): the due
+    subjects and what caused them never travel to Python and back."""
     result = KindResult(kind)
     with transaction.atomic():
-        candidates = {row["pk"]: row for row in candidates_query(kind, th, only=only, scope=scope)}
-        pairs = [(pk, row["exporter_id"]) for pk, row in candidates.items()]
-        batch = len(pairs) if connection.vendor == "postgresql" else INSERT_BATCH
-        for start in range(0, len(pairs), batch or 1):
-            statement = raise_statement(kind, pairs[start : start + batch], now=th.now)
-            result.raised += _rows(statement)
-        result.raised.sort()
-        result.cleared = sorted(_rows(clear_statement(kind, th, only=only, scope=scope)))
-        if result.raised or result.cleared:
-            _write_events(kind, result, candidates, now=th.now)
+        if connection.vendor == "postgresql":
+            result.raised = sorted(
+                _rows(recorded_raise_statement(kind, th, only=only, scope=scope))
+            )
+            result.cleared = sorted(
+                _rows(
+                    recorded_clear_statement(
+                        kind, clear_statement(kind, th, only=only, scope=scope), now=th.now
+                    )
+                )
+            )
+        else:
+            candidates = {
+                row["pk"]: row for row in candidates_query(kind, th, only=only, scope=scope)
+            }
+            pairs = [(pk, row["exporter_id"]) for pk, row in candidates.items()]
+            for start in range(0, len(pairs), INSERT_BATCH):
+                statement = raise_statement(kind, pairs[start : start + INSERT_BATCH], now=th.now)
+                result.raised += _rows(statement)
+            result.raised.sort()
+            result.cleared = sorted(_rows(clear_statement(kind, th, only=only, scope=scope)))
+            if result.raised or result.cleared:
+                _write_events(kind, result, candidates, now=th.now)
         if result.raised and kind in ALERTING_FLAGS:
             result.alert_ids = alerts.create_alerts(
                 kind=kind, flags=[(f, e) for f, _s, e in result.raised], now=th.now
