@@ -231,6 +231,8 @@ def create_alerts(*, kind: str, flags: Sequence[tuple[int, int]], now: dt.dateti
         return []
     by_exporter = recipients(exporter_ids={e for _f, e in flags}, kind=kind)
     due_for_sweep = now + sweep_after()
+    if connection.vendor == "postgresql":
+        return _insert_alerts(flags, by_exporter, now=now, due_for_sweep=due_for_sweep)
     rows = [
         (flag_id, r.email, r.user_id)
         for flag_id, exporter_id in flags
@@ -238,8 +240,6 @@ def create_alerts(*, kind: str, flags: Sequence[tuple[int, int]], now: dt.dateti
     ]
     if not rows:
         return []
-    if connection.vendor == "postgresql":
-        return _insert_alerts(rows, now=now, due_for_sweep=due_for_sweep)
     created = Alert.objects.bulk_create(
         Alert(
             flag_id=flag_id,
@@ -258,26 +258,53 @@ def create_alerts(*, kind: str, flags: Sequence[tuple[int, int]], now: dt.dateti
 
 
 def _insert_alerts(
-    rows: Sequence[tuple[int, str, int | None]], *, now: dt.datetime, due_for_sweep: dt.datetime
+    flags: Sequence[tuple[int, int]],
+    by_exporter: dict[int, list[Recipient]],
+    *,
+    now: dt.datetime,
+    due_for_sweep: dt.datetime,
 ) -> list[int]:
-    """PostgreSQL: one INSERT … SELECT over one JSON parameter of (flag, address, user) rows,
-    each taking its id from the sequence first so that its stable Message-ID
-    (`message_id("alert", id)`) is written with the row, not by a second row-by-row UPDATE
-    (a scan can raise thousands of alerts)."""
+    """PostgreSQL: one INSERT … SELECT joining the flags ((flag, exporter) pairs, as two
+    arrays) with each exporter's recipients (one small JSON parameter), one row per flag and
+    recipient in flag order then recipient order — the rows are made in SQL, not sent one by
+    one (a scan can raise thousands of alerts). Each row takes its id from the sequence first
+    so that its stable Message-ID (`message_id("alert", id)`) is written with the row, not by a
+    second row-by-row UPDATE."""
+    who = {
+        str(pk): [[r.email, r.user_id] for r in found] for pk, found in by_exporter.items() if found
+    }
+    if not who:
+        return []
     table = Alert._meta.db_table
     domain = urlparse(settings.SITE_URL).hostname or "localhost"
     sql = (
-        f"WITH v AS (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id, "
-        "(e->>0)::bigint AS f, e->>1 AS r, (e->>2)::integer AS u "
-        "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n) "
+        "WITH f AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY "
+        "AS t(flag_id, exporter_id, n)), "
+        "r AS (SELECT x.key::bigint AS exporter_id, y.e->>0 AS recipient, "
+        "(y.e->>1)::integer AS user_id, y.m FROM jsonb_each(%s::jsonb) AS x, "
+        "jsonb_array_elements(x.value) WITH ORDINALITY AS y(e, m)), "
+        # The sequence is looked up once (an InitPlan), not once per row.
+        f"v AS (SELECT nextval((SELECT pg_get_serial_sequence('{table}', 'id'))::regclass) "
+        "AS id, f.flag_id, r.recipient, r.user_id FROM f JOIN r ON r.exporter_id = f.exporter_id "
+        "ORDER BY f.n, r.m) "
         f"INSERT INTO {table} (id, flag_id, recipient, user_id, state, created_at, sent_at, "
         "attempts, next_attempt_at, message_id) "
-        "SELECT id, f, r, u, %s, %s, NULL, 0, %s, '<alert-' || id || '@' || %s || '>' FROM v "
+        "SELECT id, flag_id, recipient, user_id, %s, %s, NULL, 0, %s, "
+        "'<alert-' || id || '@' || %s || '>' FROM v "
         "RETURNING id"
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            sql, [json.dumps(list(rows)), Alert.State.PENDING, now, due_for_sweep, domain]
+            sql,
+            [
+                [f for f, _e in flags],
+                [e for _f, e in flags],
+                json.dumps(who),
+                Alert.State.PENDING,
+                now,
+                due_for_sweep,
+                domain,
+            ],
         )
         return sorted(row[0] for row in cursor.fetchall())
 

@@ -364,6 +364,86 @@ def raise_statement(
     return sql, tuple(params)
 
 
+# The columns of a system event that the scan writes (besides its kind, subject and data).
+_EVENT_COLUMNS = "occurred_at, recorded_at, data, from_status, to_status, note"
+
+
+def _detail_sql(model: Any, name: str, column: str) -> str:
+    """SQL turning the detail `name` (a field of `model`, possibly across a relation) read as
+    `column` into the JSON value `_write_events` stores: a date or an instant as its ISO
+    text, exactly as Python's `isoformat()` writes it (an instant in UTC, its microseconds
+    only when there are some)."""
+    field = None
+    for part in name.split("__"):
+        field = model._meta.get_field(part)
+        model = field.related_model or model
+    internal = field.get_internal_type() if field is not None else ""
+    if internal == "DateTimeField":
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        return (
+            f"to_jsonb(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
+            f"|| CASE WHEN to_char({utc}, 'US') = '000000' THEN '' "
+            f"ELSE '.' || to_char({utc}, 'US') END || '+00:00')"
+        )
+    if internal == "DateField":
+        return f"to_jsonb(to_char({column}, 'YYYY-MM-DD'))"
+    return f"to_jsonb({column})"
+
+
+def recorded_raise_statement(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+) -> tuple[str, tuple[Any, ...]]:
+    """PostgreSQL: the raise of `kind` as one statement — read the candidates
+    (`candidates_query`), INSERT their flags (ON CONFLICT DO NOTHING: a flag a concurrent scan
+    raised meanwhile is skipped) and one `flag_raised` event per inserted flag with what
+    caused it — RETURNING (id, subject, exporter) of the flags it raised. The event data is
+    what `_write_events` writes; events are numbered in flag order, like the flags."""
+    table, column = Flag._meta.db_table, _subject_column(kind)
+    names = DETAILS[kind]
+    try:
+        due_sql, due_params = candidates_query(
+            kind, th, only=only, scope=scope
+        ).query.sql_with_params()
+    except EmptyResultSet:
+        return "SELECT 1 WHERE false", ()
+    model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
+    aliases = [f"d{i}" for i in range(len(names))]
+    details = ", ".join(
+        f"'{name.replace('application__', 'application_')}', "
+        + _detail_sql(model, name, f"d.{alias}")
+        for name, alias in zip(names, aliases, strict=True)
+    )
+    sql = (
+        f"WITH due (id, exporter_id, {', '.join(aliases)}) AS ({due_sql}), "
+        f"raised AS (INSERT INTO {table} ({column}, exporter_id, kind, raised_at) "
+        "SELECT id, exporter_id, %s, %s FROM due ORDER BY id "
+        f"ON CONFLICT DO NOTHING RETURNING id, {column} AS subject, exporter_id), "
+        f"ev AS (INSERT INTO {Event._meta.db_table} (kind, {column}, {_EVENT_COLUMNS}) "
+        "SELECT %s, r.subject, %s, %s, "
+        f"jsonb_build_object('flag', %s::text, 'flag_id', r.id, {details}), '', '', '' "
+        "FROM raised r JOIN due d ON d.id = r.subject ORDER BY r.id) "
+        "SELECT id, subject, exporter_id FROM raised"
+    )
+    return sql, (*due_params, kind, th.now, EventKind.FLAG_RAISED, th.now, th.now, kind)
+
+
+def recorded_clear_statement(
+    kind: str, statement: tuple[str, tuple[Any, ...]], *, now: dt.datetime
+) -> tuple[str, tuple[Any, ...]]:
+    """PostgreSQL: a clear statement (`clear_statement`) and the `flag_cleared` event of each
+    flag it cleared, in one statement, RETURNING what the clear returns."""
+    sql, params = statement
+    column = _subject_column(kind)
+    wrapped = (
+        f"WITH cleared (id, subject, exporter_id) AS ({sql}), "
+        f"ev AS (INSERT INTO {Event._meta.db_table} (kind, {column}, {_EVENT_COLUMNS}) "
+        "SELECT %s, subject, %s, %s, jsonb_build_object('flag', %s::text, 'flag_id', id), "
+        "'', '', '' FROM cleared ORDER BY id) "
+        "SELECT id, subject, exporter_id FROM cleared"
+    )
+    return wrapped, (*params, EventKind.FLAG_CLEARED, now, now, kind)
+
+
 def _subquery(qs: QuerySet) -> tuple[str, tuple[Any, ...]]:
     """SQL selecting the ids of a queryset; an empty query selects no row."""
     try:
@@ -449,6 +529,171 @@ def _rows(statement: tuple[str, tuple[Any, ...]]) -> list[tuple[int, int, int]]:
         return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
 
 
+# --- compiled statements ---------------------------------------------------------------------
+
+# Compiling a kind's statements with the ORM costs more than running them when little is due
+# (about 20 ms of Python per periodic scan, its biggest cost after the database's own work),
+# and their SQL depends only on the *shape* of the thresholds and the scope — which
+# authorities, their zones, which of their deadlines are equal or ordered how — not on the
+# instants and days themselves, which are parameters. So each statement is compiled once per
+# shape, from order-preserving stand-ins for those values, and reused with the real values put
+# back in place of the stand-ins.
+
+
+class _Uncacheable(Exception):
+    """A value the shape of a statement cannot be built from: it is compiled every time."""
+
+
+_INSTANT_STAND_IN = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+_DAY_STAND_IN = dt.date(1, 1, 1)
+_COMPILED: dict[tuple[Any, ...], tuple[str, tuple[tuple[bool, Any], ...]]] = {}
+_COMPILED_LIMIT = 512  # shapes kept per process (a few per kind in practice)
+
+
+class _StandIns:
+    """Order-preserving stand-ins for the instants and days of one statement: values that
+    compare equal get the same stand-in and stand-ins compare as their values do, so every
+    decision taken while building the statement (`max`, `sorted`, `!=`) goes the same way."""
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        values = list(values)
+        instants = sorted({v for v in values if isinstance(v, dt.datetime)})
+        days = sorted(
+            {v for v in values if isinstance(v, dt.date) and not isinstance(v, dt.datetime)}
+        )
+        self.instants = {
+            v: _INSTANT_STAND_IN + dt.timedelta(microseconds=i) for i, v in enumerate(instants)
+        }
+        self.days = {v: _DAY_STAND_IN + dt.timedelta(days=i) for i, v in enumerate(days)}
+        self.real: dict[Any, Any] = {}
+        for mapping in (self.instants, self.days):
+            self.real.update({(type(x), x): v for v, x in mapping.items()})
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return self.instants[value]
+        if isinstance(value, dt.date):
+            return self.days[value]
+        return value
+
+    def slot(self, param: Any) -> Any:
+        """The key of the real value a compiled parameter stands in for, or None."""
+        if isinstance(param, dt.date) and (type(param), param) in self.real:
+            return (type(param), param)
+        return None
+
+
+def _q_values(node: Q) -> Iterable[Any]:
+    child: Any
+    for child in node.children:
+        if isinstance(child, Q):
+            yield from _q_values(child)
+        else:
+            yield child[1]
+
+
+def _q_shape(node: Q, stand_in: _StandIns) -> tuple[Q, tuple[Any, ...]]:
+    """`node` with its instants and days replaced by stand-ins, and a hashable key of it."""
+    children: list[Any] = []
+    key: list[Any] = []
+    child: Any
+    for child in node.children:
+        if isinstance(child, Q):
+            sub, sub_key = _q_shape(child, stand_in)
+            children.append(sub)
+            key.append(sub_key)
+            continue
+        lookup, value = child
+        if isinstance(value, list | tuple):
+            value = tuple(value)
+            if not all(isinstance(v, str | int) for v in value):
+                raise _Uncacheable(lookup)
+        elif not isinstance(value, str | int | dt.date | None):
+            raise _Uncacheable(lookup)  # an expression or a queryset: compiled every time
+        value = stand_in(value)
+        children.append((lookup, value))
+        key.append((lookup, value))
+    shaped = Q.create(children, connector=node.connector, negated=node.negated)
+    assert isinstance(shaped, Q)
+    return shaped, (node.connector, node.negated, tuple(key))
+
+
+def _compiled(
+    name: str,
+    kind: str,
+    th: Thresholds,
+    scope: Q | None,
+    *,
+    build: Callable[[Thresholds, Q | None], tuple[str, tuple[Any, ...]]],
+) -> tuple[str, tuple[Any, ...]]:
+    """`build(th, scope)`, compiled once per shape (see above) and then reused.
+
+    1. Stand-ins for every instant and day of the thresholds and the scope, in their order.
+    2. The key: the statement, the kind, the database, `now`'s stand-in, each authority (id,
+       zone) with its stand-ins, and the scope with its stand-ins.
+    3. On a miss, build the statement from the stand-ins and note which parameters are
+       stand-ins — and build it from the real values too: the first is kept only if both agree
+       once the real values are put back, so a statement whose SQL would depend on a value
+       itself (not only on the shape) is never reused.
+    4. On a hit, the kept SQL, with the real values put back in place of the stand-ins.
+    """
+    try:
+        values: list[Any] = [th.now]
+        for a in th.authorities:
+            values += [a.today, a.due_soon_until, a.expiring_until]
+        if scope is not None:
+            values += list(_q_values(scope))
+        stand_in = _StandIns(values)
+        th_key = tuple(
+            (
+                a.authority.pk,
+                a.authority.time_zone,
+                stand_in(a.today),
+                stand_in(a.due_soon_until),
+                stand_in(a.expiring_until),
+            )
+            for a in th.authorities
+        )
+        scope_s, scope_key = _q_shape(scope, stand_in) if scope is not None else (None, None)
+    except (_Uncacheable, TypeError):  # TypeError: naive and aware instants mixed
+        return build(th, scope)
+    key = (name, kind, connection.vendor, stand_in(th.now), th_key, scope_key)
+    entry = _COMPILED.get(key)
+    if entry is not None:
+        sql, template = entry
+        return sql, _params(template, stand_in)
+    th_s = Thresholds(
+        now=stand_in(th.now),
+        due_soon_working_days=th.due_soon_working_days,
+        expiring_within_days=th.expiring_within_days,
+        authorities=tuple(
+            AuthorityDay(
+                authority=a.authority,
+                today=stand_in(a.today),
+                due_soon_until=stand_in(a.due_soon_until),
+                expiring_until=stand_in(a.expiring_until),
+            )
+            for a in th.authorities
+        ),
+    )
+    sql, params = build(th_s, scope_s)
+    template = tuple(
+        (True, slot) if (slot := stand_in.slot(p)) is not None else (False, p) for p in params
+    )
+    real = build(th, scope)
+    if real != (sql, _params(template, stand_in)):
+        log.warning("Window scan: the %s statement of %s is compiled every time", name, kind)
+        return real
+    if len(_COMPILED) >= _COMPILED_LIMIT:
+        _COMPILED.clear()
+    _COMPILED[key] = (sql, template)
+    return real
+
+
+def _params(template: tuple[tuple[bool, Any], ...], stand_in: _StandIns) -> tuple[Any, ...]:
+    return tuple(stand_in.real[value] if is_slot else value for is_slot, value in template)
+
+
 # --- one kind --------------------------------------------------------------------------------
 
 
@@ -464,19 +709,39 @@ def _apply(
     kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
 ) -> KindResult:
     """Raise and clear one kind (for the `only` subjects, or those in `scope`, or all), write
-    the events and the alerts, and queue the alerts after commit; see the module docstring."""
+    the events and the alerts, and queue the alerts after commit; see the module docstring.
+
+    On PostgreSQL the raise and the clear are one statement each, which write their events in
+    the same statement (`recorded_raise_statement`, `recorded_clear_statement`): the due
+    subjects and what caused them never travel to Python and back."""
     result = KindResult(kind)
     with transaction.atomic():
-        candidates = {row["pk"]: row for row in candidates_query(kind, th, only=only, scope=scope)}
-        pairs = [(pk, row["exporter_id"]) for pk, row in candidates.items()]
-        batch = len(pairs) if connection.vendor == "postgresql" else INSERT_BATCH
-        for start in range(0, len(pairs), batch or 1):
-            statement = raise_statement(kind, pairs[start : start + batch], now=th.now)
-            result.raised += _rows(statement)
-        result.raised.sort()
-        result.cleared = sorted(_rows(clear_statement(kind, th, only=only, scope=scope)))
-        if result.raised or result.cleared:
-            _write_events(kind, result, candidates, now=th.now)
+        if connection.vendor == "postgresql":
+
+            def raise_sql(th: Thresholds, scope: Q | None) -> tuple[str, tuple[Any, ...]]:
+                return recorded_raise_statement(kind, th, only=only, scope=scope)
+
+            def clear_sql(th: Thresholds, scope: Q | None) -> tuple[str, tuple[Any, ...]]:
+                statement = clear_statement(kind, th, only=only, scope=scope)
+                return recorded_clear_statement(kind, statement, now=th.now)
+
+            if only is None:  # the scan's statements: compiled once per shape
+                raise_sql = partial(_compiled, "raise", kind, build=raise_sql)
+                clear_sql = partial(_compiled, "clear", kind, build=clear_sql)
+            result.raised = sorted(_rows(raise_sql(th, scope)))
+            result.cleared = sorted(_rows(clear_sql(th, scope)))
+        else:
+            candidates = {
+                row["pk"]: row for row in candidates_query(kind, th, only=only, scope=scope)
+            }
+            pairs = [(pk, row["exporter_id"]) for pk, row in candidates.items()]
+            for start in range(0, len(pairs), INSERT_BATCH):
+                statement = raise_statement(kind, pairs[start : start + INSERT_BATCH], now=th.now)
+                result.raised += _rows(statement)
+            result.raised.sort()
+            result.cleared = sorted(_rows(clear_statement(kind, th, only=only, scope=scope)))
+            if result.raised or result.cleared:
+                _write_events(kind, result, candidates, now=th.now)
         if result.raised and kind in ALERTING_FLAGS:
             result.alert_ids = alerts.create_alerts(
                 kind=kind, flags=[(f, e) for f, _s, e in result.raised], now=th.now

@@ -29,7 +29,8 @@ def plans_of(queries: list[dict]) -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         for query in queries:
             sql = query["sql"]
-            if not sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            verbs = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+            if not sql.lstrip().upper().startswith(verbs):
                 continue
             if not any(table in sql for table in BIG_TABLES):
                 continue

@@ -11,12 +11,13 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db.models import Q
 
 from licenses import services
 from licenses.calendars import count_days
 from licenses.clock import calendar_for
 from licenses.fasttrack import decision_log
-from licenses.models import Event, WindowRule
+from licenses.models import Event, LicenseApplication, WindowRule
 from licenses.rules import rule_create
 from shipments import scan
 from shipments import services as shipping
@@ -66,6 +67,36 @@ def test_an_application_becomes_overdue_at_the_end_of_its_due_date_in_beijing(ex
     raised = Event.objects.get(application=app, kind="flag_raised", data__flag="overdue")
     assert raised.occurred_at == dt.datetime(2026, 12, 4, 0, 0, tzinfo=SHANGHAI)
     assert dt.datetime.fromisoformat(raised.data["due_at"]) == app.due_at
+
+
+def test_a_raised_flag_keeps_its_cause_as_iso_text_even_with_microseconds(exporter):
+    app = mofcom_application(exporter, submitted="2026-09-20", accepted="2026-09-24")
+    # A due instant with microseconds (and a local zone): kept as Python's isoformat in UTC.
+    LicenseApplication.objects.filter(pk=app.pk).update(
+        due_at=app.due_at - dt.timedelta(microseconds=250)
+    )
+    app.refresh_from_db()
+    goods = shipment(exporter, ship="2026-12-02", application=app, recorded=moment("2026-09-25"))
+    scan.scan(now=moment("2026-12-04"))
+    due = app.due_at.astimezone(dt.UTC).isoformat()
+    assert due.endswith(".999750+00:00")
+    data = {
+        (e.kind, e.data["flag"]): e.data
+        for e in Event.objects.filter(kind="flag_raised").filter(
+            Q(application=app) | Q(shipment=goods)
+        )
+    }
+    flags = {f.kind: f.pk for f in Flag.objects.filter(Q(application=app) | Q(shipment=goods))}
+    assert data[("flag_raised", "overdue")] == {
+        "flag": "overdue", "flag_id": flags["overdue"], "status": "accepted", "due_at": due,
+    }  # fmt: skip
+    assert data[("flag_raised", "at_risk")] == {
+        "flag": "at_risk",
+        "flag_id": flags["at_risk"],
+        "planned_ship_date": "2026-12-02",
+        "application_id": app.pk,
+        "application_due_at": due,
+    }
 
 
 def test_approval_clears_the_overdue_flag_in_the_same_transaction(exporter):
