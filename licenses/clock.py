@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 
 from .calendars import WorkCalendar, add_days, build_calendar
+from .lookups import Ids
 from .models import (
     PENDING_STATUSES,
     Authority,
@@ -388,14 +389,14 @@ def recompute(
     ids = [a.pk for a in applications]
     items: dict[int, set[int]] = defaultdict(set)
     for app_id, item_id in LicenseApplication.items.through.objects.filter(
-        licenseapplication_id__any=ids
+        licenseapplication_id__any=Ids(ids)
     ).values_list("licenseapplication_id", "controlleditem_id"):
         items[app_id].add(item_id)
     pauses: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
     from .models import ClockPause
 
     for app_id, requested, provided in ClockPause.objects.filter(
-        application_id__any=ids
+        application_id__any=Ids(ids)
     ).values_list("application_id", "requested_at", "provided_at"):
         pauses[app_id].append((requested, provided))
     contexts: dict[int, AuthorityContext] = {}

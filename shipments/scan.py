@@ -328,7 +328,7 @@ def candidates_query(
     column = _subject_column(kind)
     due = due_queryset(kind, th)
     if only is not None:
-        due = due.filter(pk__any=only)
+        due = due.filter(ids_in("pk", only))
     if scope is not None:
         due = due.filter(scope)
     flagged = _open_flags(kind).filter(**{column: OuterRef("pk")})
@@ -465,14 +465,14 @@ def clear_statement(
     flagged = _open_flags(kind).values(column)
     due = due_queryset(kind, th).filter(pk__in=flagged)
     if only is not None:
-        due = due.filter(pk__any=only)
+        due = due.filter(ids_in("pk", only))
     due_sql, due_params = _subquery(due)
     kept = kept_shipments(kind)
     kept_sql, kept_params = "", ()  # type: tuple[str, tuple[Any, ...]]
     if kept is not None:
         kept = kept.filter(pk__in=flagged)
         if only is not None:
-            kept = kept.filter(pk__any=only)
+            kept = kept.filter(ids_in("pk", only))
         sub, kept_params = _subquery(kept)
         kept_sql = f" AND {column} NOT IN ({sub})"
     only_sql, only_params = "", ()  # type: tuple[str, tuple[Any, ...]]
@@ -501,7 +501,7 @@ def _scoped_clear_statement(
     model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
     stale = model.objects.order_by().filter(scope)
     if only is not None:
-        stale = stale.filter(pk__any=only)
+        stale = stale.filter(ids_in("pk", only))
     stale = stale.exclude(pk__in=due_queryset(kind, th).filter(scope).values("pk"))
     kept = kept_shipments(kind)
     if kept is not None:
@@ -980,7 +980,7 @@ def evaluate(
     ship_ids = set(shipment_ids)
     if app_ids:
         ship_ids |= set(
-            Shipment.objects.filter(application_id__any=app_ids).values_list("pk", flat=True)
+            Shipment.objects.filter(ids_in("application_id", app_ids)).values_list("pk", flat=True)
         )
     ship_list = sorted(ship_ids)
     result = ScanResult()
@@ -996,14 +996,19 @@ def evaluate(
         if not ids or not kinds:
             continue
         parts = [
-            due_queryset(kind, th).filter(pk__any=ids).annotate(k=V(kind)).values_list("pk", "k")
+            due_queryset(kind, th)
+            .filter(ids_in("pk", ids))
+            .annotate(k=V(kind))
+            .values_list("pk", "k")
             for kind in kinds
         ]
         for kind in kinds:
             keep = kept_shipments(kind)
             if keep is not None:
                 parts.append(
-                    keep.filter(pk__any=ids).annotate(k=V(f"keep:{kind}")).values_list("pk", "k")
+                    keep.filter(ids_in("pk", ids))
+                    .annotate(k=V(f"keep:{kind}"))
+                    .values_list("pk", "k")
                 )
         for pk, label in parts[0].union(*parts[1:], all=True):
             if label.startswith("keep:"):
@@ -1013,7 +1018,7 @@ def evaluate(
     carried: set[tuple[str, int]] = {
         (flag_kind, app or ship)
         for flag_kind, app, ship in Flag.objects.filter(cleared_at__isnull=True, kind__in=wanted)
-        .filter(Q(application_id__any=app_ids) | Q(shipment_id__any=ship_list))
+        .filter(ids_in("application_id", app_ids) | ids_in("shipment_id", ship_list))
         .values_list("kind", "application_id", "shipment_id")
     }
     differing: dict[str, list[int]] = defaultdict(list)
@@ -1325,9 +1330,9 @@ def refresh_decision_scope(
         if scope.get("destinations"):
             shipments = shipments.filter(destination__in=sorted(scope["destinations"]))
         if scope.get("items"):
-            shipments = shipments.filter(item_id__any=scope["items"])
+            shipments = shipments.filter(ids_in("item_id", scope["items"]))
         if scope.get("exporters"):
-            shipments = shipments.filter(exporter_id__any=scope["exporters"])
+            shipments = shipments.filter(ids_in("exporter_id", scope["exporters"]))
     changed = refresh_file_by(now=now, shipments=shipments)
     # a deadline decides `file_by` alone
     result = evaluate(now=now, shipment_ids=changed, kinds=(FlagKind.FILE_BY,))

@@ -24,7 +24,7 @@ def test_any_selects_the_listed_rows_with_one_parameter():
     assert Exporter.objects.filter(pk__any=[]).count() == 0
     many = list(range(1, 5001))
     _sql, params = Exporter.objects.filter(pk__any=many).query.sql_with_params()
-    assert len(params) == 1 and sorted(params[0]) == many
+    assert params == ("{" + ",".join(map(str, many)) + "}",)  # one array literal
 
 
 def test_any_works_on_foreign_keys(ganzhou):
