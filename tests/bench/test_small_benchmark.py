@@ -106,3 +106,19 @@ def test_the_api_list_and_the_plain_view_serve_the_same_rows_with_few_queries(bo
     api = [r["id"] for r in client.get(web.API_PATH).json()["results"]]
     plain = [r["id"] for r in client.get(web.PLAIN_PATH).json()["results"]]
     assert api == plain
+
+
+def test_the_fast_track_pass_and_its_floor_write_the_same_rows(book, settings):
+    settings.FAST_TRACK_INLINE_LIMIT = 100  # queued, as at 1,000,000: the Celery task's path
+    info = worker.command_fasttrack_info({})
+    assert info["pending"] > 500
+    product = worker.command_fasttrack_product({})
+    written = product["summary"]["written"]
+    assert product["summary"]["moved"] is not None  # the task's function ran the pass
+    assert product["summary"]["progress"] == [info["pending"], info["pending"]]
+    assert written["due_date_events"] > 0 and written["flags_raised"] > 0
+    assert written["alerts"] > 0 and written["flags_cleared"] > 0
+    assert product["summary"]["file_by_changed"] > 0  # the follow-up task moved deadlines
+    floor_answer = worker.command_fasttrack_floor({})
+    assert floor_answer["summary"]["written"] == written
+    assert floor_answer["summary"]["updated"] == info["pending"]
