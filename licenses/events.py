@@ -142,6 +142,7 @@ _BULK_COLUMNS = (
     "data",
     "corrects_id",
 )
+_OCCURRED, _RECORDED = _BULK_COLUMNS.index("occurred_at"), _BULK_COLUMNS.index("recorded_at")
 _BULK_TYPES = (
     "text",
     "bigint",
@@ -171,7 +172,11 @@ def bulk(rows: Iterable[dict[str, Any]]) -> int:
         return len(rows)
     defaults = {"from_status": "", "to_status": "", "note": "", "data": {}}
     # `_iso` keeps microseconds (DjangoJSONEncoder would cut them to milliseconds)
-    values = [[_iso(row.get(c, defaults.get(c))) for c in _BULK_COLUMNS] for row in rows]
+    values = []
+    for row in rows:
+        value = [row.get(c, defaults.get(c)) for c in _BULK_COLUMNS]
+        value[_OCCURRED], value[_RECORDED] = _iso(value[_OCCURRED]), _iso(value[_RECORDED])
+        values.append(value)
     select = ", ".join(
         f"(e->{i})::{kind}" if kind == "jsonb" else f"(e->>{i})::{kind}"
         for i, kind in enumerate(_BULK_TYPES)

@@ -499,13 +499,17 @@ def _scoped_clear_statement(
     never walks the open flags of the kind, however many there are."""
     table, column = Flag._meta.db_table, _subject_column(kind)
     model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
-    stale = model.objects.order_by().filter(scope)
+    # Only the subjects in scope that carry an open flag of the kind are looked at, and each
+    # is checked against the condition by its key (NOT EXISTS … = outer id): a scope of
+    # thousands (a fast-track chunk's shipments) costs its flagged few, not all of them.
+    flagged = _open_flags(kind).filter(**{column: OuterRef("pk")})
+    stale = model.objects.order_by().filter(scope).filter(Exists(flagged))
     if only is not None:
         stale = stale.filter(ids_in("pk", only))
-    stale = stale.exclude(pk__in=due_queryset(kind, th).filter(scope).values("pk"))
+    stale = stale.exclude(Exists(due_queryset(kind, th).filter(scope, pk=OuterRef("pk"))))
     kept = kept_shipments(kind)
     if kept is not None:
-        stale = stale.exclude(pk__in=kept.filter(scope).values("pk"))
+        stale = stale.exclude(Exists(kept.filter(scope, pk=OuterRef("pk"))))
     sub, params = _subquery(stale)
     moment = connection.ops.adapt_datetimefield_value(th.now)
     if connection.vendor != "postgresql":  # SQLite: no column list on a derived table
@@ -1111,25 +1115,28 @@ def file_by_dates(
             memo.windows[(*key, license_type)] = days
         found = memo.days.get((authority.pk, days, shipment.planned_ship_date))
         if found is None:
-            last = subtract_days(
-                calendar=ctx.calendar,
-                end=shipment.planned_ship_date,
-                n=days,
-                unit=authority.window_unit,
-            )
-            if authority.clock_starts == ClockStart.ACCEPTED:
-                last = subtract_days(
-                    calendar=ctx.calendar,
-                    end=last,
-                    n=authority.acceptance_window_days,
-                    unit=authority.window_unit,
-                )
+            last = _last_day_to_file(ctx, ship_date=shipment.planned_ship_date, days=days)
             found = memo.days[(authority.pk, days, shipment.planned_ship_date)] = (
                 last,
                 end_of_day(last, authority.tz),
             )
         out[shipment.pk] = found
     return out
+
+
+def _last_day_to_file(ctx: AuthorityContext, *, ship_date: dt.date, days: int) -> dt.date:
+    """Count back from the ship date the window and, where the clock starts at acceptance, the
+    acceptance window, both in the authority's unit."""
+    authority = ctx.authority
+    last = subtract_days(calendar=ctx.calendar, end=ship_date, n=days, unit=authority.window_unit)
+    if authority.clock_starts == ClockStart.ACCEPTED:
+        last = subtract_days(
+            calendar=ctx.calendar,
+            end=last,
+            n=authority.acceptance_window_days,
+            unit=authority.window_unit,
+        )
+    return last
 
 
 def _store_file_by(rows: Sequence[Shipment]) -> None:
@@ -1251,16 +1258,7 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
     ).distinct():
         authority, ctx = authorities[authority_id], contexts[authority_id]
         for days in days_by_authority[authority_id]:
-            last = subtract_days(
-                calendar=ctx.calendar, end=ship_date, n=days, unit=authority.window_unit
-            )
-            if authority.clock_starts == ClockStart.ACCEPTED:
-                last = subtract_days(
-                    calendar=ctx.calendar,
-                    end=last,
-                    n=authority.acceptance_window_days,
-                    unit=authority.window_unit,
-                )
+            last = _last_day_to_file(ctx, ship_date=ship_date, days=days)
             deadlines.append(
                 [
                     authority_id,
