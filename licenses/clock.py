@@ -125,7 +125,7 @@ class AuthorityContext:
             window = self.windows[key] = governing_window(application, item_ids, self)
         return window
 
-    @property
+    @functools.cached_property
     def tz(self) -> ZoneInfo:
         return self.authority.tz
 

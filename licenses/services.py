@@ -565,8 +565,15 @@ def _store_windows(rows: Sequence[LicenseApplication], *, batch_size: int) -> No
     one JSON parameter: Django's `bulk_update` builds a CASE expression per row and field,
     and even a `VALUES` list costs the driver and the parser four placeholders a row."""
     if connection.vendor != "postgresql":
+        # the rows may be plain rows of the clock's fields (a fast-track pass's candidates)
+        fields = ["due_at", "window_days", "window_source"]
         LicenseApplication.objects.bulk_update(
-            rows, ["due_at", "window_days", "window_source"], batch_size=batch_size
+            [
+                LicenseApplication(pk=a.pk, **{name: getattr(a, name) for name in fields})
+                for a in rows
+            ],
+            fields,
+            batch_size=batch_size,
         )
         return
     table = connection.ops.quote_name(LicenseApplication._meta.db_table)
