@@ -210,24 +210,9 @@ def flag_statements(th: Any) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     }
     statements = []
     for kind, spec in specs.items():
-        statements.append((f"{kind} raise", scan_floor._raise(kind, **spec)))  # type: ignore[arg-type]
-        clear_due = (
-            spec["due"]
-            if kind != "at_risk"
-            else f"({spec['due']}) OR ({before_shipping} AND {kept})"
-        )
-        statements.append(
-            (
-                f"{kind} clear",
-                scan_floor._clear(
-                    kind,
-                    table=spec["table"],  # type: ignore[arg-type]
-                    subject=spec["subject"],  # type: ignore[arg-type]
-                    due=clear_due,  # type: ignore[arg-type]
-                    scope=spec["scope"],  # type: ignore[arg-type]
-                ),
-            )
-        )
+        # an application waiting on information keeps its shipments' at_risk flags open
+        unless = f"({spec['due']}) OR ({before_shipping} AND {kept})" if kind == "at_risk" else None
+        statements += scan_floor.raise_and_clear(kind, spec, clear_unless=unless)
     return statements, params
 
 

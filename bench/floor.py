@@ -212,23 +212,29 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
         )
     statements = []
     for kind in ("overdue", "due_soon", "expiring", "file_by"):
-        if kind not in kinds:
-            continue
-        spec = kinds[kind]
-        statements.append((f"{kind} raise", _raise(kind, **spec)))  # type: ignore[arg-type]
-        statements.append(
-            (
-                f"{kind} clear",
-                _clear(
-                    kind,
-                    table=spec["table"],  # type: ignore[arg-type]
-                    subject=spec["subject"],  # type: ignore[arg-type]
-                    due=spec["due"],  # type: ignore[arg-type]
-                    scope=spec["scope"],  # type: ignore[arg-type]
-                ),
-            )
-        )
+        if kind in kinds:
+            statements += raise_and_clear(kind, kinds[kind])
     return statements, params
+
+
+def raise_and_clear(
+    kind: str, spec: dict[str, Any], *, clear_unless: str | None = None
+) -> list[tuple[str, str]]:
+    """The raise and the clear statement of one kind. A flag is cleared unless its subject is
+    due (`spec["due"]`) or `clear_unless` (e.g. due, or kept open) holds."""
+    return [
+        (f"{kind} raise", _raise(kind, **spec)),
+        (
+            f"{kind} clear",
+            _clear(
+                kind,
+                table=spec["table"],
+                subject=spec["subject"],
+                due=clear_unless or spec["due"],
+                scope=spec["scope"],
+            ),
+        ),
+    ]
 
 
 def run_scan_floor(statements: list[tuple[str, str]], params: dict[str, Any]) -> dict[str, list]:
