@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from licenses.fasttrack import decision_edit
 from licenses.tasks import recompute_decision_scope
 from shipments import scan
-from shipments.models import Shipment
+from shipments.models import Flag, Shipment
 from shipments.tasks import refresh_decision_file_by
 
 from ..factories import ShipmentFactory
@@ -80,7 +80,10 @@ def test_the_deadlines_of_a_large_pass_follow_in_their_own_task(
 
     summary = refresh_decision_file_by(*followed[0])  # the task function itself
     assert deadline(goods) == FILE_BY_20
-    assert "nothing changed" in summary or "file_by" in summary
+    # its flags follow too: the new deadline (3 November) has passed as well, and the
+    # factory-made shipment carried no flag yet
+    assert summary.startswith("file_by: +1 -0; ")
+    assert Flag.objects.filter(shipment=goods, kind="file_by", cleared_at__isnull=True).exists()
     assert refresh_decision_file_by(*followed[0]) == "nothing changed; 0 alert(s) queued"
 
 
