@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from licenses.errors import DomainError
+from core.errors import DomainError
 
 
 @require_POST

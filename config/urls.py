@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
-    path("api/", include("config.api.urls")),
+    path("api/", include("config.api_urls")),
 ]
 
 

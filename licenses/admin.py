@@ -13,8 +13,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
+
 from . import admin_fasttrack, events, selectors, services
-from .errors import DomainError
 from .fasttrack import (
     decision_edit,
     decision_effect,
@@ -551,7 +552,7 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"))
     def state(self, obj: FastTrackDecision) -> str:
-        from .web import DECISION_STATES
+        from .timeline import DECISION_STATES
 
         state = decision_state(obj, now=timezone.now())
         return str(DECISION_STATES.get(state, state))

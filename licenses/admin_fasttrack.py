@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput
+
 from .fasttrack import Preview, decision_check, decision_preview, decision_revoke
 from .models import FastTrackDecision, WindowRule
 from .rules import rule_check

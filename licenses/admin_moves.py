@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .errors import DomainError
+from core.errors import DomainError
 
 
 class MoveForm(forms.Form):

@@ -21,8 +21,9 @@ class LicensesConfig(AppConfig):
         post_migrate.connect(_sync_roles, sender=self)
         from django.db.models import Field, ForeignObject
 
+        from core.lookups import AnyOf
+
         from . import receivers  # noqa: F401
-        from .lookups import AnyOf
 
         Field.register_lookup(AnyOf)
         ForeignObject.register_lookup(AnyOf)  # its lookups are its own, not Field's

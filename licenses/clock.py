@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
+from core.lookups import Ids
+
 from .calendars import WorkCalendar, add_days, build_calendar
-from .lookups import Ids
 from .models import (
     PENDING_STATUSES,
     Authority,

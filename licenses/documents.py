@@ -24,7 +24,8 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .errors import InvalidInput
+from core.errors import InvalidInput
+
 from .models import Document, Event, EventKind, LicenseApplication
 
 

@@ -41,9 +41,10 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from core.errors import IllegalMove, InvalidInput
+
 from . import selectors
 from .clock import Scope, decision_scopes, in_force, local_date, recompute
-from .errors import IllegalMove, InvalidInput
 from .models import (
     PENDING_STATUSES,
     Authority,

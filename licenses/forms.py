@@ -18,6 +18,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.web import (
+    DateInput,
+    LocalDateTimeField,
+    day_bounds,
+    local_now_input,
+    megabytes,
+    model_choice,
+    upper,
+)
+
 from . import documents, selectors
 from .models import (
     PENDING_STATUSES,
@@ -30,15 +40,6 @@ from .models import (
     Status,
 )
 from .services import EDITABLE_AFTER_DRAFT
-from .web import (
-    DateInput,
-    LocalDateTimeField,
-    day_bounds,
-    local_now_input,
-    megabytes,
-    model_choice,
-    upper,
-)
 
 COUNTRY_HELP = _("Two-letter ISO 3166 code, e.g. DE.")
 CURRENCY_HELP = _("Three-letter ISO 4217 code, e.g. USD.")

@@ -20,8 +20,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from core.errors import IllegalMove, InvalidInput
+
 from .clock import recompute
-from .errors import IllegalMove, InvalidInput
 from .fasttrack import ISO_ALPHA2, MAX_WINDOW_DAYS, chunk_size
 from .models import (
     PENDING_STATUSES,

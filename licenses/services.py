@@ -21,9 +21,10 @@ from django.db import connection, transaction
 from django.db.models import F, Model
 from django.utils.translation import gettext as _
 
+from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
+
 from . import events
 from .clock import Recomputed, recompute
-from .errors import ConcurrentUpdate, IllegalMove, InvalidInput
 from .models import (
     PENDING_STATUSES,
     ClockPause,

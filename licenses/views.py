@@ -22,8 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from core.errors import DomainError
+from core.web import Column, ListPage, Page, add_errors, limit_uploads, megabytes, show_date
+
 from . import documents, fasttrack, selectors, services
-from .errors import DomainError
 from .forms import (
     MOVE_FORMS,
     ApplicationFilter,
@@ -36,18 +38,7 @@ from .forms import (
     RevokeForm,
 )
 from .models import ControlledItem, EventKind, Exporter, LicenseApplication, LicenseType
-from .web import (
-    DECISION_STATES,
-    Column,
-    ListPage,
-    Page,
-    add_errors,
-    limit_uploads,
-    local_due_date,
-    megabytes,
-    show_date,
-    timeline,
-)
+from .timeline import DECISION_STATES, local_due_date, timeline
 
 # URL slug → service move name, in the order of the moves table.
 MOVE_SLUGS = {name.replace("_", "-"): name for name in MOVE_FORMS}

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from licenses.admin import ScopedAdmin
-from licenses.errors import DomainError
 from licenses.models import Event
 
 from . import services

@@ -8,4 +8,10 @@ class ShipmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from licenses.timeline import register_labels
+
         from . import receivers  # noqa: F401  (follow application moves)
+        from .models import FlagKind, ShipmentStatus
+
+        register_labels(dict(ShipmentStatus.choices), sides=["shipment"])
+        register_labels({f"flag:{k}": v for k, v in FlagKind.choices})

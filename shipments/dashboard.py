@@ -47,7 +47,7 @@ from django.utils.translation import gettext as _
 
 from licenses import selectors as license_selectors
 from licenses.models import PENDING_STATUSES, Event, Status
-from licenses.web import local_due_date
+from licenses.timeline import local_due_date
 
 from . import selectors
 from .models import APPLICATION_FLAGS, FlagKind, Shipment, ShipmentStatus

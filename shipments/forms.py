@@ -10,9 +10,9 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.web import DateInput, day_bounds, model_choice, upper
 from licenses import selectors as license_selectors
 from licenses.forms import COUNTRY_HELP, CURRENCY_HELP, MoveForm, country_input, currency_input
-from licenses.web import DateInput, day_bounds, model_choice, upper
 
 from . import selectors
 from .models import Consignee, Flag, FlagKind, Shipment, ShipmentStatus

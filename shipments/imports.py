@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from licenses.errors import DomainError
+from core.errors import DomainError
 from licenses.models import ControlledItem, Exporter, LicenseApplication
 from licenses.selectors import scope
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from licenses.errors import InvalidInput
+from core.errors import InvalidInput
 from licenses.selectors import exporter_list
 
 from .alerts import default_preference

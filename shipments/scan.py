@@ -93,6 +93,8 @@ from django.db.models import Value as V
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan
 
+from core.errors import ConcurrentUpdate, DomainError, IllegalMove
+from core.lookups import ids_in
 from licenses.calendars import WORKING, add_days, subtract_days
 from licenses.clock import (
     AuthorityContext,
@@ -102,8 +104,6 @@ from licenses.clock import (
     governing_window,
     local_date,
 )
-from licenses.errors import ConcurrentUpdate, DomainError, IllegalMove
-from licenses.lookups import ids_in
 from licenses.models import (
     PENDING_STATUSES,
     Authority,

@@ -16,8 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
 from licenses import events
-from licenses.errors import ConcurrentUpdate, IllegalMove, InvalidInput
 from licenses.models import Event, EventKind, LicenseApplication, LicenseType, Status
 from licenses.services import (
     application_exhaust,

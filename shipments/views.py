@@ -25,19 +25,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from core.errors import DomainError
+from core.web import Column, ListPage, Page, add_errors, limit_uploads, megabytes
 from licenses import roles
 from licenses import selectors as license_selectors
-from licenses.errors import DomainError
-from licenses.web import (
-    Column,
-    ListPage,
-    Page,
-    add_errors,
-    limit_uploads,
-    local_due_date,
-    megabytes,
-    timeline,
-)
+from licenses.timeline import local_due_date, timeline
 
 from . import dashboard, imports, preferences, selectors, services
 from .forms import (

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.errors import InvalidInput
 from licenses.documents import clean_filename, document_attach, document_response
-from licenses.errors import InvalidInput
 
 from .factories import ApplicationFactory
 from .helpers import NOW

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from core.errors import IllegalMove, InvalidInput
 from licenses import services
-from licenses.errors import IllegalMove, InvalidInput
 from licenses.models import Event
 
 from .factories import ApplicationFactory

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
+from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
 from licenses import services
-from licenses.errors import ConcurrentUpdate, IllegalMove, InvalidInput
 from licenses.models import Event, LicenseApplication, Status
 
 from .factories import ApplicationFactory

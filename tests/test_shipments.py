@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from core.errors import IllegalMove, InvalidInput
 from licenses import services
-from licenses.errors import IllegalMove, InvalidInput
 from licenses.models import Event, LicenseApplication
 from shipments import services as shipping
 from shipments.models import Shipment

@@ -284,10 +284,10 @@ SESSION_COOKIE_HTTPONLY = True
 # generous defaults; `login` limits sign-in attempts per client address. The counts live in
 # the default cache (per process unless a shared cache is configured).
 _API_SETTINGS: dict[str, object] = {
-    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.api.throttling.AnonThrottle",
-        "config.api.throttling.UserThrottle",
+        "core.api.throttling.AnonThrottle",
+        "core.api.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="120/minute"),
@@ -302,7 +302,7 @@ _API_SCHEMA_SETTINGS: dict[str, object] = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.schema.strict_requests",
+        "core.api.schema.strict_requests",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "licenses.models.Status",

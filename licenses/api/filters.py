@@ -8,7 +8,7 @@ import django_filters
 from django.apps import apps
 from django.db.models import Exists, OuterRef, QuerySet
 
-from config.api.filters import DueFilter, IdFilter
+from core.api.filters import DueFilter, IdFilter
 from licenses.models import (
     Authority,
     ControlledItem,

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.moments import MomentField
-from config.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
+from core.api.moments import MomentField
+from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
 from licenses import selectors
 from licenses.fasttrack import MAX_WINDOW_DAYS, decision_log
 from licenses.models import (

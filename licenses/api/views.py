@@ -21,16 +21,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from config.api.moments import resolve_moment
-from config.api.permissions import model_perms
-from config.api.views import ReadOnlyApiViewSet, WritableApiViewSet
+from core.api.moments import resolve_moment
+from core.api.permissions import model_perms
+from core.api.views import ReadOnlyApiViewSet, WritableApiViewSet
+from core.errors import InvalidInput
+from core.web import limit_uploads, megabytes
 from licenses import selectors, services
 from licenses.documents import document_attach, document_response
 from licenses.documents import max_bytes as max_document_bytes
-from licenses.errors import InvalidInput
 from licenses.fasttrack import decision_edit, decision_revoke
 from licenses.models import Document, Exporter, LicenseApplication
-from licenses.web import limit_uploads, megabytes
 
 from . import filters
 from .filters import open_flags_queryset

@@ -83,8 +83,8 @@ def css_token(value: Any) -> str:
 
 @register.filter
 def window_source(source: str | None) -> str:
-    """Where a review window comes from, in words (see `licenses.web.window_source_label`)."""
-    from licenses.web import window_source_label
+    """Where a review window comes from, in words (see `licenses.timeline.window_source_label`)."""
+    from licenses.timeline import window_source_label
 
     return window_source_label(source)
 
@@ -92,6 +92,6 @@ def window_source(source: str | None) -> str:
 @register.filter
 def due_date(application: Any) -> Any:
     """An application's due date as its authority states it (its day, in its time zone)."""
-    from licenses.web import local_due_date
+    from licenses.timeline import local_due_date
 
     return local_due_date(application) if application is not None else None

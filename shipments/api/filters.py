@@ -7,7 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from config.api.filters import IdFilter
+from core.api.filters import IdFilter
 from shipments.models import Consignee, Flag, FlagKind, Shipment, ShipmentStatus
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin
+from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin
 from licenses import selectors as license_selectors
 from licenses.api.serializers import CleanModelSerializer, LegalMovesField
 from licenses.models import ControlledItem

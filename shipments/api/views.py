@@ -12,9 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api.moments import resolve_moment
-from config.api.permissions import model_perms
-from config.api.views import ReadOnlyApiViewSet, WritableApiViewSet
+from core.api.moments import resolve_moment
+from core.api.permissions import model_perms
+from core.api.views import ReadOnlyApiViewSet, WritableApiViewSet
 from licenses.api.serializers import MoveSerializer
 from shipments import selectors, services
 from shipments.models import Flag, Shipment

@@ -264,7 +264,7 @@ def test_an_officer_cannot_add_or_change_rules(client, officer):
 def test_revoking_in_the_admin_is_refused_twice_by_the_service_too(manager):
     decision = log()
     decision_revoke(decision=decision, actor=manager, now=NOW)
-    from licenses.errors import IllegalMove
+    from core.errors import IllegalMove
 
     with pytest.raises(IllegalMove):
         decision_revoke(decision=decision, actor=manager, now=NOW)

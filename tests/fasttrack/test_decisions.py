@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import IllegalMove, InvalidInput
 from licenses import services
-from licenses.errors import IllegalMove, InvalidInput
 from licenses.fasttrack import (
     decision_edit,
     decision_effect,

@@ -93,7 +93,7 @@ def test_an_earlier_announcement_is_overridden_in_the_preview_too():
 
 
 def test_the_preview_validates_like_logging():
-    from licenses.errors import InvalidInput
+    from core.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as refused:
         preview(window_days=0, destinations=["usa"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import IllegalMove, InvalidInput
 from licenses import services
-from licenses.errors import IllegalMove, InvalidInput
 from licenses.models import Event, EventKind, WindowRule
 from licenses.rules import rule_create, rule_retire, rule_update
 

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from licenses.web import safe_cell
+from core.web import safe_cell
 from shipments.models import Flag
 
 pytestmark = pytest.mark.django_db

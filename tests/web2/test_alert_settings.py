@@ -96,7 +96,7 @@ def test_a_limited_user_cannot_watch_an_exporter_they_may_not_see(client, limite
 
 
 def test_the_service_refuses_an_exporter_outside_the_limit_too(limited, world):
-    from licenses.errors import InvalidInput
+    from core.errors import InvalidInput
     from shipments.preferences import preference_save
 
     with pytest.raises(InvalidInput) as refused:

@@ -6,11 +6,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from core.api.auth import TokenView
+from core.api.errors import not_found
 from licenses.api import views as licenses
 from shipments.api import views as shipments
-
-from .auth import TokenView
-from .errors import not_found
 
 router = SimpleRouter()
 router.register("authorities", licenses.AuthorityViewSet, basename="authority")

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from licenses.errors import DomainError
+from core.errors import DomainError
 
 NON_FIELD_KEYS = ("non_field_errors", "__all__")
 
