@@ -81,7 +81,7 @@ def create_users(*, digest_users: int = 10, seed: int = 1) -> dict[str, int]:
 
     from licenses import roles
     from licenses.models import Exporter
-    from shipments.models import AlertPreference
+    from monitoring.models import AlertPreference
 
     User = get_user_model()
     rng = random.Random(seed)
@@ -127,7 +127,7 @@ def finish(counts: dict, timings: dict) -> dict:
     from django.db import connection
 
     from bench import generate
-    from shipments import scan
+    from monitoring import scan
 
     call_command("migrate", verbosity=0)
     t = time.perf_counter()

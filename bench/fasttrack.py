@@ -8,7 +8,7 @@ transaction: the whole application of the decision to the pending applications, 
 everything the product does on the way (new windows and due dates, their events, and the
 flags of the moved applications and their shipments re-evaluated straight away, with their
 events and alerts). Then, timed apart, the follow-up task that the pass queues for large
-scopes (`shipments.tasks.refresh_decision_file_by`): the file-by deadlines of the shipments in
+scopes (`monitoring.tasks.refresh_decision_file_by`): the file-by deadlines of the shipments in
 scope that have no application yet.
 
 Floor: the same work as straight SQL. The new due dates are precomputed (untimed) with the
@@ -36,8 +36,8 @@ from licenses.clock import _public_calendar, end_of_day, local_date
 from licenses.fasttrack import candidates, decision_log, make_scope, scope_of
 from licenses.models import Authority, ClockStart, Event, EventKind, FastTrackDecision
 from licenses.tasks import recompute_decision_scope
-from shipments import scan
-from shipments.models import Alert
+from monitoring import scan
+from monitoring.models import Alert
 
 WINDOW = 20  # working days, down from MOFCOM's 45
 SOURCE = "Benchmark: ministerial trade talks, press release"

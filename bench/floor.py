@@ -43,7 +43,7 @@ def _recipients(kind: str) -> str:
         SELECT e.id, trim(u.email), u.id, 0
         FROM auth_user u
         JOIN licenses_exporter e ON e.id IN (SELECT exporter_id FROM raised)
-        LEFT JOIN shipments_alertpreference p ON p.user_id = u.id
+        LEFT JOIN monitoring_alertpreference p ON p.user_id = u.id
         LEFT JOIN licenses_userprofile up ON up.user_id = u.id
         WHERE u.is_active AND u.email <> ''
           AND CASE WHEN p.id IS NULL THEN
@@ -56,7 +56,7 @@ def _recipients(kind: str) -> str:
                                 WHERE ug.user_id = u.id AND g.name IN (%(manager)s, %(admin)s))
               ELSE p.immediate_kinds ? '{kind}'
                 AND (p.watch_all
-                     OR EXISTS (SELECT 1 FROM shipments_alertpreference_watched_exporters w
+                     OR EXISTS (SELECT 1 FROM monitoring_alertpreference_watched_exporters w
                                 WHERE w.alertpreference_id = p.id AND w.exporter_id = e.id))
               END
           AND (u.is_superuser OR up.id IS NULL OR NOT up.limited_to_exporters
@@ -66,11 +66,11 @@ def _recipients(kind: str) -> str:
       ORDER BY x.exporter_id, lower(x.email), x.pri
     ),
     al AS (
-      INSERT INTO shipments_alert (id, flag_id, recipient, user_id, state, created_at, sent_at,
+      INSERT INTO monitoring_alert (id, flag_id, recipient, user_id, state, created_at, sent_at,
                                    attempts, next_attempt_at, message_id)
       SELECT n.id, n.flag_id, n.email, n.user_id, 'pending', %(now)s, NULL, 0, %(sweep)s,
              '<alert-' || n.id || '@' || %(domain)s || '>'
-      FROM (SELECT nextval(pg_get_serial_sequence('shipments_alert', 'id')) AS id,
+      FROM (SELECT nextval(pg_get_serial_sequence('monitoring_alert', 'id')) AS id,
                    r.id AS flag_id, rc.email, rc.user_id
             FROM raised r JOIN rcpt rc ON rc.exporter_id = r.exporter_id
             ORDER BY r.id, rc.email) n
@@ -87,11 +87,11 @@ def _raise(
     WITH due AS (
       SELECT s.id, s.exporter_id, {details} AS details FROM {table} s
       WHERE ({due}) AND ({scope})
-        AND NOT EXISTS (SELECT 1 FROM shipments_flag f WHERE f.{subject} = s.id
+        AND NOT EXISTS (SELECT 1 FROM monitoring_flag f WHERE f.{subject} = s.id
                         AND f.kind = '{kind}' AND f.cleared_at IS NULL)
     ),
     raised AS (
-      INSERT INTO shipments_flag ({subject}, exporter_id, kind, raised_at)
+      INSERT INTO monitoring_flag ({subject}, exporter_id, kind, raised_at)
       SELECT id, exporter_id, '{kind}', %(now)s FROM due ORDER BY id
       ON CONFLICT DO NOTHING
       RETURNING id, {subject} AS subject, exporter_id
@@ -110,7 +110,7 @@ def _raise(
 def _clear(kind: str, *, table: str, subject: str, due: str, scope: str) -> str:
     return f"""
     WITH cleared AS (
-      UPDATE shipments_flag f SET cleared_at = %(now)s
+      UPDATE monitoring_flag f SET cleared_at = %(now)s
       FROM {table} s
       WHERE f.kind = '{kind}' AND f.cleared_at IS NULL AND f.{subject} = s.id
         AND ({scope}) AND NOT COALESCE(({due}), false)

@@ -21,7 +21,7 @@ MOFCOM; a large minority pending):
 - due dates are computed by the product's own clock arithmetic (`licenses.calendars`, the
   authority's default window, the acceptance window before acceptance at MOFCOM), and every
   shipment's file-by deadline likewise (`file_by_date`/`file_by_at`, what
-  `shipments.scan.file_by_dates` stores when no rule or decision exists);
+  `monitoring.scan.file_by_dates` stores when no rule or decision exists);
 - events: `created` per application and shipment, `status_changed` per move (with the moves'
   names as the services write them), `drawdown` per shipment on a general license.
 
@@ -138,7 +138,7 @@ def reset_sequences(models: Iterable[Any]) -> None:
 class Boundary:
     """One authority's view of the minute (baseline, now]: which local days end in it (their
     due dates become overdue, their file-by deadlines pass), and which days enter the
-    `due_soon` and `expiring` horizons (from `shipments.scan.thresholds` at both instants)."""
+    `due_soon` and `expiring` horizons (from `monitoring.scan.thresholds` at both instants)."""
 
     ending: set[dt.date] = field(default_factory=set)
     due_soon_entering: set[dt.date] = field(default_factory=set)
@@ -157,7 +157,7 @@ def _days_ending_in(lo: dt.datetime, hi: dt.datetime, tz: zoneinfo.ZoneInfo) -> 
 
 
 def boundaries(*, baseline: dt.datetime, now: dt.datetime) -> dict[int, Boundary]:
-    from shipments.scan import thresholds
+    from monitoring.scan import thresholds
 
     th0, th1 = thresholds(now=baseline), thresholds(now=now)
     out = {}
@@ -197,7 +197,7 @@ class Clock:
         return due
 
     def file_by(self, ship: dt.date) -> dt.date:
-        """`shipments.scan.file_by_dates` with the default window (no rules, no decisions)."""
+        """`monitoring.scan.file_by_dates` with the default window (no rules, no decisions)."""
         cached = self._file_by.get(ship)
         if cached is not None:
             return cached

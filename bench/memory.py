@@ -27,7 +27,7 @@ from django.db import connection  # noqa: E402
 
 from bench import generate  # noqa: E402
 from bench.worker import rolled_back  # noqa: E402
-from shipments import alerts, scan  # noqa: E402
+from monitoring import alerts, scan  # noqa: E402
 
 
 def job_scan() -> object:

@@ -313,7 +313,7 @@ the flags, events and alerts of a baseline scan.
 
 - **Window scan.** The baseline scan runs once at 15:59:30 UTC on 1 December 2026 (untimed;
   it raises the backlog and records the scan's watermark). The measured scan is the periodic
-  job (`shipments.scan.scan(now=…, incremental=True)`, what `scan_windows` and the Celery beat
+  job (`monitoring.scan.scan(now=…, incremental=True)`, what `scan_windows` and the Celery beat
   task run) one minute later, at 16:00:30 UTC — midnight in Shanghai, when exactly
   K = {k:,} MOFCOM applications (1 % of the {large:,}-shipment database's pending applications;
   the same K in both databases) reach the end of their due date. The generator keeps every
@@ -339,7 +339,7 @@ the flags, events and alerts of a baseline scan.
   statements over the moved applications. The runner checks both wrote the same numbers of
   rows. Each repetition is rolled back and starts from a vacuumed state. The file-by
   deadlines of the shipments in scope are the pass's follow-up task
-  (`shipments.tasks.refresh_decision_file_by`, queued when the pass commits); it is timed
+  (`monitoring.tasks.refresh_decision_file_by`, queued when the pass commits); it is timed
   apart, in the same transaction after the pass.
 - **EXPLAIN.** Every statement of the measured scan that reads `licenses_licenseapplication`
   or `shipments_shipment`, explained on the {large:,} database (excerpts below).

@@ -10,8 +10,8 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.authtoken.models import Token
 
+from monitoring.models import Flag
 from shipments import selectors
-from shipments.models import Flag
 from shipments.services import legal_shipment_moves
 
 FIELDS = (

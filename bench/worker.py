@@ -32,7 +32,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench import floor, generate  # noqa: E402
-from shipments import scan  # noqa: E402
+from monitoring import scan  # noqa: E402
 
 
 class Rollback(Exception):
@@ -85,7 +85,7 @@ def written_rows() -> dict[str, list]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT kind, application_id, shipment_id, raised_at = %s, cleared_at = %s "
-            "FROM shipments_flag WHERE raised_at = %s OR cleared_at = %s ORDER BY 1, 2, 3, 4",
+            "FROM monitoring_flag WHERE raised_at = %s OR cleared_at = %s ORDER BY 1, 2, 3, 4",
             [now, now, now, now],
         )
         flags = [list(r) for r in cursor.fetchall()]
@@ -98,7 +98,7 @@ def written_rows() -> dict[str, list]:
         cursor.execute(
             "SELECT f.kind, f.application_id, f.shipment_id, a.recipient, a.user_id, a.state, "
             "a.next_attempt_at, a.message_id = '<alert-' || a.id || '@' || %s || '>' "
-            "FROM shipments_alert a JOIN shipments_flag f ON f.id = a.flag_id "
+            "FROM monitoring_alert a JOIN monitoring_flag f ON f.id = a.flag_id "
             "WHERE a.created_at = %s ORDER BY 1, 2, 3, 4",
             [urlparse(settings.SITE_URL).hostname or "localhost", now],
         )
@@ -121,9 +121,9 @@ def command_prepare(_: dict) -> dict:
 VACUUMED = (
     "licenses_licenseapplication",
     "shipments_shipment",
-    "shipments_flag",
+    "monitoring_flag",
     "licenses_event",
-    "shipments_alert",
+    "monitoring_alert",
 )
 
 
@@ -223,9 +223,9 @@ def command_counts(_: dict) -> dict:
         "applications": "licenses_licenseapplication",
         "shipments": "shipments_shipment",
         "events": "licenses_event",
-        "flags": "shipments_flag",
-        "open flags": "shipments_flag WHERE cleared_at IS NULL",
-        "alerts": "shipments_alert",
+        "flags": "monitoring_flag",
+        "open flags": "monitoring_flag WHERE cleared_at IS NULL",
+        "alerts": "monitoring_alert",
         "pending applications": "licenses_licenseapplication "
         "WHERE status IN ('submitted', 'accepted', 'info_requested')",
     }

@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from core.api.auth import TokenView
 from core.api.errors import not_found
 from licenses.api import views as licenses
+from monitoring.api import views as monitoring
 from shipments.api import views as shipments
 
 router = SimpleRouter()
@@ -21,7 +22,7 @@ router.register("shipments", shipments.ShipmentViewSet, basename="shipment")
 router.register(
     "fast-track-decisions", licenses.FastTrackDecisionViewSet, basename="fasttrackdecision"
 )
-router.register("flags", shipments.FlagViewSet, basename="flag")
+router.register("flags", monitoring.FlagViewSet, basename="flag")
 router.register("events", licenses.EventViewSet, basename="event")
 router.register(
     r"applications/(?P<application_pk>[0-9]+)/documents",

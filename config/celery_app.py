@@ -15,7 +15,7 @@ app.autodiscover_tasks()
 @beat_init.connect
 def _reset_schedules(sender, **kwargs) -> None:
     """Beat starts: make sure the periodic tasks exist and the scan runs every
-    SCAN_INTERVAL_SECONDS as configured now (see shipments.schedules)."""
-    from shipments.schedules import ensure_schedules
+    SCAN_INTERVAL_SECONDS as configured now (see monitoring.schedules)."""
+    from monitoring.schedules import ensure_schedules
 
     ensure_schedules(reset=True)

@@ -18,7 +18,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = django_set_language(request)
     language = request.POST.get("language", "")
     if request.user.is_authenticated:
-        from shipments.preferences import preference_set_language
+        from monitoring.preferences import preference_set_language
 
         # An unknown language changes nothing, as in Django's view.
         with suppress(DomainError):

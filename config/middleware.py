@@ -36,7 +36,7 @@ def saved_settings(user) -> tuple[str, str]:
         return ("", "")
     cached = getattr(user, "_saved_zone_and_language", None)
     if cached is None:
-        from shipments.models import AlertPreference
+        from monitoring.models import AlertPreference
 
         row = AlertPreference.objects.filter(user=user).values_list("time_zone", "language").first()
         cached = (row[0] or "", row[1] or "") if row else ("", "")

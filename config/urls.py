@@ -47,6 +47,7 @@ urlpatterns += [
         name="password_reset_complete",
     ),
     path("favicon.ico", favicon),
+    path("", include("monitoring.urls")),
     path("", include("shipments.urls")),
     path("", include("licenses.urls")),
 ]

@@ -12,7 +12,6 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.apps import apps
 from django.core.validators import validate_email
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -28,7 +27,7 @@ from core.web import (
     upper,
 )
 
-from . import documents, selectors
+from . import documents, flags, selectors
 from .models import (
     PENDING_STATUSES,
     Authority,
@@ -280,8 +279,7 @@ class ApplicationFilter(django_filters.FilterSet):
         return qs.filter(destination=upper(value))
 
     def by_flag(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        # At most one open flag per application and kind: the join adds no duplicate rows.
-        return qs.filter(flags__kind=value, flags__cleared_at__isnull=True)
+        return qs.filter(flags.open_exists(LicenseApplication, value))
 
     def by_due_after(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
         return qs.filter(due_at__gte=day_bounds(value)[0])
@@ -291,12 +289,7 @@ class ApplicationFilter(django_filters.FilterSet):
 
 
 def flag_choices(subject: str = "") -> list[tuple[str, str]]:
-    """Flag kinds (from the flag model, which lives in the shipments app)."""
-    flag = apps.get_model("shipments", "Flag")
-    choices = [(str(k), str(v)) for k, v in flag._meta.get_field("kind").choices or []]
-    if subject == "application":
-        return [c for c in choices if c[0] in ("overdue", "due_soon", "expiring")]
-    return choices
+    return flags.choices(subject)
 
 
 # --- moves -------------------------------------------------------------------------------------

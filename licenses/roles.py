@@ -10,53 +10,26 @@ MANAGER = "Compliance manager"
 ADMINISTRATOR = "Administrator"
 ROLES = (VIEWER, OFFICER, MANAGER, ADMINISTRATOR)
 
-_READ_MODELS = {
-    "licenses": [
-        "authority",
-        "calendarday",
-        "controlleditem",
-        "exporter",
-        "licenseapplication",
-        "windowrule",
-        "fasttrackdecision",
-        "document",
-        "event",
-    ],
-    "shipments": ["consignee", "shipment", "flag"],
-}
-_OFFICER_WRITE = {
-    "licenses": ["exporter", "licenseapplication", "document"],
-    "shipments": ["consignee", "shipment"],
-}
-_MANAGER_WRITE = {"licenses": ["windowrule", "fasttrackdecision"]}
 
-
-def _perms(models: dict[str, list[str]], actions: tuple[str, ...]) -> set[str]:
-    return {
-        f"{app}.{action}_{model}"
-        for app, names in models.items()
-        for model in names
-        for action in actions
-    }
+def grants(app: str, models: list[str], actions: tuple[str, ...]) -> set[str]:
+    """Permission codes ("app.action_model") for each of `models` and `actions`."""
+    return {f"{app}.{action}_{model}" for model in models for action in actions}
 
 
 def role_permissions() -> dict[str, set[str] | None]:
-    """Permission codes ("app.codename") per role; None means every permission there is."""
-    viewer = _perms(_READ_MODELS, ("view",))
-    officer = (
-        viewer
-        | _perms(_OFFICER_WRITE, ("add", "change"))
-        | {"licenses.move_licenseapplication", "shipments.move_shipment"}
-    )
-    manager = (
-        officer
-        | _perms(_MANAGER_WRITE, ("add", "change"))
-        | {
-            "licenses.revoke_fasttrackdecision",
-            "shipments.view_alert",
-            "shipments.view_scansettings",
-        }
-    )
+    """Permission codes ("app.codename") per role; None means every permission there is.
+
+    Each app states what each role may do with its own models, in its AppConfig's
+    `role_permissions` ({role: codes}); a role also holds everything of the roles below it."""
+    from django.apps import apps
+
+    granted: dict[str, set[str]] = {VIEWER: set(), OFFICER: set(), MANAGER: set()}
+    for config in apps.get_app_configs():
+        for role, codes in getattr(config, "role_permissions", {}).items():
+            granted[role] |= set(codes)
+    viewer = granted[VIEWER]
+    officer = viewer | granted[OFFICER]
+    manager = officer | granted[MANAGER]
     return {VIEWER: viewer, OFFICER: officer, MANAGER: manager, ADMINISTRATOR: None}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q, QuerySet
@@ -25,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from core.errors import DomainError
 from core.web import Column, ListPage, Page, add_errors, limit_uploads, megabytes, show_date
 
-from . import documents, fasttrack, selectors, services
+from . import documents, fasttrack, flags, selectors, services
 from .forms import (
     MOVE_FORMS,
     ApplicationFilter,
@@ -71,16 +70,6 @@ MOVE_SERVICES: dict[str, Callable[..., LicenseApplication]] = {
 }
 MOVE_PERMISSION = "licenses.move_licenseapplication"
 DOCUMENT_PERMISSION = "licenses.add_document"
-
-
-def _open_flags_prefetch() -> Prefetch:
-    # The flag model lives in the shipments app, which this app does not import.
-    flag_model = apps.get_model("shipments", "Flag")
-    return Prefetch(
-        "flags",
-        queryset=flag_model._default_manager.filter(cleared_at__isnull=True).order_by("kind"),
-        to_attr="open_flags",
-    )
 
 
 # --- exporters ---------------------------------------------------------------------------------
@@ -252,7 +241,7 @@ class ApplicationList(ListPage):
 
     def for_display(self, qs: QuerySet) -> QuerySet:
         return qs.prefetch_related(
-            _open_flags_prefetch(),
+            flags.open_prefetch(),
             Prefetch("items", queryset=ControlledItem.objects.order_by("code")),
         )
 
@@ -316,9 +305,7 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
         "application": application,
         "items": application.items.all(),
         "due_date": local_due_date(application),
-        "flags": selectors.scope(
-            application.flags.filter(cleared_at__isnull=True).order_by("kind"), user
-        ),
+        "flags": selectors.scope(flags.open_flags_of(application), user),
         "shipments": shipments,
         "documents": selectors.document_list(user=user)
         .filter(application=application)

@@ -1,4 +1,4 @@
-"""What a given user may see of consignees, shipments and flags (see licenses.selectors)."""
+"""What a given user may see of consignees and shipments (see licenses.selectors)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from licenses.selectors import scope
 
-from .models import Alert, Consignee, Flag, Shipment
+from .models import Consignee, Shipment
 
 
 def consignee_list(*, user: Any) -> QuerySet[Consignee]:
@@ -19,11 +19,3 @@ def shipment_list(*, user: Any) -> QuerySet[Shipment]:
     return scope(
         Shipment.objects.select_related("exporter", "item", "consignee", "application"), user
     )
-
-
-def flag_list(*, user: Any) -> QuerySet[Flag]:
-    return scope(Flag.objects.all(), user)
-
-
-def alert_list(*, user: Any) -> QuerySet[Alert]:
-    return scope(Alert.objects.select_related("flag"), user, "flag__exporter")

@@ -1,4 +1,4 @@
-"""The dashboard and the shipment and consignee pages."""
+"""The shipment and consignee pages."""
 
 from django.urls import path, re_path
 
@@ -7,7 +7,6 @@ from . import views
 MOVES = "|".join(views.MOVE_SERVICES)
 
 urlpatterns = [
-    path("", views.Dashboard.as_view(), name="dashboard"),
     path("shipments/", views.ShipmentList.as_view(), name="shipment-list"),
     path("shipments/export.csv", views.ShipmentList.as_view(export=True), name="shipment-export"),
     path("shipments/new/", views.ShipmentCreate.as_view(), name="shipment-create"),
@@ -24,7 +23,6 @@ urlpatterns = [
         views.ShipmentMove.as_view(),
         name="shipment-move",
     ),
-    path("settings/alerts/", views.AlertSettings.as_view(), name="alert-settings"),
     path("consignees/", views.ConsigneeList.as_view(), name="consignee-list"),
     path(
         "consignees/export.csv", views.ConsigneeList.as_view(export=True), name="consignee-export"

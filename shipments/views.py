@@ -10,30 +10,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core.errors import DomainError
 from core.web import Column, ListPage, Page, add_errors, limit_uploads, megabytes
-from licenses import roles
+from licenses import flags
 from licenses import selectors as license_selectors
 from licenses.timeline import local_due_date, timeline
 
-from . import dashboard, imports, preferences, selectors, services
+from . import imports, selectors, services
 from .forms import (
-    AlertSettingsForm,
     ConsigneeFilter,
     ConsigneeForm,
     ImportForm,
@@ -41,7 +37,7 @@ from .forms import (
     ShipmentForm,
     ShipmentMoveForm,
 )
-from .models import Consignee, Flag, Shipment
+from .models import Consignee, Shipment
 
 MOVE_BUTTONS = {
     "ship": gettext_lazy("Ship"),
@@ -67,25 +63,10 @@ MOVE_SERVICES: dict[str, Callable[..., Shipment]] = {
 MOVE_PERMISSION = "shipments.move_shipment"
 
 
-# --- dashboard ---------------------------------------------------------------------------------
-
-
-class Dashboard(Page):
-    permission_required = ("shipments.view_shipment", "licenses.view_licenseapplication")
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        context = dashboard.cached_dashboard(user=request.user, now=timezone.now())
-        return render(request, "dashboard.html", context)
-
-
 # --- shipments ---------------------------------------------------------------------------------
 
 
-def _open_flags() -> QuerySet:
-    return Flag.objects.filter(cleared_at__isnull=True).order_by("kind")
-
-
-def shipment_flags(shipment: Shipment) -> list[Flag]:
+def shipment_flags(shipment: Shipment) -> list[Any]:
     """Its own open flags and its application's (prefetched as `open_flags`)."""
     own = list(getattr(shipment, "open_flags", []))
     if shipment.application_id and shipment.application is not None:
@@ -137,8 +118,8 @@ class ShipmentList(ListPage):
 
     def for_display(self, qs: QuerySet) -> QuerySet:
         return qs.prefetch_related(
-            Prefetch("flags", queryset=_open_flags(), to_attr="open_flags"),
-            Prefetch("application__flags", queryset=_open_flags(), to_attr="open_flags"),
+            flags.open_prefetch(),
+            flags.open_prefetch(through="application__"),
         )
 
 
@@ -161,10 +142,6 @@ class ShipmentDetail(Page):
 
 def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]:
     user = request.user
-    flags = selectors.flag_list(user=user).filter(cleared_at__isnull=True)
-    own = Q(shipment=shipment)
-    if shipment.application_id:
-        own |= Q(application_id=shipment.application_id)
     events = (
         license_selectors.event_list(user=user)
         .filter(shipment=shipment)
@@ -193,7 +170,7 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
         "shipment": shipment,
         "application": shipment.application,
         "due_date": local_due_date(shipment.application) if shipment.application else None,
-        "flags": flags.filter(own).select_related("application", "shipment").order_by("kind"),
+        "flags": license_selectors.scope(flags.open_flags_of(shipment), user),
         "documents": documents.select_related("uploaded_by"),
         "timeline": timeline(events),
         "moves": moves,
@@ -569,73 +546,3 @@ class ShipmentImportTemplate(Page):
         response["Content-Disposition"] = 'attachment; filename="shipments-template.csv"'
         response["X-Content-Type-Options"] = "nosniff"
         return response
-
-
-# --- alert settings ----------------------------------------------------------------------------
-
-ROLE_LABELS = {
-    roles.VIEWER: gettext_lazy("Viewer"),
-    roles.OFFICER: gettext_lazy("Compliance officer"),
-    roles.MANAGER: gettext_lazy("Compliance manager"),
-    roles.ADMINISTRATOR: gettext_lazy("Administrator"),
-}
-
-
-class AlertSettings(LoginRequiredMixin, View):
-    """Each signed-in user's alert settings: the exporters they watch (among those they may
-    see), the flag kinds they get at once, the daily digest and its hour, their time zone and
-    their language. Until they save, their role's defaults apply and fill the form."""
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        current = preferences.preference_settings(user=request.user)
-        form = AlertSettingsForm(
-            user=request.user,
-            initial={
-                "watch": "all" if current.watch_all else "chosen",
-                "watched_exporters": sorted(current.watched_ids),
-                "immediate_kinds": list(current.immediate_kinds),
-                "digest": current.digest,
-                "digest_hour": current.digest_hour,
-                "time_zone": current.time_zone,
-                "language": current.language
-                if current.saved
-                else translation.get_language() or settings.LANGUAGE_CODE,
-            },
-        )
-        return self.page(form, current)
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = AlertSettingsForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                saved = preferences.preference_save(user=request.user, **form.service_kwargs())
-            except DomainError as exc:
-                add_errors(form, exc)
-            else:
-                # Say it, and show the next page, in the language just chosen.
-                translation.activate(saved.language)
-                messages.success(request, _("Your alert settings are saved."))
-                response = redirect("alert-settings")
-                response.set_cookie(
-                    settings.LANGUAGE_COOKIE_NAME,
-                    saved.language,
-                    max_age=settings.LANGUAGE_COOKIE_AGE,
-                    samesite="Lax",
-                )
-                return response
-        return self.page(form, preferences.preference_settings(user=request.user))
-
-    def page(self, form: AlertSettingsForm, current: preferences.Settings) -> HttpResponse:
-        user = self.request.user
-        role = roles.role_of(user)
-        return render(
-            self.request,
-            "shipments/alert_settings.html",
-            {
-                "form": form,
-                "saved": current.saved,
-                "role": ROLE_LABELS.get(role or "", ""),
-                "email": getattr(user, "email", ""),
-                "limited": license_selectors.visible_exporter_ids(user) is not None,
-            },
-        )

@@ -18,7 +18,7 @@ from django_celery_beat.models import (
 from rest_framework.authtoken.models import Token
 
 from licenses.models import CalendarDay, Document, Event, FastTrackDecision, WindowRule
-from shipments.models import Alert, AlertPreference, Digest, Flag, ScanSettings
+from monitoring.models import Alert, AlertPreference, Digest, Flag, ScanSettings
 
 from .factories import ApplicationFactory, ShipmentFactory, authority, item
 

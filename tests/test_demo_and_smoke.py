@@ -81,7 +81,7 @@ def test_the_embedded_default_runs_on_sqlite(tmp_path):
             "print(connection.cursor().execute('PRAGMA journal_mode').fetchone()[0])\n"
             "from licenses.models import LicenseApplication as A\n"
             "print(A.objects.exclude(due_at=None).count())\n"
-            "from shipments.models import Flag\n"
+            "from monitoring.models import Flag\n"
             "print(Flag.objects.filter(cleared_at=None).count())\n"
             "ids = list(A.objects.values_list('pk', flat=True)[:2])\n"
             "print(A.objects.filter(pk__any=ids).count(), A.objects.filter(pk__any=[]).count())\n"

@@ -11,7 +11,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from licenses.models import Authority, ControlledItem, LicenseApplication
-from shipments.models import Flag, Shipment
+from monitoring.models import Flag
+from shipments.models import Shipment
 
 from .factories import (
     ApplicationFactory,

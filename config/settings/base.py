@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "licenses",
     "shipments",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -183,7 +184,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 SCAN_INTERVAL_SECONDS = env.int("SCAN_INTERVAL_SECONDS", default=300)
 
-# Alert delivery (shipments.alerts): a failed send is retried after BASE * 2**(n-1) seconds
+# Alert delivery (monitoring.alerts): a failed send is retried after BASE * 2**(n-1) seconds
 # (capped at an hour) up to MAX attempts; the sweep sends any alert still pending
 # SWEEP_AFTER seconds after it was written (its task was lost, e.g. the broker was down).
 ALERT_RETRY_BASE_SECONDS = 60
@@ -307,7 +308,7 @@ _API_SCHEMA_SETTINGS: dict[str, object] = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "licenses.models.Status",
         "ShipmentStatusEnum": "shipments.models.ShipmentStatus",
-        "FlagKindEnum": "shipments.models.FlagKind",
+        "FlagKindEnum": "monitoring.models.FlagKind",
         "EventKindEnum": "licenses.models.EventKind",
     },
     "DESCRIPTION": (

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.apps import apps
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from core.api.filters import DueFilter, IdFilter
 from licenses.models import (
@@ -21,17 +20,12 @@ from licenses.models import (
     Status,
 )
 
+from .. import flags
 from .serializers import FLAG_KINDS
 
 
 def _time_zones() -> list[str]:
     return sorted(set(Authority.objects.values_list("time_zone", flat=True)))
-
-
-def open_flags_queryset() -> QuerySet:
-    """Open flags (the model lives in the shipments app, which depends on this one)."""
-    flag = apps.get_model("shipments", "Flag")
-    return flag.objects.filter(cleared_at__isnull=True)
 
 
 class AuthorityFilter(django_filters.FilterSet):
@@ -81,8 +75,7 @@ class ApplicationFilter(django_filters.FilterSet):
         fields = ["status", "exporter", "authority", "destination", "license_type"]
 
     def filter_flag(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
-        flags = open_flags_queryset().filter(application=OuterRef("pk"), kind=value)
-        return qs.filter(Exists(flags))
+        return qs.filter(flags.open_exists(LicenseApplication, value))
 
 
 class FastTrackDecisionFilter(django_filters.FilterSet):

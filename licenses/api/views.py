@@ -32,8 +32,8 @@ from licenses.documents import max_bytes as max_document_bytes
 from licenses.fasttrack import decision_edit, decision_revoke
 from licenses.models import Document, Exporter, LicenseApplication
 
+from .. import flags
 from . import filters
-from .filters import open_flags_queryset
 from .serializers import (
     AcceptSerializer,
     ApplicationSerializer,
@@ -143,7 +143,7 @@ class ApplicationViewSet(WritableApiViewSet):
     def get_queryset(self) -> QuerySet:
         return selectors.application_list(user=self.request.user).prefetch_related(
             "items",
-            Prefetch("flags", queryset=open_flags_queryset(), to_attr="open_flags"),
+            flags.open_prefetch(),
         )
 
     def get_serializer_context(self) -> dict[str, Any]:

@@ -39,8 +39,8 @@ def remove_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licenses", "0002_initial"),
-        ("shipments", "0001_initial"),
+        ("licenses", "0002_relations_indexes_and_constraints"),
+        ("shipments", "0001_consignees_and_shipments"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("authtoken", "0004_alter_tokenproxy_options"),

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 
 from core.api.filters import IdFilter
-from shipments.models import Consignee, Flag, FlagKind, Shipment, ShipmentStatus
+from licenses import flags
+from licenses.api.serializers import FLAG_KINDS
+from licenses.models import LicenseApplication
+from shipments.models import Consignee, Shipment, ShipmentStatus
 
 
 class ConsigneeFilter(django_filters.FilterSet):
@@ -32,7 +35,7 @@ class ShipmentFilter(django_filters.FilterSet):
     )
     destination = django_filters.CharFilter(help_text="ISO 3166 alpha-2.")
     flag = django_filters.ChoiceFilter(
-        choices=FlagKind.choices,
+        choices=[(k, k) for k in FLAG_KINDS],
         method="filter_flag",
         help_text="An open flag kind, on the shipment or on its application.",
     )
@@ -48,21 +51,7 @@ class ShipmentFilter(django_filters.FilterSet):
         fields = ["status", "exporter", "application", "consignee", "item", "destination"]
 
     def filter_flag(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
-        open_flags = Flag.objects.filter(cleared_at__isnull=True, kind=value)
-        own = open_flags.filter(shipment=OuterRef("pk"))
-        its_application = open_flags.filter(application=OuterRef("application_id"))
-        return qs.filter(Q(Exists(own)) | Q(Exists(its_application)))
-
-
-class FlagFilter(django_filters.FilterSet):
-    application = IdFilter(field_name="application_id")
-    shipment = IdFilter(field_name="shipment_id")
-    exporter = IdFilter(field_name="exporter_id")
-    kind = django_filters.ChoiceFilter(choices=FlagKind.choices)
-    open = django_filters.BooleanFilter(
-        field_name="cleared_at", lookup_expr="isnull", help_text="Open (not cleared) or not."
-    )
-
-    class Meta:
-        model = Flag
-        fields = ["application", "shipment", "exporter", "kind", "open"]
+        return qs.filter(
+            flags.open_exists(Shipment, value)
+            | flags.open_exists(LicenseApplication, value, outer="application_id")
+        )

@@ -1,4 +1,4 @@
-"""What the API shows and accepts of consignees, shipments and flags (the SPEC's contract)."""
+"""What the API shows and accepts of consignees and shipments (the SPEC's contract)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from rest_framework import serializers
 
 from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin
 from licenses import selectors as license_selectors
-from licenses.api.serializers import CleanModelSerializer, LegalMovesField
+from licenses.api.serializers import FLAG_KINDS, CleanModelSerializer, LegalMovesField
 from licenses.models import ControlledItem
 from shipments import selectors
-from shipments.models import Consignee, Flag, FlagKind, Shipment
+from shipments.models import Consignee, Shipment
 from shipments.services import legal_shipment_moves
 
 
@@ -26,7 +26,7 @@ class ConsigneeSerializer(CleanModelSerializer):
 
 
 @extend_schema_field(
-    {"type": "array", "items": {"type": "string", "enum": FlagKind.values}, "readOnly": True}
+    {"type": "array", "items": {"type": "string", "enum": list(FLAG_KINDS)}, "readOnly": True}
 )
 class ShipmentFlagsField(serializers.ReadOnlyField):
     """Kinds of its own open flags and of its application's."""
@@ -127,25 +127,3 @@ class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
             actor=self.context["request"].user,
             **validated_data,
         )
-
-
-class FlagSerializer(serializers.ModelSerializer):
-    open = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Flag
-        fields = [
-            "id",
-            "application",
-            "shipment",
-            "exporter",
-            "kind",
-            "raised_at",
-            "cleared_at",
-            "notified_at",
-            "open",
-        ]
-        read_only_fields = fields
-
-    def get_open(self, flag: Flag) -> bool:
-        return flag.cleared_at is None

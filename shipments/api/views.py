@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -14,13 +14,14 @@ from rest_framework.response import Response
 
 from core.api.moments import resolve_moment
 from core.api.permissions import model_perms
-from core.api.views import ReadOnlyApiViewSet, WritableApiViewSet
+from core.api.views import WritableApiViewSet
+from licenses import flags
 from licenses.api.serializers import MoveSerializer
 from shipments import selectors, services
-from shipments.models import Flag, Shipment
+from shipments.models import Shipment
 
 from . import filters
-from .serializers import ConsigneeSerializer, FlagSerializer, ShipmentSerializer
+from .serializers import ConsigneeSerializer, ShipmentSerializer
 
 MOVE = "shipments.move_shipment"
 
@@ -64,17 +65,10 @@ class ShipmentViewSet(WritableApiViewSet):
     may_conflict = True
 
     def get_queryset(self) -> QuerySet:
-        open_flags = Flag.objects.filter(cleared_at__isnull=True)
         return (
             selectors.shipment_list(user=self.request.user)
             .select_related("item__authority", "application__authority")
-            .prefetch_related(
-                Prefetch("flags", queryset=open_flags, to_attr="open_flags"),
-                # (The stubs' plugin takes this to_attr for the shipment's; it is the application's)
-                Prefetch(  # type: ignore[no-redef]
-                    "application__flags", queryset=open_flags, to_attr="open_flags"
-                ),
-            )
+            .prefetch_related(flags.open_prefetch(), flags.open_prefetch(through="application__"))
         )
 
     def get_serializer_context(self) -> dict[str, Any]:
@@ -118,21 +112,3 @@ class ShipmentViewSet(WritableApiViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         return self._move(request, "cancel")
-
-
-class FlagViewSet(ReadOnlyApiViewSet):
-    """What needs attention: raised once, cleared when its cause goes away."""
-
-    serializer_class = FlagSerializer
-    filterset_class = filters.FlagFilter
-    required_perms = {"read": "shipments.view_flag"}
-    search_fields = ["application__reference", "shipment__reference"]
-    orderings = {
-        "-raised_at": ("-raised_at", "-id"),
-        "raised_at": ("raised_at", "id"),
-        "-id": ("-id",),
-        "id": ("id",),
-    }
-
-    def get_queryset(self) -> QuerySet:
-        return selectors.flag_list(user=self.request.user)

@@ -129,7 +129,7 @@ def test_after_repeated_failures_sign_in_is_locked_with_the_error_body(officer, 
 
 
 def test_the_api_speaks_utc_also_to_a_session_with_its_own_time_zone(officer, ganzhou):
-    from shipments.models import AlertPreference
+    from monitoring.models import AlertPreference
     from tests.factories import ApplicationFactory
 
     AlertPreference.objects.create(user=officer, time_zone="Asia/Shanghai")

@@ -10,7 +10,7 @@ import pytest
 
 from licenses import events
 from licenses.models import LicenseApplication
-from shipments.models import Flag
+from monitoring.models import Flag
 from tests.factories import ApplicationFactory, ConsigneeFactory, ShipmentFactory, authority
 from tests.helpers import LONDON, NOW, SHANGHAI
 

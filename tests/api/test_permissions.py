@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from licenses import events
-from shipments.models import Flag
+from monitoring.models import Flag
 from tests.factories import ApplicationFactory, ConsigneeFactory, ShipmentFactory, item
 from tests.helpers import NOW
 

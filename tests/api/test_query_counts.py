@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from licenses import events
 from licenses.models import Authority, ControlledItem, FastTrackDecision, UserProfile
-from shipments.models import Flag
+from monitoring.models import Flag
 from tests.factories import (
     ApplicationFactory,
     ConsigneeFactory,

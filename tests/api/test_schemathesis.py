@@ -31,8 +31,8 @@ from schemathesis.checks import (
 
 from licenses import events, services
 from licenses.models import FastTrackDecision
+from monitoring.models import Flag
 from shipments import services as shipping
-from shipments.models import Flag
 from tests.factories import ApplicationFactory, ConsigneeFactory, authority, item
 from tests.helpers import NOW, at
 

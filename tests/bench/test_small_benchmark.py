@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench import build, floor, generate, web, worker
-from shipments import alerts, scan
+from monitoring import alerts, scan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.urls("bench.urls")]
 
@@ -85,7 +85,7 @@ def test_the_digest_job_counts_in_sql_and_loads_only_what_it_lists(book):
 
     sent, queries = worker.rolled_back(run)[1]
     assert sent == 10
-    flag_reads = [q["sql"] for q in queries if 'FROM "shipments_flag"' in q["sql"]]
+    flag_reads = [q["sql"] for q in queries if 'FROM "monitoring_flag"' in q["sql"]]
     assert all("COUNT(*)" in sql or "LIMIT 300" in sql for sql in flag_reads)
 
 

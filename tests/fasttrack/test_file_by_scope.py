@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 
 from licenses.fasttrack import decision_edit
 from licenses.tasks import recompute_decision_scope
-from shipments import scan
-from shipments.models import Flag, Shipment
-from shipments.tasks import refresh_decision_file_by
+from monitoring import scan
+from monitoring.models import Flag
+from monitoring.tasks import refresh_decision_file_by
+from shipments.models import Shipment
 
 from ..factories import ShipmentFactory
 from ..helpers import NOW

@@ -7,7 +7,7 @@ import pytest
 
 from licenses.fasttrack import decision_revoke
 from licenses.rules import rule_create
-from shipments.models import Flag
+from monitoring.models import Flag
 
 from ..factories import authority
 from ..helpers import NOW

@@ -7,8 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 from licenses import services
+from monitoring.models import Flag
 from shipments import services as shipping
-from shipments.models import Flag
 
 from ..factories import ApplicationFactory, ConsigneeFactory, item
 from ..helpers import SHANGHAI, at

@@ -24,7 +24,7 @@ from kombu import pools
 
 from config.celery_app import app as celery_app
 from config.settings.base import broker_transport_options
-from shipments import alerts
+from monitoring import alerts
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from shipments import alerts, scan
-from shipments.models import Alert
+from monitoring import alerts, scan
+from monitoring.models import Alert
 
 from .builders import mofcom_application, moment
 
@@ -30,7 +30,7 @@ def failed_alert(exporter, settings):
 
 def test_the_admin_shows_each_attempt_of_an_alert_with_its_error(client, superuser, failed_alert):
     client.force_login(superuser)
-    page = client.get(reverse("admin:shipments_alert_change", args=[failed_alert.pk]))
+    page = client.get(reverse("admin:monitoring_alert_change", args=[failed_alert.pk]))
     assert page.status_code == 200
     assert "Connection refused" in page.content.decode()
 
@@ -38,7 +38,7 @@ def test_the_admin_shows_each_attempt_of_an_alert_with_its_error(client, superus
 def test_an_administrator_can_send_a_failed_alert_again(client, superuser, failed_alert):
     client.force_login(superuser)
     response = client.post(
-        reverse("admin:shipments_alert_changelist"),
+        reverse("admin:monitoring_alert_changelist"),
         {"action": "retry_now", "_selected_action": [failed_alert.pk]},
     )
     assert response.status_code == 302

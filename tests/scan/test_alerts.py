@@ -12,8 +12,8 @@ from django.core import mail
 from kombu.exceptions import OperationalError
 
 from licenses import services
-from shipments import alerts, scan
-from shipments.models import Alert, AlertAttempt, AlertPreference, Flag
+from monitoring import alerts, scan
+from monitoring.models import Alert, AlertAttempt, AlertPreference, Flag
 
 from ..conftest import make_user
 from ..factories import ApplicationFactory, ExporterFactory
@@ -134,7 +134,7 @@ def test_alerts_are_written_with_the_flag_and_queued_after_commit(
 ):
     overdue_application(exporter)
     with (
-        mock.patch("shipments.tasks.send_alert.apply_async") as queue,
+        mock.patch("monitoring.tasks.send_alert.apply_async") as queue,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         scan.scan(now=OVERDUE_ON)
@@ -151,9 +151,9 @@ def test_alerts_are_written_with_the_flag_and_queued_after_commit(
 def test_a_broker_error_is_logged_and_swallowed_and_queueing_pauses(caplog, monkeypatch):
     monkeypatch.setattr(alerts, "_broker_paused_until", 0.0)
     with mock.patch(
-        "shipments.tasks.send_alert.apply_async", side_effect=OperationalError("refused")
+        "monitoring.tasks.send_alert.apply_async", side_effect=OperationalError("refused")
     ) as queue:
-        with caplog.at_level(logging.WARNING, logger="shipments.alerts"):
+        with caplog.at_level(logging.WARNING, logger="monitoring.alerts"):
             assert alerts.publish([1, 2]) is False
         assert "the sweep will send them" in caplog.text
         assert alerts.publish([3]) is False  # the broker was just down: not even tried

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from shipments import scan
+from monitoring import scan
 
 from ..helpers import SHANGHAI
 

@@ -12,8 +12,8 @@ from django.core import mail
 from django.db import OperationalError, connection
 
 from licenses.models import Event
-from shipments import alerts, scan
-from shipments.models import ALERTING_FLAGS, Alert, Digest, Flag
+from monitoring import alerts, scan
+from monitoring.models import ALERTING_FLAGS, Alert, Digest, Flag
 
 from . import bulk
 

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.core import mail
 
-from shipments import alerts, scan
-from shipments.models import AlertAttempt, AlertPreference, Digest
+from monitoring import alerts, scan
+from monitoring.models import AlertAttempt, AlertPreference, Digest
 
 from ..conftest import make_user
 from ..helpers import UTC
@@ -134,7 +134,7 @@ def test_a_long_digest_loads_only_the_flags_it_lists(open_flags, manager, monkey
     monkeypatch.setattr(alerts, "DIGEST_LIMIT", 1)
     with CaptureQueriesContext(connection) as captured:
         alerts.send_digests(now=utc("2026-12-04", 8))
-    reads = [q["sql"] for q in captured.captured_queries if 'FROM "shipments_flag"' in q["sql"]]
+    reads = [q["sql"] for q in captured.captured_queries if 'FROM "monitoring_flag"' in q["sql"]]
     # One count of every open flag, one read of the listed ones (LIMIT): never all of them.
     assert any("COUNT(*)" in sql for sql in reads)
     assert [sql for sql in reads if "COUNT(*)" not in sql and "LIMIT 1" not in sql] == []

@@ -21,9 +21,9 @@ from licenses import services
 from licenses.calendars import subtract_days
 from licenses.clock import calendar_for
 from licenses.models import LicenseApplication
-from shipments import scan
+from monitoring import scan
+from monitoring.models import Alert, AlertAttempt
 from shipments import services as shipping
-from shipments.models import Alert, AlertAttempt
 
 from ..factories import ApplicationFactory, ConsigneeFactory, ExporterFactory, authority, item
 from ..helpers import SHANGHAI
@@ -133,7 +133,7 @@ def test_with_the_broker_down_a_move_succeeds_quickly_and_the_sweep_sends_its_al
         ) as processes:
             point_web_side_at(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
             client = Client()
-            with caplog.at_level(logging.WARNING, logger="shipments.alerts"):
+            with caplog.at_level(logging.WARNING, logger="monitoring.alerts"):
                 started = time.monotonic()
                 response = client.post(f"/e2e/applications/{app.pk}/accept/")
                 elapsed = time.monotonic() - started

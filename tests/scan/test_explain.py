@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from licenses.models import LicenseApplication
-from shipments import scan
-from shipments.models import Flag, Shipment
+from monitoring import scan
+from monitoring.models import Flag
+from shipments.models import Shipment
 
 from . import bulk
 

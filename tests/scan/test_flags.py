@@ -19,9 +19,9 @@ from licenses.clock import calendar_for
 from licenses.fasttrack import decision_log
 from licenses.models import Event, LicenseApplication, WindowRule
 from licenses.rules import rule_create
-from shipments import scan
+from monitoring import scan
+from monitoring.models import Flag, ScanSettings
 from shipments import services as shipping
-from shipments.models import Flag, ScanSettings
 
 from ..factories import ApplicationFactory, authority, item
 from ..helpers import NEW_YORK, SHANGHAI, local_due

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from licenses.models import Authority, CalendarDay, LicenseApplication
-from shipments import scan
-from shipments.models import ScanSettings
+from monitoring import scan
+from monitoring.models import ScanSettings
 
 from ..helpers import SHANGHAI
 from .builders import mofcom_application, open_kinds

@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
 from licenses.models import Event, FastTrackDecision
-from shipments import scan, schedules
-from shipments.models import Flag
+from monitoring import scan, schedules
+from monitoring.models import Flag
 
 from ..factories import ApplicationFactory, authority
 from ..helpers import SHANGHAI
@@ -124,7 +124,7 @@ def test_beat_resets_the_scan_interval_to_the_setting_when_it_starts(settings):
     settings.SCAN_INTERVAL_SECONDS = 120
     beat_init.send(sender=None)
     scan_task = PeriodicTask.objects.get(name=schedules.SCAN)
-    assert scan_task.task == "shipments.scan_windows"
+    assert scan_task.task == "monitoring.scan_windows"
     assert (scan_task.interval.every, scan_task.interval.period) == (120, "seconds")
     assert scan_task.enabled and scan_task.expire_seconds == 120
     names = set(PeriodicTask.objects.values_list("name", flat=True))
@@ -140,7 +140,7 @@ def test_an_administrators_change_to_the_digest_and_daily_schedules_survives_bea
     beat_init.send(sender=None)
     assert PeriodicTask.objects.get(name=schedules.DIGESTS).crontab.minute == "30"
     assert not PeriodicTask.objects.get(name=schedules.DAILY).enabled
-    assert PeriodicTask.objects.get(name=schedules.DIGESTS).task == "shipments.send_digests"
+    assert PeriodicTask.objects.get(name=schedules.DIGESTS).task == "monitoring.send_digests"
 
 
 # --- commands run the same code --------------------------------------------------------------

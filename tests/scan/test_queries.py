@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from shipments import scan
+from monitoring import scan
 
 from ..factories import ApplicationFactory, ShipmentFactory
 from .builders import accept, moment, shipment, submit

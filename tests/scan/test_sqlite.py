@@ -20,8 +20,8 @@ from decimal import Decimal
 from django.core import mail
 from licenses import services
 from licenses.models import Authority, ControlledItem, Exporter
-from shipments import alerts, scan
-from shipments.models import Alert, Flag
+from monitoring import alerts, scan
+from monitoring.models import Alert, Flag
 tz = zoneinfo.ZoneInfo("Asia/Shanghai")
 exporter = Exporter.objects.create(
     name="Smoke", registration_number="SMOKE", country="CN", contact_emails=["c@example.com"]

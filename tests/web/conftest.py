@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from licenses import services
 from licenses.models import LicenseApplication
+from monitoring.models import Flag
 from shipments import services as shipping
-from shipments.models import Consignee, Flag, Shipment
+from shipments.models import Consignee, Shipment
 
 from ..factories import authority, item
 

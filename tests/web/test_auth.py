@@ -155,7 +155,7 @@ def test_no_template_has_an_inline_script_or_event_handler():
 
 
 def test_times_show_in_the_users_time_zone_or_utc_when_it_is_unknown(client, officer, world):
-    from shipments.models import AlertPreference
+    from monitoring.models import AlertPreference
 
     client.force_login(officer)
     assert "Dates and times are shown in UTC." in client.get("/").content.decode()

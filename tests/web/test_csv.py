@@ -9,7 +9,7 @@ import io
 import pytest
 
 from core.web import safe_cell
-from shipments.models import Flag
+from monitoring.models import Flag
 
 pytestmark = pytest.mark.django_db
 

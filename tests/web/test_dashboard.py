@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from licenses import services
-from shipments import dashboard
-from shipments.models import Alert, Flag
+from monitoring import dashboard
+from monitoring.models import Alert, Flag
 
 from ..factories import ApplicationFactory
 from .conftest import ago, open_flag

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from licenses import services
-from shipments import dashboard
+from monitoring import dashboard
 
 from ..factories import ApplicationFactory
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from licenses import services
-from shipments.models import Flag
+from monitoring.models import Flag
 
 from ..factories import ApplicationFactory, ExporterFactory, ShipmentFactory
 from .conftest import ago, build_side, open_flag

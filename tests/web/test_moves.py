@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from licenses import services
 from licenses.models import Event, LicenseApplication
-from shipments.models import AlertPreference, Shipment
+from monitoring.models import AlertPreference
+from shipments.models import Shipment
 
 from ..factories import ApplicationFactory
 from .conftest import ago

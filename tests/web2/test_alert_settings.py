@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from shipments.alerts import _preferences
-from shipments.models import AlertPreference
+from monitoring.alerts import _preferences
+from monitoring.models import AlertPreference
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ def test_a_limited_user_cannot_watch_an_exporter_they_may_not_see(client, limite
 
 def test_the_service_refuses_an_exporter_outside_the_limit_too(limited, world):
     from core.errors import InvalidInput
-    from shipments.preferences import preference_save
+    from monitoring.preferences import preference_save
 
     with pytest.raises(InvalidInput) as refused:
         preference_save(

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from shipments.models import AlertPreference
+from monitoring.models import AlertPreference
 
 from .catalogue import read
 
@@ -121,7 +121,7 @@ def test_a_signed_in_users_choice_is_stored_and_wins_over_the_browser(client, of
 
 
 def test_switching_the_language_keeps_what_the_role_receives(client, officer, ganzhou):
-    from shipments.alerts import _preferences, default_preference
+    from monitoring.alerts import _preferences, default_preference
 
     before = default_preference(officer)
     client.force_login(officer)
@@ -155,14 +155,14 @@ def test_the_admin_speaks_the_users_language(client, superuser):
 
 
 def raise_overdue(world):
-    from shipments.models import Flag
+    from monitoring.models import Flag
 
     return Flag.objects.get(application=world.mine.application, kind="overdue")
 
 
 def test_an_alert_is_written_in_its_recipients_language(officer, manager, world):
-    from shipments.alerts import alert_message
-    from shipments.models import Alert
+    from monitoring.alerts import alert_message
+    from monitoring.models import Alert
 
     AlertPreference.objects.create(
         user=manager, language="zh-hans", watch_all=True, immediate_kinds=["overdue"]
@@ -193,8 +193,8 @@ def test_an_alert_is_written_in_its_recipients_language(officer, manager, world)
 def test_a_digest_is_written_in_its_recipients_language(manager, world):
     from django.utils import timezone
 
-    from shipments.alerts import _preferences, digest_message
-    from shipments.models import Digest
+    from monitoring.alerts import _preferences, digest_message
+    from monitoring.models import Digest
 
     AlertPreference.objects.create(user=manager, language="zh-hans", watch_all=True, digest=True)
     now = timezone.now()

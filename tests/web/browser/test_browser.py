@@ -159,7 +159,7 @@ def build_dashboard_world(exporter):
             license_number=f"LIC-{n}",
             valid_until=(now + dt.timedelta(days=365)).date(),
         )
-    from shipments.models import Flag
+    from monitoring.models import Flag
 
     open_flag(application=late, exporter=exporter, kind="overdue", raised_at=ago(60))
     Flag.objects.create(

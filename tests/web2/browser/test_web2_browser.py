@@ -137,7 +137,7 @@ def test_switching_to_chinese_and_back(page, sign_in, officer, world, problems):
     assert "逾期" in page.locator(".flags-line").inner_text()
     assert page.get_by_role("link", name="提醒设置").is_visible()
     # The choice is the signed-in user's: stored, so e-mails follow it too.
-    from shipments.models import AlertPreference
+    from monitoring.models import AlertPreference
 
     assert AlertPreference.objects.get(user=officer).language == "zh-hans"
     page.get_by_role("button", name="English").click()

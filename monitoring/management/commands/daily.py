@@ -4,7 +4,7 @@ deadlines, then a scan)."""
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from shipments import scan
+from monitoring import scan
 
 
 class Command(BaseCommand):

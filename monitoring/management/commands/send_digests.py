@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from shipments import alerts
+from monitoring import alerts
 
 
 class Command(BaseCommand):

@@ -48,9 +48,11 @@ from django.utils.translation import gettext as _
 from licenses import selectors as license_selectors
 from licenses.models import PENDING_STATUSES, Event, Status
 from licenses.timeline import local_due_date
+from shipments import selectors as shipment_selectors
+from shipments.models import Shipment, ShipmentStatus
 
 from . import selectors
-from .models import APPLICATION_FLAGS, FlagKind, Shipment, ShipmentStatus
+from .models import APPLICATION_FLAGS, FlagKind
 
 DECIDED = (Status.APPROVED, Status.EXPIRED, Status.EXHAUSTED)
 WAITING = (ShipmentStatus.PLANNED, ShipmentStatus.AWAITING_LICENSE, ShipmentStatus.ON_HOLD)
@@ -79,7 +81,10 @@ def status_counts(*, user: Any) -> dict[str, list[Tally]]:
         .annotate(n=Count("id"))
     )
     ships = dict(
-        selectors.shipment_list(user=user).order_by().values_list("status").annotate(n=Count("id"))
+        shipment_selectors.shipment_list(user=user)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
     )
     return {
         "applications": [
@@ -125,7 +130,9 @@ def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> lis
     """Pending applications past their due date, longest overdue first, with the shipments
     that wait on them."""
     waiting = (
-        selectors.shipment_list(user=user).filter(status__in=OPEN).order_by("planned_ship_date")
+        shipment_selectors.shipment_list(user=user)
+        .filter(status__in=OPEN)
+        .order_by("planned_ship_date")
     )
     qs = (
         license_selectors.application_list(user=user)
@@ -188,7 +195,7 @@ def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[A
     late = ExpressionWrapper(F("due_day") - F("planned_ship_date"), output_field=DurationField())
     pending_due = Q(application__status__in=PENDING_STATUSES, application__due_at__isnull=False)
     rows_qs = (
-        selectors.shipment_list(user=user)
+        shipment_selectors.shipment_list(user=user)
         .filter(status__in=WAITING)
         .filter(pending_due | Q(pk__in=flagged))
         .annotate(

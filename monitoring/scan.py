@@ -57,7 +57,7 @@ Algorithm of one kind (`_apply`), in one transaction:
    per recipient) in the same transaction, and their sending queued after commit.
 
 The same functions re-evaluate a few subjects inside the transaction of a move or of new due
-dates (`evaluate`, called from `shipments.receivers`); `scan` runs every kind for everything.
+dates (`evaluate`, called from `monitoring.receivers`); `scan` runs every kind for everything.
 Both work on PostgreSQL and on SQLite (3.35+, which has RETURNING and ON CONFLICT).
 """
 
@@ -117,6 +117,7 @@ from licenses.models import (
     Status,
 )
 from licenses.services import application_expire
+from shipments.models import Shipment, ShipmentStatus
 
 from . import alerts
 from .models import (
@@ -126,8 +127,6 @@ from .models import (
     Flag,
     FlagKind,
     ScanSettings,
-    Shipment,
-    ShipmentStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -863,7 +862,7 @@ def scan(*, now: dt.datetime, incremental: bool = False) -> ScanResult:
     Incremental (the periodic job, `scan_windows`): what the passing of time since the
     previous scan (`ScanSettings.scanned_through`, less `OVERLAP`) can have changed. A flag's
     cause changes either because data changed — and every service that changes data
-    re-evaluates its subjects in its own transaction (`evaluate`, from `shipments.receivers`)
+    re-evaluates its subjects in its own transaction (`evaluate`, from `monitoring.receivers`)
     — or because time passed, which moves only these boundaries:
 
     - `overdue`: due dates that ended in (since, now];
@@ -1170,7 +1169,7 @@ def refresh_file_by(
 
     When it runs (every input of the deadline):
     - a shipment is saved (created or edited: ship date, item, destination, application) —
-      `shipments.receivers`, on `post_save`;
+      `monitoring.receivers`, on `post_save`;
     - a draft application is saved (its license type) — its shipments;
     - an authority (window, unit, clock start, acceptance window), a calendar day or a review-
       window rule is saved or deleted — that authority's shipments before shipping;
@@ -1359,7 +1358,7 @@ class DailyResult:
 def expire_licenses(*, now: dt.datetime) -> list[int]:
     """Move approved licenses whose validity has ended (in their authority's time zone) to
     `expired`, each in its own transaction through `application_expire` (events; shipments
-    follow; `shipments.receivers` clears their flags). Returns the ids it expired."""
+    follow; `monitoring.receivers` clears their flags). Returns the ids it expired."""
     days = [(a.pk, local_date(now, a.tz)) for a in Authority.objects.all()]
     per_authority = _any_of(Q(authority_id=pk, valid_until__lt=today) for pk, today in days)
     if per_authority is None:

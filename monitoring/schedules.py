@@ -65,28 +65,28 @@ def ensure_schedules(*, reset: bool = False) -> None:
     sweep's intervals to the current settings (beat does this whenever it starts)."""
     _interval_task(
         SCAN,
-        "shipments.scan_windows",
+        "monitoring.scan_windows",
         settings.SCAN_INTERVAL_SECONDS,
         "Raises and clears flags; its interval is reset to SCAN_INTERVAL_SECONDS when beat starts.",
         reset=reset,
     )
     _interval_task(
         SWEEP,
-        "shipments.sweep_unsent_alerts",
+        "monitoring.sweep_unsent_alerts",
         getattr(settings, "ALERT_SWEEP_INTERVAL_SECONDS", 60),
         "Sends alerts still pending (their task was lost, or a retry is due).",
         reset=reset,
     )
     _crontab_task(
         DIGESTS,
-        "shipments.send_digests",
+        "monitoring.send_digests",
         "0",
         "*",
         "Hourly: sends each user's daily digest at their local hour, once a day.",
     )
     _crontab_task(
         DAILY,
-        "shipments.daily",
+        "monitoring.daily",
         "5",
         "*",
         "Expiry and fast-track decisions that begin or end; hourly so that every authority's "

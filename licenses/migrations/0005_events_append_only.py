@@ -49,6 +49,6 @@ def down(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("licenses", "0004_seed_reference_data")]
+    dependencies = [("licenses", "0004_seed_authorities_and_items")]
 
     operations = [migrations.RunPython(up, down)]

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from shipments import scan
+from monitoring import scan
 
 
 class Command(BaseCommand):

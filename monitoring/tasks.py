@@ -2,7 +2,7 @@
 
 Every periodic task is also a management command running the same code (`scan_windows`,
 `send_digests`, `daily`, `sweep_alerts`). Tasks are acknowledged late, so a task lost with its
-worker runs again; each is idempotent (see `shipments.scan` and `shipments.alerts`).
+worker runs again; each is idempotent (see `monitoring.scan` and `monitoring.alerts`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from django.utils import timezone
 from . import alerts, scan
 
 
-@shared_task(name="shipments.scan_windows")
+@shared_task(name="monitoring.scan_windows")
 def scan_windows() -> str:
     return scan.scan(now=timezone.now(), incremental=True).summary()
 
 
-@shared_task(name="shipments.send_alert")
+@shared_task(name="monitoring.send_alert")
 def send_alert(alert_id: int) -> str:
     """Send one alert; a failure is recorded and retried with backoff. A redelivered task
     finds the alert sent (or claimed) and does nothing."""
@@ -30,22 +30,22 @@ def send_alert(alert_id: int) -> str:
     return outcome.state
 
 
-@shared_task(name="shipments.sweep_unsent_alerts")
+@shared_task(name="monitoring.sweep_unsent_alerts")
 def sweep_unsent_alerts() -> str:
     return alerts.sweep(now=timezone.now()).summary()
 
 
-@shared_task(name="shipments.send_digests")
+@shared_task(name="monitoring.send_digests")
 def send_digests() -> str:
     return f"{alerts.send_digests(now=timezone.now())} digest(s) sent"
 
 
-@shared_task(name="shipments.daily")
+@shared_task(name="monitoring.daily")
 def daily() -> str:
     return scan.run_daily(now=timezone.now()).summary()
 
 
-@shared_task(name="shipments.refresh_decision_file_by", acks_late=True, time_limit=3600)
+@shared_task(name="monitoring.refresh_decision_file_by", acks_late=True, time_limit=3600)
 def refresh_decision_file_by(decision_id: int, now: str) -> str:
     """After a large fast-track pass: the file-by deadlines of the shipments in the decision's
     scope follow (`scan.refresh_decision_scope`), and their flags. Idempotent; the daily job

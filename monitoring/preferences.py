@@ -1,6 +1,6 @@
 """A user's alert settings: read (saved, or the defaults of their role) and saved.
 
-What the settings mean for sending is decided in `shipments.alerts` (`_preferences`,
+What the settings mean for sending is decided in `monitoring.alerts` (`_preferences`,
 `ROLE_DEFAULTS`); this module only reads and writes them, and refuses what a user may not
 choose: an exporter they may not see, an unknown flag kind, time zone or language.
 """

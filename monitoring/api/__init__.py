@@ -1,0 +1,1 @@
+"""The flags resource of the REST API (routed in `config.api_urls`)."""

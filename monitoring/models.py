@@ -1,0 +1,235 @@
+"""Flags, the scan's settings, the alert outbox, digests and alert preferences."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from licenses.models import Exporter, LicenseApplication
+from shipments.models import Shipment
+
+
+class FlagKind(models.TextChoices):
+    OVERDUE = "overdue", _("overdue")
+    DUE_SOON = "due_soon", _("due soon")
+    EXPIRING = "expiring", _("expiring")
+    AT_RISK = "at_risk", _("at risk")
+    FILE_BY = "file_by", _("file by")
+
+
+APPLICATION_FLAGS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.EXPIRING)
+SHIPMENT_FLAGS = (FlagKind.AT_RISK, FlagKind.FILE_BY)
+ALERTING_FLAGS = (FlagKind.OVERDUE, FlagKind.AT_RISK, FlagKind.FILE_BY)
+
+
+class Flag(models.Model):
+    """Something that needs attention; at most one open per subject and kind."""
+
+    application = models.ForeignKey(
+        LicenseApplication, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    exporter = models.ForeignKey(Exporter, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=FlagKind.choices)
+    raised_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=FlagKind.values), name="flag_valid_kind"),
+            models.CheckConstraint(
+                condition=(Q(application__isnull=False) & Q(shipment__isnull=True))
+                | (Q(application__isnull=True) & Q(shipment__isnull=False)),
+                name="flag_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind__in=APPLICATION_FLAGS) & Q(application__isnull=False))
+                | (Q(kind__in=SHIPMENT_FLAGS) & Q(shipment__isnull=False)),
+                name="flag_kind_matches_subject",
+            ),
+            # Any number of concurrent scans: the second raise of the same open flag fails here.
+            models.UniqueConstraint(
+                fields=["application", "kind"],
+                condition=Q(cleared_at__isnull=True, application__isnull=False),
+                name="flag_open_application_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["shipment", "kind"],
+                condition=Q(cleared_at__isnull=True, shipment__isnull=False),
+                name="flag_open_shipment_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "exporter"],
+                name="flag_open_kind",
+                condition=Q(cleared_at__isnull=True),
+            ),
+            models.Index(fields=["application", "cleared_at"], name="flag_application"),
+            models.Index(fields=["shipment", "cleared_at"], name="flag_shipment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.application or self.shipment}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+class ScanSettings(models.Model):
+    """Thresholds of the window scan, changed by an administrator (one row)."""
+
+    due_soon_working_days = models.PositiveIntegerField(
+        _("due soon within (working days)"), default=5
+    )
+    expiring_within_days = models.PositiveIntegerField(_("expiring within (days)"), default=30)
+    # The `now` of the latest scan: the periodic scan looks only at what time changed since
+    # (see monitoring.scan.scan); None makes the next one run in full.
+    scanned_through = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("scan settings")
+        verbose_name_plural = _("scan settings")
+
+    def __str__(self) -> str:
+        return str(_("Scan settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        # New thresholds: the next periodic scan reconciles everything with them.
+        self.scanned_through = None
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> ScanSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Alert(models.Model):
+    """The outbox: one row per raised flag and recipient, written with the flag; sent later."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="alerts")
+    recipient = models.EmailField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "recipient"], name="alert_once_per_recipient"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="alert_unsent",
+                condition=Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flag} → {self.recipient}"
+
+
+class AlertAttempt(models.Model):
+    """Every try to deliver an alert or a digest, with its error."""
+
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="attempt_log"
+    )
+    digest = models.ForeignKey(
+        "Digest", on_delete=models.CASCADE, null=True, blank=True, related_name="attempt_log"
+    )
+    at = models.DateTimeField()
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.error[:60]}"
+
+
+class Digest(models.Model):
+    """A user's daily digest: one row per user and local day makes a second run a no-op."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField()
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    message_id = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-local_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "local_date"], name="digest_once_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.local_date}"
+
+
+class AlertPreference(models.Model):
+    """What a user watches and how they want to hear about it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_preference"
+    )
+    watched_exporters = models.ManyToManyField(Exporter, blank=True, related_name="watchers")
+    # True: every exporter the user may see, now and later (what the role defaults mean);
+    # False: only `watched_exporters`.
+    watch_all = models.BooleanField(_("watch every exporter I may see"), default=False)
+    immediate_kinds = models.JSONField(
+        _("immediate alerts for"), default=list, blank=True, help_text=_("Flag kinds.")
+    )
+    digest = models.BooleanField(_("daily digest"), default=False)
+    digest_hour = models.PositiveSmallIntegerField(_("digest hour"), default=8)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    language = models.CharField(_("language"), max_length=10, default="en")
+
+    class Meta:
+        verbose_name = _("alert preference")
+        verbose_name_plural = _("alert preferences")
+        constraints = [
+            models.CheckConstraint(condition=Q(digest_hour__lte=23), name="preference_hour_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        import zoneinfo
+
+        bad = [k for k in self.immediate_kinds or [] if k not in FlagKind.values]
+        if bad:
+            raise ValidationError({"immediate_kinds": _("Unknown flag kind: %s") % ", ".join(bad)})
+        try:
+            zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError({"time_zone": _("Unknown time zone.")}) from exc
