@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licenses.admin import ScopedAdmin
-from licenses.errors import DomainError
+from licenses.admin_services import ServiceFormAdmin
 from licenses.models import Event
 
 from . import services
+from .alerts import alert_retry
 from .models import (
     Alert,
     AlertAttempt,
@@ -24,12 +25,7 @@ from .models import (
     ScanSettings,
     Shipment,
 )
-
-
-class AdminRefusal(Exception):
-    def __init__(self, error: DomainError) -> None:
-        super().__init__(error.message)
-        self.error = error
+from .preferences import preference_save
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -63,16 +59,24 @@ class ShipmentEventInline(ReadOnlyInline):
 
 
 @admin.register(Consignee)
-class ConsigneeAdmin(ScopedAdmin):
+class ConsigneeAdmin(ServiceFormAdmin, ScopedAdmin):
     list_display = ["name", "exporter", "country", "end_use"]
     list_filter = ["country"]
     list_select_related = ["exporter"]
     search_fields = ["name", "exporter__name"]
     autocomplete_fields = ["exporter"]
 
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return services.consignee_create(now=now, actor=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return services.consignee_update(consignee=stored, now=now, actor=request.user, **data)
+
 
 @admin.register(Shipment)
-class ShipmentAdmin(ScopedAdmin):
+class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
     list_display = [
         "reference",
         "exporter",
@@ -89,7 +93,15 @@ class ShipmentAdmin(ScopedAdmin):
     search_fields = ["reference", "exporter__name", "consignee__name", "application__reference"]
     autocomplete_fields = ["exporter", "item", "consignee", "application"]
     date_hierarchy = "planned_ship_date"
-    readonly_fields = ["status", "unit", "shipped_at", "delivered_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "unit",
+        "file_by_date",
+        "shipped_at",
+        "delivered_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ShipmentEventInline]
 
     MOVE_LABELS = {
@@ -138,30 +150,13 @@ class ShipmentAdmin(ScopedAdmin):
             ),
         )
 
-    def save_model(self, request, obj, form, change):
-        # Creation and edits go through the services: state, drawdown and events.
-        now = timezone.now()
-        try:
-            if not change:
-                fields = {f: form.cleaned_data[f] for f in form.cleaned_data}
-                created = services.shipment_create(now=now, actor=request.user, **fields)
-                obj.pk, obj.status = created.pk, created.status
-            else:
-                original = Shipment.objects.get(pk=obj.pk)
-                fields = {f: form.cleaned_data[f] for f in form.changed_data}
-                services.shipment_update(shipment=original, now=now, actor=request.user, **fields)
-        except DomainError as exc:
-            raise AdminRefusal(exc) from exc
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return services.shipment_create(now=now, actor=request.user, **data)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except AdminRefusal as refusal:
-            # The transaction was rolled back: nothing was saved. Say why, stay on the form.
-            error = refusal.error
-            details = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
-            messages.error(request, f"{error.message} {details}".strip())
-            return HttpResponseRedirect(request.get_full_path())
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return services.shipment_update(shipment=stored, now=now, actor=request.user, **data)
 
 
 @admin.register(Flag)
@@ -236,11 +231,17 @@ class AlertAdmin(ScopedAdmin):
 
     @admin.action(description=_("Send again at the next sweep (unsent alerts only)"))
     def retry_now(self, request: HttpRequest, queryset: Any) -> None:
-        # Never a sent alert: delivery does not repeat what is recorded as sent.
-        count = queryset.exclude(state=Alert.State.SENT).update(
-            state=Alert.State.PENDING, next_attempt_at=timezone.now()
-        )
-        self.message_user(request, _("%(count)d alert(s) will be sent again.") % {"count": count})
+        count, sent = alert_retry(alerts=queryset, now=timezone.now())
+        if count:
+            self.message_user(
+                request, _("%(count)d alert(s) will be sent again.") % {"count": count}
+            )
+        if sent:
+            self.message_user(
+                request,
+                _("%(count)d alert(s) were already sent and are not sent again.") % {"count": sent},
+                messages.ERROR,
+            )
 
 
 class DigestAttemptInline(ReadOnlyInline):
@@ -262,9 +263,35 @@ class DigestAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertPreference)
-class AlertPreferenceAdmin(admin.ModelAdmin):
+class AlertPreferenceAdmin(ServiceFormAdmin):
+    """Saved through `preference_save`, as on the user's own settings page: a user watches
+    only exporters it may see, in a known time zone and language."""
+
     list_display = ["user", "watch_all", "digest", "digest_hour", "time_zone", "language"]
     filter_horizontal = ["watched_exporters"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["user"] if obj is not None else []
+
+    def _save(self, user: Any, data: dict[str, Any]) -> Any:
+        return preference_save(
+            user=user,
+            watch_all=data["watch_all"],
+            watched=data.get("watched_exporters") or [],
+            immediate_kinds=data.get("immediate_kinds") or [],
+            digest=data["digest"],
+            digest_hour=data["digest_hour"],
+            time_zone=data["time_zone"],
+            language=data["language"],
+        )
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return self._save(data["user"], data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return self._save(stored.user, data)
 
 
 @admin.register(ScanSettings)
