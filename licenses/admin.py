@@ -133,6 +133,7 @@ class ControlledItemAdmin(admin.ModelAdmin):
 
 @admin.register(Exporter)
 class ExporterAdmin(ServiceFormAdmin, ScopedAdmin):
+    service_validates_model = True
     scope_field = "id"
     list_display = ["name", "registration_number", "country", "contact_list"]
     list_filter = ["country"]
@@ -159,6 +160,7 @@ class ExporterAdmin(ServiceFormAdmin, ScopedAdmin):
 
 @admin.register(LicenseApplication)
 class LicenseApplicationAdmin(ServiceFormAdmin, ScopedAdmin):
+    service_validates_model = True
     list_display = [
         "reference",
         "exporter",

@@ -45,7 +45,12 @@ def refusals() -> Iterator[None]:
 
 
 class ServiceFormAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose add and change forms save through services (see module doc)."""
+    """A ModelAdmin whose add and change forms save through services (see module doc).
+
+    `service_validates_model`: the service runs the model's validation itself (`full_clean`
+    after its own checks), so the form leaves it to the service."""
+
+    service_validates_model = False
 
     def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Model:
         raise NotImplementedError
@@ -92,7 +97,15 @@ class ServiceFormAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
+        if self.service_validates_model:
+            form = type(form.__name__, (form,), {"_post_clean": _leave_to_the_service})
         return with_refusal(form, getattr(request, _REFUSAL, None))
+
+
+def _leave_to_the_service(form: Any) -> None:
+    """The form checks its fields; the model's rules (constraints, `clean`) are the
+    service's to check, with its own messages (a ModelForm would answer a conditional unique
+    constraint with "Constraint … is violated.")."""
 
 
 def with_refusal(form: Any, refusal: DomainError | ValidationError | None) -> Any:
@@ -103,6 +116,8 @@ def with_refusal(form: Any, refusal: DomainError | ValidationError | None) -> An
     def clean(self: Any) -> Any:
         data = form.clean(self)
         add_errors(self, refusal)
+        if isinstance(refusal, DomainError) and refusal.message not in self.non_field_errors():
+            self.add_error(None, refusal.message)  # what was refused, above the fields
         return data
 
     return type(form.__name__, (form,), {"clean": clean})

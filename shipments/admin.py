@@ -60,6 +60,7 @@ class ShipmentEventInline(ReadOnlyInline):
 
 @admin.register(Consignee)
 class ConsigneeAdmin(ServiceFormAdmin, ScopedAdmin):
+    service_validates_model = True
     list_display = ["name", "exporter", "country", "end_use"]
     list_filter = ["country"]
     list_select_related = ["exporter"]
@@ -77,6 +78,7 @@ class ConsigneeAdmin(ServiceFormAdmin, ScopedAdmin):
 
 @admin.register(Shipment)
 class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
+    service_validates_model = True
     list_display = [
         "reference",
         "exporter",
