@@ -254,11 +254,15 @@ class LicenseApplicationAdmin(ServiceFormAdmin, ScopedAdmin):
             perform=_perform_application_move,
         )
 
-    def service_create(self, request, data, *, now):
+    def service_create(
+        self, request: HttpRequest, data: dict[str, Any], *, now: Any
+    ) -> LicenseApplication:
         items = list(data.pop("items", None) or [])
         return services.application_create(now=now, actor=request.user, items=items, **data)
 
-    def service_update(self, request, stored, data, *, now):
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> LicenseApplication:
         items = list(data.pop("items", None) or [])
         return services.application_update(
             application=stored, now=now, actor=request.user, items=items, **data
