@@ -13,9 +13,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_services import ServiceFormAdmin, refusals
 from core.errors import DomainError
 
-from . import admin_fasttrack, events, selectors, services
+from . import admin_fasttrack, selectors, services
+from .documents import document_attach
 from .fasttrack import (
     decision_edit,
     decision_effect,
@@ -37,6 +39,7 @@ from .models import (
     WindowRule,
 )
 from .rules import rule_create, rule_retire, rule_update
+from .users import user_deactivate
 
 User = get_user_model()
 
@@ -52,6 +55,11 @@ class ScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "exporter":
             kwargs["queryset"] = selectors.exporter_list(user=request.user)
+        elif db_field.name == "application":
+            # a limited user attaches only to applications it may see
+            kwargs["queryset"] = selectors.scope(
+                LicenseApplication.objects.all(), request.user, "exporter"
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -125,7 +133,8 @@ class ControlledItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Exporter)
-class ExporterAdmin(ScopedAdmin):
+class ExporterAdmin(ServiceFormAdmin, ScopedAdmin):
+    service_validates_model = True
     scope_field = "id"
     list_display = ["name", "registration_number", "country", "contact_list"]
     list_filter = ["country"]
@@ -135,6 +144,14 @@ class ExporterAdmin(ScopedAdmin):
     def contact_list(self, obj: Exporter) -> str:
         return ", ".join(obj.contact_emails or [])
 
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Exporter:
+        return services.exporter_create(now=now, actor=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Exporter:
+        return services.exporter_update(exporter=stored, now=now, actor=request.user, **data)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A user limited to some exporters cannot create exporters.
         if selectors.visible_exporter_ids(request.user) is not None:
@@ -143,7 +160,8 @@ class ExporterAdmin(ScopedAdmin):
 
 
 @admin.register(LicenseApplication)
-class LicenseApplicationAdmin(ScopedAdmin):
+class LicenseApplicationAdmin(ServiceFormAdmin, ScopedAdmin):
+    service_validates_model = True
     list_display = [
         "reference",
         "exporter",
@@ -237,28 +255,19 @@ class LicenseApplicationAdmin(ScopedAdmin):
             perform=_perform_application_move,
         )
 
-    def save_model(self, request, obj, form, change):
-        obj.full_clean(exclude=["items"])
-        obj.save()
+    def service_create(
+        self, request: HttpRequest, data: dict[str, Any], *, now: Any
+    ) -> LicenseApplication:
+        items = list(data.pop("items", None) or [])
+        return services.application_create(now=now, actor=request.user, items=items, **data)
 
-    def save_related(self, request, form, formsets, change):
-        # Creation and edits go through the services' bookkeeping: events and due dates.
-        before = set(form.instance.items.values_list("pk", flat=True)) if change else set()
-        super().save_related(request, form, formsets, change)
-        app = form.instance
-        now = timezone.now()
-        if not change:
-            events.created(application=app, now=now, actor=request.user, status=app.status)
-        elif form.changed_data or before != set(app.items.values_list("pk", flat=True)):
-            Event.objects.create(
-                kind=EventKind.EDITED,
-                application=app,
-                occurred_at=now,
-                recorded_at=now,
-                actor=request.user,
-                data={"edited": sorted(form.changed_data)},
-            )
-        services.recompute_due_dates(now=now, applications=[app], actor=request.user)
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> LicenseApplication:
+        items = list(data.pop("items", None) or [])
+        return services.application_update(
+            application=stored, now=now, actor=request.user, items=items, **data
+        )
 
     def _bulk(self, request, queryset, move: str) -> None:
         done, refused = 0, []
@@ -294,7 +303,7 @@ def _perform_application_move(app, move: str, **kwargs: Any):
 
 
 @admin.register(WindowRule)
-class WindowRuleAdmin(admin.ModelAdmin):
+class WindowRuleAdmin(ServiceFormAdmin):
     """Managers and administrators create, change and retire rules through `licenses.rules`
     (each recomputes the pending applications it governs); rules are retired, not deleted."""
 
@@ -328,24 +337,17 @@ class WindowRuleAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # retired instead: due-date events point at the rules that set them
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        data, now = form.cleaned_data, timezone.now()
-        fields = {
-            name: data.get(name)
-            for name in ("item", "destination", "license_type", "window_days", "note")
-        }
-        try:
-            if change:
-                rule_update(rule=obj, actor=request.user, now=now, **fields)
-            else:
-                rule = rule_create(
-                    authority=data["authority"], actor=request.user, now=now, **fields
-                )
-                obj.pk, obj.created_by = rule.pk, rule.created_by
-                obj._state.adding = False
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            raise
+    RULE_FIELDS = ("item", "destination", "license_type", "window_days", "note")
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        fields: dict[str, Any] = {name: data.get(name) for name in self.RULE_FIELDS}
+        return rule_create(authority=data["authority"], actor=request.user, now=now, **fields)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        fields: dict[str, Any] = {name: data.get(name) for name in self.RULE_FIELDS}
+        return rule_update(rule=stored, actor=request.user, now=now, **fields)
 
     @admin.action(description=_("Retire the selected rules"), permissions=["change"])
     def retire_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -360,7 +362,7 @@ class WindowRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(FastTrackDecision)
-class FastTrackDecisionAdmin(admin.ModelAdmin):
+class FastTrackDecisionAdmin(ServiceFormAdmin):
     """The fast-track log. Managers log decisions (with a preview of their effect before
     saving) and revoke them; the window, period and scope of a logged decision are fixed
     (revoke and log anew), only its wording can be corrected. Never deleted."""
@@ -497,25 +499,17 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data, now = form.cleaned_data, timezone.now()
         if change:
-            decision_edit(
-                decision=obj, actor=request.user, now=now, source=data["source"], note=data["note"]
-            )
+            with refusals():
+                decision_edit(
+                    decision=type(obj).objects.get(pk=obj.pk),
+                    actor=request.user,
+                    now=now,
+                    source=data["source"],
+                    note=data["note"],
+                )
             return
-        decision = decision_log(
-            authority=data["authority"],
-            announced_on=data["announced_on"],
-            source=data["source"],
-            window_days=data["window_days"],
-            effective_from=data["effective_from"],
-            effective_until=data.get("effective_until"),
-            destinations=data.get("destinations") or [],
-            items=data.get("items") or [],
-            exporters=data.get("exporters") or [],
-            applications=data.get("applications") or [],
-            note=data.get("note") or "",
-            actor=request.user,
-            now=now,
-        )
+        with refusals():
+            decision = self._log(request, data, now=now)
         obj.pk, obj.created_at, obj.created_by = decision.pk, decision.created_at, request.user
         obj._state.adding = False
         message: Any
@@ -532,9 +526,22 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
             message = _("Logged; it is not in force today, so no due date moved now.")
         self.message_user(request, message, messages.INFO)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        if change:  # on add, decision_log stored the scope before applying it
-            super().save_related(request, form, formsets, change)
+    def _log(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> FastTrackDecision:
+        return decision_log(
+            authority=data["authority"],
+            announced_on=data["announced_on"],
+            source=data["source"],
+            window_days=data["window_days"],
+            effective_from=data["effective_from"],
+            effective_until=data.get("effective_until"),
+            destinations=data.get("destinations") or [],
+            items=data.get("items") or [],
+            exporters=data.get("exporters") or [],
+            applications=data.get("applications") or [],
+            note=data.get("note") or "",
+            actor=request.user,
+            now=now,
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # decisions are revoked, never deleted
@@ -546,8 +553,12 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         done = 0
         for decision in queryset.filter(revoked_at__isnull=True):
-            decision_revoke(decision=decision, actor=request.user, now=timezone.now())
-            done += 1
+            try:
+                decision_revoke(decision=decision, actor=request.user, now=timezone.now())
+            except DomainError as exc:
+                self.message_user(request, f"{decision}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
         self.message_user(request, _("%(n)d decisions revoked.") % {"n": done}, messages.SUCCESS)
 
     @admin.display(description=_("state"))
@@ -577,13 +588,34 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(ScopedAdmin):
+class DocumentAdmin(ServiceFormAdmin, ScopedAdmin):
+    """Documents are attached through `document_attach` (which checks the file and records
+    the event) and kept as attached: their change page is read-only."""
+
     scope_field = "application__exporter"
     list_display = ["filename", "kind", "application", "size", "uploaded_at", "uploaded_by"]
     list_filter = ["kind"]
     search_fields = ["filename", "application__reference"]
     autocomplete_fields = ["application"]
-    readonly_fields = ["content_type", "size", "uploaded_at", "uploaded_by"]
+    fields = ["application", "kind", "file"]
+    readonly_fields = ["filename", "content_type", "size", "uploaded_at", "uploaded_by"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return self.fields
+        return [*self.fields, *self.readonly_fields]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # no service rewrites an attached document
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Document:
+        return document_attach(
+            application=data["application"],
+            kind=data["kind"],
+            upload=data["file"],
+            actor=request.user,
+            now=now,
+        )
 
 
 @admin.register(Event)
@@ -633,7 +665,11 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Deactivate the selected users"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.update(is_active=False)
+        try:
+            count = user_deactivate(users=queryset, actor=request.user, now=timezone.now())
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
         self.message_user(request, _("%d users deactivated.") % count, messages.SUCCESS)
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInline
+from core.admin_services import ServiceFormAdmin
 from licenses.admin import ScopedAdmin
 
+from .alerts import alert_retry
 from .models import Alert, AlertAttempt, AlertPreference, Digest, Flag, ScanSettings
+from .preferences import preference_save
 
 
 @admin.register(Flag)
@@ -87,11 +90,17 @@ class AlertAdmin(ScopedAdmin):
 
     @admin.action(description=_("Send again at the next sweep (unsent alerts only)"))
     def retry_now(self, request: HttpRequest, queryset: Any) -> None:
-        # Never a sent alert: delivery does not repeat what is recorded as sent.
-        count = queryset.exclude(state=Alert.State.SENT).update(
-            state=Alert.State.PENDING, next_attempt_at=timezone.now()
-        )
-        self.message_user(request, _("%(count)d alert(s) will be sent again.") % {"count": count})
+        count, sent = alert_retry(alerts=queryset, now=timezone.now())
+        if count:
+            self.message_user(
+                request, _("%(count)d alert(s) will be sent again.") % {"count": count}
+            )
+        if sent:
+            self.message_user(
+                request,
+                _("%(count)d alert(s) were already sent and are not sent again.") % {"count": sent},
+                messages.ERROR,
+            )
 
 
 class DigestAttemptInline(ReadOnlyInline):
@@ -113,9 +122,35 @@ class DigestAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertPreference)
-class AlertPreferenceAdmin(admin.ModelAdmin):
+class AlertPreferenceAdmin(ServiceFormAdmin):
+    """Saved through `preference_save`, as on the user's own settings page: a user watches
+    only exporters it may see, in a known time zone and language."""
+
     list_display = ["user", "watch_all", "digest", "digest_hour", "time_zone", "language"]
     filter_horizontal = ["watched_exporters"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["user"] if obj is not None else []
+
+    def _save(self, user: Any, data: dict[str, Any]) -> Any:
+        return preference_save(
+            user=user,
+            watch_all=data["watch_all"],
+            watched=data.get("watched_exporters") or [],
+            immediate_kinds=data.get("immediate_kinds") or [],
+            digest=data["digest"],
+            digest_hour=data["digest_hour"],
+            time_zone=data["time_zone"],
+            language=data["language"],
+        )
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return self._save(data["user"], data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return self._save(stored.user, data)
 
 
 @admin.register(ScanSettings)

@@ -354,6 +354,18 @@ def schedule_retry(alert_id: int, delay: dt.timedelta) -> None:
         log.warning("Could not queue the retry of alert %s; the sweep will.", alert_id)
 
 
+def alert_retry(*, alerts: QuerySet[Alert], now: dt.datetime) -> tuple[int, int]:
+    """Make the given unsent alerts (pending or failed) due at the next sweep; returns how
+    many were made due and how many were refused because they were already sent (delivery
+    never repeats what is recorded as sent)."""
+    with transaction.atomic():
+        due = alerts.exclude(state=Alert.State.SENT).update(
+            state=Alert.State.PENDING, next_attempt_at=now
+        )
+        sent = alerts.filter(state=Alert.State.SENT).count()
+    return due, sent
+
+
 # --- sending ---------------------------------------------------------------------------------
 
 

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
-from django.utils import timezone
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInline
-from core.errors import DomainError
+from core.admin_services import ServiceFormAdmin
 from licenses.admin import ScopedAdmin
 from licenses.models import Event
 
 from . import services
 from .models import Consignee, Shipment
-
-
-class AdminRefusal(Exception):
-    def __init__(self, error: DomainError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class ShipmentEventInline(ReadOnlyInline):
@@ -39,16 +34,26 @@ class ShipmentEventInline(ReadOnlyInline):
 
 
 @admin.register(Consignee)
-class ConsigneeAdmin(ScopedAdmin):
+class ConsigneeAdmin(ServiceFormAdmin, ScopedAdmin):
+    service_validates_model = True
     list_display = ["name", "exporter", "country", "end_use"]
     list_filter = ["country"]
     list_select_related = ["exporter"]
     search_fields = ["name", "exporter__name"]
     autocomplete_fields = ["exporter"]
 
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return services.consignee_create(now=now, actor=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return services.consignee_update(consignee=stored, now=now, actor=request.user, **data)
+
 
 @admin.register(Shipment)
-class ShipmentAdmin(ScopedAdmin):
+class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
+    service_validates_model = True
     list_display = [
         "reference",
         "exporter",
@@ -65,7 +70,15 @@ class ShipmentAdmin(ScopedAdmin):
     search_fields = ["reference", "exporter__name", "consignee__name", "application__reference"]
     autocomplete_fields = ["exporter", "item", "consignee", "application"]
     date_hierarchy = "planned_ship_date"
-    readonly_fields = ["status", "unit", "shipped_at", "delivered_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "unit",
+        "file_by_date",
+        "shipped_at",
+        "delivered_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ShipmentEventInline]
 
     MOVE_LABELS = {
@@ -114,27 +127,10 @@ class ShipmentAdmin(ScopedAdmin):
             ),
         )
 
-    def save_model(self, request, obj, form, change):
-        # Creation and edits go through the services: state, drawdown and events.
-        now = timezone.now()
-        try:
-            if not change:
-                fields = {f: form.cleaned_data[f] for f in form.cleaned_data}
-                created = services.shipment_create(now=now, actor=request.user, **fields)
-                obj.pk, obj.status = created.pk, created.status
-            else:
-                original = Shipment.objects.get(pk=obj.pk)
-                fields = {f: form.cleaned_data[f] for f in form.changed_data}
-                services.shipment_update(shipment=original, now=now, actor=request.user, **fields)
-        except DomainError as exc:
-            raise AdminRefusal(exc) from exc
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return services.shipment_create(now=now, actor=request.user, **data)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except AdminRefusal as refusal:
-            # The transaction was rolled back: nothing was saved. Say why, stay on the form.
-            error = refusal.error
-            details = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
-            messages.error(request, f"{error.message} {details}".strip())
-            return HttpResponseRedirect(request.get_full_path())
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return services.shipment_update(shipment=stored, now=now, actor=request.user, **data)
