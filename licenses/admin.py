@@ -487,9 +487,10 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
             if obj is not None:
                 extra_context = {
                     **(extra_context or {}),
-                    "effect": decision_effect(obj, user=request.user),
+                    "effect": decision_effect(obj, user=request.user, now=timezone.now()),
                     "can_revoke": obj.revoked_at is None
-                    and request.user.has_perm("licenses.revoke_fasttrackdecision"),
+                    and request.user.has_perm("licenses.revoke_fasttrackdecision")
+                    and selectors.decision_may_write(decision=obj, user=request.user),
                 }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -535,6 +536,13 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
         if change:  # on add, decision_log stored the scope before applying it
             super().save_related(request, form, formsets, change)
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A user limited to some exporters reads, but may not edit, a decision that could move
+        # another exporter's due dates (`decision_edit` refuses it too).
+        if obj is not None and not selectors.decision_may_write(decision=obj, user=request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # decisions are revoked, never deleted
 
@@ -543,10 +551,14 @@ class FastTrackDecisionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected decisions"), permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
+        done, now = 0, timezone.now()
         for decision in queryset.filter(revoked_at__isnull=True):
-            decision_revoke(decision=decision, actor=request.user, now=timezone.now())
-            done += 1
+            try:
+                decision_revoke(decision=decision, actor=request.user, now=now)
+            except DomainError as exc:
+                self.message_user(request, f"{decision}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
         self.message_user(request, _("%(n)d decisions revoked.") % {"n": done}, messages.SUCCESS)
 
     @admin.display(description=_("state"))

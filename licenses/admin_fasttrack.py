@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import selectors
 from .errors import DomainError, InvalidInput
 from .fasttrack import Preview, decision_check, decision_preview, decision_revoke
 from .models import FastTrackDecision, WindowRule
@@ -229,6 +230,8 @@ def revoke_view(
         raise Http404
     if not request.user.has_perm("licenses.revoke_fasttrackdecision"):
         raise PermissionDenied
+    if not selectors.decision_may_write(decision=decision, user=request.user):
+        raise Http404  # as on the pages and in the API: not there for this user to revoke
     change_url = reverse("admin:licenses_fasttrackdecision_change", args=[decision.pk])
     if decision.revoked_at is not None:
         messages.error(request, _("This decision was already revoked."))
