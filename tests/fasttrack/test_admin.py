@@ -3,6 +3,8 @@ a preview and revoke them, officers and viewers only look; rules are retired, no
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -153,14 +155,25 @@ def test_a_viewer_is_kept_out(client, viewer):
     assert decision.revoked_at is None
 
 
-def test_a_limited_user_counts_only_their_exporters_in_the_list(client, limited, ganzhou, baotou):
-    pending(exporter=ganzhou)
+def test_a_limited_user_counts_only_their_exporters_in_the_list(
+    client, manager, limited, ganzhou, baotou
+):
+    pending(exporter=ganzhou, accepted_on="2026-11-02")
     pending(exporter=baotou)
-    log()
+    pending(exporter=baotou)
+    decision = log()
+    assert (decision.affected_count, decision.median_change_days) == (3, Decimal("-35.0"))
+    [mine] = Event.objects.filter(
+        kind=EventKind.FAST_TRACK_APPLIED, application__exporter=ganzhou
+    ).values_list("data__change_days", flat=True)
     client.force_login(limited)
-    page = client.get(reverse("admin:licenses_fasttrackdecision_changelist"))
-    [row] = page.context["cl"].result_list
-    assert row.visible_moved == 1 and row.affected_count == 2
+    page = client.get(reverse("admin:licenses_fasttrackdecision_changelist")).content.decode()
+    assert '<td class="field-moved">1</td>' in page
+    assert f'<td class="field-median">{mine}.0</td>' in page
+    client.force_login(manager)
+    page = client.get(reverse("admin:licenses_fasttrackdecision_changelist")).content.decode()
+    assert '<td class="field-moved">3</td>' in page
+    assert '<td class="field-median">-35.0</td>' in page
 
 
 def test_the_revoke_action_goes_through_the_service(client, manager):
