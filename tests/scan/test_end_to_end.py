@@ -202,7 +202,7 @@ def test_with_smtp_down_an_alert_is_retried_and_arrives_once_when_it_comes_back(
             # Every retry queued meanwhile runs too, and sends nothing more.
             wait_for(
                 lambda: worker_idle(processes["worker"]),
-                timeout=30,
+                timeout=60,
                 what="the worker to finish its tasks\n" + processes["worker"].output()[-3000:],
             )
     finally:
