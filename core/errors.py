@@ -28,6 +28,14 @@ class ConcurrentUpdate(IllegalMove):
     code = "conflict"
 
 
+class NotFound(DomainError):
+    """The object is not there for this caller to change (for reading it may be): answered as
+    if it did not exist."""
+
+    code = "not_found"
+    http_status = 404
+
+
 class InvalidInput(DomainError):
     """The request names a bad value (for example a move dated in the future)."""
 

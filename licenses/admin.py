@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,8 +19,10 @@ from core.errors import DomainError
 from . import admin_fasttrack, selectors, services
 from .documents import document_attach
 from .fasttrack import (
+    Figures,
     decision_edit,
     decision_effect,
+    decision_figures,
     decision_log,
     decision_revoke,
     decision_state,
@@ -413,21 +415,17 @@ class FastTrackDecisionAdmin(ServiceFormAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = selectors.decision_list(user=request.user)
-        visible = selectors.visible_exporter_ids(request.user)
-        if visible is not None:
-            # a limited user counts only the applications it may see
-            qs = qs.annotate(
-                visible_moved=Count(
-                    "events",
-                    filter=Q(
-                        events__kind=EventKind.FAST_TRACK_APPLIED,
-                        events__application__exporter_id__in=visible,
-                    ),
-                    distinct=True,
-                )
-            )
-        return qs
+        return selectors.decision_list(user=request.user)
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        # The figures of the page's decisions, as this user may see them (one query); the
+        # rows are the same objects the list then renders.
+        changelist = super().get_changelist_instance(request)
+        shown = list(changelist.result_list)
+        figures = decision_figures(decisions=shown, user=request.user)
+        for decision in shown:
+            decision.visible_figures = figures[decision.pk]
+        return changelist
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -490,9 +488,10 @@ class FastTrackDecisionAdmin(ServiceFormAdmin):
             if obj is not None:
                 extra_context = {
                     **(extra_context or {}),
-                    "effect": decision_effect(obj, user=request.user),
+                    "effect": decision_effect(obj, user=request.user, now=timezone.now()),
                     "can_revoke": obj.revoked_at is None
-                    and request.user.has_perm("licenses.revoke_fasttrackdecision"),
+                    and request.user.has_perm("licenses.revoke_fasttrackdecision")
+                    and selectors.decision_may_write(decision=obj, user=request.user),
                 }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -543,6 +542,13 @@ class FastTrackDecisionAdmin(ServiceFormAdmin):
             now=now,
         )
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A user limited to some exporters reads, but may not edit, a decision that could move
+        # another exporter's due dates (`decision_edit` refuses it too).
+        if obj is not None and not selectors.decision_may_write(decision=obj, user=request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # decisions are revoked, never deleted
 
@@ -551,10 +557,10 @@ class FastTrackDecisionAdmin(ServiceFormAdmin):
 
     @admin.action(description=_("Revoke the selected decisions"), permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
+        done, now = 0, timezone.now()
         for decision in queryset.filter(revoked_at__isnull=True):
             try:
-                decision_revoke(decision=decision, actor=request.user, now=timezone.now())
+                decision_revoke(decision=decision, actor=request.user, now=now)
             except DomainError as exc:
                 self.message_user(request, f"{decision}: {exc.message}", messages.ERROR)
             else:
@@ -569,14 +575,20 @@ class FastTrackDecisionAdmin(ServiceFormAdmin):
         return str(DECISION_STATES.get(state, state))
 
     @admin.display(description=_("due dates moved"))
-    def moved(self, obj: FastTrackDecision) -> int:
-        return getattr(obj, "visible_moved", obj.affected_count)
+    def moved(self, obj: FastTrackDecision) -> Any:
+        figures = self._figures(obj)
+        return "—" if figures is None else figures.affected_count
 
     @admin.display(description=_("median change (days)"))
     def median(self, obj: FastTrackDecision) -> Any:
-        if hasattr(obj, "visible_moved"):
-            return "—"  # the stored median counts applications a limited user may not see
-        return obj.median_change_days
+        figures = self._figures(obj)
+        return "—" if figures is None else figures.median_change_days
+
+    @staticmethod
+    def _figures(obj: FastTrackDecision) -> Figures | None:
+        # set on the change list's rows by `get_changelist_instance`: the stored figures
+        # count every exporter's applications
+        return getattr(obj, "visible_figures", None)
 
     @admin.display(description=_("progress"))
     def progress(self, obj: FastTrackDecision) -> str:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError, InvalidInput
 
+from . import selectors
 from .fasttrack import Preview, decision_check, decision_preview, decision_revoke
 from .models import FastTrackDecision, WindowRule
 from .rules import rule_check
@@ -230,6 +231,8 @@ def revoke_view(
         raise Http404
     if not request.user.has_perm("licenses.revoke_fasttrackdecision"):
         raise PermissionDenied
+    if not selectors.decision_may_write(decision=decision, user=request.user):
+        raise Http404  # as on the pages and in the API: not there for this user to revoke
     change_url = reverse("admin:licenses_fasttrackdecision_change", args=[decision.pk])
     if decision.revoked_at is not None:
         messages.error(request, _("This decision was already revoked."))

@@ -41,7 +41,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from core.errors import IllegalMove, InvalidInput
+from core.errors import IllegalMove, InvalidInput, NotFound
 
 from . import selectors
 from .clock import Scope, decision_scopes, in_force, local_date, recompute
@@ -204,8 +204,8 @@ def decision_check(
     """Validate a decision's facts; raise `InvalidInput` naming every bad field at once.
 
     Destinations are normalised to upper case. A user limited to some exporters may only
-    name their own exporters and applications, and must name exporters (or applications), so
-    that the decision — and the counts it reports — touch nothing of anyone else's.
+    name their own exporters and applications, and must name exporters, so that the decision
+    — and the counts it reports — touch nothing of anyone else's.
     """
     errors: dict[str, str] = {}
     if authority is None:
@@ -270,7 +270,7 @@ def decision_check(
             errors["applications"] = _("Every application must be filed with %(authority)s.") % {
                 "authority": authority.code
             }
-    if visible is not None and not exporter_ids and not application_ids:
+    if visible is not None and not exporter_ids:
         errors["exporters"] = _(
             "You act for some exporters only: name the exporters this decision is for."
         )
@@ -352,8 +352,11 @@ def decision_revoke(
     *, decision: FastTrackDecision, actor: Any, now: dt.datetime, note: str = ""
 ) -> FastTrackDecision:
     """Revoke a decision: from now on it governs nothing, and the applications it moved get
-    back the windows that govern without it, logged as `fast_track_removed`. Never deleted."""
+    back the windows that govern without it, logged as `fast_track_removed`. Never deleted.
+    A user limited to some exporters may revoke only a decision that names exporters, all of
+    them theirs (`NotFound` otherwise)."""
     with transaction.atomic():
+        _check_may_write(decision, actor)
         locked = FastTrackDecision.objects.select_for_update().get(pk=decision.pk)
         if locked.revoked_at is not None:
             raise IllegalMove(_("This decision was already revoked."))
@@ -380,7 +383,9 @@ def decision_edit(
     note: str | None = None,
 ) -> FastTrackDecision:
     """Correct the wording of a logged decision. Its window, period and scope are what the
-    authority announced: to change them, revoke it and log the new decision."""
+    authority announced: to change them, revoke it and log the new decision. A user limited
+    to some exporters may edit only a decision that names exporters, all of them theirs."""
+    _check_may_write(decision, actor)
     if source is not None and not source.strip():
         raise InvalidInput(
             _("Say where the decision was announced."), fields={"source": _("Required.")}
@@ -397,6 +402,19 @@ def decision_edit(
             FastTrackDecision.objects.filter(pk=decision.pk).update(**changes)
     decision.refresh_from_db()
     return decision
+
+
+def _check_may_write(decision: FastTrackDecision, actor: Any) -> None:
+    """Refuse a user limited to some exporters a decision that could move another exporter's
+    due dates (the daily job, `actor=None`, is not limited). Answered as if the decision did
+    not exist for writing: reading it may still be allowed."""
+    if actor is not None and not selectors.decision_may_write(decision=decision, user=actor):
+        raise NotFound(
+            _(
+                "You act for some exporters only: you may edit or revoke only a decision that "
+                "names exporters, all of them yours."
+            )
+        )
 
 
 # A queued pass not finished after this long was lost (the task's time limit is an hour).
@@ -615,6 +633,40 @@ def _effect_from_events(
     return len(rows), _median(changes)
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What a decision did, as one caller may see it."""
+
+    affected_count: int
+    median_change_days: Decimal | None
+
+
+def decision_figures(*, decisions: Sequence[FastTrackDecision], user: Any) -> dict[int, Figures]:
+    """How many due dates each decision moved and the median change in days, counting only
+    the applications `user` may see — every surface (pages, API, admin) shows these.
+
+    A user who sees every exporter gets the figures stored when the pass finished (counted
+    from the same events). For a user limited to some exporters they are counted from the
+    `fast_track_applied` events of those exporters' applications: one query for all the
+    decisions, whatever their number."""
+    visible = selectors.visible_exporter_ids(user)
+    if visible is None:
+        return {d.pk: Figures(d.affected_count, d.median_change_days) for d in decisions}
+    rows = Event.objects.filter(
+        decision_id__in=[d.pk for d in decisions],
+        kind=APPLIED,
+        application__isnull=False,
+        application__exporter_id__in=sorted(visible),
+    ).values_list("decision_id", "data__change_days")
+    counts: dict[int, int] = {}
+    changes: dict[int, list[int]] = {}
+    for decision_id, change in rows:
+        counts[decision_id] = counts.get(decision_id, 0) + 1
+        if change is not None:
+            changes.setdefault(decision_id, []).append(int(change))
+    return {d.pk: Figures(counts.get(d.pk, 0), _median(changes.get(d.pk, []))) for d in decisions}
+
+
 # --- preview --------------------------------------------------------------------------------
 
 
@@ -800,15 +852,15 @@ def decision_effect(
     visible = selectors.visible_exporter_ids(user) if user is not None else None
     exporters = Exporter.objects.filter(pk__in=decision.exporters.values("pk"))
     applications = LicenseApplication.objects.filter(pk__in=decision.applications.values("pk"))
+    figures = Figures(decision.affected_count, decision.median_change_days)
     if visible is not None:
+        figures = decision_figures(decisions=[decision], user=user)[decision.pk]
         exporters = exporters.filter(pk__in=visible)
         applications = applications.filter(exporter_id__in=visible)
-        affected, median = _effect_from_events(decision.pk, kind=APPLIED, exporter_ids=visible)
         removed, _median_removed = _effect_from_events(
             decision.pk, kind=REMOVED, exporter_ids=visible
         )
     else:
-        affected, median = decision.affected_count, decision.median_change_days
         removed = Event.objects.filter(decision_id=decision.pk, kind=REMOVED).count()
     return DecisionEffect(
         decision=decision,
@@ -824,8 +876,8 @@ def decision_effect(
         exporters=list(exporters.order_by("name").values_list("name", flat=True)),
         applications=list(applications.order_by("reference").values_list("reference", flat=True)),
         state=decision_state(decision, now=now),
-        affected_count=affected,
-        median_change_days=median,
+        affected_count=figures.affected_count,
+        median_change_days=figures.median_change_days,
         removed_count=removed,
         progress_total=decision.progress_total,
         progress_done=decision.progress_done,

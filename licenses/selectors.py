@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .models import (
     Authority,
@@ -111,6 +111,32 @@ def decision_list(*, user: Any) -> QuerySet[FastTrackDecision]:
     if not ids:
         return qs.none()
     return qs.filter(Q(exporters__isnull=True) | Q(exporters__in=ids)).distinct()
+
+
+def decision_writable_list(*, user: Any) -> QuerySet[FastTrackDecision]:
+    """The decisions `user` may edit or revoke (subject to the role's permission): for a user
+    limited to some exporters, those whose scope names exporters, every one of them theirs —
+    a decision for any exporter, or naming someone else's, moves other exporters' due dates."""
+    qs = decision_list(user=user)
+    ids = visible_exporter_ids(user)
+    if ids is None:
+        return qs
+    named = FastTrackDecision.exporters.through.objects.filter(fasttrackdecision_id=OuterRef("pk"))
+    return qs.filter(Exists(named)).exclude(Exists(named.exclude(exporter_id__in=ids)))
+
+
+def decision_may_write(*, decision: FastTrackDecision, user: Any) -> bool:
+    """Whether `user` may edit or revoke this decision (see `decision_writable_list`). Reads
+    the stored scope, not a prefetched one (which may hold only what the user may see)."""
+    ids = visible_exporter_ids(user)
+    if ids is None:
+        return True
+    named = set(
+        FastTrackDecision.exporters.through.objects.filter(
+            fasttrackdecision_id=decision.pk
+        ).values_list("exporter_id", flat=True)
+    )
+    return bool(named) and named <= ids
 
 
 def authority_list(*, user: Any) -> QuerySet[Authority]:

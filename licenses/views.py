@@ -520,20 +520,16 @@ class FastTrackList(Page):
             )
         )
         limited = selectors.visible_exporter_ids(user) is not None
-        effects = decision_effects(user, [d.pk for d in decisions]) if limited else {}
+        figures = fasttrack.decision_figures(decisions=decisions, user=user)
         rows = []
         now = timezone.now()
         for d in decisions:
-            if limited:
-                affected, median = effects.get(d.pk, (0, None))
-            else:
-                affected, median = d.affected_count, d.median_change_days
             state = fasttrack.decision_state(d, now=now)
             rows.append(
                 {
                     "decision": d,
-                    "affected": affected,
-                    "median_change": median,
+                    "affected": figures[d.pk].affected_count,
+                    "median_change": figures[d.pk].median_change_days,
                     "in_force": state == "in force",
                     "state": DECISION_STATES.get(state, state),
                     "state_css": DECISION_STATE_CSS.get(state, "draft"),
@@ -555,29 +551,6 @@ class FastTrackList(Page):
                 "may_log": user.has_perm("licenses.add_fasttrackdecision"),
             },
         )
-
-
-def decision_effects(user: Any, decision_ids: list[int]) -> dict[int, tuple[int, Any]]:
-    """What each decision did to the applications this user may see: how many it moved and
-    the median change in days (computed from the visible events only)."""
-    from statistics import median
-
-    rows = (
-        selectors.event_list(user=user)
-        .filter(decision_id__in=decision_ids, kind=EventKind.FAST_TRACK_APPLIED)
-        .exclude(application__isnull=True)
-        .values_list("decision_id", "application_id", "data")
-    )
-    apps: dict[int, set[int]] = {}
-    changes: dict[int, list[float]] = {}
-    for decision_id, application_id, data in rows:
-        apps.setdefault(decision_id, set()).add(application_id)
-        change = (data or {}).get("change_days")
-        if isinstance(change, int | float):
-            changes.setdefault(decision_id, []).append(change)
-    return {
-        d: (len(ids), median(changes[d]) if changes.get(d) else None) for d, ids in apps.items()
-    }
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -789,6 +762,11 @@ def _decision(request: HttpRequest, pk: int) -> Any:
     return get_object_or_404(selectors.decision_list(user=request.user), pk=pk)
 
 
+def _writable_decision(request: HttpRequest, pk: int) -> Any:
+    """A decision this user may revoke (else 404, as if it did not exist for writing)."""
+    return get_object_or_404(selectors.decision_writable_list(user=request.user), pk=pk)
+
+
 class FastTrackDetail(Page):
     """A decision: its facts and scope, its state, what it did to the due dates (of the
     applications this user may see), and for managers the form that revokes it."""
@@ -824,7 +802,11 @@ def decision_page(request: HttpRequest, decision: Any, revoke_form: RevokeForm) 
         }
         for e in events[:EVENT_LIMIT]
     ]
-    may_revoke = user.has_perm("licenses.revoke_fasttrackdecision") and decision.revoked_at is None
+    may_revoke = (
+        user.has_perm("licenses.revoke_fasttrackdecision")
+        and decision.revoked_at is None
+        and selectors.decision_may_write(decision=decision, user=user)
+    )
     return render(
         request,
         "licenses/fast_track_detail.html",
@@ -849,7 +831,7 @@ class FastTrackRevoke(Page):
         return redirect("fast-track-detail", pk=_decision(request, pk).pk)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        decision = _decision(request, pk)
+        decision = _writable_decision(request, pk)
         form = RevokeForm(request.POST)
         if form.is_valid():
             try:

@@ -70,3 +70,9 @@ def limited(db, ganzhou):
 def outsider(db, baotou):
     """An officer limited to Baotou Magnetics."""
     return make_user("otto_outsider", roles.OFFICER, limited_to=[baotou], staff=True)
+
+
+@pytest.fixture
+def limited_manager(db, ganzhou):
+    """A compliance manager who acts for Ganzhou Rare Earth only."""
+    return make_user("lena_limited_manager", roles.MANAGER, limited_to=[ganzhou], staff=True)

@@ -365,6 +365,20 @@ class FastTrackDecisionSerializer(StrictMixin, serializers.ModelSerializer):
         ]
         extra_kwargs = {"window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS}}
 
+    def to_representation(self, instance: FastTrackDecision) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # The stored figures count every exporter's applications; the view gives the caller's.
+        figures = self.context.get("figures", {}).get(instance.pk)
+        if figures is not None:
+            data["affected_count"] = figures.affected_count
+            median = figures.median_change_days
+            data["median_change_days"] = (
+                None
+                if median is None
+                else self.fields["median_change_days"].to_representation(median)
+            )
+        return data
+
     def create(self, validated_data: dict[str, Any]) -> FastTrackDecision:
         # The service checks the decision's facts (period, items on the authority's list,
         # applications filed with it, an exporter-limited user naming only their own).

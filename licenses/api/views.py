@@ -19,7 +19,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
+from rest_framework.serializers import BaseSerializer, Serializer
 
 from core.api.moments import resolve_moment
 from core.api.permissions import model_perms
@@ -29,7 +29,7 @@ from core.web import limit_uploads, megabytes
 from licenses import selectors, services
 from licenses.documents import document_attach, document_response
 from licenses.documents import max_bytes as max_document_bytes
-from licenses.fasttrack import decision_edit, decision_revoke
+from licenses.fasttrack import decision_edit, decision_figures, decision_revoke
 from licenses.models import Document, Exporter, LicenseApplication
 
 from .. import flags
@@ -259,10 +259,19 @@ class FastTrackDecisionViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
     search_fields = ["source", "note"]
     may_conflict = True
 
+    # Writes a user limited to some exporters may make only to a decision naming exporters,
+    # every one of them theirs; on any other the write answers 404 (reading it may be allowed).
+    write_actions = {"update", "partial_update", "revoke"}
+
     def get_queryset(self) -> QuerySet:
         user = self.request.user
+        readable = (
+            selectors.decision_writable_list
+            if getattr(self, "action", None) in self.write_actions
+            else selectors.decision_list
+        )
         return (
-            selectors.decision_list(user=user)
+            readable(user=user)
             .select_related("revoked_by")
             .prefetch_related(
                 "items",
@@ -277,6 +286,15 @@ class FastTrackDecisionViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer:
+        # The figures of the decisions shown count only what the caller may see (one query
+        # for a page of them).
+        if args and args[0] is not None:
+            shown = list(args[0]) if kwargs.get("many") else [args[0]]
+            kwargs.setdefault("context", self.get_serializer_context())
+            kwargs["context"]["figures"] = decision_figures(decisions=shown, user=self.request.user)
+        return super().get_serializer(*args, **kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

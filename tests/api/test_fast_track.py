@@ -9,7 +9,13 @@ import pytest
 import time_machine
 
 from licenses import services
-from licenses.models import ControlledItem, FastTrackDecision, LicenseApplication
+from licenses.models import (
+    ControlledItem,
+    Event,
+    EventKind,
+    FastTrackDecision,
+    LicenseApplication,
+)
 from tests.factories import ApplicationFactory, authority, item
 from tests.helpers import NOW, at
 
@@ -193,3 +199,118 @@ def test_only_managers_correct_a_decisions_wording(request, api, manager, role):
     url = f"/api/v1/fast-track-decisions/{decision.json()['id']}/"
     client = api(request.getfixturevalue(role))
     assert client.patch(url, {"note": "x"}, format="json").status_code == 403
+
+
+# --- a manager limited to some exporters ------------------------------------------------------
+
+
+def under_review(exporter, accepted_on: str = "2026-09-24") -> LicenseApplication:
+    app = ApplicationFactory(exporter=exporter, destination="DE")
+    services.application_submit(application=app, at=at("2026-09-01"), now=NOW, actor=None)
+    services.application_accept(application=app, at=at(accepted_on), now=NOW, actor=None)
+    return app
+
+
+def stored() -> tuple:
+    """Everything a refused write must leave as it was: due dates, events, decisions."""
+    return (
+        list(LicenseApplication.objects.order_by("id").values_list("id", "due_at", "window_days")),
+        list(Event.objects.order_by("id").values_list("id", flat=True)),
+        list(
+            FastTrackDecision.objects.order_by("id").values_list(
+                "id", "source", "note", "revoked_at", "applied"
+            )
+        ),
+    )
+
+
+@pytest.mark.parametrize("scope", ["all exporters", "theirs and another"])
+def test_a_limited_manager_gets_404_rewording_or_revoking_a_decision_moving_other_exporters(
+    api, manager, limited_manager, pending, ganzhou, baotou, scope
+):
+    under_review(baotou)
+    exporters = [] if scope == "all exporters" else [ganzhou.pk, baotou.pk]
+    logged = api(manager).post(
+        "/api/v1/fast-track-decisions/", decision_payload(exporters=exporters), format="json"
+    )
+    url = f"/api/v1/fast-track-decisions/{logged.json()['id']}/"
+    before = stored()
+    client = api(limited_manager)
+
+    revoke = client.post(f"{url}revoke/", {"note": "The talks broke down"}, format="json")
+    reword = client.patch(url, {"source": "Reworded"}, format="json")
+
+    assert (revoke.status_code, reword.status_code) == (404, 404)
+    assert set(revoke.json()) == {"code", "detail", "fields"}
+    assert stored() == before
+    # reading it stays allowed: it concerns their exporter too
+    assert client.get(url).status_code == 200
+
+
+def test_a_limited_manager_cannot_even_find_a_decision_for_another_exporter(
+    api, manager, limited_manager, baotou
+):
+    under_review(baotou)
+    logged = api(manager).post(
+        "/api/v1/fast-track-decisions/", decision_payload(exporters=[baotou.pk]), format="json"
+    )
+    url = f"/api/v1/fast-track-decisions/{logged.json()['id']}/"
+    before = stored()
+    client = api(limited_manager)
+    assert client.get(url).status_code == 404
+    assert client.post(f"{url}revoke/", {}, format="json").status_code == 404
+    assert client.patch(url, {"note": "x"}, format="json").status_code == 404
+    assert stored() == before
+
+
+def test_a_limited_manager_rewords_and_revokes_a_decision_naming_only_their_exporter(
+    api, manager, limited_manager, pending, ganzhou
+):
+    before = pending.due_at
+    logged = api(manager).post(
+        "/api/v1/fast-track-decisions/", decision_payload(exporters=[ganzhou.pk]), format="json"
+    )
+    url = f"/api/v1/fast-track-decisions/{logged.json()['id']}/"
+    client = api(limited_manager)
+
+    reword = client.patch(url, {"note": "Green channel for Ganzhou"}, format="json")
+    revoke = client.post(f"{url}revoke/", {"note": "The talks broke down"}, format="json")
+
+    assert reword.status_code == 200, reword.json()
+    assert reword.json()["note"] == "Green channel for Ganzhou"
+    assert revoke.status_code == 200, revoke.json()
+    assert revoke.json()["revoked_at"] is not None
+    assert LicenseApplication.objects.get(pk=pending.pk).due_at == before
+
+
+@pytest.mark.parametrize("scope", ["no exporters", "only applications"])
+def test_a_limited_manager_must_name_exporters_to_log_a_decision(
+    api, limited_manager, pending, scope
+):
+    extra = {} if scope == "no exporters" else {"applications": [pending.pk]}
+    response = api(limited_manager).post(
+        "/api/v1/fast-track-decisions/", decision_payload(**extra), format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["exporters"]
+    assert not FastTrackDecision.objects.exists()
+
+
+def test_a_decisions_figures_count_only_the_applications_the_caller_may_see(
+    api, manager, limited, ganzhou, baotou
+):
+    under_review(ganzhou, accepted_on="2026-11-02")
+    under_review(baotou)
+    under_review(baotou)
+    logged = api(manager).post("/api/v1/fast-track-decisions/", decision_payload(), format="json")
+    url = f"/api/v1/fast-track-decisions/{logged.json()['id']}/"
+    moved = Event.objects.filter(kind=EventKind.FAST_TRACK_APPLIED, application__exporter=ganzhou)
+    [mine] = moved.values_list("data__change_days", flat=True)
+
+    everyone, theirs = api(manager).get(url).json(), api(limited).get(url).json()
+    listed = api(limited).get("/api/v1/fast-track-decisions/").json()["results"]
+
+    assert (everyone["affected_count"], everyone["median_change_days"]) == (3, "-35.0")
+    assert (theirs["affected_count"], theirs["median_change_days"]) == (1, f"{mine}.0")
+    assert mine != -35
+    assert [(d["affected_count"], d["median_change_days"]) for d in listed] == [(1, f"{mine}.0")]

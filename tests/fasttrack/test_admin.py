@@ -3,6 +3,8 @@ a preview and revoke them, officers and viewers only look; rules are retired, no
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -153,14 +155,25 @@ def test_a_viewer_is_kept_out(client, viewer):
     assert decision.revoked_at is None
 
 
-def test_a_limited_user_counts_only_their_exporters_in_the_list(client, limited, ganzhou, baotou):
-    pending(exporter=ganzhou)
+def test_a_limited_user_counts_only_their_exporters_in_the_list(
+    client, manager, limited, ganzhou, baotou
+):
+    pending(exporter=ganzhou, accepted_on="2026-11-02")
     pending(exporter=baotou)
-    log()
+    pending(exporter=baotou)
+    decision = log()
+    assert (decision.affected_count, decision.median_change_days) == (3, Decimal("-35.0"))
+    [mine] = Event.objects.filter(
+        kind=EventKind.FAST_TRACK_APPLIED, application__exporter=ganzhou
+    ).values_list("data__change_days", flat=True)
     client.force_login(limited)
-    page = client.get(reverse("admin:licenses_fasttrackdecision_changelist"))
-    [row] = page.context["cl"].result_list
-    assert row.visible_moved == 1 and row.affected_count == 2
+    page = client.get(reverse("admin:licenses_fasttrackdecision_changelist")).content.decode()
+    assert '<td class="field-moved">1</td>' in page
+    assert f'<td class="field-median">{mine}.0</td>' in page
+    client.force_login(manager)
+    page = client.get(reverse("admin:licenses_fasttrackdecision_changelist")).content.decode()
+    assert '<td class="field-moved">3</td>' in page
+    assert '<td class="field-median">-35.0</td>' in page
 
 
 def test_the_revoke_action_goes_through_the_service(client, manager):
@@ -282,3 +295,66 @@ def test_a_manager_corrects_the_wording_of_a_logged_decision(client, manager):
     assert decision.window_days == 20 and decision.applied
     app.refresh_from_db()
     assert local_due(app) == D("2026-10-29")
+
+
+# --- a manager limited to some exporters -----------------------------------------------------
+
+
+def stored() -> tuple:
+    """Everything a refused write must leave as it was: due dates, events, decisions."""
+    from licenses.models import LicenseApplication
+
+    return (
+        list(LicenseApplication.objects.order_by("id").values_list("id", "due_at", "window_days")),
+        list(Event.objects.order_by("id").values_list("id", flat=True)),
+        list(
+            FastTrackDecision.objects.order_by("id").values_list(
+                "id", "source", "note", "revoked_at", "applied"
+            )
+        ),
+    )
+
+
+@pytest.mark.parametrize("scope", ["all exporters", "theirs and another"])
+def test_the_admin_refuses_a_limited_manager_a_decision_moving_other_exporters(
+    client, manager, limited_manager, ganzhou, baotou, scope
+):
+    pending(exporter=ganzhou)
+    pending(exporter=baotou)
+    decision = log(actor=manager, exporters=[] if scope == "all exporters" else [ganzhou, baotou])
+    before = stored()
+    client.force_login(limited_manager)
+    change = reverse("admin:licenses_fasttrackdecision_change", args=[decision.pk])
+    revoke = reverse("admin:licenses_fasttrackdecision_revoke", args=[decision.pk])
+
+    page = client.get(change)
+    reworded = client.post(change, {"source": "Reworded", "note": ""})
+    acted = client.post(
+        reverse("admin:licenses_fasttrackdecision_changelist"),
+        {"action": "revoke_selected", "_selected_action": [decision.pk]},
+        follow=True,
+    )
+
+    assert page.status_code == 200 and b"/revoke/" not in page.content
+    assert not page.context["has_change_permission"]
+    assert reworded.status_code == 403
+    assert client.get(revoke).status_code == 404
+    assert client.post(revoke, {"note": "x"}).status_code == 404
+    assert any("all of them yours" in str(m) for m in acted.context["messages"])
+    assert stored() == before
+
+
+def test_the_admin_lets_a_limited_manager_revoke_a_decision_naming_only_their_exporter(
+    client, manager, limited_manager, ganzhou
+):
+    app = pending(exporter=ganzhou)
+    decision = log(actor=manager, exporters=[ganzhou])
+    client.force_login(limited_manager)
+    change = reverse("admin:licenses_fasttrackdecision_change", args=[decision.pk])
+    assert b"/revoke/" in client.get(change).content
+    url = reverse("admin:licenses_fasttrackdecision_revoke", args=[decision.pk])
+    assert client.post(url, {"note": "talks failed"}).status_code == 302
+    decision.refresh_from_db()
+    assert decision.revoked_by == limited_manager
+    app.refresh_from_db()
+    assert local_due(app) == D("2026-12-03")

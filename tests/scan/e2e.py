@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import email
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -43,6 +44,25 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> o
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+# What the worker logs (at INFO) when a task ends, whatever the outcome.
+_RECEIVED = re.compile(r"Task ([\w.]+)\[([0-9a-f-]+)\] received")
+_FINISHED = re.compile(r"Task ([\w.]+)\[([0-9a-f-]+)\] (?:succeeded|raised|retry|failed|ignored)")
+
+
+def finished_runs(process: Process, task: str) -> int:
+    """How many runs of `task` the worker has finished so far, by its log."""
+    return sum(1 for name, _id in _FINISHED.findall(process.output()) if name == task)
+
+
+def worker_idle(process: Process) -> bool:
+    """Whether the worker has finished every task it received (tasks queued with a countdown
+    are received at once and held until their time), by its log."""
+    log = process.output()
+    received = {task_id for _name, task_id in _RECEIVED.findall(log)}
+    finished = {task_id for _name, task_id in _FINISHED.findall(log)}
+    return bool(received) and received <= finished
 
 
 class Inbox:

@@ -1,6 +1,11 @@
 """A small world for the web pages: two exporters (Ganzhou, seen by `limited`; Baotou, seen by
 `outsider`), each with a consignee, an application under review and a shipment waiting on it,
-built through the services and dated relative to the real clock (the pages read it)."""
+built through the services and dated relative to the clock the pages read.
+
+The pages read the clock (they are the outermost caller), so their tests pin it: every test
+here runs at `WEB_NOW`, frozen, never on the real clock, which would turn a minute, a
+midnight or a month end under a test now and then. Browser tests (`live_server`) keep the
+real clock: a real browser judges cookies and dates by it."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from licenses import services
@@ -20,6 +26,18 @@ from shipments.models import Consignee, Shipment
 from ..factories import authority, item
 
 UTC = dt.UTC
+# A Wednesday morning in Beijing in mid-November: no Chinese holiday within weeks of it, and
+# far from a midnight or a month end in any time zone a test shows.
+WEB_NOW = dt.datetime(2026, 11, 18, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(request):
+    if "live_server" in request.fixturenames:
+        yield None
+        return
+    with time_machine.travel(WEB_NOW, tick=False) as traveller:
+        yield traveller
 
 
 def ago(days: float = 0, hours: float = 0) -> dt.datetime:

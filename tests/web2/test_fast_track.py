@@ -200,3 +200,72 @@ def test_a_limited_manager_names_only_their_exporters_and_others_never_see_it(
     client.force_login(outsider)
     assert client.get(f"/fast-track/{decision.pk}/").status_code == 404
     assert f"/fast-track/{decision.pk}/" not in client.get("/fast-track/").content.decode()
+
+
+def stored() -> tuple:
+    """Everything a refused revocation must leave as it was: due dates, events, decisions."""
+    from licenses.models import Event, LicenseApplication
+
+    return (
+        list(LicenseApplication.objects.order_by("id").values_list("id", "due_at", "window_days")),
+        list(Event.objects.order_by("id").values_list("id", flat=True)),
+        list(FastTrackDecision.objects.order_by("id").values_list("id", "revoked_at", "applied")),
+    )
+
+
+@pytest.mark.parametrize("scope", ["all exporters", "theirs and another"])
+def test_a_limited_manager_is_not_offered_and_may_not_revoke_a_decision_moving_others(
+    client, manager, limited_manager, ganzhou, baotou, mofcom, scope
+):
+    under_review(ganzhou, "GZ-FT-1")
+    under_review(baotou, "BT-FT-1")
+    client.force_login(manager)
+    exporters = [] if scope == "all exporters" else [ganzhou.pk, baotou.pk]
+    log(client, decision_data(authority=mofcom.pk) | {"exporters": exporters})
+    decision = FastTrackDecision.objects.get()
+    before = stored()
+    client.force_login(limited_manager)
+
+    page = client.get(f"/fast-track/{decision.pk}/")
+    refused = client.post(f"/fast-track/{decision.pk}/revoke/", {"note": "Talks broke down"})
+
+    assert page.status_code == 200
+    assert "Revoke this decision" not in page.content.decode()
+    assert f"/fast-track/{decision.pk}/revoke/" not in page.content.decode()
+    assert refused.status_code == 404
+    assert stored() == before
+
+
+def test_a_limited_manager_revokes_a_decision_naming_only_their_exporter(
+    client, manager, limited_manager, ganzhou, mofcom
+):
+    app = under_review(ganzhou, "GZ-FT-1")
+    before = app.due_at
+    client.force_login(manager)
+    log(client, decision_data(authority=mofcom.pk) | {"exporters": [ganzhou.pk]})
+    decision = FastTrackDecision.objects.get()
+    client.force_login(limited_manager)
+
+    page = client.get(f"/fast-track/{decision.pk}/").content.decode()
+    response = client.post(f"/fast-track/{decision.pk}/revoke/", {"note": "Talks broke down"})
+
+    assert "Revoke this decision" in page
+    assert response.status_code == 302
+    decision.refresh_from_db()
+    assert decision.revoked_by == limited_manager
+    app.refresh_from_db()
+    assert app.due_at == before
+
+
+def test_the_log_counts_for_a_limited_user_only_their_applications(
+    client, manager, limited, ganzhou, baotou, mofcom
+):
+    under_review(ganzhou, "GZ-FT-1")
+    under_review(baotou, "BT-FT-1")
+    under_review(baotou, "BT-FT-2")
+    client.force_login(manager)
+    log(client, decision_data(authority=mofcom.pk))
+    [everyone] = client.get("/fast-track/").context["rows"]
+    client.force_login(limited)
+    [theirs] = client.get("/fast-track/").context["rows"]
+    assert (everyone["affected"], theirs["affected"]) == (3, 1)
