@@ -21,18 +21,37 @@ from licenses.models import (
     Status,
     WindowRule,
 )
-from licenses.signals import application_moved, decision_pass_finished, due_dates_changed
+from licenses.signals import (
+    application_correcting,
+    application_moved,
+    decision_pass_finished,
+    due_dates_changed,
+)
 
 from . import scan
 from .models import Shipment
-from .services import follow_application
+from .services import application_correction_check, follow_application
 
 log = logging.getLogger(__name__)
 
 
 @receiver(application_moved, dispatch_uid="shipments.follow_application")
-def _follow(sender: Any, application, at, now, actor, **kwargs: Any) -> None:
-    follow_application(application=application, at=at, now=now, actor=actor)
+def _follow(sender: Any, application, at, now, actor, event=None, **kwargs: Any) -> None:
+    correction = event if event is not None and event.kind == EventKind.CORRECTION else None
+    follow_application(application=application, at=at, now=now, actor=actor, correction=correction)
+
+
+@receiver(application_correcting, dispatch_uid="shipments.check_application_correction")
+def _check_correction(sender: Any, **kwargs: Any) -> None:
+    application_correction_check(
+        application=kwargs["application"],
+        event=kwargs["event"],
+        move=kwargs["move"],
+        undo=kwargs["undo"],
+        to_status=kwargs["to_status"],
+        at=kwargs["at"],
+        now=kwargs["now"],
+    )
 
 
 # --- flags follow their causes, inside the transaction that changed them ----------------------
@@ -61,6 +80,7 @@ SHIPMENT_EVENT_KINDS = {
     EventKind.EDITED,
     EventKind.ASSIGNED,
     EventKind.STATUS_CHANGED,
+    EventKind.CORRECTION,
 }
 
 
