@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from config.api.moments import resolve_moment
 from config.api.permissions import model_perms
 from config.api.views import ReadOnlyApiViewSet, WritableApiViewSet
-from licenses.api.serializers import MoveSerializer
+from licenses.api.serializers import CorrectSerializer, MoveSerializer
+from licenses.services import effective_moment
 from shipments import selectors, services
 from shipments.models import Flag, Shipment
 
@@ -38,9 +39,9 @@ class ConsigneeViewSet(WritableApiViewSet):
         return selectors.consignee_list(user=self.request.user)
 
 
-def _move_schema(description: str) -> Any:
+def _move_schema(description: str, request: Any = MoveSerializer) -> Any:
     return extend_schema(
-        request=MoveSerializer, responses={200: ShipmentSerializer}, description=description
+        request=request, responses={200: ShipmentSerializer}, description=description
     )
 
 
@@ -50,7 +51,7 @@ class ShipmentViewSet(WritableApiViewSet):
     serializer_class = ShipmentSerializer
     filterset_class = filters.ShipmentFilter
     required_perms = model_perms("shipments.shipment") | {
-        name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel")
+        name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel", "correct")
     }
     orderings = {
         "-id": ("-id",),
@@ -118,6 +119,39 @@ class ShipmentViewSet(WritableApiViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         return self._move(request, "cancel")
+
+    @_move_schema(
+        "Re-date (`at`) or undo (`undo: true`) the latest officer move (ship, deliver, hold, "
+        "release, cancel), saying why (`note`). The correction is a new event pointing at the "
+        "move it corrects; an undo puts back the previous state and its side effects.",
+        request=CorrectSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str | None = None) -> Response:
+        shipment: Shipment = self.get_object()
+        serializer = CorrectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        at = data.get("at")
+        if at is not None:
+            _latest, previous = services.shipment_latest_move(shipment)
+            authority = (shipment.application or shipment.item).authority
+            at = resolve_moment(
+                at,
+                tz=authority.tz,
+                now=self.now,
+                not_before=effective_moment(previous) if previous else None,
+            )
+        with transaction.atomic():
+            services.shipment_correct(
+                shipment=shipment,
+                now=self.now,
+                actor=request.user,
+                note=data["note"],
+                at=at,
+                undo=data["undo"],
+            )
+        return self.respond(shipment)
 
 
 class FlagViewSet(ReadOnlyApiViewSet):
