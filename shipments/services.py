@@ -104,6 +104,7 @@ def _move(
         target = move.target or following_status(application)
         changes: dict[str, Any] = {}
         if name == "ship":
+            _check_shipped_after_approval(application, at)
             changes["shipped_at"] = at
         elif name == "deliver":
             changes["delivered_at"] = at
@@ -128,6 +129,18 @@ def _move(
         if name == "cancel" and application is not None:
             _release(shipment, application, shipment.quantity, shipment.value, now=now, actor=actor)
     return shipment
+
+
+def _check_shipped_after_approval(application: LicenseApplication | None, at: dt.datetime) -> None:
+    """Goods leave under a license that exists: not before the approval of the application
+    that covers them."""
+    if application is not None and application.decided_at and at < application.decided_at:
+        approved = application.decided_at.astimezone(application.authority.tz)
+        raise InvalidInput(
+            _("The license was approved at %(when)s; the shipment cannot leave before that.")
+            % {"when": approved.strftime("%Y-%m-%d %H:%M %Z")},
+            fields={"at": _("Before the approval of the license.")},
+        )
 
 
 def shipment_ship(*, shipment, at=None, now, actor, note="") -> Shipment:
@@ -604,6 +617,8 @@ def shipment_correct(
             )
         else:
             new_at = check_moment(at=at, now=now, not_before=prev_at)
+            if move_name == "ship":
+                _check_shipped_after_approval(application, new_at)
             updates: dict[str, Any] = {"last_moved_at": new_at, "updated_at": now}
             if move_name in SHIPMENT_DATED_FIELD:
                 updates[SHIPMENT_DATED_FIELD[move_name]] = new_at

@@ -232,3 +232,23 @@ def test_a_correction_on_a_stale_copy_loses_the_race(officer):
     with pytest.raises(ConcurrentUpdate):
         shipping.shipment_correct(shipment=stale, undo=True, now=NOW, actor=officer, note="x")
     assert Shipment.objects.get(pk=shipment.pk).status == "delivered"
+
+
+def test_a_shipment_cannot_ship_before_its_license_was_approved():
+    shipment = cleared_shipment()  # approved on 3 September, 10:00
+    with pytest.raises(InvalidInput) as exc:
+        move(shipment, "ship", "2026-09-02")
+    assert set(exc.value.fields) == {"at"}
+    assert Shipment.objects.get(pk=shipment.pk).status == "cleared"
+
+
+def test_a_shipping_cannot_be_re_dated_before_the_approval(officer):
+    shipment = cleared_shipment()  # approved on 3 September, 10:00
+    move(shipment, "ship", "2026-09-05")
+    before = snapshot(shipment)
+    with pytest.raises(InvalidInput) as exc:
+        shipping.shipment_correct(
+            shipment=shipment, at=at("2026-09-03", 9), now=NOW, actor=officer, note="x"
+        )
+    assert set(exc.value.fields) == {"at"}
+    assert snapshot(shipment) == before
