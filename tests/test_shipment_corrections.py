@@ -252,3 +252,13 @@ def test_a_shipping_cannot_be_re_dated_before_the_approval(officer):
         )
     assert set(exc.value.fields) == {"at"}
     assert snapshot(shipment) == before
+
+
+def test_flags_follow_an_undone_cancellation(officer):
+    shipment = new_shipment(ApplicationFactory())  # a draft application: file it by now
+    assert shipment.flags.filter(kind="file_by", cleared_at__isnull=True).exists()
+    move(shipment, "cancel", "2026-09-05")
+    assert not shipment.flags.filter(kind="file_by", cleared_at__isnull=True).exists()
+    shipping.shipment_correct(shipment=shipment, undo=True, now=NOW, actor=officer, note="x")
+    assert shipment.status == "planned"
+    assert shipment.flags.filter(kind="file_by", cleared_at__isnull=True).exists()
