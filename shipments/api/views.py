@@ -3,6 +3,7 @@ the services."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -43,6 +44,16 @@ def _move_schema(description: str, request: Any = MoveSerializer) -> Any:
     return extend_schema(
         request=request, responses={200: ShipmentSerializer}, description=description
     )
+
+
+def _not_before(shipment: Shipment, move: str, previous: dt.datetime | None) -> dt.datetime | None:
+    """The earliest moment `move` may be dated: after the previous move, and a shipping after
+    the approval of its license (so that a bare date of that day means the approval's moment,
+    never the start of the day before it)."""
+    application = shipment.application
+    if move != "ship" or application is None or application.decided_at is None:
+        return previous
+    return max(previous, application.decided_at) if previous else application.decided_at
 
 
 class ShipmentViewSet(WritableApiViewSet):
@@ -88,7 +99,10 @@ class ShipmentViewSet(WritableApiViewSet):
         data = dict(serializer.validated_data)
         authority = (shipment.application or shipment.item).authority
         at = resolve_moment(
-            data.pop("at", None), tz=authority.tz, now=self.now, not_before=shipment.last_moved_at
+            data.pop("at", None),
+            tz=authority.tz,
+            now=self.now,
+            not_before=_not_before(shipment, move, shipment.last_moved_at),
         )
         service = getattr(services, f"shipment_{move}")
         with transaction.atomic():
@@ -134,13 +148,17 @@ class ShipmentViewSet(WritableApiViewSet):
         data = serializer.validated_data
         at = data.get("at")
         if at is not None:
-            _latest, previous = services.shipment_latest_move(shipment)
+            latest, previous = services.shipment_latest_move(shipment)
             authority = (shipment.application or shipment.item).authority
             at = resolve_moment(
                 at,
                 tz=authority.tz,
                 now=self.now,
-                not_before=effective_moment(previous) if previous else None,
+                not_before=_not_before(
+                    shipment,
+                    latest.data.get("move", "") if latest else "",
+                    effective_moment(previous) if previous else None,
+                ),
             )
         with transaction.atomic():
             services.shipment_correct(

@@ -171,3 +171,19 @@ def test_approving_with_a_validity_before_today_and_no_date_names_valid_until(
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["valid_until"]
     assert snapshot(LicenseApplication, app.pk, application=app) == before
+
+
+def test_shipping_on_the_day_of_the_approval_by_bare_date_is_the_approvals_moment(
+    api, officer, ganzhou
+):
+    shipment = shipment_in("cleared", ganzhou)  # approved 2 September, 10:00 in Beijing
+    client = api(officer)
+    early = client.post(
+        f"/api/v1/shipments/{shipment.pk}/ship/", {"at": "2026-09-01"}, format="json"
+    )
+    assert early.status_code == 400 and "at" in early.json()["fields"]
+    response = client.post(
+        f"/api/v1/shipments/{shipment.pk}/ship/", {"at": "2026-09-02"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["shipped_at"] == "2026-09-02T02:00:00Z"
