@@ -103,7 +103,8 @@ def change_in_days(old: dt.datetime | None, new: dt.datetime | None) -> int | No
 
 def correction(
     *,
-    application: LicenseApplication,
+    application: LicenseApplication | None = None,
+    shipment: Any = None,
     corrects: Event,
     action: str,
     from_status: str,
@@ -116,6 +117,7 @@ def correction(
     return Event.objects.create(
         kind=EventKind.CORRECTION,
         application=application,
+        shipment=shipment,
         corrects=corrects,
         from_status=from_status,
         to_status=to_status,

@@ -36,7 +36,7 @@ from .models import (
     LicenseType,
     Status,
 )
-from .signals import application_moved, due_dates_changed
+from .signals import application_correcting, application_moved, due_dates_changed
 
 S = Status
 
@@ -261,8 +261,16 @@ def application_approve(
         errors["approved_quantity"] = _("Must be more than zero.")
     if approved_value is not None and approved_value <= 0:
         errors["approved_value"] = _("Must be more than zero.")
+    # The approval moment is `at`, or now when it is omitted: either way the license cannot
+    # end before the day it is granted (the authority's day).
+    approval_day = (at or now).astimezone(application.authority.tz).date()
+    if valid_until is not None and valid_until < approval_day:
+        errors["valid_until"] = _("Before the approval (%(day)s).") % {"day": approval_day}
     if errors:
-        raise InvalidInput(_("The approval is incomplete."), fields=errors)
+        message = _("The approval is incomplete.")
+        if set(errors) == {"valid_until"}:
+            message = _("The license cannot expire before it is approved.")
+        raise InvalidInput(message, fields=errors)
     with transaction.atomic():
         locked = LicenseApplication.objects.select_for_update().get(pk=application.pk)
         if locked.status != application.status:
@@ -284,11 +292,6 @@ def application_approve(
                     "approved_value": _("Below the %(drawn)s already assigned.")
                     % {"drawn": locked.drawn_value}
                 },
-            )
-        if valid_until is not None and at is not None and valid_until < at.date():
-            raise InvalidInput(
-                _("The license cannot expire before it is approved."),
-                fields={"valid_until": _("Before the approval.")},
             )
         _move(
             application,
@@ -427,12 +430,32 @@ def application_correct(
         prev_at = effective_moment(previous) if previous else None
         old_at = effective_moment(latest)
         pause_id = latest.data.get("pause")
+        new_at = None if undo else check_moment(at=at, now=now, not_before=prev_at)
+        if new_at is not None and move_name == "approve" and locked.valid_until is not None:
+            day = new_at.astimezone(locked.authority.tz).date()
+            if locked.valid_until < day:
+                raise InvalidInput(
+                    _("The license is valid until %(until)s; it cannot be approved after that.")
+                    % {"until": locked.valid_until},
+                    fields={"at": _("After the license's last valid day.")},
+                )
+        # What depends on the application (its shipments) may refuse the outcome.
+        application_correcting.send(
+            sender=LicenseApplication,
+            application=locked,
+            event=latest,
+            move=move_name,
+            undo=undo,
+            to_status=latest.from_status if undo else locked.status,
+            at=new_at,
+            now=now,
+        )
         if undo:
             correction_event = _undo(
                 locked, latest, move_name, prev_at, pause_id, now=now, actor=actor, note=note
             )
         else:
-            new_at = check_moment(at=at, now=now, not_before=prev_at)
+            assert new_at is not None
             updates: dict[str, Any] = {"last_moved_at": new_at, "updated_at": now}
             if move_name in DATED_FIELD:
                 updates[DATED_FIELD[move_name]] = new_at

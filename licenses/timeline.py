@@ -172,6 +172,8 @@ def _describe(entry: TimelineEntry, e: Event, labels: dict[str, str], window_uni
             )
         if changes.get("rejection_reason"):
             details.append(_("Reason: %(r)s") % {"r": changes["rejection_reason"][1]})
+        if move == "follow" and data.get("correction"):
+            details.append(_("Its application's latest move was corrected."))
     elif e.kind == EventKind.CREATED:
         details.append(_("Status: %(s)s") % {"s": status(e.to_status)})
     elif e.kind == EventKind.EDITED:

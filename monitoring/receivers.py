@@ -55,6 +55,7 @@ SHIPMENT_EVENT_KINDS = {
     EventKind.EDITED,
     EventKind.ASSIGNED,
     EventKind.STATUS_CHANGED,
+    EventKind.CORRECTION,
 }
 
 

@@ -103,12 +103,13 @@ class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
+        can_move = request.user.has_perm("shipments.move_shipment")
         legal = (
             [(m, self.MOVE_LABELS[m]) for m in services.legal_shipment_moves(obj)]
-            if obj is not None and request.user.has_perm("shipments.move_shipment")
+            if obj is not None and can_move
             else []
         )
-        extra_context = {**(extra_context or {}), "legal_moves": legal}
+        extra_context = {**(extra_context or {}), "legal_moves": legal, "can_move": can_move}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def move_view(self, request, object_id, move):
@@ -121,10 +122,8 @@ class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
             move,
             permission="shipments.move_shipment",
             legal=services.legal_shipment_moves,
-            forms_by_move={},
-            perform=lambda obj, name, **kw: getattr(services, f"shipment_{name}")(
-                shipment=obj, **kw
-            ),
+            forms_by_move={"correct": admin_moves.CorrectForm},
+            perform=_perform_shipment_move,
         )
 
     def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
@@ -134,3 +133,9 @@ class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
         self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
     ) -> Any:
         return services.shipment_update(shipment=stored, now=now, actor=request.user, **data)
+
+
+def _perform_shipment_move(shipment: Shipment, move: str, **kwargs: Any) -> Shipment:
+    if move == "correct":
+        return services.shipment_correct(shipment=shipment, **kwargs)
+    return getattr(services, f"shipment_{move}")(shipment=shipment, **kwargs)

@@ -26,6 +26,7 @@ from core.errors import DomainError
 from core.web import Column, ListPage, Page, add_errors, limit_uploads, megabytes
 from licenses import flags
 from licenses import selectors as license_selectors
+from licenses.forms import CorrectForm
 from licenses.timeline import local_due_date, timeline
 
 from . import imports, selectors, services
@@ -149,7 +150,9 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
         .order_by("occurred_at", "id")
     )
     moves = []
+    correctable = None
     if user.has_perm(MOVE_PERMISSION):
+        correctable = services.shipment_correctable(shipment)
         moves = [
             {
                 "name": name,
@@ -174,6 +177,8 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
         "documents": documents.select_related("uploaded_by"),
         "timeline": timeline(events),
         "moves": moves,
+        "correctable": correctable,
+        "correct_form": CorrectForm(auto_id="correct-%s") if correctable else None,
         "may_edit": user.has_perm("shipments.change_shipment")
         and shipment.status in services.EDITABLE_STATUSES,
     }
@@ -315,6 +320,50 @@ class ShipmentMove(Page):
                 },
                 "form": form,
                 "legal": move in services.legal_shipment_moves(shipment),
+            },
+        )
+
+
+class ShipmentCorrect(Page):
+    """Re-date or undo the latest officer move, with a note; the correction is a new event."""
+
+    permission_required = MOVE_PERMISSION
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        return self.page(shipment, CorrectForm())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        form = CorrectForm(request.POST)
+        if form.is_valid():
+            try:
+                services.shipment_correct(
+                    shipment=shipment,
+                    now=timezone.now(),
+                    actor=request.user,
+                    **form.service_kwargs(),
+                )
+            except DomainError as exc:
+                add_errors(form, exc, summary=False)
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Correction recorded: %(ref)s is %(status)s.")
+                    % {"ref": shipment, "status": shipment.get_status_display()},
+                )
+                return redirect("shipment-detail", pk=shipment.pk)
+        return self.page(shipment, form)
+
+    def page(self, shipment: Shipment, form: CorrectForm) -> HttpResponse:
+        return render(
+            self.request,
+            "shipments/shipment_correct.html",
+            {
+                "shipment": shipment,
+                "form": form,
+                "latest": services.shipment_correctable(shipment),
             },
         )
 

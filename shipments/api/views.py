@@ -3,6 +3,7 @@ the services."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +17,8 @@ from core.api.moments import resolve_moment
 from core.api.permissions import model_perms
 from core.api.views import WritableApiViewSet
 from licenses import flags
-from licenses.api.serializers import MoveSerializer
+from licenses.api.serializers import CorrectSerializer, MoveSerializer
+from licenses.services import effective_moment
 from shipments import selectors, services
 from shipments.models import Shipment
 
@@ -39,10 +41,20 @@ class ConsigneeViewSet(WritableApiViewSet):
         return selectors.consignee_list(user=self.request.user)
 
 
-def _move_schema(description: str) -> Any:
+def _move_schema(description: str, request: Any = MoveSerializer) -> Any:
     return extend_schema(
-        request=MoveSerializer, responses={200: ShipmentSerializer}, description=description
+        request=request, responses={200: ShipmentSerializer}, description=description
     )
+
+
+def _not_before(shipment: Shipment, move: str, previous: dt.datetime | None) -> dt.datetime | None:
+    """The earliest moment `move` may be dated: after the previous move, and a shipping after
+    the approval of its license (so that a bare date of that day means the approval's moment,
+    never the start of the day before it)."""
+    application = shipment.application
+    if move != "ship" or application is None or application.decided_at is None:
+        return previous
+    return max(previous, application.decided_at) if previous else application.decided_at
 
 
 class ShipmentViewSet(WritableApiViewSet):
@@ -51,7 +63,7 @@ class ShipmentViewSet(WritableApiViewSet):
     serializer_class = ShipmentSerializer
     filterset_class = filters.ShipmentFilter
     required_perms = model_perms("shipments.shipment") | {
-        name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel")
+        name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel", "correct")
     }
     orderings = {
         "-id": ("-id",),
@@ -81,7 +93,10 @@ class ShipmentViewSet(WritableApiViewSet):
         data = dict(serializer.validated_data)
         authority = (shipment.application or shipment.item).authority
         at = resolve_moment(
-            data.pop("at", None), tz=authority.tz, now=self.now, not_before=shipment.last_moved_at
+            data.pop("at", None),
+            tz=authority.tz,
+            now=self.now,
+            not_before=_not_before(shipment, move, shipment.last_moved_at),
         )
         service = getattr(services, f"shipment_{move}")
         with transaction.atomic():
@@ -112,3 +127,40 @@ class ShipmentViewSet(WritableApiViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         return self._move(request, "cancel")
+
+    @_move_schema(
+        "Re-date (`at`) or undo (`undo: true`) the latest officer move (ship, deliver, hold, "
+        "release, cancel), saying why (`note`). The correction is a new event pointing at the "
+        "move it corrects; an undo puts back the previous state and its side effects.",
+        request=CorrectSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str | None = None) -> Response:
+        shipment: Shipment = self.get_object()
+        serializer = CorrectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        at = data.get("at")
+        if at is not None:
+            latest, previous = services.shipment_latest_move(shipment)
+            authority = (shipment.application or shipment.item).authority
+            at = resolve_moment(
+                at,
+                tz=authority.tz,
+                now=self.now,
+                not_before=_not_before(
+                    shipment,
+                    latest.data.get("move", "") if latest else "",
+                    effective_moment(previous) if previous else None,
+                ),
+            )
+        with transaction.atomic():
+            services.shipment_correct(
+                shipment=shipment,
+                now=self.now,
+                actor=request.user,
+                note=data["note"],
+                at=at,
+                undo=data["undo"],
+            )
+        return self.respond(shipment)

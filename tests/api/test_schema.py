@@ -109,7 +109,7 @@ MOVES = {
         "withdraw",
         "correct",
     ],
-    "shipments": ["ship", "deliver", "hold", "release", "cancel"],
+    "shipments": ["ship", "deliver", "hold", "release", "cancel", "correct"],
     "fast-track-decisions": ["revoke"],
 }
 LISTS = [

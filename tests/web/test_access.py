@@ -20,6 +20,7 @@ PAGES = [
     ("/shipments/{shipment}/", "object"),
     ("/shipments/{shipment}/edit/", "write-object"),
     ("/shipments/{shipment}/hold/", "write-object"),
+    ("/shipments/{shipment}/correct/", "write-object"),
     ("/applications/", "read"),
     ("/applications/export.csv", "read"),
     ("/applications/new/", "write"),
