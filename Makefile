@@ -38,7 +38,7 @@ test: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	@sh scripts/ensure_chromium.sh
 	@sh scripts/ensure_gettext.sh
-	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest -n $(or $(JOBS),auto)
 
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3*

@@ -26,8 +26,22 @@ STORAGES = {
 ALLOWED_HOSTS = ["*"]
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
-# The Redis the end-to-end tests run their worker on (db 12 unless REDIS_URL says otherwise).
-TEST_REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/12")
+
+
+def _redis_for_this_worker(url: str) -> str:
+    """Each pytest-xdist worker (gw0, gw1, …) gets its own Redis database number: the one
+    `url` names plus the worker's index, so parallel end-to-end tests never share a broker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, db = url.rpartition("/")
+    number = int(db) if db.isdigit() else 0
+    return f"{base}/{(number + int(worker[2:])) % 16}"
+
+
+# The Redis the end-to-end tests run their worker on (db 12, plus the xdist worker's index,
+# unless REDIS_URL says otherwise).
+TEST_REDIS_URL = _redis_for_this_worker(env("REDIS_URL", default="redis://127.0.0.1:6379/12"))
 
 ALERT_RETRY_BASE_SECONDS = env.int("E2E_ALERT_RETRY_BASE_SECONDS", default=60)
 ALERT_SWEEP_AFTER_SECONDS = env.int("E2E_ALERT_SWEEP_AFTER_SECONDS", default=120)

@@ -23,7 +23,8 @@ from django.utils import timezone
 from licenses import roles, services
 from licenses.calendars import subtract_days
 from licenses.clock import calendar_for
-from licenses.models import Authority, ControlledItem, Exporter, FastTrackDecision, UserProfile
+from licenses.fasttrack import decision_log
+from licenses.models import Authority, ControlledItem, Exporter, UserProfile
 from shipments import services as shipping
 from shipments.models import Consignee
 from shipments.services import shipment_create
@@ -403,13 +404,7 @@ class Loader:
             destinations=["DE"],
             note="Demo decision.",
         )
-        try:
-            from licenses.fasttrack import decision_log  # type: ignore[attr-defined]
-        except ImportError:
-            FastTrackDecision.objects.create(created_by=self.officer, **kwargs)
-            services.recompute_due_dates(now=self.now, authority_id=self.mofcom.pk)
-        else:
-            decision_log(actor=self.officer, now=self.now, **kwargs)
+        decision_log(actor=self.officer, now=self.now, **kwargs)
 
     def users(self, exporters: dict[str, Exporter]) -> None:
         User = get_user_model()
