@@ -564,8 +564,14 @@ class Event(models.Model):
     application = models.ForeignKey(
         LicenseApplication, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
+    # The log also holds the events of the shipments an app above this one keeps; the project's
+    # settings name their model (as AUTH_USER_MODEL names the user's), so this app never does.
     shipment = models.ForeignKey(
-        "shipments.Shipment", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        settings.EVENT_SHIPMENT_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
     )
     decision = models.ForeignKey(
         FastTrackDecision, on_delete=models.PROTECT, null=True, blank=True, related_name="events"

@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "monitoring",
 ]
 
+# The event log (licenses) also records the events of shipments; the apps are wired here, so
+# that licenses never names an app above it.
+EVENT_SHIPMENT_MODEL = "shipments.Shipment"
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
