@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
@@ -30,7 +29,7 @@ _REFUSAL = "_admin_service_refusal"
 class ServiceRefusal(Exception):
     """A service refused the admin's write; raised out of the admin's transaction."""
 
-    def __init__(self, error: DomainError | ValidationError) -> None:
+    def __init__(self, error: DomainError) -> None:
         super().__init__(str(error))
         self.error = error
 
@@ -40,7 +39,7 @@ def refusals() -> Iterator[None]:
     """Turn a service's refusal into a `ServiceRefusal` (for `save_model` overrides)."""
     try:
         yield
-    except (DomainError, ValidationError) as exc:
+    except DomainError as exc:
         raise ServiceRefusal(exc) from exc
 
 
@@ -108,7 +107,7 @@ def _leave_to_the_service(form: Any) -> None:
     constraint with "Constraint … is violated.")."""
 
 
-def with_refusal(form: Any, refusal: DomainError | ValidationError | None) -> Any:
+def with_refusal(form: Any, refusal: DomainError | None) -> Any:
     """The form class, made to fail validation with `refusal` (if any) on its fields."""
     if refusal is None:
         return form
@@ -116,7 +115,7 @@ def with_refusal(form: Any, refusal: DomainError | ValidationError | None) -> An
     def clean(self: Any) -> Any:
         data = form.clean(self)
         add_errors(self, refusal)
-        if isinstance(refusal, DomainError) and refusal.message not in self.non_field_errors():
+        if refusal.message not in self.non_field_errors():
             self.add_error(None, refusal.message)  # what was refused, above the fields
         return data
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
@@ -106,36 +105,20 @@ def local_now_input() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def add_errors(
-    form: forms.BaseForm, exc: DomainError | ValidationError, *, summary: bool = True
-) -> None:
+def add_errors(form: forms.BaseForm, exc: DomainError, *, summary: bool = True) -> None:
     """Put a refusal on the form: each named field gets its message, and whatever names no
     field of the form becomes a form-wide error. The refusal's own message is added as a
     form-wide error too unless `summary` is False (the page shows it as a message instead).
     Nothing was changed by the refused write."""
-    if isinstance(exc, DomainError):
-        placed = False
-        for name, message in exc.fields.items():
-            if name in form.fields and not form.fields[name].disabled:
-                form.add_error(name, message)
-                placed = True
-            else:
-                form.add_error(None, f"{name}: {message}")
-        if summary and (not placed or not exc.fields):
-            form.add_error(None, exc.message)
-        return
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = name if name in form.fields and not form.fields[name].disabled else None
-            for error in errors:
-                for message in error.messages:
-                    if target is None and name != "__all__":
-                        form.add_error(None, f"{form_label(form, name)}: {message}")
-                    else:
-                        form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
+    placed = False
+    for name, message in exc.fields.items():
+        if name in form.fields and not form.fields[name].disabled:
+            form.add_error(name, message)
+            placed = True
+        else:
+            form.add_error(None, f"{form_label(form, name)}: {message}")
+    if summary and (not placed or not exc.fields):
+        form.add_error(None, exc.message)
 
 
 def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
