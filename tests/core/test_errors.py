@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from core.errors import InvalidInput, from_validation_error
 from licenses import services
@@ -25,7 +26,8 @@ def test_each_bad_field_is_named_with_all_its_messages():
 
 
 def test_several_bad_fields_are_listed_in_the_message():
-    error = from_validation_error(ValidationError({"value": ["Bad."], "currency": ["Bad."]}))
+    with translation.override("en"):
+        error = from_validation_error(ValidationError({"value": ["Bad."], "currency": ["Bad."]}))
     assert error.fields == {"value": "Bad.", "currency": "Bad."}
     assert error.message == "Invalid input: currency, value."
 
