@@ -1,6 +1,16 @@
-"""Domain errors: every surface maps them the same way (API: 409 or 400; pages: a message)."""
+"""Domain errors: every surface maps them the same way (API: 409 or 400; pages: a message).
+
+Services raise only these: a model's own validation (`full_clean`) is run through
+`full_clean` below, which turns Django's `ValidationError` into `InvalidInput`, so every caller
+catches one type.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 class DomainError(Exception):
@@ -41,3 +51,37 @@ class InvalidInput(DomainError):
 
     code = "invalid"
     http_status = 400
+
+
+NON_FIELD = "__all__"
+
+
+def from_validation_error(exc: ValidationError) -> InvalidInput:
+    """A model's `ValidationError` as `InvalidInput`: each field named with its messages
+    (joined), what names no field in the message (else the one field, or the list of them)."""
+    fields: dict[str, str] = {}
+    general: list[str] = []
+    if hasattr(exc, "error_dict"):
+        for name, messages in exc.message_dict.items():
+            if name == NON_FIELD:
+                general += messages
+            else:
+                fields[name] = " ".join(messages)
+    else:
+        general += exc.messages
+    if general:
+        message = " ".join(general)
+    elif len(fields) == 1:
+        name, text = next(iter(fields.items()))
+        message = f"{name}: {text}"
+    else:
+        message = _("Invalid input: %(fields)s.") % {"fields": ", ".join(sorted(fields))}
+    return InvalidInput(message, fields=fields)
+
+
+def full_clean(instance: Any, **kwargs: Any) -> None:
+    """`instance.full_clean(**kwargs)`, refusing with `InvalidInput` (for services)."""
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc

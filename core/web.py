@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
-from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -106,36 +107,20 @@ def local_now_input() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def add_errors(
-    form: forms.BaseForm, exc: DomainError | ValidationError, *, summary: bool = True
-) -> None:
+def add_errors(form: forms.BaseForm, exc: DomainError, *, summary: bool = True) -> None:
     """Put a refusal on the form: each named field gets its message, and whatever names no
     field of the form becomes a form-wide error. The refusal's own message is added as a
     form-wide error too unless `summary` is False (the page shows it as a message instead).
     Nothing was changed by the refused write."""
-    if isinstance(exc, DomainError):
-        placed = False
-        for name, message in exc.fields.items():
-            if name in form.fields and not form.fields[name].disabled:
-                form.add_error(name, message)
-                placed = True
-            else:
-                form.add_error(None, f"{name}: {message}")
-        if summary and (not placed or not exc.fields):
-            form.add_error(None, exc.message)
-        return
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = name if name in form.fields and not form.fields[name].disabled else None
-            for error in errors:
-                for message in error.messages:
-                    if target is None and name != "__all__":
-                        form.add_error(None, f"{form_label(form, name)}: {message}")
-                    else:
-                        form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
+    placed = False
+    for name, message in exc.fields.items():
+        if name in form.fields and not form.fields[name].disabled:
+            form.add_error(name, message)
+            placed = True
+        else:
+            form.add_error(None, f"{form_label(form, name)}: {message}")
+    if summary and (not placed or not exc.fields):
+        form.add_error(None, exc.message)
 
 
 def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
@@ -152,6 +137,149 @@ def form_label(form: forms.BaseForm, name: str) -> str:
 
 def upper(value: str | None) -> str:
     return (value or "").strip().upper()
+
+
+# --- pages that write through a service ---------------------------------------------------
+
+
+class ServiceFormPage(Page):
+    """A create or edit page: GET renders the form (of `form_class`, in `template_name`); POST
+    validates it, calls `service` with `now`, `actor` and the form's data (and, to edit, the
+    object as `object_arg`), puts a refusal on the form, or redirects to the object's
+    `detail_url` with `success_message`.
+
+    The page edits when its URL names a `pk`: the object comes from `get_object` (a selector,
+    so what the user may not see answers 404). The form validates its own copy of the object;
+    the service is given the stored one, to compare against."""
+
+    form_class: Any = None
+    template_name = "form_page.html"
+    service: Callable[..., Any]
+    object_arg = ""
+    form_takes_user = False
+    title: Any = ""  # formatted with {"name": obj, "ref": obj} when editing
+    success_message: Any = ""  # likewise, with the saved object
+    detail_url = ""  # a URL name taking the object's pk
+
+    def get_object(self, pk: int) -> Any:
+        raise NotImplementedError
+
+    def get_form(self, data: Any = None, obj: Any = None, **kwargs: Any) -> Any:
+        if self.form_takes_user:
+            kwargs["user"] = self.request.user
+        if obj is not None:
+            kwargs["instance"] = obj
+        return self.form_class(data, **kwargs)
+
+    def initial(self) -> dict[str, Any]:
+        return {}
+
+    def service_kwargs(self, form: Any) -> dict[str, Any]:
+        return dict(form.cleaned_data)
+
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        obj = None if pk is None else self.get_object(pk)
+        return self.page(self.get_form(obj=obj, initial=self.initial()), obj)
+
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        obj = None if pk is None else self.get_object(pk)
+        form = self.get_form(request.POST, None if pk is None else self.get_object(pk))
+        if form.is_valid():
+            kwargs = self.service_kwargs(form)
+            if obj is not None:
+                kwargs[self.object_arg] = obj
+            try:
+                saved = type(self).service(now=timezone.now(), actor=request.user, **kwargs)
+            except DomainError as exc:
+                add_errors(form, exc)
+            else:
+                saved = saved if obj is None else obj
+                messages.success(request, self.success_message % _names(saved))
+                return redirect(self.detail_url, pk=saved.pk)
+        return self.page(form, obj)
+
+    def page(self, form: Any, obj: Any) -> HttpResponse:
+        if obj is None:
+            return render(self.request, self.template_name, {"form": form, "title": self.title})
+        context = {
+            "form": form,
+            "title": self.title % _names(obj),
+            "cancel_url": reverse(self.detail_url, args=[obj.pk]),
+        }
+        return render(self.request, self.template_name, context)
+
+
+def _names(obj: Any) -> dict[str, Any]:
+    return {"name": obj, "ref": obj}
+
+
+class MovePage(Page):
+    """A page that moves an object (or corrects its latest move) through a service: GET shows
+    the form (or, for a move not legal now, goes back to the object with a message); POST
+    validates the form, calls the service with the object (as `object_arg`), `now`, `actor`
+    and the form's `service_kwargs()`, and redirects with a message, or shows the refusal as
+    a message and on the form's fields.
+
+    The URL names the object's `pk` and, for a move, the `move`; subclasses say what the move
+    is called (`move_name`), whether it is legal, its form, its service and what to show."""
+
+    template_name = ""
+    object_arg = ""
+    detail_url = ""  # a URL name taking the object's pk
+
+    def get_object(self, pk: int) -> Any:
+        raise NotImplementedError
+
+    def move_name(self, move: str | None) -> str | None:
+        return move
+
+    def is_legal(self, obj: Any, name: str | None) -> bool:
+        return True
+
+    def illegal_message(self, obj: Any, name: str | None) -> str:
+        raise NotImplementedError
+
+    def get_form(self, obj: Any, name: str | None, data: Any = None) -> Any:
+        raise NotImplementedError
+
+    def service(self, name: str | None) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def success_message(self, obj: Any, name: str | None) -> str:
+        raise NotImplementedError
+
+    def context(self, obj: Any, name: str | None) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest, pk: int, move: str | None = None) -> HttpResponse:
+        obj, name = self.get_object(pk), self.move_name(move)
+        if not self.is_legal(obj, name):
+            messages.error(request, self.illegal_message(obj, name))
+            return redirect(self.detail_url, pk=obj.pk)
+        return self.page(obj, name, self.get_form(obj, name))
+
+    def post(self, request: HttpRequest, pk: int, move: str | None = None) -> HttpResponse:
+        obj, name = self.get_object(pk), self.move_name(move)
+        form = self.get_form(obj, name, request.POST)
+        if form.is_valid():
+            try:
+                self.service(name)(
+                    **{self.object_arg: obj},
+                    now=timezone.now(),
+                    actor=request.user,
+                    **form.service_kwargs(),
+                )
+            except DomainError as exc:
+                add_errors(form, exc, summary=False)
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, self.success_message(obj, name))
+                return redirect(self.detail_url, pk=obj.pk)
+        return self.page(obj, name, form)
+
+    def page(self, obj: Any, name: str | None, form: Any) -> HttpResponse:
+        context = {self.object_arg: obj, "form": form, **self.context(obj, name)}
+        return render(self.request, self.template_name, context)
 
 
 # --- lists -------------------------------------------------------------------------------------

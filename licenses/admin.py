@@ -13,10 +13,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_services import ServiceFormAdmin, refusals
+from core.admin_services import ServiceFormAdmin, ServiceMoveAdmin, refusals
 from core.errors import DomainError
 
-from . import admin_fasttrack, selectors, services
+from . import admin_fasttrack, admin_moves, selectors, services
 from .documents import document_attach
 from .fasttrack import (
     Figures,
@@ -162,7 +162,7 @@ class ExporterAdmin(ServiceFormAdmin, ScopedAdmin):
 
 
 @admin.register(LicenseApplication)
-class LicenseApplicationAdmin(ServiceFormAdmin, ScopedAdmin):
+class LicenseApplicationAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
     service_validates_model = True
     list_display = [
         "reference",
@@ -202,7 +202,8 @@ class LicenseApplicationAdmin(ServiceFormAdmin, ScopedAdmin):
     inlines = [EventInline]
     actions = ["submit_selected", "withdraw_selected"]
 
-    MOVE_LABELS = {
+    move_permission = "licenses.move_licenseapplication"
+    move_labels = {
         "submit": _("Submit"),
         "accept": _("Accept"),
         "request_info": _("Request information"),
@@ -211,51 +212,19 @@ class LicenseApplicationAdmin(ServiceFormAdmin, ScopedAdmin):
         "reject": _("Reject"),
         "withdraw": _("Withdraw"),
     }
+    move_forms = {
+        "approve": admin_moves.ApproveForm,
+        "reject": admin_moves.RejectForm,
+        "accept": admin_moves.AcceptForm,
+    }
 
-    def get_urls(self):
-        from django.urls import path
+    def legal_moves(self, obj: Any) -> list[str]:
+        return services.legal_moves(obj)
 
-        custom = [
-            path(
-                "<path:object_id>/move/<str:move>/",
-                self.admin_site.admin_view(self.move_view),
-                name="licenses_licenseapplication_move",
-            )
-        ]
-        return custom + super().get_urls()
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        can_move = request.user.has_perm("licenses.move_licenseapplication")
-        extra_context = {
-            **(extra_context or {}),
-            "can_move": can_move,
-            "legal_moves": (
-                [(m, self.MOVE_LABELS[m]) for m in services.legal_moves(obj)]
-                if obj is not None and can_move
-                else []
-            ),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def move_view(self, request, object_id, move):
-        from . import admin_moves
-
-        return admin_moves.run_move_view(
-            self,
-            request,
-            object_id,
-            move,
-            permission="licenses.move_licenseapplication",
-            legal=services.legal_moves,
-            forms_by_move={
-                "approve": admin_moves.ApproveForm,
-                "reject": admin_moves.RejectForm,
-                "accept": admin_moves.AcceptForm,
-                "correct": admin_moves.CorrectForm,
-            },
-            perform=_perform_application_move,
-        )
+    def perform_move(self, obj: Any, move: str, **kwargs: Any) -> Any:
+        if move == "correct":
+            return services.application_correct(application=obj, **kwargs)
+        return getattr(services, f"application_{move}")(application=obj, **kwargs)
 
     def service_create(
         self, request: HttpRequest, data: dict[str, Any], *, now: Any
@@ -275,7 +244,7 @@ class LicenseApplicationAdmin(ServiceFormAdmin, ScopedAdmin):
         done, refused = 0, []
         for app in queryset:
             try:
-                _perform_application_move(app, move, now=timezone.now(), actor=request.user)
+                self.perform_move(app, move, now=timezone.now(), actor=request.user)
                 done += 1
             except DomainError as exc:
                 refused.append(f"{app}: {exc.message}")
@@ -296,12 +265,6 @@ class LicenseApplicationAdmin(ServiceFormAdmin, ScopedAdmin):
 
     def has_move_permission(self, request) -> bool:
         return request.user.has_perm("licenses.move_licenseapplication")
-
-
-def _perform_application_move(app, move: str, **kwargs: Any):
-    if move == "correct":
-        return services.application_correct(application=app, **kwargs)
-    return getattr(services, f"application_{move}")(application=app, **kwargs)
 
 
 @admin.register(WindowRule)

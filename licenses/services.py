@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, Model
 from django.utils.translation import gettext as _
 
-from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
+from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput, full_clean
 
 from . import events
 from .clock import Recomputed, recompute
@@ -684,7 +684,7 @@ def application_create(
         _check_items(application.authority_id, items)
         if application.authority_reference:
             _check_authority_reference(application, application.authority_reference)
-        application.full_clean(exclude=["items"])
+        full_clean(application, exclude=["items"])
         application.save()
         application.items.set(items)
         events.created(application=application, now=now, actor=actor, status=application.status)
@@ -733,7 +733,7 @@ def application_update(
             )
         if "authority_reference" in changed and application.authority_reference:
             _check_authority_reference(application, application.authority_reference)
-        application.full_clean(exclude=["items"])
+        full_clean(application, exclude=["items"])
         application.save()
         if items_changed and items is not None:
             application.items.set(items)
@@ -768,7 +768,7 @@ def drawdown_update(*, application_id: int, quantity: Decimal, value: Decimal) -
 def exporter_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Exporter:
     """A new exporter, validated like any model (the caller checks the actor may create one)."""
     exporter = Exporter(**fields)
-    exporter.full_clean()
+    full_clean(exporter)
     exporter.save()
     return exporter
 
@@ -776,6 +776,6 @@ def exporter_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Exporter:
 def exporter_update(*, exporter: Exporter, now: dt.datetime, actor: Any, **fields: Any) -> Exporter:
     for name, value in fields.items():
         setattr(exporter, name, value)
-    exporter.full_clean()
+    full_clean(exporter)
     exporter.save()
     return exporter

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +22,17 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core.errors import DomainError
-from core.web import Column, ListPage, Page, add_errors, limit_uploads, megabytes, show_date
+from core.web import (
+    Column,
+    ListPage,
+    MovePage,
+    Page,
+    ServiceFormPage,
+    add_errors,
+    limit_uploads,
+    megabytes,
+    show_date,
+)
 
 from . import documents, fasttrack, flags, selectors, services
 from .forms import (
@@ -125,70 +135,31 @@ class ExporterDetail(Page):
         )
 
 
-class ExporterCreate(Page):
+class ExporterCreate(ServiceFormPage):
     permission_required = "licenses.add_exporter"
+    form_class = ExporterForm
+    service = services.exporter_create
+    title = gettext_lazy("New exporter")
+    success_message = gettext_lazy("Exporter %(name)s created.")
+    detail_url = "exporter-detail"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated and not may_create_exporter(request.user):
             raise PermissionDenied(_("Users limited to some exporters cannot create exporters."))
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return self.page(ExporterForm())
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ExporterForm(request.POST)
-        if form.is_valid():
-            try:
-                exporter = services.exporter_create(
-                    now=timezone.now(), actor=request.user, **form.cleaned_data
-                )
-            except (DomainError, ValidationError) as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Exporter %(name)s created.") % {"name": exporter})
-                return redirect("exporter-detail", pk=exporter.pk)
-        return self.page(form)
-
-    def page(self, form: ExporterForm) -> HttpResponse:
-        return render(self.request, "form_page.html", {"form": form, "title": _("New exporter")})
-
-
-class ExporterEdit(Page):
+class ExporterEdit(ServiceFormPage):
     permission_required = "licenses.change_exporter"
+    form_class = ExporterForm
+    service = services.exporter_update
+    object_arg = "exporter"
+    title = gettext_lazy("Edit exporter %(name)s")
+    success_message = gettext_lazy("Exporter %(name)s saved.")
+    detail_url = "exporter-detail"
 
-    def get_exporter(self, pk: int) -> Exporter:
+    def get_object(self, pk: int) -> Exporter:
         return get_object_or_404(selectors.exporter_list(user=self.request.user), pk=pk)
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        exporter = self.get_exporter(pk)
-        return self.page(ExporterForm(instance=exporter), exporter)
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        exporter = self.get_exporter(pk)
-        form = ExporterForm(request.POST, instance=self.get_exporter(pk))
-        if form.is_valid():
-            try:
-                services.exporter_update(
-                    exporter=exporter, now=timezone.now(), actor=request.user, **form.cleaned_data
-                )
-            except (DomainError, ValidationError) as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Exporter %(name)s saved.") % {"name": exporter})
-                return redirect("exporter-detail", pk=exporter.pk)
-        return self.page(form, exporter)
-
-    def page(self, form: ExporterForm, exporter: Exporter) -> HttpResponse:
-        return render(
-            self.request,
-            "form_page.html",
-            {
-                "form": form,
-                "title": _("Edit exporter %(name)s") % {"name": exporter},
-                "cancel_url": reverse("exporter-detail", args=[exporter.pk]),
-            },
-        )
 
 
 # --- applications ------------------------------------------------------------------------------
@@ -322,184 +293,102 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
     }
 
 
-class ApplicationCreate(Page):
+class ApplicationCreate(ServiceFormPage):
     permission_required = "licenses.add_licenseapplication"
+    form_class = ApplicationForm
+    form_takes_user = True
+    service: Callable[..., Any] = services.application_create
+    title = gettext_lazy("New license application")
+    success_message = gettext_lazy("Application %(ref)s created as a draft.")
+    detail_url = "application-detail"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return self.page(ApplicationForm(user=request.user))
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ApplicationForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                application = services.application_create(
-                    now=timezone.now(),
-                    actor=request.user,
-                    items=list(form.cleaned_data["items"]),
-                    **form.service_fields(),
-                )
-            except (DomainError, ValidationError) as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Application %(ref)s created as a draft.") % {"ref": application}
-                )
-                return redirect("application-detail", pk=application.pk)
-        return self.page(form)
-
-    def page(self, form: ApplicationForm) -> HttpResponse:
-        return render(
-            self.request,
-            "form_page.html",
-            {"form": form, "title": _("New license application")},
-        )
+    def service_kwargs(self, form: Any) -> dict[str, Any]:
+        return {"items": list(form.cleaned_data["items"]), **form.service_fields()}
 
 
-class ApplicationEdit(Page):
+class ApplicationEdit(ApplicationCreate):
     permission_required = "licenses.change_licenseapplication"
+    service = services.application_update
+    object_arg = "application"
+    title = gettext_lazy("Edit application %(ref)s")
+    success_message = gettext_lazy("Application %(ref)s saved.")
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        application = _application(request, pk)
-        return self.page(ApplicationForm(instance=application, user=request.user), application)
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        application = _application(request, pk)
-        # The form validates its own copy; the service compares against the stored one.
-        form = ApplicationForm(request.POST, instance=_application(request, pk), user=request.user)
-        if form.is_valid():
-            try:
-                services.application_update(
-                    application=application,
-                    now=timezone.now(),
-                    actor=request.user,
-                    items=list(form.cleaned_data["items"]),
-                    **form.service_fields(),
-                )
-            except (DomainError, ValidationError) as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Application %(ref)s saved.") % {"ref": application})
-                return redirect("application-detail", pk=application.pk)
-        return self.page(form, application)
-
-    def page(self, form: ApplicationForm, application: LicenseApplication) -> HttpResponse:
-        return render(
-            self.request,
-            "form_page.html",
-            {
-                "form": form,
-                "title": _("Edit application %(ref)s") % {"ref": application},
-                "cancel_url": reverse("application-detail", args=[application.pk]),
-            },
-        )
+    def get_object(self, pk: int) -> LicenseApplication:
+        return _application(self.request, pk)
 
 
-class ApplicationMove(Page):
+class ApplicationMove(MovePage):
     """One move of an application: GET shows its form, POST makes it through the service."""
 
     permission_required = MOVE_PERMISSION
+    template_name = "licenses/application_move.html"
+    object_arg = "application"
+    detail_url = "application-detail"
 
-    def setup_move(self, request: HttpRequest, pk: int, move: str) -> tuple[Any, str]:
-        application = _application(request, pk)
-        return application, MOVE_SLUGS[move]
+    def get_object(self, pk: int) -> LicenseApplication:
+        return _application(self.request, pk)
 
-    def get(self, request: HttpRequest, pk: int, move: str) -> HttpResponse:
-        application, name = self.setup_move(request, pk, move)
-        if name not in services.legal_moves(application):
-            messages.error(request, self.illegal(application, name))
-            return redirect("application-detail", pk=application.pk)
-        return self.page(application, name, MOVE_FORMS[name](application=application))
+    def move_name(self, move: str | None) -> str:
+        return MOVE_SLUGS[move or ""]
 
-    def post(self, request: HttpRequest, pk: int, move: str) -> HttpResponse:
-        application, name = self.setup_move(request, pk, move)
-        form = MOVE_FORMS[name](request.POST, application=application)
-        if form.is_valid():
-            try:
-                MOVE_SERVICES[name](
-                    application=application,
-                    now=timezone.now(),
-                    actor=request.user,
-                    **form.service_kwargs(),
-                )
-            except DomainError as exc:
-                add_errors(form, exc, summary=False)
-                messages.error(request, exc.message)
-            else:
-                application.refresh_from_db()
-                messages.success(
-                    request,
-                    _("%(move)s recorded: %(ref)s is now %(status)s.")
-                    % {
-                        "move": MOVE_BUTTONS[name],
-                        "ref": application,
-                        "status": application.get_status_display(),
-                    },
-                )
-                return redirect("application-detail", pk=application.pk)
-        return self.page(application, name, form)
+    def is_legal(self, obj: LicenseApplication, name: Any) -> bool:
+        return name in services.legal_moves(obj)
 
-    def illegal(self, application: LicenseApplication, name: str) -> str:
+    def illegal_message(self, obj: LicenseApplication, name: Any) -> str:
         return _("Cannot %(move)s an application that is %(status)s.") % {
             "move": str(MOVE_BUTTONS[name]).lower(),
-            "status": application.get_status_display(),
+            "status": obj.get_status_display(),
         }
 
-    def page(self, application: LicenseApplication, name: str, form: Any) -> HttpResponse:
-        return render(
-            self.request,
-            "licenses/application_move.html",
-            {
-                "application": application,
-                "move": {
-                    "name": name,
-                    "slug": name.replace("_", "-"),
-                    "label": MOVE_BUTTONS[name],
-                    "help": MOVE_HELP[name],
-                },
-                "form": form,
-                "legal": name in services.legal_moves(application),
-            },
-        )
+    def get_form(self, obj: LicenseApplication, name: Any, data: Any = None) -> Any:
+        return MOVE_FORMS[name](data, application=obj)
+
+    def service(self, name: Any) -> Callable[..., Any]:
+        return MOVE_SERVICES[name]
+
+    def success_message(self, obj: LicenseApplication, name: Any) -> str:
+        obj.refresh_from_db()
+        return _("%(move)s recorded: %(ref)s is now %(status)s.") % {
+            "move": MOVE_BUTTONS[name],
+            "ref": obj,
+            "status": obj.get_status_display(),
+        }
+
+    def context(self, obj: LicenseApplication, name: Any) -> dict[str, Any]:
+        move = {
+            "name": name,
+            "slug": name.replace("_", "-"),
+            "label": MOVE_BUTTONS[name],
+            "help": MOVE_HELP[name],
+        }
+        return {"move": move, "legal": self.is_legal(obj, name)}
 
 
-class ApplicationCorrect(Page):
+class ApplicationCorrect(MovePage):
     """Re-date or undo the latest move, with a note; the correction is a new event."""
 
     permission_required = MOVE_PERMISSION
+    template_name = "licenses/application_correct.html"
+    object_arg = "application"
+    detail_url = "application-detail"
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        application = _application(request, pk)
-        return self.page(application, CorrectForm())
+    def get_object(self, pk: int) -> LicenseApplication:
+        return _application(self.request, pk)
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        application = _application(request, pk)
-        form = CorrectForm(request.POST)
-        if form.is_valid():
-            try:
-                services.application_correct(
-                    application=application,
-                    now=timezone.now(),
-                    actor=request.user,
-                    **form.service_kwargs(),
-                )
-            except DomainError as exc:
-                add_errors(form, exc, summary=False)
-                messages.error(request, exc.message)
-            else:
-                messages.success(
-                    request,
-                    _("Correction recorded: %(ref)s is %(status)s.")
-                    % {"ref": application, "status": application.get_status_display()},
-                )
-                return redirect("application-detail", pk=application.pk)
-        return self.page(application, form)
+    def get_form(self, obj: LicenseApplication, name: Any, data: Any = None) -> Any:
+        return CorrectForm(data)
 
-    def page(self, application: LicenseApplication, form: CorrectForm) -> HttpResponse:
-        return render(
-            self.request,
-            "licenses/application_correct.html",
-            {"application": application, "form": form, "latest": _correctable(application)},
-        )
+    def service(self, name: Any) -> Callable[..., Any]:
+        return services.application_correct
+
+    def success_message(self, obj: LicenseApplication, name: Any) -> str:
+        return _("Correction recorded: %(ref)s is %(status)s.") % {
+            "ref": obj,
+            "status": obj.get_status_display(),
+        }
+
+    def context(self, obj: LicenseApplication, name: Any) -> dict[str, Any]:
+        return {"latest": _correctable(obj)}
 
 
 # --- fast-track decisions ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInline
-from core.admin_services import ServiceFormAdmin
+from core.admin_services import ServiceFormAdmin, ServiceMoveAdmin
 from licenses.admin import ScopedAdmin
 from licenses.models import Event
 
@@ -52,7 +52,7 @@ class ConsigneeAdmin(ServiceFormAdmin, ScopedAdmin):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
+class ShipmentAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
     service_validates_model = True
     list_display = [
         "reference",
@@ -81,7 +81,8 @@ class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
     ]
     inlines = [ShipmentEventInline]
 
-    MOVE_LABELS = {
+    move_permission = "shipments.move_shipment"
+    move_labels = {
         "ship": _("Ship"),
         "deliver": _("Deliver"),
         "hold": _("Hold"),
@@ -89,42 +90,13 @@ class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
         "cancel": _("Cancel"),
     }
 
-    def get_urls(self):
-        from django.urls import path
+    def legal_moves(self, obj: Any) -> list[str]:
+        return services.legal_shipment_moves(obj)
 
-        custom = [
-            path(
-                "<path:object_id>/move/<str:move>/",
-                self.admin_site.admin_view(self.move_view),
-                name="shipments_shipment_move",
-            )
-        ]
-        return custom + super().get_urls()
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        can_move = request.user.has_perm("shipments.move_shipment")
-        legal = (
-            [(m, self.MOVE_LABELS[m]) for m in services.legal_shipment_moves(obj)]
-            if obj is not None and can_move
-            else []
-        )
-        extra_context = {**(extra_context or {}), "legal_moves": legal, "can_move": can_move}
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def move_view(self, request, object_id, move):
-        from licenses import admin_moves
-
-        return admin_moves.run_move_view(
-            self,
-            request,
-            object_id,
-            move,
-            permission="shipments.move_shipment",
-            legal=services.legal_shipment_moves,
-            forms_by_move={"correct": admin_moves.CorrectForm},
-            perform=_perform_shipment_move,
-        )
+    def perform_move(self, obj: Any, move: str, **kwargs: Any) -> Any:
+        if move == "correct":
+            return services.shipment_correct(shipment=obj, **kwargs)
+        return getattr(services, f"shipment_{move}")(shipment=obj, **kwargs)
 
     def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
         return services.shipment_create(now=now, actor=request.user, **data)
@@ -133,9 +105,3 @@ class ShipmentAdmin(ServiceFormAdmin, ScopedAdmin):
         self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
     ) -> Any:
         return services.shipment_update(shipment=stored, now=now, actor=request.user, **data)
-
-
-def _perform_shipment_move(shipment: Shipment, move: str, **kwargs: Any) -> Shipment:
-    if move == "correct":
-        return services.shipment_correct(shipment=shipment, **kwargs)
-    return getattr(services, f"shipment_{move}")(shipment=shipment, **kwargs)

@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -157,12 +156,7 @@ def import_shipments(*, data: bytes, user: Any, now: dt.datetime) -> ImportResul
                         column = FIELD_COLUMNS.get(name, name)
                         result.errors.append(RowError(number, column, str(message)))
                     raise
-                except ValidationError as exc:
-                    for name, messages in exc.message_dict.items():
-                        column = FIELD_COLUMNS.get(name, name)
-                        result.errors.append(RowError(number, column, " ".join(messages)))
-                    raise
-    except (DomainError, ValidationError):
+    except DomainError:
         result.created = []
     return result
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
+from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput, full_clean
 from licenses import events
 from licenses.models import Event, EventKind, LicenseApplication, LicenseType, Status
 from licenses.services import (
@@ -303,7 +303,7 @@ def shipment_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
     """A new shipment; assigned to an application it reserves on a general license and follows
     the application's state."""
     shipment = Shipment(**fields)
-    shipment.full_clean()
+    full_clean(shipment)
     with transaction.atomic():
         application = None
         if shipment.application_id:
@@ -353,7 +353,7 @@ def shipment_update(*, shipment: Shipment, now: dt.datetime, actor: Any, **field
             setattr(shipment, name, value)
         if "item" in changed or "item_id" in changed:
             shipment.unit = shipment.item.unit
-        shipment.full_clean()
+        full_clean(shipment)
         new_app_id = shipment.application_id
         amounts_changed = old_quantity != shipment.quantity or old_value != shipment.value
         if old_app_id and (old_app_id != new_app_id or amounts_changed):
@@ -644,7 +644,7 @@ def shipment_correct(
 
 def consignee_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Consignee:
     consignee = Consignee(**fields)
-    consignee.full_clean()
+    full_clean(consignee)
     consignee.save()
     return consignee
 
@@ -654,6 +654,6 @@ def consignee_update(
 ) -> Consignee:
     for name, value in fields.items():
         setattr(consignee, name, value)
-    consignee.full_clean()
+    full_clean(consignee)
     consignee.save()
     return consignee

@@ -1,8 +1,7 @@
 """Pages for the dashboard, shipments and consignees.
 
-Reads go through the selectors, writes through the services; a refused write (`DomainError`,
-or a model `ValidationError` from a service's `full_clean`) becomes a message and field errors
-and changes nothing.
+Reads go through the selectors, writes through the services; a refused write (`DomainError`)
+becomes a message and field errors and changes nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -22,8 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from core.errors import DomainError
-from core.web import Column, ListPage, Page, add_errors, limit_uploads, megabytes
+from core.web import Column, ListPage, MovePage, Page, ServiceFormPage, limit_uploads, megabytes
 from licenses import flags
 from licenses import selectors as license_selectors
 from licenses.forms import CorrectForm
@@ -184,188 +181,112 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
     }
 
 
-class ShipmentCreate(Page):
+class ShipmentCreate(ServiceFormPage):
     permission_required = "shipments.add_shipment"
+    form_class = ShipmentForm
+    form_takes_user = True
+    service: Callable[..., Any] = services.shipment_create
+    title = gettext_lazy("New shipment")
+    success_message = gettext_lazy("Shipment %(ref)s created.")
+    detail_url = "shipment-detail"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        initial = {}
-        application_id = request.GET.get("application")
-        if application_id and application_id.isdigit():
-            application = (
-                license_selectors.application_list(user=request.user)
-                .filter(pk=application_id)
-                .first()
-            )
-            if application is not None:
-                initial = {
-                    "application": application,
-                    "exporter": application.exporter,
-                    "destination": application.destination,
-                    "currency": application.currency,
-                }
-        return self.page(ShipmentForm(user=request.user, initial=initial))
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ShipmentForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                shipment = services.shipment_create(
-                    now=timezone.now(), actor=request.user, **form.service_fields()
-                )
-            except (DomainError, ValidationError) as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Shipment %(ref)s created.") % {"ref": shipment})
-                return redirect("shipment-detail", pk=shipment.pk)
-        return self.page(form)
-
-    def page(self, form: ShipmentForm) -> HttpResponse:
-        return render(self.request, "form_page.html", {"form": form, "title": _("New shipment")})
-
-
-class ShipmentEdit(Page):
-    permission_required = "shipments.change_shipment"
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        shipment = _shipment(request, pk)
-        return self.page(ShipmentForm(instance=shipment, user=request.user), shipment)
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        shipment = _shipment(request, pk)
-        # The form validates its own copy; the service compares against the stored one.
-        form = ShipmentForm(request.POST, instance=_shipment(request, pk), user=request.user)
-        if form.is_valid():
-            try:
-                services.shipment_update(
-                    shipment=shipment,
-                    now=timezone.now(),
-                    actor=request.user,
-                    **form.service_fields(),
-                )
-            except (DomainError, ValidationError) as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Shipment %(ref)s saved.") % {"ref": shipment})
-                return redirect("shipment-detail", pk=shipment.pk)
-        return self.page(form, shipment)
-
-    def page(self, form: ShipmentForm, shipment: Shipment) -> HttpResponse:
-        return render(
-            self.request,
-            "form_page.html",
-            {
-                "form": form,
-                "title": _("Edit shipment %(ref)s") % {"ref": shipment},
-                "cancel_url": reverse("shipment-detail", args=[shipment.pk]),
-            },
+    def initial(self) -> dict[str, Any]:
+        """From `?application=<pk>`: the application's exporter, destination and currency."""
+        application_id = self.request.GET.get("application")
+        if not (application_id and application_id.isdigit()):
+            return {}
+        application = (
+            license_selectors.application_list(user=self.request.user)
+            .filter(pk=application_id)
+            .first()
         )
+        if application is None:
+            return {}
+        return {
+            "application": application,
+            "exporter": application.exporter,
+            "destination": application.destination,
+            "currency": application.currency,
+        }
+
+    def service_kwargs(self, form: Any) -> dict[str, Any]:
+        return form.service_fields()
 
 
-class ShipmentMove(Page):
+class ShipmentEdit(ShipmentCreate):
+    permission_required = "shipments.change_shipment"
+    service = services.shipment_update
+    object_arg = "shipment"
+    title = gettext_lazy("Edit shipment %(ref)s")
+    success_message = gettext_lazy("Shipment %(ref)s saved.")
+
+    def get_object(self, pk: int) -> Shipment:
+        return _shipment(self.request, pk)
+
+
+class ShipmentMove(MovePage):
     """One move of a shipment: GET shows its form, POST makes it through the service."""
 
     permission_required = MOVE_PERMISSION
+    template_name = "shipments/shipment_move.html"
+    object_arg = "shipment"
+    detail_url = "shipment-detail"
 
-    def get(self, request: HttpRequest, pk: int, move: str) -> HttpResponse:
-        shipment = _shipment(request, pk)
-        if move not in services.legal_shipment_moves(shipment):
-            messages.error(request, self.illegal(shipment, move))
-            return redirect("shipment-detail", pk=shipment.pk)
-        return self.page(shipment, move, ShipmentMoveForm())
+    def get_object(self, pk: int) -> Shipment:
+        return _shipment(self.request, pk)
 
-    def post(self, request: HttpRequest, pk: int, move: str) -> HttpResponse:
-        shipment = _shipment(request, pk)
-        form = ShipmentMoveForm(request.POST)
-        if form.is_valid():
-            try:
-                MOVE_SERVICES[move](
-                    shipment=shipment,
-                    now=timezone.now(),
-                    actor=request.user,
-                    **form.service_kwargs(),
-                )
-            except DomainError as exc:
-                add_errors(form, exc, summary=False)
-                messages.error(request, exc.message)
-            else:
-                messages.success(
-                    request,
-                    _("%(move)s recorded: %(ref)s is now %(status)s.")
-                    % {
-                        "move": MOVE_BUTTONS[move],
-                        "ref": shipment,
-                        "status": shipment.get_status_display(),
-                    },
-                )
-                return redirect("shipment-detail", pk=shipment.pk)
-        return self.page(shipment, move, form)
+    def is_legal(self, obj: Shipment, name: Any) -> bool:
+        return name in services.legal_shipment_moves(obj)
 
-    def illegal(self, shipment: Shipment, move: str) -> str:
+    def illegal_message(self, obj: Shipment, name: Any) -> str:
         return _("Cannot %(move)s a shipment that is %(status)s.") % {
-            "move": str(MOVE_BUTTONS[move]).lower(),
-            "status": shipment.get_status_display(),
+            "move": str(MOVE_BUTTONS[name]).lower(),
+            "status": obj.get_status_display(),
         }
 
-    def page(self, shipment: Shipment, move: str, form: ShipmentMoveForm) -> HttpResponse:
-        return render(
-            self.request,
-            "shipments/shipment_move.html",
-            {
-                "shipment": shipment,
-                "move": {
-                    "name": move,
-                    "slug": move,
-                    "label": MOVE_BUTTONS[move],
-                    "help": MOVE_HELP[move],
-                },
-                "form": form,
-                "legal": move in services.legal_shipment_moves(shipment),
-            },
-        )
+    def get_form(self, obj: Shipment, name: Any, data: Any = None) -> Any:
+        return ShipmentMoveForm(data)
+
+    def service(self, name: Any) -> Callable[..., Any]:
+        return MOVE_SERVICES[name]
+
+    def success_message(self, obj: Shipment, name: Any) -> str:
+        return _("%(move)s recorded: %(ref)s is now %(status)s.") % {
+            "move": MOVE_BUTTONS[name],
+            "ref": obj,
+            "status": obj.get_status_display(),
+        }
+
+    def context(self, obj: Shipment, name: Any) -> dict[str, Any]:
+        move = {"name": name, "slug": name, "label": MOVE_BUTTONS[name], "help": MOVE_HELP[name]}
+        return {"move": move, "legal": self.is_legal(obj, name)}
 
 
-class ShipmentCorrect(Page):
+class ShipmentCorrect(MovePage):
     """Re-date or undo the latest officer move, with a note; the correction is a new event."""
 
     permission_required = MOVE_PERMISSION
+    template_name = "shipments/shipment_correct.html"
+    object_arg = "shipment"
+    detail_url = "shipment-detail"
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        shipment = _shipment(request, pk)
-        return self.page(shipment, CorrectForm())
+    def get_object(self, pk: int) -> Shipment:
+        return _shipment(self.request, pk)
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        shipment = _shipment(request, pk)
-        form = CorrectForm(request.POST)
-        if form.is_valid():
-            try:
-                services.shipment_correct(
-                    shipment=shipment,
-                    now=timezone.now(),
-                    actor=request.user,
-                    **form.service_kwargs(),
-                )
-            except DomainError as exc:
-                add_errors(form, exc, summary=False)
-                messages.error(request, exc.message)
-            else:
-                messages.success(
-                    request,
-                    _("Correction recorded: %(ref)s is %(status)s.")
-                    % {"ref": shipment, "status": shipment.get_status_display()},
-                )
-                return redirect("shipment-detail", pk=shipment.pk)
-        return self.page(shipment, form)
+    def get_form(self, obj: Shipment, name: Any, data: Any = None) -> Any:
+        return CorrectForm(data)
 
-    def page(self, shipment: Shipment, form: CorrectForm) -> HttpResponse:
-        return render(
-            self.request,
-            "shipments/shipment_correct.html",
-            {
-                "shipment": shipment,
-                "form": form,
-                "latest": services.shipment_correctable(shipment),
-            },
-        )
+    def service(self, name: Any) -> Callable[..., Any]:
+        return services.shipment_correct
+
+    def success_message(self, obj: Shipment, name: Any) -> str:
+        return _("Correction recorded: %(ref)s is %(status)s.") % {
+            "ref": obj,
+            "status": obj.get_status_display(),
+        }
+
+    def context(self, obj: Shipment, name: Any) -> dict[str, Any]:
+        return {"latest": services.shipment_correctable(obj)}
 
 
 # --- consignees --------------------------------------------------------------------------------
@@ -416,65 +337,25 @@ class ConsigneeDetail(Page):
         )
 
 
-class ConsigneeCreate(Page):
+class ConsigneeCreate(ServiceFormPage):
     permission_required = "shipments.add_consignee"
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return self.page(ConsigneeForm(user=request.user))
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ConsigneeForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                consignee = services.consignee_create(
-                    now=timezone.now(), actor=request.user, **form.cleaned_data
-                )
-            except (DomainError, ValidationError) as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Consignee %(name)s created.") % {"name": consignee})
-                return redirect("consignee-detail", pk=consignee.pk)
-        return self.page(form)
-
-    def page(self, form: ConsigneeForm) -> HttpResponse:
-        return render(self.request, "form_page.html", {"form": form, "title": _("New consignee")})
+    form_class = ConsigneeForm
+    form_takes_user = True
+    service: Callable[..., Any] = services.consignee_create
+    title = gettext_lazy("New consignee")
+    success_message = gettext_lazy("Consignee %(name)s created.")
+    detail_url = "consignee-detail"
 
 
-class ConsigneeEdit(Page):
+class ConsigneeEdit(ConsigneeCreate):
     permission_required = "shipments.change_consignee"
+    service = services.consignee_update
+    object_arg = "consignee"
+    title = gettext_lazy("Edit consignee %(name)s")
+    success_message = gettext_lazy("Consignee %(name)s saved.")
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        consignee = _consignee(request, pk)
-        return self.page(ConsigneeForm(instance=consignee, user=request.user), consignee)
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        consignee = _consignee(request, pk)
-        form = ConsigneeForm(request.POST, instance=_consignee(request, pk), user=request.user)
-        if form.is_valid():
-            try:
-                services.consignee_update(
-                    consignee=consignee,
-                    now=timezone.now(),
-                    actor=request.user,
-                    **form.cleaned_data,
-                )
-            except (DomainError, ValidationError) as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Consignee %(name)s saved.") % {"name": consignee})
-                return redirect("consignee-detail", pk=consignee.pk)
-        return self.page(form, consignee)
-
-    def page(self, form: ConsigneeForm, consignee: Consignee) -> HttpResponse:
-        return render(
-            self.request,
-            "form_page.html",
-            {
-                "form": form,
-                "title": _("Edit consignee %(name)s") % {"name": consignee},
-                "cancel_url": reverse("consignee-detail", args=[consignee.pk]),
-            },
-        )
+    def get_object(self, pk: int) -> Consignee:
+        return _consignee(self.request, pk)
 
 
 # --- CSV import --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from core.api.moments import MomentField
 from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
+from core.errors import full_clean
 from licenses import selectors
 from licenses.fasttrack import MAX_WINDOW_DAYS, decision_log
 from licenses.models import (
@@ -46,7 +47,7 @@ class CleanModelSerializer(StrictMixin, serializers.ModelSerializer):
         many = {k: validated_data.pop(k) for k in list(validated_data) if self._is_many(k)}
         model: Any = self.Meta.model
         instance = model(**validated_data)
-        instance.full_clean()
+        full_clean(instance)
         instance.save()
         for name, values in many.items():
             getattr(instance, name).set(values)
@@ -56,7 +57,7 @@ class CleanModelSerializer(StrictMixin, serializers.ModelSerializer):
         many = {k: validated_data.pop(k) for k in list(validated_data) if self._is_many(k)}
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        instance.full_clean()
+        full_clean(instance)
         instance.save()
         for name, values in many.items():
             getattr(instance, name).set(values)

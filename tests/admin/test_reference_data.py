@@ -181,6 +181,15 @@ class TestExporters:
         ganzhou.refresh_from_db()
         assert ganzhou.address == "" and "not-an-address" not in ganzhou.contact_emails
 
+    def test_a_refusal_by_the_models_own_rules_is_said_above_the_fields_like_any_other(
+        self, client, administrator, ganzhou
+    ):
+        client.force_login(administrator)
+        page = post_change(client, ganzhou, contact_emails='["not-an-address"]')
+        assert list(page.context["adminform"].form.non_field_errors()) == [
+            "contact_emails: not-an-address is not an e-mail address."
+        ]
+
     def test_a_registration_number_already_taken_is_refused_on_the_field(
         self, client, administrator, ganzhou
     ):
