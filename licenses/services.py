@@ -743,14 +743,7 @@ def application_update(
             }
             if items_changed:
                 edited["items"] = [i.pk for i in items or []]
-            Event.objects.create(
-                kind=EventKind.EDITED,
-                application=application,
-                occurred_at=now,
-                recorded_at=now,
-                actor=actor,
-                data={"edited": edited},
-            )
+            events.edited(application=application, edited=edited, now=now, actor=actor)
             save_due_dates(recompute([application], now=now), at=now, now=now, actor=actor)
     return application
 
