@@ -377,7 +377,7 @@ def latest_move(application: LicenseApplication) -> tuple[Event | None, Event | 
     undone = {
         e.corrects_id
         for e in history
-        if e.kind == EventKind.CORRECTION and e.data.get("action") == "undo"
+        if e.kind == EventKind.CORRECTION and events.payload(e).get("action") == "undo"
     }
     moves = [e for e in history if e.kind == EventKind.STATUS_CHANGED and e.id not in undone]
     latest = moves[-1] if moves else None

@@ -476,13 +476,13 @@ def shipment_latest_move(shipment: Shipment) -> tuple[Event | None, Event | None
     undone = {
         e.corrects_id
         for e in history
-        if e.kind == EventKind.CORRECTION and e.data.get("action") == "undo"
+        if e.kind == EventKind.CORRECTION and events.payload(e).get("action") == "undo"
     }
     moves = [
         e
         for e in history
         if e.kind == EventKind.STATUS_CHANGED
-        and e.data.get("move") in SHIPMENT_MOVES
+        and events.payload(e).get("move") in SHIPMENT_MOVES
         and e.id not in undone
     ]
     latest = moves[-1] if moves else None

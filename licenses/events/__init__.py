@@ -1,6 +1,6 @@
 """Events: every kind defined once (`kinds`), written only here (`write`)."""
 
-from .kinds import KINDS, Describer, KindDefinition, check_data, describe
+from .kinds import KINDS, Describer, KindDefinition, check_data, describe, payload
 from .write import (
     SQL_COLUMNS,
     assigned,
@@ -37,6 +37,7 @@ __all__ = [
     "edited",
     "flag_data_sql",
     "flag_row",
+    "payload",
     "shipments_followed",
     "sql_columns",
     "status_changed",

@@ -363,6 +363,12 @@ KINDS: dict[str, KindDefinition] = {
 assert set(KINDS) == set(EventKind.values), "every kind of event needs its definition"
 
 
+def payload(event: Any) -> dict[str, Any]:
+    """A stored event's data as a mapping to read keys from (empty when older code stored
+    something else: a list, a number, JSON null)."""
+    return event.data if isinstance(event.data, dict) else {}
+
+
 def describe(kind: str, data: Any, event: Any, describer: Describer) -> Description:
     """The title (None: the kind's label) and detail lines of a stored event, whatever its data
     holds: a kind no longer known has none, an `edited` stored as a list is an old admin change
@@ -396,7 +402,7 @@ def _is(value: Any, expected: Any) -> bool:
 
 
 def _name(expected: Any) -> str:
-    return getattr(expected, "__name__", None) or str(expected).replace("typing.", "")
+    return expected.__name__ if isinstance(expected, type) else str(expected).replace("typing.", "")
 
 
 def check_keys(definition: KindDefinition, data: Any) -> None:
