@@ -26,7 +26,8 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import InvalidInput
 
-from .models import Document, Event, EventKind, LicenseApplication
+from . import events
+from .models import Document, LicenseApplication
 
 
 @dataclass(frozen=True)
@@ -152,14 +153,7 @@ def document_attach(
         stored_name = f"applications/{application.pk}/{uuid.uuid4().hex}.{extension}"
         document.file.save(stored_name, upload, save=False)
         document.save()
-        Event.objects.create(
-            kind=EventKind.DOCUMENT_ADDED,
-            application=application,
-            occurred_at=now,
-            recorded_at=now,
-            actor=actor,
-            data={"document": document.pk, "kind": kind, "filename": filename, "size": size},
-        )
+        events.document_added(application=application, document=document, now=now, actor=actor)
     return document
 
 

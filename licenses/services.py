@@ -377,7 +377,7 @@ def latest_move(application: LicenseApplication) -> tuple[Event | None, Event | 
     undone = {
         e.corrects_id
         for e in history
-        if e.kind == EventKind.CORRECTION and e.data.get("action") == "undo"
+        if e.kind == EventKind.CORRECTION and events.payload(e).get("action") == "undo"
     }
     moves = [e for e in history if e.kind == EventKind.STATUS_CHANGED and e.id not in undone]
     latest = moves[-1] if moves else None
@@ -743,14 +743,7 @@ def application_update(
             }
             if items_changed:
                 edited["items"] = [i.pk for i in items or []]
-            Event.objects.create(
-                kind=EventKind.EDITED,
-                application=application,
-                occurred_at=now,
-                recorded_at=now,
-                actor=actor,
-                data={"edited": edited},
-            )
+            events.edited(application=application, edited=edited, now=now, actor=actor)
             save_due_dates(recompute([application], now=now), at=now, now=now, actor=actor)
     return application
 

@@ -6,16 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from core.web import show_date, show_datetime
-
+from .events import KINDS, Describer, describe
 from .models import Event, EventKind, Status
 
 # The states of a fast-track decision (`licenses.fasttrack.decision_state`), for people.
@@ -113,15 +110,6 @@ class TimelineEntry:
         return abs((self.event.recorded_at - self.event.occurred_at).total_seconds()) > 60
 
 
-def _amount(value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    try:
-        return formats.number_format(Decimal(str(value)), use_l10n=True, force_grouping=True)
-    except ArithmeticError:
-        return str(value)
-
-
 def timeline(events: Iterable[Event], *, window_unit: str = "") -> list[TimelineEntry]:
     """Describe events for people: what happened, when, recorded when and by whom, and which
     corrections point at which move. `window_unit` names the unit review windows count in."""
@@ -131,118 +119,35 @@ def timeline(events: Iterable[Event], *, window_unit: str = "") -> list[Timeline
     for e in rows:
         if e.corrects_id:
             corrections.setdefault(e.corrects_id, []).append(e)
+
+    def move_label(move: str) -> str | None:
+        return str(MOVE_LABELS[move]) if move in MOVE_LABELS else None
+
+    describers = {
+        side: Describer(
+            label=lambda code, labels=labels: labels.get(code, code),  # type: ignore[misc]
+            move=move_label,
+            window_source=window_source_label,
+            window_unit=window_unit,
+        )
+        for side, labels in (("application", app_labels), ("shipment", ship_labels))
+    }
     entries = []
     for e in rows:
-        shipment_side = e.shipment_id and not _is_application_status_event(e)
-        labels = ship_labels if shipment_side else app_labels
+        definition = KINDS.get(e.kind)
+        application_side = definition is not None and definition.application_labels
+        side = "shipment" if e.shipment_id and not application_side else "application"
         title = capfirst(str(EventKind(e.kind).label) if e.kind in EventKind.values else e.kind)
-        entry = TimelineEntry(event=e, title=title)
+        described_title, details = describe(e.kind, e.data, e, describers[side])
+        entry = TimelineEntry(
+            event=e,
+            title=described_title or title,
+            details=details,
+            is_correction=e.kind == EventKind.CORRECTION,
+        )
         entry.corrected_by = corrections.get(e.pk, [])
-        _describe(entry, e, labels, window_unit)
         entries.append(entry)
     return entries
-
-
-def _is_application_status_event(e: Event) -> bool:
-    return e.kind in (EventKind.DRAWDOWN, EventKind.DRAWDOWN_RELEASED)
-
-
-def _describe(entry: TimelineEntry, e: Event, labels: dict[str, str], window_unit: str) -> None:
-    data = e.data or {}
-    details = entry.details
-
-    def status(code: str) -> str:
-        return labels.get(code, code)
-
-    if e.kind == EventKind.STATUS_CHANGED:
-        move = data.get("move", "")
-        entry.title = str(MOVE_LABELS.get(move, entry.title))
-        details.append(
-            _("Status: %(from)s → %(to)s")
-            % {"from": status(e.from_status), "to": status(e.to_status)}
-        )
-        changes = data.get("changes") or {}
-        if changes.get("license_number"):
-            details.append(_("License number: %(n)s") % {"n": changes["license_number"][1]})
-        if changes.get("valid_until"):
-            details.append(_("Valid until: %(d)s") % {"d": show_date(changes["valid_until"][1])})
-        if changes.get("authority_reference"):
-            details.append(
-                _("Authority's case number: %(n)s") % {"n": changes["authority_reference"][1]}
-            )
-        if changes.get("rejection_reason"):
-            details.append(_("Reason: %(r)s") % {"r": changes["rejection_reason"][1]})
-        if move == "follow" and data.get("correction"):
-            details.append(_("Its application's latest move was corrected."))
-    elif e.kind == EventKind.CREATED:
-        details.append(_("Status: %(s)s") % {"s": status(e.to_status)})
-    elif e.kind == EventKind.EDITED:
-        for name, change in (data.get("edited") or {}).items():
-            if isinstance(change, list) and len(change) == 2:
-                details.append(
-                    _("%(field)s: %(old)s → %(new)s")
-                    % {"field": name, "old": change[0], "new": change[1]}
-                )
-            else:
-                details.append(_("%(field)s: %(new)s") % {"field": name, "new": change})
-    elif e.kind in (
-        EventKind.DUE_DATE_CHANGED,
-        EventKind.FAST_TRACK_APPLIED,
-        EventKind.FAST_TRACK_REMOVED,
-    ):
-        details.append(
-            _("Due: %(old)s → %(new)s")
-            % {
-                "old": show_datetime(data.get("from")) or _("none"),
-                "new": show_datetime(data.get("to")) or _("none (clock stopped or closed)"),
-            }
-        )
-        if data.get("window_days"):
-            details.append(
-                _("Window: %(days)s %(unit)s (%(source)s)")
-                % {
-                    "days": data["window_days"],
-                    "unit": window_unit or _("days"),
-                    "source": window_source_label(data.get("source", "")),
-                }
-            )
-    elif e.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_CLEARED):
-        kind = data.get("kind") or data.get("flag") or ""
-        if kind:
-            details.append(_("Flag: %(kind)s") % {"kind": labels.get("flag:" + kind, kind)})
-    elif e.kind in (EventKind.DRAWDOWN, EventKind.DRAWDOWN_RELEASED):
-        details.append(
-            _("%(q)s %(unit)s, %(v)s %(cur)s; drawn now %(dq)s %(unit)s, %(dv)s %(cur)s")
-            % {
-                "q": _amount(data.get("quantity")),
-                "unit": data.get("unit", ""),
-                "v": _amount(data.get("value")),
-                "cur": data.get("currency", ""),
-                "dq": _amount(data.get("drawn_quantity")),
-                "dv": _amount(data.get("drawn_value")),
-            }
-        )
-    elif e.kind == EventKind.ASSIGNED:
-        details.append(
-            _("Status: %(from)s → %(to)s")
-            % {"from": status(e.from_status), "to": status(e.to_status)}
-        )
-    elif e.kind == EventKind.CORRECTION:
-        entry.is_correction = True
-        move = data.get("move", "")
-        move_label = str(MOVE_LABELS.get(move, move))
-        if data.get("action") == "undo":
-            entry.title = _("Correction: “%(move)s” undone") % {"move": move_label}
-            details.append(
-                _("Status back: %(from)s → %(to)s")
-                % {"from": status(e.from_status), "to": status(e.to_status)}
-            )
-        else:
-            entry.title = _("Correction: “%(move)s” re-dated") % {"move": move_label}
-            details.append(
-                _("From %(old)s to %(new)s")
-                % {"old": show_datetime(data.get("from")), "new": show_datetime(data.get("to"))}
-            )
 
 
 # --- uploads -----------------------------------------------------------------------------------

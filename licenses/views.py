@@ -34,7 +34,7 @@ from core.web import (
     show_date,
 )
 
-from . import documents, fasttrack, flags, selectors, services
+from . import documents, events, fasttrack, flags, selectors, services
 from .forms import (
     MOVE_FORMS,
     ApplicationFilter,
@@ -226,7 +226,7 @@ def _correctable(application: LicenseApplication) -> Any:
     latest, _previous = services.latest_move(application)
     if latest is None:
         return None
-    move = services.MOVES.get(latest.data.get("move", ""))
+    move = services.MOVES.get(events.payload(latest).get("move", ""))
     if move is None or not move.by_officer or latest.to_status != application.status:
         return None
     return latest

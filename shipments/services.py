@@ -216,12 +216,12 @@ def _reserve(
             raise InvalidInput(_("The assignment would overdraw the license."), fields=errors)
     drawdown_update(application_id=application.pk, quantity=shipment.quantity, value=shipment.value)
     application.drawn_quantity, application.drawn_value = quantity, value
-    _drawdown_event(
-        EventKind.DRAWDOWN,
-        shipment,
-        application,
-        shipment.quantity,
-        shipment.value,
+    events.drawdown(
+        released=False,
+        shipment=shipment,
+        application=application,
+        quantity=shipment.quantity,
+        value=shipment.value,
         now=now,
         actor=actor,
     )
@@ -252,8 +252,14 @@ def _release(
     drawdown_update(application_id=application.pk, quantity=-quantity, value=-value)
     application.drawn_quantity -= quantity
     application.drawn_value -= value
-    _drawdown_event(
-        EventKind.DRAWDOWN_RELEASED, shipment, application, quantity, value, now=now, actor=actor
+    events.drawdown(
+        released=True,
+        shipment=shipment,
+        application=application,
+        quantity=quantity,
+        value=value,
+        now=now,
+        actor=actor,
     )
     if (
         application.status == Status.EXHAUSTED
@@ -266,32 +272,6 @@ def _release(
             actor=None,
             note=_("Drawdown released by %(ref)s.") % {"ref": shipment.reference},
         )
-
-
-def _drawdown_event(kind, shipment, application, quantity, value, *, now, actor) -> None:
-    data = {
-        "quantity": str(quantity),
-        "value": str(value),
-        "unit": shipment.unit,
-        "currency": application.currency,
-        "drawn_quantity": str(application.drawn_quantity),
-        "drawn_value": str(application.drawn_value),
-        "approved_quantity": str(application.approved_quantity or ""),
-        "approved_value": str(application.approved_value or ""),
-    }
-    Event.objects.bulk_create(
-        [
-            Event(
-                kind=kind,
-                application=application,
-                shipment=shipment,
-                occurred_at=now,
-                recorded_at=now,
-                actor=actor,
-                data=data,
-            ),
-        ]
-    )
 
 
 # --- creation and edits -----------------------------------------------------------------------
@@ -364,27 +344,18 @@ def shipment_update(*, shipment: Shipment, now: dt.datetime, actor: Any, **field
         if new_app_id and (old_app_id != new_app_id or amounts_changed):
             _reserve(shipment, locked[new_app_id], now=now, actor=actor)
         if old_app_id != new_app_id:
-            Event.objects.create(
-                kind=EventKind.ASSIGNED,
+            events.assigned(
                 shipment=shipment,
-                application_id=new_app_id,
+                from_application_id=old_app_id,
+                to_application_id=new_app_id,
                 from_status=current.status,
                 to_status=shipment.status,
-                occurred_at=now,
-                recorded_at=now,
+                now=now,
                 actor=actor,
-                data={"from_application": old_app_id, "to_application": new_app_id},
             )
         edited = {k: str(v) for k, v in changed.items() if k != "application_id"}
         if edited:
-            Event.objects.create(
-                kind=EventKind.EDITED,
-                shipment=shipment,
-                occurred_at=now,
-                recorded_at=now,
-                actor=actor,
-                data={"edited": edited},
-            )
+            events.edited(shipment=shipment, edited=edited, now=now, actor=actor)
     return shipment
 
 
@@ -409,25 +380,15 @@ def follow_application(
     if not moving:
         return 0
     Shipment.objects.filter(pk__in=[pk for pk, _s in moving]).update(status=target, updated_at=now)
-    Event.objects.bulk_create(
-        Event(
-            kind=EventKind.STATUS_CHANGED,
-            shipment_id=pk,
-            application=application,
-            from_status=old,
-            to_status=target,
-            occurred_at=at,
-            recorded_at=now,
-            actor=actor,
-            data={
-                "move": "follow",
-                "application_status": application.status,
-                **({"correction": correction.pk} if correction is not None else {}),
-            },
-        )
-        for pk, old in moving
+    return events.shipments_followed(
+        application=application,
+        moved=moving,
+        to_status=target,
+        at=at,
+        now=now,
+        actor=actor,
+        correction=correction,
     )
-    return len(moving)
 
 
 # --- corrections ------------------------------------------------------------------------------
@@ -515,13 +476,13 @@ def shipment_latest_move(shipment: Shipment) -> tuple[Event | None, Event | None
     undone = {
         e.corrects_id
         for e in history
-        if e.kind == EventKind.CORRECTION and e.data.get("action") == "undo"
+        if e.kind == EventKind.CORRECTION and events.payload(e).get("action") == "undo"
     }
     moves = [
         e
         for e in history
         if e.kind == EventKind.STATUS_CHANGED
-        and e.data.get("move") in SHIPMENT_MOVES
+        and events.payload(e).get("move") in SHIPMENT_MOVES
         and e.id not in undone
     ]
     latest = moves[-1] if moves else None

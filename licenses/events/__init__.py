@@ -1,0 +1,44 @@
+"""Events: every kind defined once (`kinds`), written only here (`write`)."""
+
+from .kinds import KINDS, Describer, KindDefinition, check_data, describe, payload
+from .write import (
+    SQL_COLUMNS,
+    assigned,
+    bulk,
+    change_in_days,
+    correction,
+    created,
+    document_added,
+    drawdown,
+    due_date_change,
+    edited,
+    flag_data_sql,
+    flag_row,
+    shipments_followed,
+    sql_columns,
+    status_changed,
+)
+
+__all__ = [
+    "KINDS",
+    "SQL_COLUMNS",
+    "Describer",
+    "KindDefinition",
+    "assigned",
+    "bulk",
+    "change_in_days",
+    "check_data",
+    "correction",
+    "created",
+    "describe",
+    "document_added",
+    "drawdown",
+    "due_date_change",
+    "edited",
+    "flag_data_sql",
+    "flag_row",
+    "payload",
+    "shipments_followed",
+    "sql_columns",
+    "status_changed",
+]

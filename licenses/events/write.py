@@ -1,0 +1,473 @@
+"""The writers of events: one small function per kind, each checking its payload against the
+kind's definition (`kinds.py`) when written, and `bulk` for the set-based paths. Nothing else
+inserts events. Events are only ever inserted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+
+from ..models import Event, EventKind, LicenseApplication
+from .kinds import check_data, check_keys, check_subjects, definition_of
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _write(
+    kind: str,
+    *,
+    data: dict[str, Any],
+    occurred_at: dt.datetime,
+    recorded_at: dt.datetime,
+    application: LicenseApplication | None = None,
+    application_id: int | None = None,
+    shipment: Any = None,
+    from_status: str = "",
+    to_status: str = "",
+    actor: Any = None,
+    note: str = "",
+    corrects: Event | None = None,
+) -> Event:
+    """Check one event against its kind's definition and insert it."""
+    definition = check_data(kind, data)
+    check_subjects(
+        definition,
+        application=application is not None or application_id is not None,
+        shipment=shipment is not None,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    event = Event(
+        kind=kind,
+        application=application,
+        shipment=shipment,
+        from_status=from_status,
+        to_status=to_status,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        actor=actor,
+        note=note,
+        data=data,
+        corrects=corrects,
+    )
+    if application is None and application_id is not None:
+        event.application_id = application_id
+    event.save(force_insert=True)
+    return event
+
+
+def status_changed(
+    *,
+    application: LicenseApplication | None = None,
+    shipment: Any = None,
+    from_status: str,
+    to_status: str,
+    at: dt.datetime,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+    data: dict[str, Any],
+) -> Event:
+    """A move of an application or a shipment (`data` names it: `StatusChangedData`)."""
+    return _write(
+        EventKind.STATUS_CHANGED,
+        application=application,
+        shipment=shipment,
+        from_status=from_status,
+        to_status=to_status,
+        occurred_at=at,
+        recorded_at=now,
+        actor=actor,
+        note=note,
+        data=data,
+    )
+
+
+def shipments_followed(
+    *,
+    application: LicenseApplication,
+    moved: Iterable[tuple[int, str]],
+    to_status: str,
+    at: dt.datetime,
+    now: dt.datetime,
+    actor: Any,
+    correction: Event | None = None,
+) -> int:
+    """The moves of the shipments (id, old status) that follow `application` to `to_status`,
+    one event each, inserted at once; returns how many."""
+    data: dict[str, Any] = {"move": "follow", "application_status": application.status}
+    if correction is not None:
+        data["correction"] = correction.pk
+    check_data(EventKind.STATUS_CHANGED, data)
+    return bulk(
+        {
+            "kind": EventKind.STATUS_CHANGED,
+            "shipment_id": pk,
+            "application_id": application.pk,
+            "from_status": old,
+            "to_status": to_status,
+            "occurred_at": at,
+            "recorded_at": now,
+            "actor_id": actor.pk if actor is not None else None,
+            "data": data,
+        }
+        for pk, old in moved
+    )
+
+
+def created(
+    *,
+    application: LicenseApplication | None = None,
+    shipment: Any = None,
+    now: dt.datetime,
+    actor: Any,
+    status: str,
+) -> Event:
+    return _write(
+        EventKind.CREATED,
+        application=application,
+        shipment=shipment,
+        to_status=status,
+        occurred_at=now,
+        recorded_at=now,
+        actor=actor,
+        data={},
+    )
+
+
+def edited(
+    *,
+    application: LicenseApplication | None = None,
+    shipment: Any = None,
+    edited: dict[str, Any],
+    now: dt.datetime,
+    actor: Any,
+) -> Event:
+    """Details of an application (field -> [old, new]) or a shipment (field -> new) edited."""
+    return _write(
+        EventKind.EDITED,
+        application=application,
+        shipment=shipment,
+        occurred_at=now,
+        recorded_at=now,
+        actor=actor,
+        data={"edited": edited},
+    )
+
+
+def assigned(
+    *,
+    shipment: Any,
+    from_application_id: int | None,
+    to_application_id: int | None,
+    from_status: str,
+    to_status: str,
+    now: dt.datetime,
+    actor: Any,
+) -> Event:
+    """A shipment moved to another application (or to none)."""
+    return _write(
+        EventKind.ASSIGNED,
+        shipment=shipment,
+        application_id=to_application_id,
+        from_status=from_status,
+        to_status=to_status,
+        occurred_at=now,
+        recorded_at=now,
+        actor=actor,
+        data={"from_application": from_application_id, "to_application": to_application_id},
+    )
+
+
+def drawdown(
+    *,
+    released: bool,
+    shipment: Any,
+    application: LicenseApplication,
+    quantity: Decimal,
+    value: Decimal,
+    now: dt.datetime,
+    actor: Any,
+) -> Event:
+    """A shipment's reservation on a general license taken (or, `released`, given back), with
+    the license's totals after it."""
+    return _write(
+        EventKind.DRAWDOWN_RELEASED if released else EventKind.DRAWDOWN,
+        application=application,
+        shipment=shipment,
+        occurred_at=now,
+        recorded_at=now,
+        actor=actor,
+        data={
+            "quantity": str(quantity),
+            "value": str(value),
+            "unit": shipment.unit,
+            "currency": application.currency,
+            "drawn_quantity": str(application.drawn_quantity),
+            "drawn_value": str(application.drawn_value),
+            "approved_quantity": str(application.approved_quantity or ""),
+            "approved_value": str(application.approved_value or ""),
+        },
+    )
+
+
+def document_added(
+    *, application: LicenseApplication, document: Any, now: dt.datetime, actor: Any
+) -> Event:
+    return _write(
+        EventKind.DOCUMENT_ADDED,
+        application=application,
+        occurred_at=now,
+        recorded_at=now,
+        actor=actor,
+        data={
+            "document": document.pk,
+            "kind": document.kind,
+            "filename": document.filename,
+            "size": document.size,
+        },
+    )
+
+
+def due_date_change(
+    *,
+    application: LicenseApplication,
+    old: dt.datetime | None,
+    new: dt.datetime | None,
+    window_days: int,
+    source: str,
+    at: dt.datetime,
+    now: dt.datetime,
+    actor: Any = None,
+    kind: str = EventKind.DUE_DATE_CHANGED,
+    decision_id: int | None = None,
+    note: str = "",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The row of a due-date event, built, not saved: callers insert many at once with
+    `bulk`. `extra` adds to `data` (e.g. the rule whose change caused it)."""
+    return {
+        "kind": kind,
+        "application_id": application.pk,
+        "decision_id": decision_id,
+        "occurred_at": at,
+        "recorded_at": now,
+        "actor_id": actor.pk if actor is not None else None,
+        "note": note,
+        "data": {
+            "from": _iso(old),
+            "to": _iso(new),
+            "window_days": window_days,
+            "source": source,
+            "change_days": change_in_days(old, new),
+            **(extra or {}),
+        },
+    }
+
+
+def change_in_days(old: dt.datetime | None, new: dt.datetime | None) -> int | None:
+    """Days between two due dates. Both are local midnights, so across a daylight-saving
+    change they are a whole number of days plus or minus an hour: round, don't truncate."""
+    if old is None or new is None:
+        return None
+    return round((new - old).total_seconds() / 86400)
+
+
+def correction(
+    *,
+    application: LicenseApplication | None = None,
+    shipment: Any = None,
+    corrects: Event,
+    action: str,
+    from_status: str,
+    to_status: str,
+    now: dt.datetime,
+    actor: Any,
+    note: str,
+    data: dict[str, Any],
+) -> Event:
+    return _write(
+        EventKind.CORRECTION,
+        application=application,
+        shipment=shipment,
+        corrects=corrects,
+        from_status=from_status,
+        to_status=to_status,
+        occurred_at=now,
+        recorded_at=now,
+        actor=actor,
+        note=note,
+        data={"action": action, **{k: _iso(v) for k, v in data.items()}},
+    )
+
+
+def flag_row(
+    kind: str,
+    *,
+    subject: str,
+    subject_id: int,
+    flag: str,
+    flag_id: int,
+    now: dt.datetime,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The row of a `flag_raised` (with what caused it, `details`) or `flag_cleared` event on
+    `subject` ("application_id" or "shipment_id"), for `bulk`."""
+    if kind not in (EventKind.FLAG_RAISED, EventKind.FLAG_CLEARED):
+        raise ValueError(f"Not a kind of flag event: {kind!r}.")
+    return {
+        "kind": kind,
+        subject: subject_id,
+        "occurred_at": now,
+        "recorded_at": now,
+        "data": {
+            "flag": flag,
+            "flag_id": flag_id,
+            **{k: _iso(v) for k, v in (details or {}).items()},
+        },
+    }
+
+
+# The columns the set-based SQL of the scan fills besides the kind and the subject, in order:
+# `SQL_COLUMNS` names them, the select list gives the occurred and recorded moments, the data
+# (`flag_data_sql`), then the empty from/to statuses and note.
+SQL_COLUMNS = "occurred_at, recorded_at, data, from_status, to_status, note"
+
+
+def sql_columns(subject: str) -> str:
+    """The column list of an INSERT of flag events into `Event` on `subject`: the kind, the
+    subject column, then `SQL_COLUMNS`."""
+    if subject not in ("application_id", "shipment_id"):
+        raise ValueError(f"Not a subject column: {subject!r}.")
+    return f"kind, {subject}, {SQL_COLUMNS}"
+
+
+def flag_data_sql(
+    kind: str, *, flag: str, flag_id: str, details: dict[str, str] | None = None
+) -> str:
+    """A SQL expression building the `data` of a `flag_raised` or `flag_cleared` event, from
+    SQL expressions: `flag` (the flag's kind, e.g. "%s::text"), `flag_id` (e.g. "r.id") and,
+    for a raise, `details` (key -> expression of what caused it). The keys are checked
+    against the kind's definition now, so the statement cannot store a payload the timeline
+    does not know."""
+    if kind not in (EventKind.FLAG_RAISED, EventKind.FLAG_CLEARED):
+        raise ValueError(f"Not a kind of flag event: {kind!r}.")
+    pairs = {"flag": flag, "flag_id": flag_id, **(details or {})}
+    check_keys(definition_of(kind), dict.fromkeys(pairs))
+    return "jsonb_build_object(" + ", ".join(f"'{k}', {v}" for k, v in pairs.items()) + ")"
+
+
+# The columns `bulk` writes, in order (every column of an event but its id).
+_BULK_COLUMNS = (
+    "kind",
+    "application_id",
+    "shipment_id",
+    "decision_id",
+    "from_status",
+    "to_status",
+    "occurred_at",
+    "recorded_at",
+    "actor_id",
+    "note",
+    "data",
+    "corrects_id",
+)
+_BULK_COLUMNS_SET = frozenset(_BULK_COLUMNS)
+_OCCURRED, _RECORDED = _BULK_COLUMNS.index("occurred_at"), _BULK_COLUMNS.index("recorded_at")
+_BULK_TYPES = (
+    "text",
+    "bigint",
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "bigint",
+    "text",
+    "jsonb",
+    "bigint",
+)
+
+
+def bulk(rows: Iterable[dict[str, Any]]) -> int:
+    """Insert many events, each a dict of column values (`_BULK_COLUMNS`; those missing are
+    empty); returns how many. On PostgreSQL one INSERT … SELECT over one JSON parameter (a
+    fast-track pass writes up to a hundred thousand: an event costs its row, not an ORM object
+    and twelve placeholders); elsewhere `bulk_create`.
+
+    Each row is checked against its kind's definition, cheaply: its data's keys, its subjects
+    and statuses on every row, the types of its data on the first row of each kind."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    _check_rows(rows)
+    if connection.vendor != "postgresql":
+        Event.objects.bulk_create(Event(**row) for row in rows)
+        return len(rows)
+    defaults = {"from_status": "", "to_status": "", "note": "", "data": {}}
+    # `_iso` keeps microseconds (DjangoJSONEncoder would cut them to milliseconds)
+    values = []
+    for row in rows:
+        value = [row.get(c, defaults.get(c)) for c in _BULK_COLUMNS]
+        value[_OCCURRED], value[_RECORDED] = _iso(value[_OCCURRED]), _iso(value[_RECORDED])
+        values.append(value)
+    select = ", ".join(
+        f"(e->{i})::{kind}" if kind == "jsonb" else f"(e->>{i})::{kind}"
+        for i, kind in enumerate(_BULK_TYPES)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Event._meta.db_table} ({', '.join(_BULK_COLUMNS)}) "
+            f"SELECT {select} FROM jsonb_array_elements(%s::jsonb) AS e",
+            [json.dumps(values, cls=DjangoJSONEncoder)],
+        )
+    return len(rows)
+
+
+def _check_rows(rows: list[dict[str, Any]]) -> None:
+    """Check every row's columns, data keys, subjects and statuses, and the data types of the
+    first row of each kind. Rows built alike share a shape (the same columns and data keys in
+    the same order, the same subjects and statuses set): each shape is checked once."""
+    typed: set[str] = set()
+    checked: set[tuple[Any, ...]] = set()
+    for row in rows:
+        kind, data = row.get("kind"), row.get("data", {})
+        shape = (
+            kind,
+            tuple(row),
+            tuple(data) if isinstance(data, dict) else type(data),
+            row.get("application_id") is None,
+            row.get("shipment_id") is None,
+            not row.get("from_status"),
+            not row.get("to_status"),
+        )
+        if kind in typed and shape in checked:
+            continue
+        unknown = row.keys() - _BULK_COLUMNS_SET
+        if unknown:
+            raise ValueError(f"Not columns of an event: {sorted(unknown)}.")
+        if kind not in typed:
+            definition = check_data(kind or "", data)
+            typed.add(definition.kind)
+        else:
+            definition = definition_of(kind)
+            check_keys(definition, data)
+        check_subjects(
+            definition,
+            application=row.get("application_id") is not None,
+            shipment=row.get("shipment_id") is not None,
+            from_status=row.get("from_status", ""),
+            to_status=row.get("to_status", ""),
+        )
+        checked.add(shape)
