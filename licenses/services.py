@@ -756,7 +756,7 @@ def application_update(
                 data={"edited": edited},
             )
             save_due_dates(recompute([application], now=now), at=now, now=now, actor=actor)
-        if application.status == Status.DRAFT:
+        if application.status == Status.DRAFT and "license_type" in changed:
             # A draft's license type is an input of its shipments' file-by deadlines.
             signals.changed.send(sender=LicenseApplication, now=now, draft_ids=[application.pk])
     return application

@@ -12,6 +12,7 @@ import time_machine
 from django.apps import apps
 from django.db.models.signals import post_delete, post_save
 
+from licenses import services
 from licenses.authorities import authority_update, calendar_day_delete, calendar_day_save
 from licenses.models import CalendarDay, EventKind, LicenseApplication
 from licenses.rules import rule_create
@@ -215,3 +216,17 @@ def test_shipments_that_follow_a_moved_application_in_bulk_get_their_flags(ganzh
     goods.refresh_from_db()
     assert goods.status == "awaiting_license"
     assert "file_by" not in open_kinds(goods)
+
+
+def test_a_drafts_license_type_edited_through_the_service_moves_its_shipments_deadlines(ganzhou):
+    rule_create(authority=authority(), license_type="general", window_days=30, actor=None, now=NOW)
+    draft = ApplicationFactory(exporter=ganzhou)  # individual: 45 days
+    goods = shipment(ganzhou, ship="2026-12-15", application=draft)
+    before = deadline(goods)
+    draft.license_type = "general"
+    draft.save()
+    assert deadline(goods) == before  # a plain save: nothing follows
+    draft.license_type = "individual"
+    draft.save()
+    services.application_update(application=draft, now=NOW, actor=None, license_type="general")
+    assert deadline(goods) > before  # type: ignore[operator]
