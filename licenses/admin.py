@@ -17,6 +17,12 @@ from core.admin_services import ServiceFormAdmin, ServiceMoveAdmin, refusals
 from core.errors import DomainError
 
 from . import admin_fasttrack, admin_moves, selectors, services
+from .authorities import (
+    authority_create,
+    authority_update,
+    calendar_day_delete,
+    calendar_day_save,
+)
 from .documents import document_attach
 from .fasttrack import (
     Figures,
@@ -96,12 +102,15 @@ class EventInline(admin.TabularInline):
 
 
 class CalendarDayInline(admin.TabularInline):
+    """Saved through the calendar services by `AuthorityAdmin.save_formset`."""
+
     model = CalendarDay
     extra = 0
 
 
 @admin.register(Authority)
-class AuthorityAdmin(admin.ModelAdmin):
+class AuthorityAdmin(ServiceFormAdmin):
+    service_validates_model = True
     list_display = [
         "code",
         "name",
@@ -116,14 +125,50 @@ class AuthorityAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     inlines = [CalendarDayInline]
 
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return authority_create(now=now, actor=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return authority_update(authority=stored, now=now, actor=request.user, **data)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """The calendar days of the inline, each through the calendar services (the due
+        dates, file-by deadlines and flags of the authority follow)."""
+        now = timezone.now()
+        with refusals():
+            days = formset.save(commit=False)
+            for day in formset.deleted_objects:
+                calendar_day_delete(day=day, now=now, actor=request.user)
+            for day in days:
+                calendar_day_save(day=day, now=now, actor=request.user)
+
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ServiceFormAdmin):
+    service_validates_model = True
     list_display = ["authority", "date", "kind", "name"]
     list_filter = ["authority", "kind"]
     search_fields = ["name"]
     date_hierarchy = "date"
     autocomplete_fields = ["authority"]
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return calendar_day_save(now=now, actor=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return calendar_day_save(day=stored, now=now, actor=request.user, **data)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        calendar_day_delete(day=obj, now=timezone.now(), actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        now = timezone.now()
+        for day in queryset.order_by("pk"):
+            calendar_day_delete(day=day, now=now, actor=request.user)
 
 
 @admin.register(ControlledItem)

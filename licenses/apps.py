@@ -54,7 +54,5 @@ class LicensesConfig(AppConfig):
 
         from core.lookups import AnyOf
 
-        from . import receivers  # noqa: F401
-
         Field.register_lookup(AnyOf)
         ForeignObject.register_lookup(AnyOf)  # its lookups are its own, not Field's

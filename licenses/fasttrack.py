@@ -364,7 +364,6 @@ def decision_revoke(
         locked.revoked_at, locked.revoked_by = now, _user(actor)
         locked.revocation_note = (note or "").strip()
         locked.applied = False
-        # a save (not an update): `post_save` listeners learn that a window input changed
         locked.save(update_fields=["revoked_at", "revoked_by", "revocation_note", "applied"])
         # Once it began, a move may have picked it up even before the daily job applied it:
         # recompute its scope whether or not the flag says it was applied.
@@ -843,12 +842,9 @@ def decision_state(decision: FastTrackDecision, *, now: dt.datetime) -> str:
 
 
 def decision_effect(
-    decision: FastTrackDecision, *, user: Any = None, now: dt.datetime | None = None
+    decision: FastTrackDecision, *, user: Any = None, now: dt.datetime
 ) -> DecisionEffect:
     """The log entry of one decision (a handful of queries)."""
-    from django.utils import timezone
-
-    now = now or timezone.now()
     visible = selectors.visible_exporter_ids(user) if user is not None else None
     exporters = Exporter.objects.filter(pk__in=decision.exporters.values("pk"))
     applications = LicenseApplication.objects.filter(pk__in=decision.applications.values("pk"))

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import IllegalMove, InvalidInput
 
+from . import signals
 from .clock import recompute
 from .fasttrack import ISO_ALPHA2, MAX_WINDOW_DAYS, chunk_size
 from .models import (
@@ -196,7 +197,6 @@ def rule_retire(*, rule: WindowRule, actor: Any, now: dt.datetime, note: str = "
             locked.note = "\n".join(
                 p for p in (locked.note, _("Retired: %(note)s") % {"note": note.strip()}) if p
             )
-        # a save (not an update): `post_save` listeners learn that a window input changed
         locked.save(update_fields=["retired_at", "note"])
         _recompute(locked, [Match.of(locked)], change="retired", now=now, actor=actor)
     rule.refresh_from_db()
@@ -211,7 +211,9 @@ def _recompute(
     rule: WindowRule, matches: list[Match], *, change: str, now: dt.datetime, actor: Any
 ) -> int:
     """Recompute the applications the rule matches (in the caller's transaction, rows locked
-    against concurrent moves), chunk by chunk; returns how many due dates moved."""
+    against concurrent moves), chunk by chunk; then announce that a window input of the
+    authority changed (its shipments' file-by deadlines and their flags follow). Returns how
+    many due dates moved."""
     qs = governed(authority_id=rule.authority_id, matches=matches)
     note = {
         "created": _("Review-window rule %(id)s created."),
@@ -222,6 +224,7 @@ def _recompute(
     while True:
         batch = list(qs.filter(id__gt=last_id).select_for_update(of=("self",))[: chunk_size()])
         if not batch:
+            signals.changed.send(sender=WindowRule, now=now, authority_id=rule.authority_id)
             return moved
         changed = save_due_dates(
             recompute(batch, now=now),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput, full_clean
 
-from . import events
+from . import events, signals
 from .clock import Recomputed, recompute
 from .models import (
     PENDING_STATUSES,
@@ -201,6 +201,8 @@ def _move(
             actor=actor,
             event=event,
         )
+        # Then, explicitly after its shipments followed it, the flags of both.
+        signals.changed.send(sender=LicenseApplication, now=now, application_ids=[application.pk])
     return application
 
 
@@ -493,6 +495,8 @@ def application_correct(
             actor=actor,
             event=correction_event,
         )
+        # Then, explicitly after its shipments followed it, the flags of both.
+        signals.changed.send(sender=LicenseApplication, now=now, application_ids=[locked.pk])
     application.refresh_from_db()
     return application
 
@@ -745,6 +749,9 @@ def application_update(
                 edited["items"] = [i.pk for i in items or []]
             events.edited(application=application, edited=edited, now=now, actor=actor)
             save_due_dates(recompute([application], now=now), at=now, now=now, actor=actor)
+        if application.status == Status.DRAFT and "license_type" in changed:
+            # A draft's license type is an input of its shipments' file-by deadlines.
+            signals.changed.send(sender=LicenseApplication, now=now, draft_ids=[application.pk])
     return application
 
 

@@ -13,6 +13,16 @@
   or un-apply) finished. The file-by deadlines of the shipments in its scope follow: at once
   when the pass ran `inline` (inside the caller's transaction), else in a task of their own
   queued once the pass commits.
+- `changed(now, application_ids=(), shipment_ids=(), file_by_ids=(), draft_ids=(),
+  authority_id=None, thresholds=False)`: sent by the services (only by them, never on
+  `post_save`) after a write, inside its transaction, so that what depends on it is
+  re-evaluated with the caller's `now`: the flags of `application_ids` and `shipment_ids`;
+  the file-by deadlines (and flags) of the shipments created or edited (`file_by_ids`) and of
+  the shipments of `draft_ids` (a draft's license type is an input); those of all the
+  shipments of `authority_id` when an input of its windows changed (the authority, its
+  calendar, a review-window rule); `thresholds` when the scan's working-day thresholds
+  changed (an authority's zone or calendar). An application's move sends it after
+  `application_moved`, so its shipments have followed when flags are evaluated.
 """
 
 from django.dispatch import Signal
@@ -21,3 +31,4 @@ application_moved = Signal()
 application_correcting = Signal()
 due_dates_changed = Signal()
 decision_pass_finished = Signal()
+changed = Signal()

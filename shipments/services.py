@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput, full_clean
-from licenses import events
+from licenses import events, signals
 from licenses.models import Event, EventKind, LicenseApplication, LicenseType, Status
 from licenses.services import (
     application_exhaust,
@@ -51,6 +51,30 @@ CLOSED_APPLICATION = {Status.REJECTED, Status.WITHDRAWN, Status.EXPIRED}
 
 def following_status(application: LicenseApplication | None) -> str:
     return FOLLOWS[application.status if application else None]
+
+
+def _reevaluate(
+    shipment: Shipment,
+    *,
+    now: dt.datetime,
+    applications: Any = (),
+    file_by: bool = False,
+) -> None:
+    """Announce a written shipment (`licenses.signals.changed`), inside the service's
+    transaction: its flags, and those of the applications it is (or was) assigned to
+    (`expiring` counts the shipments still to ship under a license), are re-evaluated with the
+    service's `now`; when `file_by`, its file-by deadline is recomputed first (its inputs were
+    written) and read back onto the instance."""
+    signals.changed.send(
+        sender=Shipment,
+        now=now,
+        application_ids=sorted({shipment.application_id, *applications} - {None}),
+        **({"file_by_ids": [shipment.pk]} if file_by else {"shipment_ids": [shipment.pk]}),
+    )
+    if file_by:
+        shipment.file_by_date, shipment.file_by_at = Shipment.objects.values_list(
+            "file_by_date", "file_by_at"
+        ).get(pk=shipment.pk)
 
 
 @dataclass(frozen=True)
@@ -128,6 +152,7 @@ def _move(
         )
         if name == "cancel" and application is not None:
             _release(shipment, application, shipment.quantity, shipment.value, now=now, actor=actor)
+        _reevaluate(shipment, now=now)
     return shipment
 
 
@@ -295,6 +320,7 @@ def shipment_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
         events.created(shipment=shipment, now=now, actor=actor, status=shipment.status)
         if application is not None:
             _reserve(shipment, application, now=now, actor=actor)
+        _reevaluate(shipment, now=now, file_by=True)
     return shipment
 
 
@@ -356,6 +382,7 @@ def shipment_update(*, shipment: Shipment, now: dt.datetime, actor: Any, **field
         edited = {k: str(v) for k, v in changed.items() if k != "application_id"}
         if edited:
             events.edited(shipment=shipment, edited=edited, now=now, actor=actor)
+        _reevaluate(shipment, now=now, applications=[old_app_id], file_by=True)
     return shipment
 
 
@@ -596,6 +623,7 @@ def shipment_correct(
                 note=note,
                 data={"from": old_at, "to": new_at, "move": move_name},
             )
+        _reevaluate(locked, now=now)
     shipment.refresh_from_db()
     return shipment
 

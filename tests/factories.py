@@ -11,6 +11,9 @@ from django.contrib.auth import get_user_model
 from licenses.models import Authority, ControlledItem, Exporter, LicenseApplication
 from shipments.models import Consignee, Shipment
 
+# The moment factories compute derived state at (the tests' `helpers.NOW`).
+FACTORY_NOW = dt.datetime(2026, 11, 29, 4, tzinfo=dt.UTC)
+
 
 def authority(code: str = "MOFCOM") -> Authority:
     return Authority.objects.get(code=code)
@@ -76,6 +79,7 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 class ShipmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Shipment
+        skip_postgeneration_save = True
 
     exporter = factory.SubFactory(ExporterFactory)
     reference = factory.Sequence(lambda n: f"SHP-{n:05d}")
@@ -89,3 +93,15 @@ class ShipmentFactory(factory.django.DjangoModelFactory):
     )
     planned_ship_date = factory.LazyFunction(lambda: dt.date(2026, 12, 15))
     application = None
+
+    @factory.post_generation
+    def file_by(self, create, extracted, **kwargs):
+        """Its file-by deadline, as `shipment_create` stores it (a plain save stores none)."""
+        if not create:
+            return
+        from monitoring import scan
+
+        scan.refresh_file_by(now=FACTORY_NOW, shipments=Shipment.objects.filter(pk=self.pk))
+        self.file_by_date, self.file_by_at = Shipment.objects.values_list(
+            "file_by_date", "file_by_at"
+        ).get(pk=self.pk)

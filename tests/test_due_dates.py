@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from licenses import services
-from licenses.models import CalendarDay, Event, LicenseApplication
+from licenses.authorities import calendar_day_delete, calendar_day_save
+from licenses.models import Event, LicenseApplication
 from licenses.rules import rule_create
 
 from .factories import ApplicationFactory, authority, item
@@ -86,11 +87,13 @@ def test_a_calendar_edit_moves_due_dates():
     app = ApplicationFactory()
     submitted(app, "2026-09-20")
     accepted(app, "2026-09-24")
-    CalendarDay.objects.create(authority=authority(), date="2026-11-16", kind="holiday", name="x")
+    day = calendar_day_save(
+        now=NOW, actor=None, authority=authority(), date=dt.date(2026, 11, 16), kind="holiday"
+    )
     app.refresh_from_db()
     assert local_due(app) == dt.date(2026, 12, 4)
     assert Event.objects.filter(application=app, kind="due_date_changed").count() >= 2
-    CalendarDay.objects.filter(date="2026-11-16").delete()
+    calendar_day_delete(day=day, now=NOW, actor=None)
     app.refresh_from_db()
     assert local_due(app) == dt.date(2026, 12, 3)
 

@@ -66,6 +66,9 @@ class AuthorityViewSet(WritableApiViewSet):
     def get_queryset(self) -> QuerySet:
         return selectors.authority_list(user=self.request.user)
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
+
 
 class ControlledItemViewSet(WritableApiViewSet):
     """Entries of the authorities' control lists (shared reference data)."""

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from licenses.models import Authority, CalendarDay, LicenseApplication
+from licenses.authorities import calendar_day_save
+from licenses.models import Authority, LicenseApplication
 from monitoring import scan
 from monitoring.models import ScanSettings
 
@@ -83,7 +84,11 @@ def test_new_scan_settings_make_the_next_periodic_scan_run_in_full(due_on_3_dece
 
 def test_an_edited_calendar_makes_the_next_periodic_scan_run_in_full(due_on_3_december):
     scan.scan(now=EVENING, incremental=True)
-    CalendarDay.objects.create(
-        authority=Authority.objects.get(code="MOFCOM"), date=dt.date(2026, 12, 7), kind="holiday"
+    calendar_day_save(
+        now=EVENING,
+        actor=None,
+        authority=Authority.objects.get(code="MOFCOM"),
+        date=dt.date(2026, 12, 7),
+        kind="holiday",
     )
     assert scan.scanned_through() is None
