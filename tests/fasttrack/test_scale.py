@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from licenses import fasttrack
+from licenses.fasttrack import apply as fasttrack_pass
 from licenses.fasttrack import decision_recompute_scope, decision_revoke
 from licenses.models import Event, EventKind, FastTrackDecision, LicenseApplication
 from licenses.tasks import recompute_decision_scope
@@ -105,13 +106,13 @@ def test_a_large_scope_is_queued_and_the_task_records_its_progress(
     assert queued == [(decision.pk, EventKind.FAST_TRACK_APPLIED, NOW.isoformat(), manager.pk)]
 
     seen: list[int] = []
-    original = fasttrack.save_due_dates
+    original = fasttrack_pass.save_due_dates
 
     def watching(*args, **kwargs):
         seen.append(FastTrackDecision.objects.get(pk=decision.pk).progress_done)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(fasttrack, "save_due_dates", watching)
+    monkeypatch.setattr(fasttrack_pass, "save_due_dates", watching)
     assert recompute_decision_scope(*queued[0]) == 35  # the task function itself, no eager mode
 
     assert seen == [0, 10, 20, 30]  # four chunks, progress recorded after each

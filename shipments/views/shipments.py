@@ -1,41 +1,30 @@
-"""Pages for the dashboard, shipments and consignees.
-
-Reads go through the selectors, writes through the services; a refused write (`DomainError`)
-becomes a message and field errors and changes nothing.
-"""
+"""The shipment list, detail, create/edit, move and correction pages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.utils.translation import gettext_lazy
 
-from core.web import Column, ListPage, MovePage, Page, ServiceFormPage, limit_uploads, megabytes
+from core.web import Column, ListPage, MovePage, Page, ServiceFormPage
 from licenses import flags
 from licenses import selectors as license_selectors
 from licenses.forms import CorrectForm
 from licenses.timeline import local_due_date, timeline
 
-from . import imports, selectors, services
-from .forms import (
-    ConsigneeFilter,
-    ConsigneeForm,
-    ImportForm,
+from .. import selectors, services
+from ..forms import (
     ShipmentFilter,
     ShipmentForm,
     ShipmentMoveForm,
 )
-from .models import Consignee, Shipment
+from ..models import Shipment
 
 MOVE_BUTTONS = {
     "ship": gettext_lazy("Ship"),
@@ -44,6 +33,7 @@ MOVE_BUTTONS = {
     "release": gettext_lazy("Release"),
     "cancel": gettext_lazy("Cancel shipment"),
 }
+
 MOVE_HELP = {
     "ship": gettext_lazy("The goods left under the license."),
     "deliver": gettext_lazy("The goods arrived at the consignee."),
@@ -51,6 +41,7 @@ MOVE_HELP = {
     "release": gettext_lazy("Take it off hold: it returns to what its license allows."),
     "cancel": gettext_lazy("It will not ship; a general license gets its quantity back."),
 }
+
 MOVE_SERVICES: dict[str, Callable[..., Shipment]] = {
     "ship": services.shipment_ship,
     "deliver": services.shipment_deliver,
@@ -58,10 +49,8 @@ MOVE_SERVICES: dict[str, Callable[..., Shipment]] = {
     "release": services.shipment_release,
     "cancel": services.shipment_cancel,
 }
+
 MOVE_PERMISSION = "shipments.move_shipment"
-
-
-# --- shipments ---------------------------------------------------------------------------------
 
 
 def shipment_flags(shipment: Shipment) -> list[Any]:
@@ -287,192 +276,3 @@ class ShipmentCorrect(MovePage):
 
     def context(self, obj: Shipment, name: Any) -> dict[str, Any]:
         return {"latest": services.shipment_correctable(obj)}
-
-
-# --- consignees --------------------------------------------------------------------------------
-
-
-class ConsigneeList(ListPage):
-    permission_required = "shipments.view_consignee"
-    template_name = "shipments/consignee_list.html"
-    filterset_class = ConsigneeFilter
-    sorts = {
-        "name": ("name",),
-        "exporter": ("exporter__name", "name"),
-        "country": ("country", "name"),
-    }
-    default_sort = "name"
-    csv_filename = "consignees.csv"
-    csv_columns = (
-        Column("id", lambda c: c.pk),
-        Column("exporter", lambda c: c.exporter.name),
-        Column("name", lambda c: c.name),
-        Column("country", lambda c: c.country),
-        Column("address", lambda c: c.address),
-        Column("end_use", lambda c: c.end_use),
-    )
-
-    def base_queryset(self) -> QuerySet:
-        return selectors.consignee_list(user=self.request.user)
-
-
-def _consignee(request: HttpRequest, pk: int) -> Consignee:
-    return get_object_or_404(selectors.consignee_list(user=request.user), pk=pk)
-
-
-class ConsigneeDetail(Page):
-    permission_required = "shipments.view_consignee"
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        consignee = _consignee(request, pk)
-        shipments = (
-            selectors.shipment_list(user=request.user)
-            .filter(consignee=consignee)
-            .order_by("-planned_ship_date")[:50]
-        )
-        return render(
-            request,
-            "shipments/consignee_detail.html",
-            {"consignee": consignee, "shipments": shipments},
-        )
-
-
-class ConsigneeCreate(ServiceFormPage):
-    permission_required = "shipments.add_consignee"
-    form_class = ConsigneeForm
-    form_takes_user = True
-    service: Callable[..., Any] = services.consignee_create
-    title = gettext_lazy("New consignee")
-    success_message = gettext_lazy("Consignee %(name)s created.")
-    detail_url = "consignee-detail"
-
-
-class ConsigneeEdit(ConsigneeCreate):
-    permission_required = "shipments.change_consignee"
-    service = services.consignee_update
-    object_arg = "consignee"
-    title = gettext_lazy("Edit consignee %(name)s")
-    success_message = gettext_lazy("Consignee %(name)s saved.")
-
-    def get_object(self, pk: int) -> Consignee:
-        return _consignee(self.request, pk)
-
-
-# --- CSV import --------------------------------------------------------------------------------
-
-IMPORT_COLUMNS = {
-    "reference": gettext_lazy("Our reference for the shipment, unique per exporter."),
-    "exporter_registration_number": gettext_lazy(
-        "The exporter's registration number (an exporter you may see)."
-    ),
-    "authority": gettext_lazy("The authority's code, e.g. MOFCOM, BIS, ECJU."),
-    "item_code": gettext_lazy("The controlled item's code on that authority's list."),
-    "quantity": gettext_lazy("In the item's unit (kg for the minerals); up to 3 decimals."),
-    "value": gettext_lazy("Up to 2 decimals."),
-    "currency": gettext_lazy("Three-letter code, e.g. USD."),
-    "destination": gettext_lazy("Two-letter country code, e.g. DE."),
-    "consignee": gettext_lazy("Optional: the name of one of the exporter's consignees."),
-    "planned_ship_date": gettext_lazy("YYYY-MM-DD."),
-    "application_reference": gettext_lazy(
-        "Optional: the reference of the exporter's application that covers it."
-    ),
-}
-
-
-def import_limits() -> str:
-    return _("At most %(rows)s rows and %(size)s per file, UTF-8 encoded.") % {
-        "rows": imports.max_rows(),
-        "size": megabytes(imports.max_bytes()),
-    }
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-class ShipmentImport(Page):
-    """Upload a CSV file of shipments: every row is checked and every error reported by row
-    and column; nothing is imported unless every row is good.
-
-    As for documents, the size limit is an upload handler installed before the body is read,
-    so CSRF is checked here rather than by the middleware."""
-
-    permission_required = "shipments.add_shipment"
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.limit = limit_uploads(request, imports.max_bytes())
-        return csrf_protect(super().dispatch)(request, *args, **kwargs)
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return self.page(ImportForm(help_text=import_limits()))
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ImportForm(request.POST, request.FILES, help_text=import_limits())
-        if "file" in self.limit.too_large:
-            form.is_valid()
-            form.errors.pop("file", None)
-            form.add_error(
-                "file",
-                _("Larger than %(size)s: nothing was imported.")
-                % {"size": megabytes(imports.max_bytes())},
-            )
-            return self.page(form)
-        if not form.is_valid():
-            return self.page(form)
-        upload = form.cleaned_data["file"]
-        result = imports.import_shipments(data=upload.read(), user=request.user, now=timezone.now())
-        if not result.ok:
-            messages.error(
-                request,
-                ngettext(
-                    "Nothing was imported: the file has %(n)d error. Correct it and upload "
-                    "the whole file again.",
-                    "Nothing was imported: the file has %(n)d errors. Correct them and upload "
-                    "the whole file again.",
-                    len(result.errors),
-                )
-                % {"n": len(result.errors)},
-            )
-            return self.page(
-                ImportForm(help_text=import_limits()),
-                errors=result.errors,
-                filename=upload.name,
-            )
-        messages.success(
-            request,
-            ngettext("%(n)d shipment imported.", "%(n)d shipments imported.", len(result.created))
-            % {"n": len(result.created)},
-        )
-        created = (
-            selectors.shipment_list(user=request.user)
-            .filter(pk__in=[s.pk for s in result.created])
-            .select_related("item", "application")
-            .order_by("pk")
-        )
-        return self.page(
-            ImportForm(help_text=import_limits()), created=created, filename=upload.name
-        )
-
-    def page(self, form: ImportForm, **context: Any) -> HttpResponse:
-        return render(
-            self.request,
-            "shipments/shipment_import.html",
-            {
-                "form": form,
-                "limits": import_limits(),
-                "columns": [
-                    (name, name in imports.REQUIRED, IMPORT_COLUMNS.get(name, ""))
-                    for name in imports.COLUMNS
-                ],
-                **context,
-            },
-        )
-
-
-class ShipmentImportTemplate(Page):
-    """The CSV template: the columns the import reads and one example row."""
-
-    permission_required = "shipments.add_shipment"
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="shipments-template.csv"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response

@@ -1,0 +1,39 @@
+"""Writes of the regulatory core: every change to an application, an exporter or a due date goes
+through these functions (typed, keyword-only, named <entity>_<action>), from every surface.
+They refuse with `core.errors.DomainError` and change nothing then."""
+
+from __future__ import annotations
+
+from .applications import EDITABLE_AFTER_DRAFT as EDITABLE_AFTER_DRAFT
+from .applications import application_create as application_create
+from .applications import application_update as application_update
+from .applications import drawdown_update as drawdown_update
+from .checks import _check_authority_reference as _check_authority_reference
+from .checks import _check_items as _check_items
+from .corrections import _undo as _undo
+from .corrections import application_correct as application_correct
+from .corrections import effective_moment as effective_moment
+from .corrections import latest_move as latest_move
+from .due_dates import _store_windows as _store_windows
+from .due_dates import recompute_due_dates as recompute_due_dates
+from .due_dates import save_due_dates as save_due_dates
+from .exporters import exporter_create as exporter_create
+from .exporters import exporter_update as exporter_update
+from .moves import DATED_FIELD as DATED_FIELD
+from .moves import MOVES as MOVES
+from .moves import Move as Move
+from .moves import S as S
+from .moves import _jsonable as _jsonable
+from .moves import _move as _move
+from .moves import application_accept as application_accept
+from .moves import application_approve as application_approve
+from .moves import application_exhaust as application_exhaust
+from .moves import application_expire as application_expire
+from .moves import application_provide_info as application_provide_info
+from .moves import application_reject as application_reject
+from .moves import application_replenish as application_replenish
+from .moves import application_request_info as application_request_info
+from .moves import application_submit as application_submit
+from .moves import application_withdraw as application_withdraw
+from .moves import check_moment as check_moment
+from .moves import legal_moves as legal_moves

@@ -1,0 +1,351 @@
+"""Moves of an application: the one table of legal moves, their dating rules, the compare-and-
+set on the state that was read, the events, and the announcement that shipments and flags
+follow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+from django.utils.translation import gettext as _
+
+from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
+
+from .. import events, signals
+from ..clock import recompute
+from ..models import (
+    PENDING_STATUSES,
+    ClockPause,
+    LicenseApplication,
+    LicenseType,
+    Status,
+)
+from ..signals import application_moved
+from .checks import _check_authority_reference
+from .due_dates import save_due_dates
+
+S = Status
+
+
+@dataclass(frozen=True)
+class Move:
+    name: str
+    sources: frozenset[str]
+    target: str | None  # None: back to the state the application came from (provide_info)
+    by_officer: bool = True  # officer moves can be corrected; system moves cannot
+
+
+# The one table of legal moves. No other move is legal.
+MOVES: dict[str, Move] = {
+    m.name: m
+    for m in [
+        Move("submit", frozenset({S.DRAFT}), S.SUBMITTED),
+        Move("accept", frozenset({S.SUBMITTED}), S.ACCEPTED),
+        Move("request_info", frozenset({S.SUBMITTED, S.ACCEPTED}), S.INFO_REQUESTED),
+        Move("provide_info", frozenset({S.INFO_REQUESTED}), None),
+        Move("approve", frozenset({S.SUBMITTED, S.ACCEPTED}), S.APPROVED),
+        Move("reject", frozenset({S.SUBMITTED, S.ACCEPTED}), S.REJECTED),
+        Move("withdraw", frozenset(PENDING_STATUSES), S.WITHDRAWN),
+        Move("expire", frozenset({S.APPROVED}), S.EXPIRED, by_officer=False),
+        Move("exhaust", frozenset({S.APPROVED}), S.EXHAUSTED, by_officer=False),
+        Move("replenish", frozenset({S.EXHAUSTED}), S.APPROVED, by_officer=False),
+    ]
+}
+
+# The field each officer move dates, so that a correction can re-date it.
+DATED_FIELD = {
+    "submit": "submitted_at",
+    "accept": "accepted_at",
+    "approve": "decided_at",
+    "reject": "decided_at",
+}
+
+
+def legal_moves(application: LicenseApplication) -> list[str]:
+    """The officer moves legal from the application's current state, in table order."""
+    return [m.name for m in MOVES.values() if m.by_officer and application.status in m.sources]
+
+
+def check_moment(
+    *, at: dt.datetime | None, now: dt.datetime, not_before: dt.datetime | None
+) -> dt.datetime:
+    """A move is dated any moment in the past not before the previous move; never in the
+    future. `at` omitted means now."""
+    if at is None:
+        at = now
+    if at.tzinfo is None:
+        raise InvalidInput(_("Give a time zone with the date."), fields={"at": _("No time zone.")})
+    if at > now:
+        raise InvalidInput(
+            _("A move cannot be dated in the future."),
+            fields={"at": _("This moment is in the future.")},
+        )
+    if not_before is not None and at < not_before:
+        raise InvalidInput(
+            _("A move cannot be dated before the previous move (%(prev)s).")
+            % {"prev": not_before.isoformat()},
+            fields={
+                "at": _("Before the previous move (%(prev)s).") % {"prev": not_before.isoformat()}
+            },
+        )
+    return at
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Model):
+        return value.pk  # an edited exporter or authority is recorded by its id
+    return value
+
+
+def _move(
+    application: LicenseApplication,
+    move_name: str,
+    *,
+    at: dt.datetime | None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+    changes: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> LicenseApplication:
+    """Make one move; see the module docstring. Raises IllegalMove, ConcurrentUpdate or
+    InvalidInput and then changes nothing."""
+    move = MOVES[move_name]
+    read_status = application.status
+    if read_status not in move.sources:
+        raise IllegalMove(
+            _("Cannot %(move)s an application that is %(status)s.")
+            % {"move": move_name.replace("_", " "), "status": S(read_status).label}
+        )
+    at = check_moment(at=at, now=now, not_before=application.last_moved_at)
+    changes = dict(changes or {})
+    if move_name in DATED_FIELD:
+        changes[DATED_FIELD[move_name]] = at
+    with transaction.atomic():
+        pause_id = None
+        if move_name == "request_info":
+            target = S.INFO_REQUESTED
+        elif move_name == "provide_info":
+            pause = (
+                ClockPause.objects.select_for_update()
+                .filter(application=application, provided_at__isnull=True)
+                .first()
+            )
+            if pause is None:
+                raise ConcurrentUpdate(_("The information request was already answered."))
+            target = S(pause.resume_status)
+            pause_id = pause.pk
+        else:
+            assert move.target is not None
+            target = S(move.target)
+        old_values = {name: getattr(application, name) for name in changes}
+        updated = LicenseApplication.objects.filter(pk=application.pk, status=read_status).update(
+            status=target, last_moved_at=at, updated_at=now, **changes
+        )
+        if updated != 1:
+            raise ConcurrentUpdate(
+                _("The application was changed by someone else meanwhile; reload and try again.")
+            )
+        if move_name == "request_info":
+            pause_id = ClockPause.objects.create(
+                application=application, requested_at=at, resume_status=read_status
+            ).pk
+        elif move_name == "provide_info":
+            assert pause_id is not None
+            ClockPause.objects.filter(pk=pause_id).update(provided_at=at)
+        data = {
+            "move": move_name,
+            "previous_moved_at": _jsonable(application.last_moved_at),
+            "changes": {k: [_jsonable(old_values[k]), _jsonable(v)] for k, v in changes.items()},
+            **(extra or {}),
+        }
+        if pause_id is not None:
+            data["pause"] = pause_id
+        application.refresh_from_db()
+        event = events.status_changed(
+            application=application,
+            from_status=read_status,
+            to_status=target,
+            at=at,
+            now=now,
+            actor=actor,
+            note=note,
+            data=data,
+        )
+        save_due_dates(recompute([application], now=now), at=at, now=now, actor=actor)
+        application_moved.send(
+            sender=LicenseApplication,
+            application=application,
+            from_status=read_status,
+            to_status=target,
+            at=at,
+            now=now,
+            actor=actor,
+            event=event,
+        )
+        # Then, explicitly after its shipments followed it, the flags of both.
+        signals.changed.send(sender=LicenseApplication, now=now, application_ids=[application.pk])
+    return application
+
+
+def application_submit(*, application, at=None, now, actor, note="") -> LicenseApplication:
+    if not application.items.exists():
+        raise InvalidInput(
+            _("Name at least one controlled item before submitting."),
+            fields={"items": _("No controlled item.")},
+        )
+    return _move(application, "submit", at=at, now=now, actor=actor, note=note)
+
+
+def application_accept(
+    *, application, at=None, now, actor, note="", authority_reference: str | None = None
+) -> LicenseApplication:
+    changes = {"authority_reference": authority_reference} if authority_reference else {}
+    if authority_reference:
+        _check_authority_reference(application, authority_reference)
+    return _move(application, "accept", at=at, now=now, actor=actor, note=note, changes=changes)
+
+
+def application_request_info(*, application, at=None, now, actor, note="") -> LicenseApplication:
+    return _move(application, "request_info", at=at, now=now, actor=actor, note=note)
+
+
+def application_provide_info(*, application, at=None, now, actor, note="") -> LicenseApplication:
+    return _move(application, "provide_info", at=at, now=now, actor=actor, note=note)
+
+
+def application_approve(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+    license_number: str,
+    valid_until: dt.date,
+    approved_quantity: Decimal | None = None,
+    approved_value: Decimal | None = None,
+) -> LicenseApplication:
+    """Approval records the license; for a general license also the approved quantity and
+    value, refused if either is below what shipments already reserve."""
+    errors: dict[str, str] = {}
+    if not (license_number or "").strip():
+        errors["license_number"] = _("Give the license number.")
+    if valid_until is None:
+        errors["valid_until"] = _("Give the date the license is valid until.")
+    general = application.license_type == LicenseType.GENERAL
+    if general:
+        if approved_quantity is None:
+            errors["approved_quantity"] = _("A general license needs its approved quantity.")
+        if approved_value is None:
+            errors["approved_value"] = _("A general license needs its approved value.")
+    approved_quantity = approved_quantity if approved_quantity is not None else application.quantity
+    approved_value = approved_value if approved_value is not None else application.value
+    if approved_quantity is not None and approved_quantity <= 0:
+        errors["approved_quantity"] = _("Must be more than zero.")
+    if approved_value is not None and approved_value <= 0:
+        errors["approved_value"] = _("Must be more than zero.")
+    # The approval moment is `at`, or now when it is omitted: either way the license cannot
+    # end before the day it is granted (the authority's day).
+    approval_day = (at or now).astimezone(application.authority.tz).date()
+    if valid_until is not None and valid_until < approval_day:
+        errors["valid_until"] = _("Before the approval (%(day)s).") % {"day": approval_day}
+    if errors:
+        message = _("The approval is incomplete.")
+        if set(errors) == {"valid_until"}:
+            message = _("The license cannot expire before it is approved.")
+        raise InvalidInput(message, fields=errors)
+    with transaction.atomic():
+        locked = LicenseApplication.objects.select_for_update().get(pk=application.pk)
+        if locked.status != application.status:
+            raise ConcurrentUpdate(_("The application was changed by someone else meanwhile."))
+        if general and locked.drawn_quantity > approved_quantity:
+            raise InvalidInput(
+                _("Shipments already reserve %(drawn)s; the approved quantity cannot be less.")
+                % {"drawn": locked.drawn_quantity},
+                fields={
+                    "approved_quantity": _("Below the %(drawn)s already assigned.")
+                    % {"drawn": locked.drawn_quantity}
+                },
+            )
+        if general and locked.drawn_value > approved_value:
+            raise InvalidInput(
+                _("Shipments already reserve %(drawn)s; the approved value cannot be less.")
+                % {"drawn": locked.drawn_value},
+                fields={
+                    "approved_value": _("Below the %(drawn)s already assigned.")
+                    % {"drawn": locked.drawn_value}
+                },
+            )
+        _move(
+            application,
+            "approve",
+            at=at,
+            now=now,
+            actor=actor,
+            note=note,
+            changes={
+                "license_number": license_number.strip(),
+                "valid_until": valid_until,
+                "approved_quantity": approved_quantity,
+                "approved_value": approved_value,
+            },
+        )
+        if general and (
+            application.drawn_quantity >= approved_quantity
+            or application.drawn_value >= approved_value
+        ):
+            _move(
+                application,
+                "exhaust",
+                at=application.last_moved_at,
+                now=now,
+                actor=None,
+                note=_("Fully drawn down at approval."),
+            )
+    return application
+
+
+def application_reject(
+    *, application, at=None, now, actor, note="", reason: str
+) -> LicenseApplication:
+    if not (reason or "").strip():
+        raise InvalidInput(
+            _("Give the reason for the rejection."), fields={"reason": _("Required.")}
+        )
+    return _move(
+        application,
+        "reject",
+        at=at,
+        now=now,
+        actor=actor,
+        note=note,
+        changes={"rejection_reason": reason.strip()},
+    )
+
+
+def application_withdraw(*, application, at=None, now, actor, note="") -> LicenseApplication:
+    return _move(application, "withdraw", at=at, now=now, actor=actor, note=note)
+
+
+def application_expire(*, application, now, at=None) -> LicenseApplication:
+    """The daily job's move: an approved license past its validity."""
+    return _move(application, "expire", at=at, now=now, actor=None, note=_("Validity ended."))
+
+
+def application_exhaust(*, application, now, actor=None, note="") -> LicenseApplication:
+    at = max(now, application.last_moved_at) if application.last_moved_at else now
+    return _move(application, "exhaust", at=at, now=at, actor=actor, note=note)
+
+
+def application_replenish(*, application, now, actor=None, note="") -> LicenseApplication:
+    at = max(now, application.last_moved_at) if application.last_moved_at else now
+    return _move(application, "replenish", at=at, now=at, actor=actor, note=note)

@@ -1,0 +1,167 @@
+"""Moves of a shipment (ship, deliver, hold, release, cancel) and the states that follow its
+application."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
+from licenses import events
+from licenses.models import Event, LicenseApplication
+from licenses.services import (
+    check_moment,
+)
+
+from ..models import FOLLOWING_STATUSES, Shipment
+from .drawdown import _release
+from .shipments import _reevaluate
+from .states import SS, following_status
+
+
+@dataclass(frozen=True)
+class ShipmentMove:
+    name: str
+    sources: frozenset[str]
+    target: str | None  # None: the state its application gives it (release)
+
+
+_BEFORE_SHIPPING = frozenset({SS.PLANNED, SS.AWAITING_LICENSE, SS.CLEARED})
+
+SHIPMENT_MOVES: dict[str, ShipmentMove] = {
+    m.name: m
+    for m in [
+        ShipmentMove("ship", frozenset({SS.CLEARED}), SS.SHIPPED),
+        ShipmentMove("deliver", frozenset({SS.SHIPPED}), SS.DELIVERED),
+        ShipmentMove("hold", _BEFORE_SHIPPING, SS.ON_HOLD),
+        ShipmentMove("release", frozenset({SS.ON_HOLD}), None),
+        ShipmentMove("cancel", _BEFORE_SHIPPING | {SS.ON_HOLD}, SS.CANCELLED),
+    ]
+}
+
+
+def legal_shipment_moves(shipment: Shipment) -> list[str]:
+    return [m.name for m in SHIPMENT_MOVES.values() if shipment.status in m.sources]
+
+
+def _move(
+    shipment: Shipment,
+    name: str,
+    *,
+    at: dt.datetime | None,
+    now: dt.datetime,
+    actor: Any,
+    note: str,
+) -> Shipment:
+    move = SHIPMENT_MOVES[name]
+    read_status = shipment.status
+    if read_status not in move.sources:
+        raise IllegalMove(
+            _("Cannot %(move)s a shipment that is %(status)s.")
+            % {"move": name, "status": SS(read_status).label}
+        )
+    at = check_moment(at=at, now=now, not_before=shipment.last_moved_at)
+    with transaction.atomic():
+        application = None
+        if shipment.application_id:
+            # Lock order: the application first (cancel releases its drawdown).
+            application = LicenseApplication.objects.select_for_update().get(
+                pk=shipment.application_id
+            )
+        target = move.target or following_status(application)
+        changes: dict[str, Any] = {}
+        if name == "ship":
+            _check_shipped_after_approval(application, at)
+            changes["shipped_at"] = at
+        elif name == "deliver":
+            changes["delivered_at"] = at
+        updated = Shipment.objects.filter(pk=shipment.pk, status=read_status).update(
+            status=target, last_moved_at=at, updated_at=now, **changes
+        )
+        if updated != 1:
+            raise ConcurrentUpdate(
+                _("The shipment was changed by someone else meanwhile; reload and try again.")
+            )
+        shipment.refresh_from_db()
+        events.status_changed(
+            shipment=shipment,
+            from_status=read_status,
+            to_status=target,
+            at=at,
+            now=now,
+            actor=actor,
+            note=note,
+            data={"move": name},
+        )
+        if name == "cancel" and application is not None:
+            _release(shipment, application, shipment.quantity, shipment.value, now=now, actor=actor)
+        _reevaluate(shipment, now=now)
+    return shipment
+
+
+def _check_shipped_after_approval(application: LicenseApplication | None, at: dt.datetime) -> None:
+    """Goods leave under a license that exists: not before the approval of the application
+    that covers them."""
+    if application is not None and application.decided_at and at < application.decided_at:
+        approved = application.decided_at.astimezone(application.authority.tz)
+        raise InvalidInput(
+            _("The license was approved at %(when)s; the shipment cannot leave before that.")
+            % {"when": approved.strftime("%Y-%m-%d %H:%M %Z")},
+            fields={"at": _("Before the approval of the license.")},
+        )
+
+
+def shipment_ship(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "ship", at=at, now=now, actor=actor, note=note)
+
+
+def shipment_deliver(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "deliver", at=at, now=now, actor=actor, note=note)
+
+
+def shipment_hold(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "hold", at=at, now=now, actor=actor, note=note)
+
+
+def shipment_release(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "release", at=at, now=now, actor=actor, note=note)
+
+
+def shipment_cancel(*, shipment, at=None, now, actor, note="") -> Shipment:
+    return _move(shipment, "cancel", at=at, now=now, actor=actor, note=note)
+
+
+def follow_application(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime,
+    now: dt.datetime,
+    actor: Any,
+    correction: Event | None = None,
+) -> int:
+    """Move the shipments that follow an application to the state it now gives them, each
+    with an event; the officer's states (shipped, on hold, …) are left alone. When a
+    `correction` of the application caused it, each shipment's event points at it."""
+    target = following_status(application)
+    moving = list(
+        Shipment.objects.select_for_update()
+        .filter(application=application, status__in=FOLLOWING_STATUSES)
+        .exclude(status=target)
+        .values_list("pk", "status")
+    )
+    if not moving:
+        return 0
+    Shipment.objects.filter(pk__in=[pk for pk, _s in moving]).update(status=target, updated_at=now)
+    return events.shipments_followed(
+        application=application,
+        moved=moving,
+        to_status=target,
+        at=at,
+        now=now,
+        actor=actor,
+        correction=correction,
+    )

@@ -1,0 +1,126 @@
+"""Creating and editing shipments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.errors import ConcurrentUpdate, IllegalMove, full_clean
+from licenses import events, signals
+from licenses.models import LicenseApplication
+
+from ..models import FOLLOWING_STATUSES, Shipment
+from .drawdown import _release, _reserve
+from .states import SS, following_status
+
+
+def _reevaluate(
+    shipment: Shipment,
+    *,
+    now: dt.datetime,
+    applications: Any = (),
+    file_by: bool = False,
+) -> None:
+    """Announce a written shipment (`licenses.signals.changed`), inside the service's
+    transaction: its flags, and those of the applications it is (or was) assigned to
+    (`expiring` counts the shipments still to ship under a license), are re-evaluated with the
+    service's `now`; when `file_by`, its file-by deadline is recomputed first (its inputs were
+    written) and read back onto the instance."""
+    signals.changed.send(
+        sender=Shipment,
+        now=now,
+        application_ids=sorted({shipment.application_id, *applications} - {None}),
+        **({"file_by_ids": [shipment.pk]} if file_by else {"shipment_ids": [shipment.pk]}),
+    )
+    if file_by:
+        shipment.file_by_date, shipment.file_by_at = Shipment.objects.values_list(
+            "file_by_date", "file_by_at"
+        ).get(pk=shipment.pk)
+
+
+EDITABLE_STATUSES = set(FOLLOWING_STATUSES) | {SS.ON_HOLD}
+
+
+def shipment_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
+    """A new shipment; assigned to an application it reserves on a general license and follows
+    the application's state."""
+    shipment = Shipment(**fields)
+    full_clean(shipment)
+    with transaction.atomic():
+        application = None
+        if shipment.application_id:
+            application = LicenseApplication.objects.select_for_update().get(
+                pk=shipment.application_id
+            )
+        shipment.status = following_status(application)
+        shipment.save()
+        events.created(shipment=shipment, now=now, actor=actor, status=shipment.status)
+        if application is not None:
+            _reserve(shipment, application, now=now, actor=actor)
+        _reevaluate(shipment, now=now, file_by=True)
+    return shipment
+
+
+def shipment_update(*, shipment: Shipment, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
+    """Edit a shipment before it ships. Moving it to another application (or changing its
+    quantity or value) releases the old reservation and takes a new one, atomically."""
+    changed = {k: v for k, v in fields.items() if getattr(shipment, k) != v}
+    if "application" in changed:
+        changed["application_id"] = changed.pop("application")
+        changed["application_id"] = (
+            changed["application_id"].pk if changed["application_id"] else None
+        )
+        if changed["application_id"] == shipment.application_id:
+            del changed["application_id"]
+    if not changed:
+        return shipment
+    if shipment.status not in EDITABLE_STATUSES:
+        raise IllegalMove(
+            _("A shipment that is %(status)s can no longer be edited.")
+            % {"status": SS(shipment.status).label}
+        )
+    old_app_id = shipment.application_id
+    old_quantity, old_value = shipment.quantity, shipment.value
+    with transaction.atomic():
+        ids = sorted({i for i in (old_app_id, changed.get("application_id", old_app_id)) if i})
+        locked = {
+            a.pk: a
+            for a in LicenseApplication.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        current = Shipment.objects.select_for_update().get(pk=shipment.pk)
+        if current.status != shipment.status or current.application_id != old_app_id:
+            raise ConcurrentUpdate(_("The shipment was changed by someone else meanwhile."))
+        for name, value in changed.items():
+            setattr(shipment, name, value)
+        if "item" in changed or "item_id" in changed:
+            shipment.unit = shipment.item.unit
+        full_clean(shipment)
+        new_app_id = shipment.application_id
+        amounts_changed = old_quantity != shipment.quantity or old_value != shipment.value
+        if old_app_id and (old_app_id != new_app_id or amounts_changed):
+            _release(shipment, locked[old_app_id], old_quantity, old_value, now=now, actor=actor)
+        if shipment.status in FOLLOWING_STATUSES:
+            shipment.status = following_status(locked.get(new_app_id) if new_app_id else None)
+        shipment.save()
+        if new_app_id and (old_app_id != new_app_id or amounts_changed):
+            _reserve(shipment, locked[new_app_id], now=now, actor=actor)
+        if old_app_id != new_app_id:
+            events.assigned(
+                shipment=shipment,
+                from_application_id=old_app_id,
+                to_application_id=new_app_id,
+                from_status=current.status,
+                to_status=shipment.status,
+                now=now,
+                actor=actor,
+            )
+        edited = {k: str(v) for k, v in changed.items() if k != "application_id"}
+        if edited:
+            events.edited(shipment=shipment, edited=edited, now=now, actor=actor)
+        _reevaluate(shipment, now=now, applications=[old_app_id], file_by=True)
+    return shipment

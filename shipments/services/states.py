@@ -1,0 +1,30 @@
+"""The states a shipment takes from its application."""
+
+from __future__ import annotations
+
+from licenses.models import LicenseApplication, Status
+
+from ..models import ShipmentStatus
+
+SS = ShipmentStatus
+
+# What a shipment that follows its application shows for each application state.
+FOLLOWS: dict[str | None, str] = {
+    None: SS.PLANNED,
+    Status.DRAFT: SS.PLANNED,
+    Status.REJECTED: SS.PLANNED,
+    Status.WITHDRAWN: SS.PLANNED,
+    Status.EXPIRED: SS.PLANNED,
+    Status.SUBMITTED: SS.AWAITING_LICENSE,
+    Status.ACCEPTED: SS.AWAITING_LICENSE,
+    Status.INFO_REQUESTED: SS.AWAITING_LICENSE,
+    Status.APPROVED: SS.CLEARED,
+    Status.EXHAUSTED: SS.CLEARED,
+}
+
+# Applications a shipment can no longer be assigned to.
+CLOSED_APPLICATION = {Status.REJECTED, Status.WITHDRAWN, Status.EXPIRED}
+
+
+def following_status(application: LicenseApplication | None) -> str:
+    return FOLLOWS[application.status if application else None]
