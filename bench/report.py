@@ -20,19 +20,14 @@ def _kib(kib: float) -> str:
     return f"{kib / 1024:,.1f} MiB"
 
 
-def render(r: dict[str, Any]) -> str:
+def scan_rows(r: dict[str, Any], row: Any) -> None:
+    """The window scan's rows of the results table (`row(what, at_small, at_large, target,
+    ratio, ok)` for each)."""
     small, large = (int(s) for s in sorted(r["names"], key=int))
     S, L = str(small), str(large)  # the JSON keys
-    names = r["names"]
     scan_t = r["scan"]["timings"]
     p_small, p_large = median(scan_t["product"][S]), median(scan_t["product"][L])
     f_small, f_large = median(scan_t["floor"][S]), median(scan_t["floor"][L])
-    reps = len(scan_t["product"][L])
-    rows: list[list[str]] = []
-
-    def row(what: str, at_small: str, at_large: str, target: str, ratio: str, ok: bool | None):
-        rows.append([what, at_small, at_large, target, ratio, _verdict(ok)])
-
     k = r["newly_due"]
     row(
         f"Window scan, {k:,} applications newly overdue: product (periodic scan), median",
@@ -88,6 +83,37 @@ def render(r: dict[str, Any]) -> str:
         "",
         None,
     )
+
+
+def scan_table(r: dict[str, Any]) -> str:
+    """The window scan's rows alone, as a Markdown table (`python -m bench.run --only scan`)."""
+    small, large = (int(s) for s in sorted(r["names"], key=int))
+    rows: list[list[str]] = []
+
+    def row(what: str, at_small: str, at_large: str, target: str, ratio: str, ok: bool | None):
+        rows.append([what, at_small, at_large, target, ratio, _verdict(ok)])
+
+    scan_rows(r, row)
+    table = [
+        f"| measurement | at {small:,} | at {large:,} | target | ratio | result |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    return "\n".join(table + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+def render(r: dict[str, Any]) -> str:
+    small, large = (int(s) for s in sorted(r["names"], key=int))
+    S, L = str(small), str(large)  # the JSON keys
+    names = r["names"]
+    reps = len(r["scan"]["timings"]["product"][L])
+    rows: list[list[str]] = []
+
+    def row(what: str, at_small: str, at_large: str, target: str, ratio: str, ok: bool | None):
+        rows.append([what, at_small, at_large, target, ratio, _verdict(ok)])
+
+    scan_rows(r, row)
+    k = r["newly_due"]
+    full = r["scan_full"]
     ft = r["fasttrack"]
     if ft.get("available"):
         fp, ff = median(ft["timings"]["product"]), median(ft["timings"]["floor"])

@@ -2,7 +2,7 @@
 write BENCHMARKS.md.
 
     python -m bench.run [--size 1000000] [--small 100000] [--reps 7] [--rebuild]
-                        [--output BENCHMARKS.md]
+                        [--output BENCHMARKS.md] [--only scan]
 
 Two databases: `bench_<size>` (default `bench_1m`) and `bench_<small>` (default `bench_100k`),
 the latter for the scale ratios. Both are built once with the same seed and the same number
@@ -10,6 +10,9 @@ K of applications that become overdue in the measured minute (1 % of the large d
 pending applications) and reused by later runs (`--rebuild` drops them first). Every timing is
 repeated `--reps` times (at least 5), alternating the databases and the product with its floor,
 and reported as the median (and the 95th percentile for latencies).
+
+`--only scan` measures the window scan alone (its floor, the full scan, EXPLAIN) and prints its
+rows of the table instead of writing BENCHMARKS.md; the results go to `var/bench-scan.json`.
 """
 
 from __future__ import annotations
@@ -290,6 +293,8 @@ def run(args: argparse.Namespace) -> dict:
         results["scan_full"] = full
         log("scan: explain")
         results["explain"] = {size: workers[size].ask("scan_explain") for size in sizes}
+        if args.only == "scan":
+            return results
         results["web"] = measure_web(args, workers, names)
         results["fasttrack"] = measure_fasttrack(args, workers, sizes)
     finally:
@@ -403,6 +408,7 @@ def main() -> None:
         default=os.environ.get("REBUILD", "") not in ("", "0"),
     )
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--only", choices=["scan"], help="measure the window scan alone")
     args = parser.parse_args()
     if args.reps < 5:
         parser.error("at least 5 repetitions")
@@ -411,6 +417,13 @@ def main() -> None:
     results["seconds"] = time.perf_counter() - started
     results["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     (ROOT / "var").mkdir(exist_ok=True)
+    if args.only == "scan":
+        from bench.report import scan_table
+
+        (ROOT / "var" / "bench-scan.json").write_text(json.dumps(results, indent=1, default=str))
+        print(scan_table(json.loads(json.dumps(results, default=str))))
+        log(f"measured the scan in {results['seconds']:.0f} s")
+        return
     (ROOT / "var" / "bench-results.json").write_text(json.dumps(results, indent=1, default=str))
     from bench.report import render
 
