@@ -4,16 +4,14 @@ ended, every file-by deadline, then a full scan."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Q
 
 from core.errors import ConcurrentUpdate, DomainError, IllegalMove
 from licenses.clock import end_of_day, local_date
+from licenses.fasttrack import decisions_daily
 from licenses.models import Authority, LicenseApplication, Status
 from licenses.services import application_expire
 from shipments.models import Shipment
@@ -27,14 +25,14 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DailyResult:
-    decisions: Any = None
+    decisions: dict[str, list[int]] = field(default_factory=dict)  # `decisions_daily`'s
     expired: list[int] = field(default_factory=list)
     file_by_changed: int = 0
     scan: ScanResult | None = None
 
     def summary(self) -> str:
         return (
-            f"fast-track: {self.decisions if self.decisions is not None else 'not available'}; "
+            f"fast-track: {self.decisions}; "
             f"expired: {len(self.expired)}; file-by deadlines changed: {self.file_by_changed}; "
             f"scan: {self.scan.summary() if self.scan else '-'}"
         )
@@ -72,26 +70,10 @@ def expire_licenses(*, now: dt.datetime) -> list[int]:
     return expired
 
 
-def fast_track_daily(*, now: dt.datetime) -> Any:
-    """Apply the fast-track decisions that begin or end today.
-
-    `licenses.fasttrack.decisions_daily(*, now)` is written on another branch (the fast-track
-    issue); it exists once that branch is merged. It is looked up lazily so that this job runs
-    (and skips this step) before then; an error inside it is not hidden.
-    """
-    if importlib.util.find_spec("licenses.fasttrack") is None:
-        return None
-    fasttrack = importlib.import_module("licenses.fasttrack")
-    decisions_daily = getattr(fasttrack, "decisions_daily", None)
-    if decisions_daily is None:
-        return None
-    return decisions_daily(now=now)
-
-
 def run_daily(*, now: dt.datetime) -> DailyResult:
     """The daily job: decisions that begin or end, expiry, file-by deadlines, then a scan."""
     result = DailyResult()
-    result.decisions = fast_track_daily(now=now)
+    result.decisions = decisions_daily(now=now)
     result.expired = expire_licenses(now=now)
     result.file_by_changed = len(
         refresh_file_by(now=now, shipments=Shipment.objects.filter(status__in=TO_SHIP))
