@@ -370,6 +370,7 @@ The floor's statements:
 ```
 make bench                 # SIZE=1000000 by default; also builds/reuses bench_100k
 make bench REBUILD=1       # drop and build the databases again
+.venv/bin/python -m bench.run --only scan   # the window scan alone; prints its rows
 ```
 
 Building the {large:,}-shipment database takes about {_build_minutes(r, large)} on this machine, the
