@@ -50,7 +50,7 @@ def _mofcom() -> Authority:
 def info() -> dict[str, Any]:
     authority = _mofcom()
     pending = candidates(authority_id=authority.pk, scope=make_scope()).count()
-    return {"available": True, "pending": pending, "window_days": WINDOW}
+    return {"pending": pending, "window_days": WINDOW}
 
 
 def written() -> dict[str, int]:

@@ -28,7 +28,6 @@ def api_info() -> dict[str, Any]:
     api_queries, api_rows, api_bytes = queries(API_PATH)
     plain_queries, plain_rows, plain_bytes = queries(PLAIN_PATH)
     return {
-        "available": True,
         "token": OFFICER_TOKEN,
         "path": API_PATH,
         "plain_path": PLAIN_PATH,

@@ -297,20 +297,12 @@ def command_dashboard_cold(request: dict) -> dict:
 
 
 def command_api_info(_: dict) -> dict:
-    import importlib.util
-
-    if importlib.util.find_spec("shipments.api") is None:
-        return {"available": False, "why": "the REST API is not on main yet"}
     from bench import web
 
     return web.api_info()
 
 
 def command_fasttrack_info(_: dict) -> dict:
-    import importlib.util
-
-    if importlib.util.find_spec("licenses.fasttrack") is None:
-        return {"available": False, "why": "licenses.fasttrack is not on main yet"}
     from bench import fasttrack
 
     return fasttrack.info()

@@ -14,6 +14,7 @@ from django.db import OperationalError, connection
 from licenses.models import Event
 from monitoring import alerts, scan
 from monitoring.models import ALERTING_FLAGS, Alert, Digest, Flag
+from monitoring.scan.apply import retrying
 
 from . import bulk
 
@@ -115,7 +116,7 @@ def test_a_scan_chosen_as_a_deadlock_victim_runs_that_kind_again():
             raise outcome
         return outcome
 
-    assert scan._retrying(work) == "done"
+    assert retrying(work) == "done"
 
     def deadlocked():
         raise OperationalError("deadlock detected")
@@ -123,6 +124,6 @@ def test_a_scan_chosen_as_a_deadlock_victim_runs_that_kind_again():
     connection.in_atomic_block = True  # inside a caller's transaction: it must fail as a whole
     try:
         with pytest.raises(OperationalError):
-            scan._retrying(deadlocked)
+            retrying(deadlocked)
     finally:
         connection.in_atomic_block = False

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.machinery
 import io
-import sys
-import types
 
 import pytest
 import time_machine
@@ -71,36 +68,13 @@ def test_the_daily_job_expires_licenses_at_the_end_of_their_validity_in_beijing(
     assert scan.run_daily(now=dt.datetime(2027, 1, 1, 1, 30, tzinfo=SHANGHAI)).expired == []
 
 
-def test_the_daily_job_applies_fast_track_decisions_when_that_code_exists(monkeypatch):
-    calls = []
-    fake = types.ModuleType("licenses.fasttrack")
-    fake.__spec__ = importlib.machinery.ModuleSpec("licenses.fasttrack", loader=None)
-    fake.decisions_daily = lambda *, now: calls.append(now) or "2 decisions applied"
-    monkeypatch.setitem(sys.modules, "licenses.fasttrack", fake)
-    now = moment("2026-12-01")
-    result = scan.run_daily(now=now)
-    assert calls == [now]
-    assert result.decisions == "2 decisions applied"
-
-
-def test_the_daily_job_skips_fast_track_decisions_before_that_code_is_merged(monkeypatch):
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "licenses.fasttrack" else real_find_spec(name, *a),
-    )
-    monkeypatch.delitem(sys.modules, "licenses.fasttrack", raising=False)
-    assert scan.run_daily(now=moment("2026-12-01")).decisions is None
-
-
 def test_a_decision_that_begins_today_moves_the_last_day_to_file_in_the_daily_job(
     exporter, manager
 ):
     goods = shipment(exporter, ship="2026-12-15")
     assert goods.file_by_date == dt.date(2026, 9, 22)
     with time_machine.travel(moment("2026-10-08"), tick=False):
-        FastTrackDecision.objects.create(
+        decision = FastTrackDecision.objects.create(
             authority=authority("MOFCOM"),
             announced_on=dt.date(2026, 10, 8),
             source="Press release",
@@ -110,7 +84,8 @@ def test_a_decision_that_begins_today_moves_the_last_day_to_file_in_the_daily_jo
         )
     goods.refresh_from_db()
     assert goods.file_by_date == dt.date(2026, 9, 22)  # not in force yet
-    scan.run_daily(now=moment("2026-10-09", 0))
+    result = scan.run_daily(now=moment("2026-10-09", 0))
+    assert result.decisions["applied"] == [decision.pk]
     goods.refresh_from_db()
     assert goods.file_by_date == dt.date(2026, 11, 3)
     assert not Flag.objects.filter(shipment=goods, cleared_at__isnull=True).exists()

@@ -1,0 +1,151 @@
+"""One kind, applied: run its raise and clear statements in one transaction, write the
+`flag_raised` / `flag_cleared` events (the statements write them themselves on PostgreSQL),
+create the alert rows and queue their sending after commit; retry a deadlock victim."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
+
+from licenses.models import Event, EventKind
+
+from .. import alerts
+from ..models import ALERTING_FLAGS
+from .horizons import Thresholds
+from .statements import (
+    DETAILS,
+    candidates_query,
+    clear_statement,
+    raise_statement,
+    recorded_clear_statement,
+    recorded_raise_statement,
+    subject_column,
+)
+
+log = logging.getLogger(__name__)
+
+INSERT_BATCH = 500
+
+
+def _rows(statement: tuple[str, tuple[Any, ...]]) -> list[tuple[int, int, int]]:
+    sql, params = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+
+
+@dataclass
+class KindResult:
+    kind: str
+    raised: list[tuple[int, int, int]] = field(default_factory=list)  # (flag, subject, exporter)
+    cleared: list[tuple[int, int, int]] = field(default_factory=list)
+    alert_ids: list[int] = field(default_factory=list)
+
+
+def apply_kind(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+) -> KindResult:
+    """Raise and clear one kind (for the `only` subjects, or those in `scope`, or all), write
+    the events and the alerts, and queue the alerts after commit; see the package docstring.
+
+    On PostgreSQL the raise and the clear are one statement each, which write their events in
+    the same statement (`recorded_raise_statement`, `recorded_clear_statement`): the due
+    subjects and what caused them never travel to Python and back."""
+    result = KindResult(kind)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            result.raised = sorted(
+                _rows(recorded_raise_statement(kind, th, only=only, scope=scope))
+            )
+            clear = clear_statement(kind, th, only=only, scope=scope)
+            result.cleared = sorted(_rows(recorded_clear_statement(kind, clear, now=th.now)))
+        else:
+            candidates = {
+                row["pk"]: row for row in candidates_query(kind, th, only=only, scope=scope)
+            }
+            pairs = [(pk, row["exporter_id"]) for pk, row in candidates.items()]
+            for start in range(0, len(pairs), INSERT_BATCH):
+                statement = raise_statement(kind, pairs[start : start + INSERT_BATCH], now=th.now)
+                result.raised += _rows(statement)
+            result.raised.sort()
+            result.cleared = sorted(_rows(clear_statement(kind, th, only=only, scope=scope)))
+            if result.raised or result.cleared:
+                _write_events(kind, result, candidates, now=th.now)
+        if result.raised and kind in ALERTING_FLAGS:
+            result.alert_ids = alerts.create_alerts(
+                kind=kind, flags=[(f, e) for f, _s, e in result.raised], now=th.now
+            )
+            alerts.queue_after_commit(result.alert_ids)
+    return result
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def _write_events(
+    kind: str, result: KindResult, candidates: dict[int, dict[str, Any]], *, now: dt.datetime
+) -> None:
+    """One event per raised or cleared flag on its subject's timeline; a raise keeps what
+    caused it (e.g. the due date, the planned ship date and the last day to file)."""
+    subject = subject_column(kind)
+    rows: list[tuple[str, int, dict[str, Any]]] = []
+    for flag_id, subject_id, _exporter in result.raised:
+        cause = candidates.get(subject_id, {})
+        details = {
+            name.replace("application__", "application_"): _iso(cause.get(name))
+            for name in DETAILS[kind]
+        }
+        rows.append(
+            (EventKind.FLAG_RAISED, subject_id, {"flag": kind, "flag_id": flag_id, **details})
+        )
+    for flag_id, subject_id, _exporter in result.cleared:
+        rows.append((EventKind.FLAG_CLEARED, subject_id, {"flag": kind, "flag_id": flag_id}))
+    insert_events(subject, rows, now=now)
+
+
+def insert_events(
+    subject: str, rows: Sequence[tuple[str, int, dict[str, Any]]], *, now: dt.datetime
+) -> None:
+    """Insert system events (kind, subject id, data) occurred and recorded `now`: on PostgreSQL
+    one INSERT … SELECT over one JSON parameter — a flag costs its row, not an ORM object and
+    a set of placeholders (a scan can raise thousands) — elsewhere `bulk_create`."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Event.objects.bulk_create(
+            Event(kind=k, occurred_at=now, recorded_at=now, data=d, **{subject: pk})
+            for k, pk, d in rows
+        )
+        return
+    assert subject in ("application_id", "shipment_id")
+    sql = (
+        f"INSERT INTO {Event._meta.db_table} "
+        f"(kind, {subject}, occurred_at, recorded_at, data, from_status, to_status, note) "
+        "SELECT e->>0, (e->>1)::bigint, %s, %s, e->2, '', '', '' "
+        "FROM jsonb_array_elements(%s::jsonb) AS e"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, json.dumps(rows, cls=DjangoJSONEncoder)])
+
+
+def retrying(work: Callable[[], KindResult], attempts: int = 3) -> KindResult:
+    """Run a kind again if PostgreSQL chose it as a deadlock victim (only possible when a move
+    touches the same flag rows at the same moment) — never inside an outer transaction, which
+    is then aborted and must fail as a whole."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            if connection.in_atomic_block or attempt == attempts or "deadlock" not in str(exc):
+                raise
+            log.warning("Window scan: deadlock, retrying (%s)", exc)
+    raise AssertionError("unreachable")

@@ -1,0 +1,82 @@
+"""The daily job: the fast-track decisions that begin or end, the licenses whose validity
+ended, every file-by deadline, then a full scan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from core.errors import ConcurrentUpdate, DomainError, IllegalMove
+from licenses.clock import end_of_day, local_date
+from licenses.fasttrack import decisions_daily
+from licenses.models import Authority, LicenseApplication, Status
+from licenses.services import application_expire
+from shipments.models import Shipment
+
+from .due import TO_SHIP, any_of
+from .file_by import refresh_file_by
+from .run import ScanResult, scan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DailyResult:
+    decisions: dict[str, list[int]] = field(default_factory=dict)  # `decisions_daily`'s
+    expired: list[int] = field(default_factory=list)
+    file_by_changed: int = 0
+    scan: ScanResult | None = None
+
+    def summary(self) -> str:
+        return (
+            f"fast-track: {self.decisions}; "
+            f"expired: {len(self.expired)}; file-by deadlines changed: {self.file_by_changed}; "
+            f"scan: {self.scan.summary() if self.scan else '-'}"
+        )
+
+
+def expire_licenses(*, now: dt.datetime) -> list[int]:
+    """Move approved licenses whose validity has ended (in their authority's time zone) to
+    `expired`, each in its own transaction through `application_expire` (events; shipments
+    follow; `monitoring.receivers` clears their flags). Returns the ids it expired."""
+    days = [(a.pk, local_date(now, a.tz)) for a in Authority.objects.all()]
+    per_authority = any_of(Q(authority_id=pk, valid_until__lt=today) for pk, today in days)
+    if per_authority is None:
+        return []
+    latest = max(today for _pk, today in days)
+    due = (
+        LicenseApplication.objects.filter(
+            per_authority, status=Status.APPROVED, valid_until__lt=latest
+        )
+        .select_related("authority")
+        .order_by("pk")
+    )
+    expired = []
+    for application in due:
+        assert application.valid_until is not None
+        ended = end_of_day(application.valid_until, application.authority.tz)
+        at = max(ended, application.last_moved_at) if application.last_moved_at else ended
+        try:
+            application_expire(application=application, now=now, at=min(at, now))
+        except (IllegalMove, ConcurrentUpdate):
+            continue  # moved by someone else meanwhile
+        except DomainError as exc:  # e.g. its last move is dated after now: a person must look
+            log.error("Could not expire application %s: %s", application.pk, exc)
+            continue
+        expired.append(application.pk)
+    return expired
+
+
+def run_daily(*, now: dt.datetime) -> DailyResult:
+    """The daily job: decisions that begin or end, expiry, file-by deadlines, then a scan."""
+    result = DailyResult()
+    result.decisions = decisions_daily(now=now)
+    result.expired = expire_licenses(now=now)
+    result.file_by_changed = len(
+        refresh_file_by(now=now, shipments=Shipment.objects.filter(status__in=TO_SHIP))
+    )
+    result.scan = scan(now=now)
+    return result

@@ -1,0 +1,280 @@
+"""The file-by deadline: the last day to file a shipment's application (and the instant it
+ends), computed from the window that would govern it, and stored on the shipment — set-based on
+PostgreSQL — whenever one of its inputs changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Case, CharField, F, QuerySet, When
+from django.db.models import Value as V
+
+from licenses.calendars import subtract_days
+from licenses.clock import AuthorityContext, authority_context, end_of_day, governing_window
+from licenses.models import (
+    Authority,
+    ClockStart,
+    ControlledItem,
+    LicenseApplication,
+    LicenseType,
+    Status,
+)
+from shipments.models import Shipment
+
+from .statements import subquery
+
+
+@dataclass
+class _FileByMemo:
+    """What `file_by_dates` learns once for many shipments: each authority's context, the
+    window of each (authority, exporter, item, destination, license type), and the last day to
+    file of each (authority, window, ship date) — a few thousand of each at a million
+    shipments, instead of one computation per shipment."""
+
+    contexts: dict[int, AuthorityContext] = field(default_factory=dict)
+    windows: dict[tuple, int] = field(default_factory=dict)
+    days: dict[tuple, tuple[dt.date, dt.datetime]] = field(default_factory=dict)
+
+
+def file_by_dates(
+    shipments: Sequence[Shipment], *, now: dt.datetime, memo: _FileByMemo | None = None
+) -> dict[int, tuple[dt.date, dt.datetime]]:
+    """The last day to file each shipment's application, and the instant it ends.
+
+    For each shipment: build an unsaved application from its exporter, item and destination
+    (license type of its draft application, else individual), take the window that would
+    govern it now (`governing_window`: fast-track decisions in force, rules, default), and
+    count back from the planned ship date that window and, where the clock starts at
+    acceptance, the acceptance window — both in the authority's unit. Filing on that day or
+    before, the due date falls on or before the ship date. A fixed number of queries per
+    authority, none per shipment.
+    """
+    if not shipments:
+        return {}
+    item_authority = dict(
+        ControlledItem.objects.filter(pk__in={s.item_id for s in shipments}).values_list(
+            "pk", "authority_id"
+        )
+    )
+    draft_types = dict(
+        LicenseApplication.objects.filter(
+            pk__in={s.application_id for s in shipments if s.application_id},
+            status=Status.DRAFT,
+        ).values_list("pk", "license_type")
+    )
+    authorities = Authority.objects.in_bulk(set(item_authority.values()))
+    memo = memo if memo is not None else _FileByMemo()
+    out = {}
+    for shipment in shipments:
+        authority = authorities[item_authority[shipment.item_id]]
+        ctx = memo.contexts.get(authority.pk)
+        if ctx is None:
+            ctx = memo.contexts[authority.pk] = authority_context(authority, now=now)
+        license_type = draft_types.get(shipment.application_id or 0, LicenseType.INDIVIDUAL)
+        key = (authority.pk, shipment.exporter_id, shipment.item_id, shipment.destination)
+        days = memo.windows.get((*key, license_type))
+        if days is None:
+            probe = LicenseApplication(
+                exporter_id=shipment.exporter_id,
+                authority=authority,
+                destination=shipment.destination,
+                license_type=license_type,
+            )
+            days = governing_window(probe, {shipment.item_id}, ctx).days
+            memo.windows[(*key, license_type)] = days
+        found = memo.days.get((authority.pk, days, shipment.planned_ship_date))
+        if found is None:
+            last = _last_day_to_file(ctx, ship_date=shipment.planned_ship_date, days=days)
+            found = memo.days[(authority.pk, days, shipment.planned_ship_date)] = (
+                last,
+                end_of_day(last, authority.tz),
+            )
+        out[shipment.pk] = found
+    return out
+
+
+def _last_day_to_file(ctx: AuthorityContext, *, ship_date: dt.date, days: int) -> dt.date:
+    """Count back from the ship date the window and, where the clock starts at acceptance, the
+    acceptance window, both in the authority's unit."""
+    authority = ctx.authority
+    last = subtract_days(calendar=ctx.calendar, end=ship_date, n=days, unit=authority.window_unit)
+    if authority.clock_starts == ClockStart.ACCEPTED:
+        last = subtract_days(
+            calendar=ctx.calendar,
+            end=last,
+            n=authority.acceptance_window_days,
+            unit=authority.window_unit,
+        )
+    return last
+
+
+def _store_file_by(rows: Sequence[Shipment]) -> None:
+    """Write the deadlines of many shipments: on PostgreSQL one UPDATE … FROM over a JSON
+    array (Django's `bulk_update` builds a CASE arm per row, slow to plan and to run)."""
+    if connection.vendor != "postgresql":
+        Shipment.objects.bulk_update(rows, ["file_by_date", "file_by_at"])
+        return
+    table = Shipment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET file_by_date = (e->>1)::date, "
+            "file_by_at = (e->>2)::timestamptz "
+            "FROM jsonb_array_elements(%s::jsonb) AS e WHERE s.id = (e->>0)::bigint",
+            [
+                json.dumps(
+                    [
+                        [r.pk, r.file_by_date.isoformat(), r.file_by_at.isoformat()]  # type: ignore[union-attr]
+                        for r in rows
+                    ]
+                )
+            ],
+        )
+
+
+def refresh_file_by(
+    *, now: dt.datetime, shipments: QuerySet[Shipment], chunk: int = 2000
+) -> list[int]:
+    """Recompute and store the file-by deadline of the given shipments; returns the ids whose
+    deadline changed.
+
+    When it runs (every input of the deadline):
+    - a shipment is saved (created or edited: ship date, item, destination, application) —
+      `monitoring.receivers`, on `post_save`;
+    - a draft application is saved (its license type) — its shipments;
+    - an authority (window, unit, clock start, acceptance window), a calendar day or a review-
+      window rule is saved or deleted — that authority's shipments before shipping;
+    - a fast-track decision is applied or un-applied — the shipments in its scope
+      (`refresh_decision_scope`);
+    - the daily job — all of them, for fast-track decisions that begin or end by the date
+      alone and for a `holidays` upgrade;
+    - the scan — any planned shipment with no deadline yet (written by a bulk path).
+
+    On PostgreSQL it is set-based (`_refresh_file_by_sql`): a deadline depends only on the
+    window of (exporter, item, destination, license type) and on the planned ship date, so the
+    distinct combinations are read and computed once each, and one UPDATE joins them back to
+    the shipments and writes only the deadlines that differ. Elsewhere chunk by chunk.
+    """
+    if connection.vendor == "postgresql":
+        return _refresh_file_by_sql(now=now, shipments=shipments)
+    changed: list[int] = []
+    qs = shipments.order_by("pk").only(
+        "pk",
+        "exporter_id",
+        "item_id",
+        "destination",
+        "planned_ship_date",
+        "application_id",
+        "file_by_date",
+        "file_by_at",
+    )
+    last_pk = 0
+    memo = _FileByMemo()
+    while True:
+        batch = list(qs.filter(pk__gt=last_pk)[:chunk])
+        if not batch:
+            return changed
+        computed = file_by_dates(batch, now=now, memo=memo)
+        rows = []
+        for shipment in batch:
+            date, instant = computed[shipment.pk]
+            if (shipment.file_by_date, shipment.file_by_at) != (date, instant):
+                shipment.file_by_date, shipment.file_by_at = date, instant
+                rows.append(shipment)
+        if rows:
+            _store_file_by(rows)
+            changed.extend(s.pk for s in rows)
+        last_pk = batch[-1].pk
+
+
+def _license_type() -> Case:
+    """The license type a shipment's deadline assumes: its draft application's, else
+    individual."""
+    return Case(
+        When(application__status=Status.DRAFT, then=F("application__license_type")),
+        default=V(LicenseType.INDIVIDUAL),
+        output_field=CharField(),
+    )
+
+
+def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> list[int]:
+    """`refresh_file_by` on PostgreSQL, in three statements whatever the number of shipments:
+    the distinct window inputs, the distinct (authority, ship date), one UPDATE … FROM."""
+    shipments = shipments.order_by()
+    keys = list(
+        shipments.annotate(license=_license_type())
+        .values_list("item__authority_id", "exporter_id", "item_id", "destination", "license")
+        .distinct()
+    )
+    if not keys:
+        return []
+    authorities = Authority.objects.in_bulk({key[0] for key in keys})
+    contexts = {pk: authority_context(a, now=now) for pk, a in authorities.items()}
+    windows = []
+    days_by_authority: dict[int, set[int]] = defaultdict(set)
+    for authority_id, exporter_id, item_id, destination, license_type in keys:
+        probe = LicenseApplication(
+            exporter_id=exporter_id,
+            authority=authorities[authority_id],
+            destination=destination,
+            license_type=license_type,
+        )
+        days = governing_window(probe, {item_id}, contexts[authority_id]).days
+        windows.append([exporter_id, item_id, destination, license_type, days])
+        days_by_authority[authority_id].add(days)
+    deadlines = []
+    for authority_id, ship_date in shipments.values_list(
+        "item__authority_id", "planned_ship_date"
+    ).distinct():
+        authority, ctx = authorities[authority_id], contexts[authority_id]
+        for days in days_by_authority[authority_id]:
+            last = _last_day_to_file(ctx, ship_date=ship_date, days=days)
+            deadlines.append(
+                [
+                    authority_id,
+                    days,
+                    ship_date.isoformat(),
+                    last.isoformat(),
+                    end_of_day(last, authority.tz).isoformat(),
+                ]
+            )
+    subjects_sql, subjects_params = subquery(shipments)
+    table = Shipment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The shipments first (materialised: the planner knows their number from their own
+            # predicate), then the two small lists joined to them by hash, whatever their size.
+            "WITH subject AS MATERIALIZED (SELECT s.id, s.exporter_id, s.item_id, "
+            "s.destination, s.planned_ship_date, s.file_by_date, s.file_by_at, i.authority_id, "
+            "COALESCE(a.license_type, %s) AS license_type "
+            f"FROM {table} AS s JOIN {ControlledItem._meta.db_table} AS i ON i.id = s.item_id "
+            f"LEFT JOIN {LicenseApplication._meta.db_table} AS a "
+            "ON a.id = s.application_id AND a.status = %s "
+            f"WHERE s.id IN ({subjects_sql})), "
+            "w AS (SELECT (e->>0)::bigint AS exporter_id, (e->>1)::bigint AS item_id, "
+            "e->>2 AS destination, e->>3 AS license_type, (e->>4)::integer AS days "
+            "FROM jsonb_array_elements(%s::jsonb) AS e), "
+            "d AS (SELECT (e->>0)::bigint AS authority_id, (e->>1)::integer AS days, "
+            "(e->>2)::date AS ship, (e->>3)::date AS last, (e->>4)::timestamptz AS at "
+            "FROM jsonb_array_elements(%s::jsonb) AS e), "
+            "target AS (SELECT x.id, d.last, d.at FROM subject AS x "
+            "JOIN w ON w.exporter_id = x.exporter_id AND w.item_id = x.item_id "
+            "AND w.destination = x.destination AND w.license_type = x.license_type "
+            "JOIN d ON d.authority_id = x.authority_id AND d.days = w.days "
+            "AND d.ship = x.planned_ship_date "
+            "WHERE x.file_by_date IS DISTINCT FROM d.last OR x.file_by_at IS DISTINCT FROM d.at) "
+            f"UPDATE {table} AS s SET file_by_date = target.last, file_by_at = target.at "
+            "FROM target WHERE s.id = target.id RETURNING s.id",
+            [
+                LicenseType.INDIVIDUAL,
+                Status.DRAFT,
+                *subjects_params,
+                json.dumps(windows),
+                json.dumps(deadlines),
+            ],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
