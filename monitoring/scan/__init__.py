@@ -75,7 +75,6 @@ The modules, one job each (a module imports only those listed before it):
 
 from .apply import (
     KindResult,
-    insert_events,
 )
 from .daily import (
     DailyResult,
@@ -144,7 +143,6 @@ __all__ = [
     "expire_licenses",
     "file_by_dates",
     "forget_scanned_through",
-    "insert_events",
     "kept_shipments",
     "raise_statement",
     "recorded_clear_statement",

@@ -5,17 +5,16 @@ create the alert rows and queue their sending after commit; retry a deadlock vic
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
-from licenses.models import Event, EventKind
+from licenses import events
+from licenses.models import EventKind
 
 from .. import alerts
 from ..models import ALERTING_FLAGS
@@ -87,54 +86,41 @@ def apply_kind(
     return result
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
-
-
 def _write_events(
     kind: str, result: KindResult, candidates: dict[int, dict[str, Any]], *, now: dt.datetime
 ) -> None:
     """One event per raised or cleared flag on its subject's timeline; a raise keeps what
     caused it (e.g. the due date, the planned ship date and the last day to file)."""
     subject = subject_column(kind)
-    rows: list[tuple[str, int, dict[str, Any]]] = []
-    for flag_id, subject_id, _exporter in result.raised:
-        cause = candidates.get(subject_id, {})
-        details = {
-            name.replace("application__", "application_"): _iso(cause.get(name))
-            for name in DETAILS[kind]
-        }
-        rows.append(
-            (EventKind.FLAG_RAISED, subject_id, {"flag": kind, "flag_id": flag_id, **details})
+    rows = [
+        events.flag_row(
+            EventKind.FLAG_RAISED,
+            subject=subject,
+            subject_id=subject_id,
+            flag=kind,
+            flag_id=flag_id,
+            now=now,
+            details={
+                name.replace("application__", "application_"): candidates.get(subject_id, {}).get(
+                    name
+                )
+                for name in DETAILS[kind]
+            },
         )
-    for flag_id, subject_id, _exporter in result.cleared:
-        rows.append((EventKind.FLAG_CLEARED, subject_id, {"flag": kind, "flag_id": flag_id}))
-    insert_events(subject, rows, now=now)
-
-
-def insert_events(
-    subject: str, rows: Sequence[tuple[str, int, dict[str, Any]]], *, now: dt.datetime
-) -> None:
-    """Insert system events (kind, subject id, data) occurred and recorded `now`: on PostgreSQL
-    one INSERT … SELECT over one JSON parameter — a flag costs its row, not an ORM object and
-    a set of placeholders (a scan can raise thousands) — elsewhere `bulk_create`."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        Event.objects.bulk_create(
-            Event(kind=k, occurred_at=now, recorded_at=now, data=d, **{subject: pk})
-            for k, pk, d in rows
+        for flag_id, subject_id, _exporter in result.raised
+    ]
+    rows += [
+        events.flag_row(
+            EventKind.FLAG_CLEARED,
+            subject=subject,
+            subject_id=subject_id,
+            flag=kind,
+            flag_id=flag_id,
+            now=now,
         )
-        return
-    assert subject in ("application_id", "shipment_id")
-    sql = (
-        f"INSERT INTO {Event._meta.db_table} "
-        f"(kind, {subject}, occurred_at, recorded_at, data, from_status, to_status, note) "
-        "SELECT e->>0, (e->>1)::bigint, %s, %s, e->2, '', '', '' "
-        "FROM jsonb_array_elements(%s::jsonb) AS e"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, json.dumps(rows, cls=DjangoJSONEncoder)])
+        for flag_id, subject_id, _exporter in result.cleared
+    ]
+    events.bulk(rows)
 
 
 def retrying(work: Callable[[], KindResult], attempts: int = 3) -> KindResult:

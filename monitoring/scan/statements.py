@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.lookups import ids_in
+from licenses import events
 from licenses.models import Event, EventKind, LicenseApplication
 from shipments.models import Shipment
 
@@ -85,10 +86,6 @@ def raise_statement(
     return sql, tuple(params)
 
 
-# The columns of a system event that the scan writes (besides its kind, subject and data).
-_EVENT_COLUMNS = "occurred_at, recorded_at, data, from_status, to_status, note"
-
-
 def _detail_sql(model: Any, name: str, column: str) -> str:
     """SQL turning the detail `name` (a field of `model`, possibly across a relation) read as
     `column` into the JSON value `_write_events` stores: a date or an instant as its ISO
@@ -129,19 +126,22 @@ def recorded_raise_statement(
         return "SELECT 1 WHERE false", ()
     model = LicenseApplication if kind in APPLICATION_FLAGS else Shipment
     aliases = [f"d{i}" for i in range(len(names))]
-    details = ", ".join(
-        f"'{name.replace('application__', 'application_')}', "
-        + _detail_sql(model, name, f"d.{alias}")
-        for name, alias in zip(names, aliases, strict=True)
+    data = events.flag_data_sql(
+        EventKind.FLAG_RAISED,
+        flag="%s::text",
+        flag_id="r.id",
+        details={
+            name.replace("application__", "application_"): _detail_sql(model, name, f"d.{alias}")
+            for name, alias in zip(names, aliases, strict=True)
+        },
     )
     sql = (
         f"WITH due (id, exporter_id, {', '.join(aliases)}) AS ({due_sql}), "
         f"raised AS (INSERT INTO {table} ({column}, exporter_id, kind, raised_at) "
         "SELECT id, exporter_id, %s, %s FROM due ORDER BY id "
         f"ON CONFLICT DO NOTHING RETURNING id, {column} AS subject, exporter_id), "
-        f"ev AS (INSERT INTO {Event._meta.db_table} (kind, {column}, {_EVENT_COLUMNS}) "
-        "SELECT %s, r.subject, %s, %s, "
-        f"jsonb_build_object('flag', %s::text, 'flag_id', r.id, {details}), '', '', '' "
+        f"ev AS (INSERT INTO {Event._meta.db_table} ({events.sql_columns(column)}) "
+        f"SELECT %s, r.subject, %s, %s, {data}, '', '', '' "
         "FROM raised r JOIN due d ON d.id = r.subject ORDER BY r.id) "
         "SELECT id, subject, exporter_id FROM raised"
     )
@@ -155,11 +155,11 @@ def recorded_clear_statement(
     flag it cleared, in one statement, RETURNING what the clear returns."""
     sql, params = statement
     column = subject_column(kind)
+    data = events.flag_data_sql(EventKind.FLAG_CLEARED, flag="%s::text", flag_id="id")
     wrapped = (
         f"WITH cleared (id, subject, exporter_id) AS ({sql}), "
-        f"ev AS (INSERT INTO {Event._meta.db_table} (kind, {column}, {_EVENT_COLUMNS}) "
-        "SELECT %s, subject, %s, %s, jsonb_build_object('flag', %s::text, 'flag_id', id), "
-        "'', '', '' FROM cleared ORDER BY id) "
+        f"ev AS (INSERT INTO {Event._meta.db_table} ({events.sql_columns(column)}) "
+        f"SELECT %s, subject, %s, %s, {data}, '', '', '' FROM cleared ORDER BY id) "
         "SELECT id, subject, exporter_id FROM cleared"
     )
     return wrapped, (*params, EventKind.FLAG_CLEARED, now, now, kind)
