@@ -11,8 +11,8 @@ from licenses.models import EventKind, FastTrackDecision, WindowRule
 from licenses.rules import rule_create, rule_retire
 
 from ..factories import authority
-from ..fasttrack.builders import D, log, pending
 from ..helpers import NOW, local_due
+from ..licenses.fasttrack.builders import D, log, pending
 from .forms import field_errors, page_messages, post_action, post_change
 
 pytestmark = pytest.mark.django_db

@@ -27,7 +27,7 @@ def _no_bloat_left_behind(django_db_blocker):
     """Each test writes and rolls back 10,000 shipments and their book, and ANALYZE (run by the
     generator) updates the tables' size estimates in place, which the rollback does not undo:
     give the tables back as found (empty, no pages, no estimates) so that the query plans of
-    later tests (tests/scan/test_explain.py) are the ones they expect."""
+    later tests (tests/monitoring/test_explain.py) are the ones they expect."""
     yield
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         for table in worker.VACUUMED:

@@ -1,0 +1,109 @@
+"""The file-by deadlines follow a decision in its scope only, once its pass is done: at once
+for a pass run inline, in a task of their own (queued on commit) for a large one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from licenses.fasttrack import decision_edit
+from licenses.tasks import recompute_decision_scope
+from monitoring import scan
+from monitoring.models import Flag
+from monitoring.tasks import refresh_decision_file_by
+from shipments.models import Shipment
+
+from ...factories import ShipmentFactory
+from ...helpers import NOW
+from .builders import log, pending
+from .test_scale import bulk_pending
+
+pytestmark = pytest.mark.django_db
+
+FILE_BY_45 = dt.date(2026, 9, 22)  # 45 + 10 working days before Tue 15 Dec
+FILE_BY_20 = dt.date(2026, 11, 3)  # 20 + 10
+
+
+def deadline(shipment: Shipment) -> dt.date | None:
+    return Shipment.objects.values_list("file_by_date", flat=True).get(pk=shipment.pk)
+
+
+def test_a_decision_moves_only_the_deadlines_in_its_scope(manager, ganzhou):
+    to_germany = ShipmentFactory(exporter=ganzhou, destination="DE")
+    to_the_us = ShipmentFactory(exporter=ganzhou, destination="US")
+    assert deadline(to_germany) == deadline(to_the_us) == FILE_BY_45
+
+    log(window_days=20, destinations=["DE"], actor=manager)
+
+    assert deadline(to_germany) == FILE_BY_20
+    assert deadline(to_the_us) == FILE_BY_45
+
+
+def test_a_decision_naming_applications_moves_no_deadline(manager, ganzhou):
+    goods = ShipmentFactory(exporter=ganzhou)
+    app = pending(destination="DE")
+    log(window_days=20, applications=[app], actor=manager)
+    assert deadline(goods) == FILE_BY_45
+
+
+def test_correcting_a_decisions_wording_recomputes_no_deadline(manager, ganzhou):
+    ShipmentFactory(exporter=ganzhou)
+    decision = log(window_days=20, actor=manager)
+    with CaptureQueriesContext(connection) as queries:
+        decision_edit(decision=decision, actor=manager, now=NOW, source="Corrected source")
+    assert not [q for q in queries if "shipments_shipment" in q["sql"]]
+
+
+def test_the_deadlines_of_a_large_pass_follow_in_their_own_task(
+    settings, manager, ganzhou, django_capture_on_commit_callbacks, monkeypatch
+):
+    settings.FAST_TRACK_INLINE_LIMIT = 20
+    settings.FAST_TRACK_CHUNK_SIZE = 10
+    bulk_pending(25)
+    goods = ShipmentFactory(exporter=ganzhou)
+    queued: list[tuple] = []
+    followed: list[tuple] = []
+    monkeypatch.setattr(recompute_decision_scope, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(refresh_decision_file_by, "delay", lambda *args: followed.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = log(window_days=20, actor=manager)
+    assert deadline(goods) == FILE_BY_45  # the pass is queued: nothing moved yet
+    assert followed == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute_decision_scope(*queued[0])
+    assert followed == [(decision.pk, NOW.isoformat())]
+    assert deadline(goods) == FILE_BY_45  # still: the follow-up task does it
+
+    summary = refresh_decision_file_by(*followed[0])  # the task function itself
+    assert deadline(goods) == FILE_BY_20
+    # its flags follow too: the new deadline (3 November) has passed as well, and the
+    # factory-made shipment carried no flag yet
+    assert summary.startswith("file_by: +1 -0; ")
+    assert Flag.objects.filter(shipment=goods, kind="file_by", cleared_at__isnull=True).exists()
+    assert refresh_decision_file_by(*followed[0]) == "nothing changed; 0 alert(s) queued"
+
+
+def test_the_set_based_refresh_matches_the_shipment_by_shipment_computation(manager, ganzhou):
+    ships = [
+        ShipmentFactory(exporter=ganzhou, destination=dest, planned_ship_date=day)
+        for dest in ("DE", "US")
+        for day in (dt.date(2026, 12, 15), dt.date(2027, 1, 4), dt.date(2027, 2, 26))
+    ]
+    log(window_days=20, destinations=["US"], actor=manager)
+    expected = scan.file_by_dates(
+        list(Shipment.objects.filter(pk__in=[s.pk for s in ships])), now=NOW
+    )
+    Shipment.objects.filter(pk__in=[s.pk for s in ships]).update(file_by_date=None, file_by_at=None)
+    changed = scan.refresh_file_by(now=NOW, shipments=Shipment.objects.all())
+    assert sorted(changed) == sorted(s.pk for s in ships)
+    stored = dict(
+        (pk, (day, at))
+        for pk, day, at in Shipment.objects.values_list("pk", "file_by_date", "file_by_at")
+    )
+    assert stored == expected
+    assert scan.refresh_file_by(now=NOW, shipments=Shipment.objects.all()) == []
