@@ -65,6 +65,11 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "head"]
     lookup_value_regex = "[0-9]+"
     required_perms: dict[str, str] = {}
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # Serializers that write hand the request's one clock reading to the services.
+        return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
+
     # Orderings offered to `?ordering=` (the first is the default), each ending in a unique key.
     orderings: dict[str, tuple[str, ...]] = {"-id": ("-id",), "id": ("id",)}
     # Whether writes can answer 409 (illegal moves, lost races): documented in the schema.

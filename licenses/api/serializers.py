@@ -16,7 +16,7 @@ from rest_framework import serializers
 from core.api.moments import MomentField
 from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
 from core.errors import full_clean
-from licenses import selectors
+from licenses import selectors, services
 from licenses.authorities import authority_create, authority_update
 from licenses.fasttrack import MAX_WINDOW_DAYS, decision_log
 from licenses.models import (
@@ -145,6 +145,19 @@ class ExporterSerializer(CleanModelSerializer):
     class Meta:
         model = Exporter
         fields = ["id", "name", "registration_number", "country", "contact_emails", "address"]
+
+    def create(self, validated_data: dict[str, Any]) -> Exporter:
+        return services.exporter_create(
+            now=self.context["now"], actor=self.context["request"].user, **validated_data
+        )
+
+    def update(self, instance: Exporter, validated_data: dict[str, Any]) -> Exporter:  # type: ignore[override]
+        return services.exporter_update(
+            exporter=instance,
+            now=self.context["now"],
+            actor=self.context["request"].user,
+            **validated_data,
+        )
 
 
 @extend_schema_field(

@@ -66,9 +66,6 @@ class AuthorityViewSet(WritableApiViewSet):
     def get_queryset(self) -> QuerySet:
         return selectors.authority_list(user=self.request.user)
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
-
 
 class ControlledItemViewSet(WritableApiViewSet):
     """Entries of the authorities' control lists (shared reference data)."""
@@ -148,9 +145,6 @@ class ApplicationViewSet(WritableApiViewSet):
             "items",
             flags.open_prefetch(),
         )
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
 
     def _move(self, request: Request, move: str, serializer_class: type[Serializer]) -> Response:
         application: LicenseApplication = self.get_object()
@@ -286,9 +280,6 @@ class FastTrackDecisionViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
                 ),
             )
         )
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer:
         # The figures of the decisions shown count only what the caller may see (one query

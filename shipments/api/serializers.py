@@ -12,7 +12,7 @@ from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin
 from licenses import selectors as license_selectors
 from licenses.api.serializers import FLAG_KINDS, CleanModelSerializer, LegalMovesField
 from licenses.models import ControlledItem
-from shipments import selectors
+from shipments import selectors, services
 from shipments.models import Consignee, Shipment
 from shipments.services import legal_shipment_moves
 
@@ -23,6 +23,19 @@ class ConsigneeSerializer(CleanModelSerializer):
     class Meta:
         model = Consignee
         fields = ["id", "exporter", "name", "country", "end_use", "address"]
+
+    def create(self, validated_data: dict[str, Any]) -> Consignee:
+        return services.consignee_create(
+            now=self.context["now"], actor=self.context["request"].user, **validated_data
+        )
+
+    def update(self, instance: Consignee, validated_data: dict[str, Any]) -> Consignee:  # type: ignore[override]
+        return services.consignee_update(
+            consignee=instance,
+            now=self.context["now"],
+            actor=self.context["request"].user,
+            **validated_data,
+        )
 
 
 @extend_schema_field(

@@ -83,9 +83,6 @@ class ShipmentViewSet(WritableApiViewSet):
             .prefetch_related(flags.open_prefetch(), flags.open_prefetch(through="application__"))
         )
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "now": getattr(self, "now", None)}
-
     def _move(self, request: Request, move: str) -> Response:
         shipment: Shipment = self.get_object()
         serializer = MoveSerializer(data=request.data)

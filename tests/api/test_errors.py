@@ -220,12 +220,12 @@ def test_a_move_dated_in_the_future_is_invalid_input_naming_at(api, officer, gan
 def test_a_clash_with_another_write_answers_409(api, officer, ganzhou, monkeypatch):
     from django.db import IntegrityError
 
-    from licenses.api import serializers
+    from licenses import services
 
     def clash(*args, **kwargs):
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(serializers.CleanModelSerializer, "create", clash)
+    monkeypatch.setattr(services, "exporter_create", clash)
     response = api(officer).post("/api/v1/exporters/", exporter_payload(), format="json")
     assert error(response, 409)["code"] == "conflict"
 
