@@ -162,7 +162,17 @@ def application_correct(
     return application
 
 
-def _undo(app, latest, move_name, prev_at, pause_id, *, now, actor, note) -> Event:
+def _undo(
+    app: LicenseApplication,
+    latest: Event,
+    move_name: str,
+    prev_at: dt.datetime | None,
+    pause_id: int | None,
+    *,
+    now: dt.datetime,
+    actor: Any,
+    note: str,
+) -> Event:
     restore: dict[str, Any] = {}
     for field, (old, _new) in (latest.data.get("changes") or {}).items():
         model_field: Any = LicenseApplication._meta.get_field(field)

@@ -196,7 +196,14 @@ def _move(
     return application
 
 
-def application_submit(*, application, at=None, now, actor, note="") -> LicenseApplication:
+def application_submit(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
     if not application.items.exists():
         raise InvalidInput(
             _("Name at least one controlled item before submitting."),
@@ -206,7 +213,13 @@ def application_submit(*, application, at=None, now, actor, note="") -> LicenseA
 
 
 def application_accept(
-    *, application, at=None, now, actor, note="", authority_reference: str | None = None
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+    authority_reference: str | None = None,
 ) -> LicenseApplication:
     changes = {"authority_reference": authority_reference} if authority_reference else {}
     if authority_reference:
@@ -214,11 +227,25 @@ def application_accept(
     return _move(application, "accept", at=at, now=now, actor=actor, note=note, changes=changes)
 
 
-def application_request_info(*, application, at=None, now, actor, note="") -> LicenseApplication:
+def application_request_info(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
     return _move(application, "request_info", at=at, now=now, actor=actor, note=note)
 
 
-def application_provide_info(*, application, at=None, now, actor, note="") -> LicenseApplication:
+def application_provide_info(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
     return _move(application, "provide_info", at=at, now=now, actor=actor, note=note)
 
 
@@ -315,7 +342,13 @@ def application_approve(
 
 
 def application_reject(
-    *, application, at=None, now, actor, note="", reason: str
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+    reason: str,
 ) -> LicenseApplication:
     if not (reason or "").strip():
         raise InvalidInput(
@@ -332,20 +365,33 @@ def application_reject(
     )
 
 
-def application_withdraw(*, application, at=None, now, actor, note="") -> LicenseApplication:
+def application_withdraw(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
     return _move(application, "withdraw", at=at, now=now, actor=actor, note=note)
 
 
-def application_expire(*, application, now, at=None) -> LicenseApplication:
+def application_expire(
+    *, application: LicenseApplication, now: dt.datetime, at: dt.datetime | None = None
+) -> LicenseApplication:
     """The daily job's move: an approved license past its validity."""
     return _move(application, "expire", at=at, now=now, actor=None, note=_("Validity ended."))
 
 
-def application_exhaust(*, application, now, actor=None, note="") -> LicenseApplication:
+def application_exhaust(
+    *, application: LicenseApplication, now: dt.datetime, actor: Any = None, note: str = ""
+) -> LicenseApplication:
     at = max(now, application.last_moved_at) if application.last_moved_at else now
     return _move(application, "exhaust", at=at, now=at, actor=actor, note=note)
 
 
-def application_replenish(*, application, now, actor=None, note="") -> LicenseApplication:
+def application_replenish(
+    *, application: LicenseApplication, now: dt.datetime, actor: Any = None, note: str = ""
+) -> LicenseApplication:
     at = max(now, application.last_moved_at) if application.last_moved_at else now
     return _move(application, "replenish", at=at, now=at, actor=actor, note=note)

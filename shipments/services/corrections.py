@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
@@ -29,7 +30,7 @@ LICENSED = frozenset({Status.APPROVED, Status.EXPIRED, Status.EXHAUSTED})
 _GONE = (SS.SHIPPED, SS.DELIVERED)
 
 
-def _references(shipments: Any, *, limit: int = 10) -> str:
+def _references(shipments: QuerySet[Shipment], *, limit: int = 10) -> str:
     """Shipments' references for a message: the first `limit`, and how many more."""
     refs = list(shipments.order_by("reference").values_list("reference", flat=True)[: limit + 1])
     if len(refs) <= limit:

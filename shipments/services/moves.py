@@ -115,23 +115,58 @@ def _check_shipped_after_approval(application: LicenseApplication | None, at: dt
         )
 
 
-def shipment_ship(*, shipment, at=None, now, actor, note="") -> Shipment:
+def shipment_ship(
+    *,
+    shipment: Shipment,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> Shipment:
     return _move(shipment, "ship", at=at, now=now, actor=actor, note=note)
 
 
-def shipment_deliver(*, shipment, at=None, now, actor, note="") -> Shipment:
+def shipment_deliver(
+    *,
+    shipment: Shipment,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> Shipment:
     return _move(shipment, "deliver", at=at, now=now, actor=actor, note=note)
 
 
-def shipment_hold(*, shipment, at=None, now, actor, note="") -> Shipment:
+def shipment_hold(
+    *,
+    shipment: Shipment,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> Shipment:
     return _move(shipment, "hold", at=at, now=now, actor=actor, note=note)
 
 
-def shipment_release(*, shipment, at=None, now, actor, note="") -> Shipment:
+def shipment_release(
+    *,
+    shipment: Shipment,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> Shipment:
     return _move(shipment, "release", at=at, now=now, actor=actor, note=note)
 
 
-def shipment_cancel(*, shipment, at=None, now, actor, note="") -> Shipment:
+def shipment_cancel(
+    *,
+    shipment: Shipment,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> Shipment:
     return _move(shipment, "cancel", at=at, now=now, actor=actor, note=note)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -21,7 +22,7 @@ def _reevaluate(
     shipment: Shipment,
     *,
     now: dt.datetime,
-    applications: Any = (),
+    applications: Iterable[int | None] = (),
     file_by: bool = False,
 ) -> None:
     """Announce a written shipment (`licenses.signals.changed`), inside the service's
