@@ -26,7 +26,6 @@ from licenses.clock import calendar_for
 from licenses.fasttrack import decision_log
 from licenses.models import Authority, ControlledItem, Exporter, UserProfile
 from shipments import services as shipping
-from shipments.models import Consignee
 from shipments.services import shipment_create
 
 DEMO_MARK = "91360700-DEMO-GZRE"  # the first exporter's registration number
@@ -213,12 +212,20 @@ class Loader:
                 defaults={"description": description, "material": material, "unit": "kg"},
             )
         exporters = {
-            row["registration_number"]: Exporter.objects.create(**row) for row in EXPORTERS
+            row["registration_number"]: services.exporter_create(now=self.now, actor=None, **row)
+            for row in EXPORTERS
         }
         self.users(exporters)
         consignees = {
             reg: [
-                Consignee.objects.create(exporter=exporters[reg], name=n, country=c, end_use=u)
+                shipping.consignee_create(
+                    now=self.now,
+                    actor=self.officer,
+                    exporter=exporters[reg],
+                    name=n,
+                    country=c,
+                    end_use=u,
+                )
                 for n, c, u in rows
             ]
             for reg, rows in CONSIGNEES.items()
