@@ -85,14 +85,14 @@ def application_correct(
         latest, previous = latest_move(locked)
         if latest is None:
             raise IllegalMove(_("The application has no move to correct."))
-        move_name = latest.data.get("move", "")
+        move_name = events.payload(latest).get("move", "")
         if move_name not in MOVES or not MOVES[move_name].by_officer:
             raise IllegalMove(_("The latest move was made by the system and cannot be corrected."))
         if latest.to_status != locked.status:
             raise IllegalMove(_("The latest move is no longer the application's state."))
         prev_at = effective_moment(previous) if previous else None
         old_at = effective_moment(latest)
-        pause_id = latest.data.get("pause")
+        pause_id = events.payload(latest).get("pause")
         new_at = None if undo else check_moment(at=at, now=now, not_before=prev_at)
         if new_at is not None and move_name == "approve" and locked.valid_until is not None:
             day = new_at.astimezone(locked.authority.tz).date()
@@ -174,7 +174,7 @@ def _undo(
     note: str,
 ) -> Event:
     restore: dict[str, Any] = {}
-    for field, (old, _new) in (latest.data.get("changes") or {}).items():
+    for field, (old, _new) in (events.payload(latest).get("changes") or {}).items():
         model_field: Any = LicenseApplication._meta.get_field(field)
         restore[field] = model_field.to_python(old) if old is not None else None
     if move_name == "request_info" and pause_id:

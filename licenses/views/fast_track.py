@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from core.web import (
 )
 
 from .. import fasttrack, selectors
+from ..events import payload
 from ..forms import (
     DecisionForm,
     RevokeForm,
@@ -89,21 +91,28 @@ EVENT_LIMIT = 200
 
 
 def authority_day(moment: Any, tz: Any) -> Any:
-    """A due instant as its authority states the day (the day whose end it is)."""
+    """A due instant as its authority states the day (the day whose end it is); nothing for
+    what is not an instant (stored data of another shape)."""
     import datetime as dt
 
-    if moment is None:
-        return None
     if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
+        try:
+            moment = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            return None
+    if not isinstance(moment, dt.datetime):
+        return None
     return (moment.astimezone(tz) - dt.timedelta(microseconds=1)).date()
 
 
 def change_text(days: Any) -> str:
     """A change of due date in words: "12 days earlier", "3 days later", "no change"."""
-    if days is None:
+    if isinstance(days, bool) or not isinstance(days, int | float | str | Decimal):
         return ""
-    days = float(days)
+    try:
+        days = float(days)
+    except ValueError:
+        return ""
     shown = int(days) if days.is_integer() else days
     if days < 0:
         return _("%(n)s days earlier") % {"n": -shown}
@@ -246,9 +255,9 @@ def decision_page(request: HttpRequest, decision: Any, revoke_form: RevokeForm) 
         {
             "event": e,
             "application": e.application,
-            "old": authority_day((e.data or {}).get("from"), tz),
-            "new": authority_day((e.data or {}).get("to"), tz),
-            "change": change_text((e.data or {}).get("change_days")),
+            "old": authority_day(payload(e).get("from"), tz),
+            "new": authority_day(payload(e).get("to"), tz),
+            "change": change_text(payload(e).get("change_days")),
         }
         for e in events[:EVENT_LIMIT]
     ]

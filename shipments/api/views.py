@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from core.api.moments import resolve_moment
 from core.api.permissions import model_perms
 from core.api.views import WritableApiViewSet
-from licenses import flags
+from licenses import events, flags
 from licenses.api.serializers import CorrectSerializer, MoveSerializer
 from licenses.services import effective_moment
 from shipments import selectors, services
@@ -147,7 +147,7 @@ class ShipmentViewSet(WritableApiViewSet):
                 now=self.now,
                 not_before=_not_before(
                     shipment,
-                    latest.data.get("move", "") if latest else "",
+                    events.payload(latest).get("move", "") if latest else "",
                     effective_moment(previous) if previous else None,
                 ),
             )

@@ -173,7 +173,7 @@ def shipment_correct(
             raise IllegalMove(_("The shipment has no move to correct."))
         if latest.to_status != locked.status:
             raise IllegalMove(_("The latest move is no longer the shipment's state."))
-        move_name = latest.data["move"]
+        move_name = events.payload(latest).get("move", "")
         prev_at = effective_moment(previous) if previous else None
         old_at = effective_moment(latest)
         if undo:

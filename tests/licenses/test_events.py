@@ -343,17 +343,18 @@ def stored_data(kind: str, shape: str) -> object:
     return SHAPES[shape]
 
 
-def insert_raw(kind: str, data: object, *, application=None, shipment=None) -> None:
+def insert_raw(kind: str, data: object, *, application=None, shipment=None, decision=None) -> None:
     """An event as older code (or a hand) may have stored it: no writer, no check."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO licenses_event (kind, application_id, shipment_id, from_status, "
-            "to_status, occurred_at, recorded_at, note, data) "
-            "VALUES (%s, %s, %s, 'submitted', 'weird', %s, %s, '', %s::jsonb)",
+            "INSERT INTO licenses_event (kind, application_id, shipment_id, decision_id, "
+            "from_status, to_status, occurred_at, recorded_at, note, data) "
+            "VALUES (%s, %s, %s, %s, 'submitted', 'weird', %s, %s, '', %s::jsonb)",
             [
                 kind,
                 application.pk if application else None,
                 shipment.pk if shipment else None,
+                decision.pk if decision else None,
                 NOW,
                 NOW,
                 json.dumps(data),
@@ -407,3 +408,17 @@ def api(db):
         return client
 
     return client_for
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_a_decisions_page_shows_its_due_date_events_in_every_stored_shape(
+    client, subjects, manager, shape
+):
+    from tests.licenses.fasttrack.builders import log
+
+    app, _shipment = subjects
+    decision = log(actor=manager)
+    for kind in (EventKind.FAST_TRACK_APPLIED, EventKind.FAST_TRACK_REMOVED):
+        insert_raw(kind, stored_data(kind, shape), application=app, decision=decision)
+    client.force_login(manager)
+    assert client.get(f"/fast-track/{decision.pk}/").status_code == 200
