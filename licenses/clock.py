@@ -325,7 +325,10 @@ def due_at_for(
     ctx: AuthorityContext,
 ) -> dt.datetime | None:
     """When a pending application becomes overdue (see the module docstring)."""
-    if application.status not in PENDING_STATUSES or application.status == Status.INFO_REQUESTED:
+    if application.status not in PENDING_STATUSES or application.status in (
+        Status.INFO_REQUESTED,
+        Status.REFERRED,  # no time limit
+    ):
         return None
     authority, tz = ctx.authority, ctx.tz
     if application.submitted_at is None:

@@ -58,6 +58,26 @@ class Authority(models.Model):
         default=10,
         help_text=_("Days, in the authority's unit, from submission to acceptance."),
     )
+    reply_window_days = models.PositiveIntegerField(
+        _("reply window"),
+        null=True,
+        blank=True,
+        help_text=_("Days the applicant has to answer a request for information; empty: none."),
+    )
+    reply_window_unit = models.CharField(
+        _("reply window unit"),
+        max_length=10,
+        choices=WindowUnit.choices,
+        default=WindowUnit.WORKING,
+    )
+    amendment_window_days = models.PositiveIntegerField(
+        _("amendment window"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Days, in the authority's unit, to decide an amendment; empty: the review window."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -72,6 +92,10 @@ class Authority(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(window_days__gt=0), name="authority_window_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(reply_window_unit__in=WindowUnit.values),
+                name="authority_valid_reply_window_unit",
             ),
         ]
 
@@ -223,9 +247,34 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
     EXPIRED = "expired", _("expired")
     EXHAUSTED = "exhausted", _("exhausted")
+    REFERRED = "referred", _("referred")
+    RETURNED = "returned", _("returned")
+    SUSPENDED = "suspended", _("suspended")
+    REVOKED = "revoked", _("revoked")
+    SURRENDERED = "surrendered", _("surrendered")
+    AMENDMENT_REQUESTED = "amendment_requested", _("amendment requested")
 
 
-PENDING_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
+# Waiting on the authority's decision. `referred` has no time limit (no due date).
+PENDING_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED, Status.REFERRED)
+# States whose clock runs against a due date: the pending ones, and an approved license's
+# requested amendment (the authority's amendment window).
+CLOCKED_STATUSES = (*PENDING_STATUSES, Status.AMENDMENT_REQUESTED)
+
+
+class PauseReason(models.TextChoices):
+    """Why the clock stopped: each stops it; `provide-info/` ends any of them."""
+
+    INFORMATION = "information", _("information requested")
+    EXPERT_REVIEW = "expert_review", _("expert review")
+    INSPECTION = "inspection", _("on-site inspection")
+    IDENTIFICATION = "identification", _("item identification")
+
+
+class ReferralReason(models.TextChoices):
+    STATE_COUNCIL = "state_council", _("reported to the State Council")
+    WATCH_LIST = "watch_list", _("end user on the watch list")
+    INTERAGENCY = "interagency", _("interagency review")
 
 
 class LicenseApplication(models.Model):
@@ -252,7 +301,7 @@ class LicenseApplication(models.Model):
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_code])
 
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
@@ -262,6 +311,17 @@ class LicenseApplication(models.Model):
     window_days = models.PositiveIntegerField(null=True, blank=True, editable=False)
     window_source = models.CharField(max_length=60, blank=True, editable=False)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, editable=False)
+    # The open pause's reason (null when the clock runs), and while a request of reason
+    # `information` is open, the end of the authority's day the reply is due.
+    pause_reason = models.CharField(
+        _("pause reason"),
+        max_length=20,
+        choices=PauseReason.choices,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    reply_due_at = models.DateTimeField(_("reply due at"), null=True, blank=True, editable=False)
 
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     license_number = models.CharField(
@@ -364,7 +424,10 @@ class ClockPause(models.Model):
     requested_at = models.DateTimeField()
     provided_at = models.DateTimeField(null=True, blank=True)
     # The state the application returns to when the information is provided.
-    resume_status = models.CharField(max_length=16, choices=Status.choices)
+    resume_status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.CharField(
+        max_length=20, choices=PauseReason.choices, default=PauseReason.INFORMATION
+    )
 
     class Meta:
         ordering = ["requested_at", "id"]
@@ -497,6 +560,110 @@ class FastTrackDecision(models.Model):
         return f"{self.authority_id and self.authority} {self.announced_on}: {self.window_days}"
 
 
+class MeasureKind(models.TextChoices):
+    CONTROL = "control", _("control (needs a license)")
+    BAN = "ban", _("ban (refused in principle)")
+
+
+class MeasureStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("scheduled")
+    IN_FORCE = "in_force", _("in force")
+    SUSPENDED = "suspended", _("suspended")
+    ENDED = "ended", _("ended")
+
+
+class Measure(models.Model):
+    """An authority's published rule that puts controlled items under license (`control`) or
+    refuses exports in principle (`ban`), for some destinations (empty: any), over a period,
+    except during its suspensions. Every change is kept in `MeasureChange`."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="measures")
+    reference = models.CharField(_("reference"), max_length=100)
+    title = models.CharField(_("title"), max_length=300)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=MeasureKind.choices, default=MeasureKind.CONTROL
+    )
+    announced_on = models.DateField(_("announced on"))
+    effective_from = models.DateField(_("effective from"))
+    effective_until = models.DateField(
+        _("effective until"), null=True, blank=True, help_text=_("Last day; empty: open-ended.")
+    )
+    items = models.ManyToManyField(ControlledItem, blank=True, related_name="measures")
+    destinations = models.JSONField(
+        _("destinations"), default=list, blank=True, help_text=_("Empty: any destination.")
+    )
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["authority", "-effective_from", "reference"]
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=MeasureKind.values), name="measure_valid_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_until__isnull=True)
+                | Q(effective_until__gte=models.F("effective_from")),
+                name="measure_period_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["authority", "reference"], name="measure_reference_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class MeasureSuspension(models.Model):
+    """A period, both days included, during which a measure does not apply."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="suspensions")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True, help_text=_("Empty: open-ended."))
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["measure", "starts_on", "id"]
+        verbose_name = _("suspension")
+        verbose_name_plural = _("suspensions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="suspension_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on} - {self.ends_on or '…'}"
+
+
+class MeasureChange(models.Model):
+    """Who changed what of a measure, and when: kept for the record, never edited."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="changes")
+    changed_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20)  # created, edited
+    # {field: [old, new]}, values as the API shows them.
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("measure change")
+        verbose_name_plural = _("measure changes")
+
+    def __str__(self) -> str:
+        return f"{self.measure_id} {self.action} {self.changed_at:%Y-%m-%d}"
+
+
 class Document(models.Model):
     """A file attached to an application, stored outside the web root."""
 
@@ -576,8 +743,8 @@ class Event(models.Model):
     decision = models.ForeignKey(
         FastTrackDecision, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField()
     actor = models.ForeignKey(

@@ -23,6 +23,10 @@
   calendar, a review-window rule); `thresholds` when the scan's working-day thresholds
   changed (an authority's zone or calendar). An application's move sends it after
   `application_moved`, so its shipments have followed when flags are evaluated.
+- `measure_changed(authority_id, item_ids, now)`: sent by the measure services inside the
+  transaction that logged or changed a measure (its period, suspensions, items, destinations
+  or kind); `item_ids` are the items it names before and after the change. Shipments of those
+  items re-evaluate, set-based, whether they need a license, and follow.
 """
 
 from django.dispatch import Signal
@@ -32,3 +36,4 @@ application_correcting = Signal()
 due_dates_changed = Signal()
 decision_pass_finished = Signal()
 changed = Signal()
+measure_changed = Signal()

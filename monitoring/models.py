@@ -18,11 +18,19 @@ class FlagKind(models.TextChoices):
     EXPIRING = "expiring", _("expiring")
     AT_RISK = "at_risk", _("at risk")
     FILE_BY = "file_by", _("file by")
+    REPLY_DUE = "reply_due", _("reply due")
+    CONTROL_CHANGE = "control_change", _("control change")
 
 
-APPLICATION_FLAGS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.EXPIRING)
-SHIPMENT_FLAGS = (FlagKind.AT_RISK, FlagKind.FILE_BY)
-ALERTING_FLAGS = (FlagKind.OVERDUE, FlagKind.AT_RISK, FlagKind.FILE_BY)
+APPLICATION_FLAGS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.EXPIRING, FlagKind.REPLY_DUE)
+SHIPMENT_FLAGS = (FlagKind.AT_RISK, FlagKind.FILE_BY, FlagKind.CONTROL_CHANGE)
+ALERTING_FLAGS = (
+    FlagKind.OVERDUE,
+    FlagKind.AT_RISK,
+    FlagKind.FILE_BY,
+    FlagKind.REPLY_DUE,
+    FlagKind.CONTROL_CHANGE,
+)
 
 
 class Flag(models.Model):

@@ -94,6 +94,12 @@ class Shipment(models.Model):
     # indexed deadline. Kept by monitoring.scan.refresh_file_by (see its docstring for when).
     file_by_date = models.DateField(_("file by"), null=True, blank=True, editable=False)
     file_by_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Whether a `control` measure applies to its item and destination on its planned ship date
+    # (an item no measure names always needs one), and whether one applies today: kept,
+    # set-based, by shipments.services.requirements whenever a measure or the ship date changes
+    # and daily. They differ before shipping: the `control_change` flag.
+    license_required = models.BooleanField(_("license required"), default=True, editable=False)
+    license_required_today = models.BooleanField(default=True, editable=False)
     shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
     delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -68,6 +68,9 @@ class FlagRaisedData(TypedDict, total=False):
     application_id: int | None
     application_due_at: str | None
     file_by_date: str | None
+    reply_due_at: str | None
+    license_required: bool | None
+    license_required_today: bool | None
 
 
 class FlagClearedData(TypedDict):

@@ -66,6 +66,8 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
             status=Status.APPROVED,
             valid_until__lte=latest_day,
         )
+    if kind == FlagKind.REPLY_DUE:
+        return qs.none()  # reply deadlines come with the pauses' reasons
     raise ValueError(f"not an application flag: {kind}")
 
 
@@ -92,6 +94,9 @@ def due_shipments(kind: str, th: Thresholds) -> QuerySet[Shipment]:
         )
     if kind == FlagKind.FILE_BY:
         return qs.filter(status=SS.PLANNED, file_by_at__lte=th.now)
+    if kind == FlagKind.CONTROL_CHANGE:
+        # Before shipping, its need for a license on the ship date differs from today's.
+        return qs.filter(status__in=TO_SHIP).exclude(license_required=F("license_required_today"))
     raise ValueError(f"not a shipment flag: {kind}")
 
 

@@ -29,6 +29,8 @@ DETAILS: dict[str, tuple[str, ...]] = {
     FlagKind.EXPIRING: ("valid_until",),
     FlagKind.AT_RISK: ("planned_ship_date", "application_id", "application__due_at"),
     FlagKind.FILE_BY: ("planned_ship_date", "file_by_date"),
+    FlagKind.REPLY_DUE: ("status", "reply_due_at"),
+    FlagKind.CONTROL_CHANGE: ("planned_ship_date", "license_required", "license_required_today"),
 }
 INSERT_BATCH = 500
 

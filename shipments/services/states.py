@@ -20,10 +20,24 @@ FOLLOWS: dict[str | None, str] = {
     Status.INFO_REQUESTED: SS.AWAITING_LICENSE,
     Status.APPROVED: SS.CLEARED,
     Status.EXHAUSTED: SS.CLEARED,
+    Status.REFERRED: SS.AWAITING_LICENSE,
+    Status.RETURNED: SS.PLANNED,
+    # A suspended license cannot be used: its shipments wait for reinstatement.
+    Status.SUSPENDED: SS.AWAITING_LICENSE,
+    Status.REVOKED: SS.PLANNED,
+    Status.SURRENDERED: SS.PLANNED,
+    # The license stays usable while an amendment is decided.
+    Status.AMENDMENT_REQUESTED: SS.CLEARED,
 }
 
 # Applications a shipment can no longer be assigned to.
-CLOSED_APPLICATION = {Status.REJECTED, Status.WITHDRAWN, Status.EXPIRED}
+CLOSED_APPLICATION = {
+    Status.REJECTED,
+    Status.WITHDRAWN,
+    Status.EXPIRED,
+    Status.REVOKED,
+    Status.SURRENDERED,
+}
 
 
 def following_status(application: LicenseApplication | None) -> str:
