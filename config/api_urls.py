@@ -22,6 +22,7 @@ router.register("shipments", shipments.ShipmentViewSet, basename="shipment")
 router.register(
     "fast-track-decisions", licenses.FastTrackDecisionViewSet, basename="fasttrackdecision"
 )
+router.register("measures", licenses.MeasureViewSet, basename="measure")
 router.register("flags", monitoring.FlagViewSet, basename="flag")
 router.register("events", licenses.EventViewSet, basename="event")
 router.register(

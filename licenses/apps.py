@@ -35,6 +35,9 @@ class LicensesConfig(AppConfig):
                 "fasttrackdecision",
                 "document",
                 "event",
+                "measure",
+                "measuresuspension",
+                "measurechange",
             ],
             ("view",),
         ),
@@ -43,7 +46,7 @@ class LicensesConfig(AppConfig):
         )
         | {"licenses.move_licenseapplication"},
         roles.MANAGER: roles.grants(
-            "licenses", ["windowrule", "fasttrackdecision"], ("add", "change")
+            "licenses", ["windowrule", "fasttrackdecision", "measure"], ("add", "change")
         )
         | {"licenses.revoke_fasttrackdecision"},
     }

@@ -8,10 +8,12 @@ controlled items are shared reference data, readable by every signed-in user.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from .measures import status_q, today
 from .models import (
     Authority,
     ControlledItem,
@@ -20,6 +22,7 @@ from .models import (
     Exporter,
     FastTrackDecision,
     LicenseApplication,
+    Measure,
     WindowRule,
 )
 
@@ -155,3 +158,19 @@ def window_rule_list(*, user: Any) -> QuerySet[WindowRule]:
     if user is None or not user.is_authenticated or not user.is_active:
         return WindowRule.objects.none()
     return WindowRule.objects.select_related("authority", "item")
+
+
+def measure_list(*, user: Any) -> QuerySet[Measure]:
+    """Measures are shared reference data: every signed-in user reads them all."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Measure.objects.none()
+    return Measure.objects.select_related("authority").prefetch_related("suspensions", "items")
+
+
+def measures_with_status(qs: QuerySet[Measure], status: str, now: dt.datetime) -> QuerySet[Measure]:
+    """Those of `qs` whose status is `status` today, each on its own authority's date (one
+    condition per authority: there are few)."""
+    condition = Q(pk__in=[])
+    for authority in Authority.objects.filter(measures__isnull=False).distinct():
+        condition |= Q(authority=authority) & status_q(status, today(authority, now))
+    return qs.filter(condition)

@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from core.api.filters import DueFilter, IdFilter
 from licenses.models import (
@@ -17,10 +18,13 @@ from licenses.models import (
     FastTrackDecision,
     LicenseApplication,
     LicenseType,
+    Measure,
+    MeasureKind,
+    MeasureStatus,
     Status,
 )
 
-from .. import flags
+from .. import flags, selectors
 from .serializers import FLAG_KINDS
 
 
@@ -103,3 +107,21 @@ class EventFilter(django_filters.FilterSet):
     class Meta:
         model = Event
         fields = ["application", "shipment", "decision", "kind", "after_id"]
+
+
+class MeasureFilter(django_filters.FilterSet):
+    authority = django_filters.CharFilter(field_name="authority__code", help_text="Its code.")
+    item = IdFilter(field_name="items", help_text="Measures naming this controlled item (id).")
+    kind = django_filters.ChoiceFilter(choices=MeasureKind.choices)
+    status = django_filters.ChoiceFilter(
+        choices=MeasureStatus.choices,
+        method="filter_status",
+        help_text="Today's status, on each measure's authority's date.",
+    )
+
+    class Meta:
+        model = Measure
+        fields = ["authority", "item", "kind", "status"]
+
+    def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.measures_with_status(qs, value, timezone.now())

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,7 +17,7 @@ from rest_framework import serializers
 from core.api.moments import MomentField
 from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
 from core.errors import full_clean
-from licenses import selectors, services
+from licenses import measures, selectors, services
 from licenses.authorities import authority_create, authority_update
 from licenses.fasttrack import MAX_WINDOW_DAYS, decision_log
 from licenses.models import (
@@ -27,9 +28,12 @@ from licenses.models import (
     Exporter,
     FastTrackDecision,
     LicenseApplication,
+    Measure,
+    MeasureStatus,
     country_code,
 )
 from licenses.services import legal_moves
+from licenses.services.measures import suspension_data
 
 # Flag kinds, as stored by the shipments app (not imported: licenses does not depend on it).
 FLAG_KINDS = ("overdue", "due_soon", "expiring", "at_risk", "file_by")
@@ -528,3 +532,91 @@ class DocumentSerializer(StrictMixin, serializers.ModelSerializer):
         )
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
+
+
+# --- measures --------------------------------------------------------------------------------
+
+
+class SuspensionSerializer(StrictSerializer):
+    """A period, both days included, during which a measure does not apply."""
+
+    # "from" is a Python keyword: declared through the class namespace.
+    locals()["from"] = serializers.DateField(help_text="First day of the suspension.")
+    until = serializers.DateField(
+        required=False, allow_null=True, help_text="Last day (included); null: open-ended."
+    )
+    reference = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="What suspends it."
+    )
+
+
+class MeasureSerializer(StrictMixin, serializers.ModelSerializer):
+    authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())
+    suspensions = SuspensionSerializer(
+        many=True, required=False, help_text="Periods during which it does not apply."
+    )
+    items = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=ControlledItem.objects.all(), required=False
+    )
+    destinations = serializers.ListField(
+        child=serializers.CharField(max_length=2),
+        required=False,
+        max_length=300,
+        help_text="ISO 3166 alpha-2 codes it covers; empty: any destination.",
+    )
+    status = serializers.SerializerMethodField(
+        help_text="Today's status, on the authority's date: scheduled, in_force, suspended, ended."
+    )
+
+    class Meta:
+        model = Measure
+        fields = [
+            "id",
+            "authority",
+            "reference",
+            "title",
+            "kind",
+            "announced_on",
+            "effective_from",
+            "effective_until",
+            "suspensions",
+            "items",
+            "destinations",
+            "source",
+            "note",
+            "status",
+        ]
+        # The services validate (one message whatever the surface).
+        validators: list[Any] = []
+
+    @extend_schema_field(serializers.ChoiceField(choices=MeasureStatus.choices))
+    def get_status(self, measure: Measure) -> str:
+        now = self.context.get("now") or timezone.now()
+        day = measures.today(measure.authority, now)
+        return measures.status_on(measure, list(measure.suspensions.all()), day)
+
+    def to_representation(self, instance: Measure) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["suspensions"] = suspension_data(instance.suspensions.all())
+        data["items"] = sorted(data["items"])
+        return data
+
+    def _writes(self, validated_data: dict[str, Any]) -> dict[str, Any]:
+        if "suspensions" in validated_data:
+            validated_data["suspensions"] = [dict(s) for s in validated_data["suspensions"]]
+        return validated_data
+
+    def create(self, validated_data: dict[str, Any]) -> Measure:
+        return services.measure_create(
+            actor=self.context["request"].user,
+            now=self.context["now"],
+            **self._writes(validated_data),
+        )
+
+    def update(self, instance: Measure, validated_data: dict[str, Any]) -> Measure:  # type: ignore[override]
+        return services.measure_update(
+            measure=instance,
+            actor=self.context["request"].user,
+            now=self.context["now"],
+            **self._writes(validated_data),
+        )

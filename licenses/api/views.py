@@ -46,6 +46,7 @@ from .serializers import (
     EventSerializer,
     ExporterSerializer,
     FastTrackDecisionSerializer,
+    MeasureSerializer,
     MoveSerializer,
     RejectSerializer,
     RevokeSerializer,
@@ -464,3 +465,35 @@ class DocumentViewSet(mixins.CreateModelMixin, ReadOnlyApiViewSet):
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PassthroughRenderer])
     def download(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return document_response(self.get_object())
+
+
+class MeasureViewSet(WritableApiViewSet):
+    """Authorities' published rules putting controlled items under license (`control`) or
+    refusing exports in principle (`ban`): logged and edited, every change kept; never deleted."""
+
+    serializer_class = MeasureSerializer
+    filterset_class = filters.MeasureFilter
+    required_perms = model_perms("licenses.measure")
+    orderings = {
+        "-effective_from": ("-effective_from", "-id"),
+        "effective_from": ("effective_from", "id"),
+        "reference": ("reference", "id"),
+        "-reference": ("-reference", "-id"),
+        "-id": ("-id",),
+        "id": ("id",),
+    }
+    search_fields = ["reference", "title"]
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.measure_list(user=self.request.user)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        writes = {"create", "update", "partial_update"}
+        if self.action in writes and selectors.visible_exporter_ids(request.user) is not None:
+            raise exceptions.PermissionDenied(
+                _(
+                    "A user limited to some exporters cannot change measures: "
+                    "they bind every exporter."
+                )
+            )

@@ -39,11 +39,10 @@ FIELDS = (
     "source",
     "note",
 )
-PLAIN_FIELDS = ("reference", "title", "kind", "announced_on", "effective_from")
-PLAIN_FIELDS += ("effective_until", "source", "note")
+PLAIN_FIELDS: tuple[str, ...] = ("reference", "title", "kind", "announced_on")
+PLAIN_FIELDS += ("effective_from", "effective_until", "source", "note")
 # Inputs of whether a shipment needs a license: a change to one of them is announced.
-SCOPE_FIELDS = {"kind", "effective_from", "effective_until", "suspensions", "items"}
-SCOPE_FIELDS |= {"destinations"}
+SCOPE_FIELDS = {"kind", "effective_from", "effective_until", "suspensions", "items", "destinations"}
 
 
 def _day(value: Any, field: str, errors: dict[str, str]) -> dt.date | None:
