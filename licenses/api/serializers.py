@@ -549,6 +549,9 @@ class SuspensionSerializer(StrictSerializer):
         required=False, allow_blank=True, default="", max_length=200, help_text="What suspends it."
     )
 
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return suspension_data([instance])[0]
+
 
 class MeasureSerializer(StrictMixin, serializers.ModelSerializer):
     authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())

@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 
 from licenses import events
+from licenses.models import Measure
 from monitoring.models import Flag
 from tests.factories import ApplicationFactory, ConsigneeFactory, ShipmentFactory, item
 from tests.helpers import NOW
@@ -38,6 +39,7 @@ def world(ganzhou):
         "flag": flag.pk,
         "event": event.pk,
         "item": item("1C902").pk,
+        "measure": Measure.objects.get(reference="MOFCOM/GAC 2025 No. 18").pk,
     }
 
 
@@ -76,6 +78,9 @@ OFFICER_WRITE = {V: 403, OF: 200, M: 200, L: 200, X: 404, A: 200}
 OFFICER_CREATE = {V: 403, OF: 201, M: 201, L: 201, X: 400, A: 201}
 ADMIN_ONLY = dict.fromkeys(CAST, 403) | {A: 201}
 ADMIN_ONLY_EDIT = dict.fromkeys(CAST, 403) | {A: 200}
+# Measures bind every exporter: managers and administrators not limited to some exporters.
+MANAGER_ONLY = dict.fromkeys(CAST, 403) | {M: 201, A: 201}
+MANAGER_ONLY_EDIT = dict.fromkeys(CAST, 403) | {M: 200, A: 200}
 
 MATRIX = [
     ("get", "/api/v1/authorities/", None, READ_ALL),
@@ -98,7 +103,12 @@ MATRIX = [
     (
         "post",
         "/api/v1/controlled-items/",
-        lambda w: {"authority": "MOFCOM", "code": "1C904", "description": "Terbium", "unit": "kg"},
+        lambda w: {
+            "authority": "MOFCOM",
+            "code": "1C999",
+            "description": "Test item",
+            "unit": "kg",
+        },
         ADMIN_ONLY,
     ),
     ("patch", "/api/v1/controlled-items/{item}/", lambda w: {"material": "Sm"}, ADMIN_ONLY_EDIT),
@@ -143,6 +153,22 @@ MATRIX = [
         lambda w: {},
         {V: 403, OF: 403, L: 403, X: 403},  # managers: see test_fast_track.py
     ),
+    ("get", "/api/v1/measures/", None, READ_ALL),
+    ("get", "/api/v1/measures/{measure}/", None, READ_ALL),
+    (
+        "post",
+        "/api/v1/measures/",
+        lambda w: {
+            "authority": "MOFCOM",
+            "reference": "TEST 2026 No. 1",
+            "title": "Test measure",
+            "kind": "control",
+            "announced_on": "2026-01-02",
+            "effective_from": "2026-02-01",
+        },
+        MANAGER_ONLY,
+    ),
+    ("patch", "/api/v1/measures/{measure}/", lambda w: {"title": "Edited"}, MANAGER_ONLY_EDIT),
     ("get", "/api/v1/flags/", None, READ_ALL),
     ("get", "/api/v1/flags/{flag}/", None, HIDDEN),
     ("get", "/api/v1/events/", None, READ_ALL),
