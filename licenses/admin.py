@@ -17,6 +17,7 @@ from core.admin_services import ServiceFormAdmin, ServiceMoveAdmin, refusals
 from core.errors import DomainError
 
 from . import admin_fasttrack, admin_moves, selectors, services
+from .admin_measures import MeasureAdmin
 from .authorities import (
     authority_create,
     authority_update,
@@ -43,6 +44,7 @@ from .models import (
     Exporter,
     FastTrackDecision,
     LicenseApplication,
+    Measure,
     UserProfile,
     WindowRule,
 )
@@ -177,6 +179,9 @@ class ControlledItemAdmin(admin.ModelAdmin):
     list_filter = ["authority", "unit"]
     search_fields = ["code", "material", "description"]
     autocomplete_fields = ["authority"]
+
+
+admin.site.register(Measure, MeasureAdmin)
 
 
 @admin.register(Exporter)
