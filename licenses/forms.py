@@ -36,6 +36,9 @@ from .models import (
     Exporter,
     LicenseApplication,
     LicenseType,
+    Measure,
+    MeasureKind,
+    MeasureStatus,
     Status,
 )
 from .services import EDITABLE_AFTER_DRAFT
@@ -583,3 +586,36 @@ class RevokeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Kept with the decision; the applications it moved get their windows back."),
     )
+
+
+# --- measures ----------------------------------------------------------------------------------
+
+
+class MeasureFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method="search", help_text=_("Reference or title")
+    )
+    authority = django_filters.ModelChoiceFilter(
+        label=_("Authority"),
+        to_field_name="code",
+        queryset=lambda request: selectors.authority_list(user=request.user),
+    )
+    item = django_filters.ModelChoiceFilter(
+        label=_("Controlled item"),
+        field_name="items",
+        queryset=lambda request: selectors.item_list(user=request.user),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status today"), choices=MeasureStatus.choices, method="by_status"
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=MeasureKind.choices)
+
+    class Meta:
+        model = Measure
+        fields: list[str] = []
+
+    def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(Q(reference__icontains=value) | Q(title__icontains=value))
+
+    def by_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.measures_with_status(qs, value, timezone.now())

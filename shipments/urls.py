@@ -24,6 +24,8 @@ urlpatterns = [
         views.ShipmentMove.as_view(),
         name="shipment-move",
     ),
+    path("measures/", views.MeasureList.as_view(), name="measure-list"),
+    path("measures/<int:pk>/", views.MeasureDetail.as_view(), name="measure-detail"),
     path("consignees/", views.ConsigneeList.as_view(), name="consignee-list"),
     path(
         "consignees/export.csv", views.ConsigneeList.as_view(export=True), name="consignee-export"

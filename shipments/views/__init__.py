@@ -12,6 +12,8 @@ from .imports import IMPORT_COLUMNS as IMPORT_COLUMNS
 from .imports import ShipmentImport as ShipmentImport
 from .imports import ShipmentImportTemplate as ShipmentImportTemplate
 from .imports import import_limits as import_limits
+from .measures import MeasureDetail as MeasureDetail
+from .measures import MeasureList as MeasureList
 from .shipments import MOVE_BUTTONS as MOVE_BUTTONS
 from .shipments import MOVE_HELP as MOVE_HELP
 from .shipments import MOVE_PERMISSION as MOVE_PERMISSION
