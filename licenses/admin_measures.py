@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_services import ServiceFormAdmin
 
-from . import services
+from . import selectors, services
 from .models import Measure, MeasureChange, MeasureSuspension
 from .services.measures import PLAIN_FIELDS
 
@@ -72,7 +72,8 @@ class MeasureSuspensionInline(admin.TabularInline):
     # service stores them with it).
     def _may_write(self, request: HttpRequest, obj: Any) -> bool:
         perm = "licenses.change_measure" if obj is not None else "licenses.add_measure"
-        return request.user.has_perm(perm)
+        limited = selectors.visible_exporter_ids(request.user) is not None
+        return not limited and request.user.has_perm(perm)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._may_write(request, obj)
@@ -123,6 +124,15 @@ class MeasureAdmin(ServiceFormAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # kept for the record; end it with an end date instead
+
+    # A measure binds every exporter: a user limited to some exporters only reads them.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        limited = selectors.visible_exporter_ids(request.user) is not None
+        return not limited and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        limited = selectors.visible_exporter_ids(request.user) is not None
+        return not limited and super().has_change_permission(request, obj)
 
     def _create_formsets(self, request: HttpRequest, obj: Any, change: bool) -> Any:
         # Django's own step that builds the inlines' formsets (validated before `save_model`).

@@ -99,3 +99,15 @@ def test_measures_are_never_deleted_and_officers_only_read(client, superuser, of
     client.force_login(officer)
     assert client.get(reverse("admin:licenses_measure_changelist")).status_code == 200
     assert client.get(ADD).status_code == 403
+
+
+def test_a_manager_limited_to_some_exporters_only_reads_measures(client, limited_manager):
+    m = Measure.objects.get(reference="MOFCOM/GAC 2025 No. 18")
+    client.force_login(limited_manager)
+    assert client.get(ADD).status_code == 403
+    url = reverse("admin:licenses_measure_change", args=[m.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert client.post(url, {"title": "Edited"}).status_code == 403
+    m.refresh_from_db()
+    assert m.title != "Edited"

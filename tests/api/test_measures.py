@@ -241,3 +241,27 @@ def test_the_role_matrix(api, request, role, measure):
         client.patch(f"{URL}{measure.pk}/", {"title": "Edited"}, format="json").status_code,
     )
     assert got == EXPECTED[role]
+
+
+def test_the_list_takes_the_same_few_queries_for_few_or_many_measures(
+    api, viewer, django_assert_max_num_queries
+):
+    client = api(viewer)
+    client.get(URL)  # the token and the permissions, once
+    with django_assert_max_num_queries(8):
+        assert len(client.get(URL, {"page_size": 100, "status": "in_force"}).json()["results"])
+    for n in range(30):
+        services.measure_create(
+            authority=authority("MOFCOM"),
+            reference=f"TEST BULK {n}",
+            title="bulk",
+            kind="control",
+            announced_on=dt.date(2026, 1, 1),
+            effective_from=dt.date(2026, 1, 1),
+            items=[item("1C902"), item("1C903")],
+            suspensions=[{"from": "2026-02-01", "until": "2026-02-02"}],
+            actor=None,
+            now=NOW,
+        )
+    with django_assert_max_num_queries(8):
+        assert len(client.get(URL, {"page_size": 100}).json()["results"]) > 40
