@@ -1,6 +1,7 @@
 """Alerts: rows first, e-mail second.
 
-Raising a flag of kind `overdue`, `at_risk` or `file_by` writes one `Alert` row per recipient
+Raising a flag of a kind that alerts (`overdue`, `at_risk`, `file_by`, `reply_due`,
+`control_change`: `ALERTING_FLAGS`) writes one `Alert` row per recipient
 in the transaction that raised it (`create_alerts`, the outbox) and queues its sending after
 commit (`queue_after_commit`). Delivery is at least once and never repeats what is recorded as
 sent:
@@ -26,8 +27,8 @@ Queueing after commit never holds up a web request: a broker error is logged and
 Recipients: the exporter's compliance contacts, plus active users with an e-mail address who
 watch that exporter and chose that kind — never a user whose exporter limit excludes it
 (`licenses.selectors.visible_exporter_ids`). A user without saved preferences gets the
-defaults of their role (`ROLE_DEFAULTS`): compliance officers get `overdue`, `at_risk` and
-`file_by` immediately for every exporter they may see; compliance managers get the daily
+defaults of their role (`ROLE_DEFAULTS`): compliance officers get every kind that alerts
+immediately for every exporter they may see; compliance managers get the daily
 digest at 08:00 UTC for every exporter they may see; viewers and administrators get nothing
 until they choose.
 
