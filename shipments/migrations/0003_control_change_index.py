@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licenses', '0007_states_pauses_and_windows'),
-        ('shipments', '0002_license_required'),
+        ("licenses", "0007_states_pauses_and_windows"),
+        ("shipments", "0002_license_required"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='shipment',
-            index=models.Index(condition=models.Q(('status__in', ['planned', 'awaiting_license', 'cleared', 'on_hold']), models.Q(('license_required', models.F('license_required_today')), _negated=True)), fields=['planned_ship_date'], name='shipment_control_change'),
+            model_name="shipment",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["planned", "awaiting_license", "cleared", "on_hold"]),
+                    models.Q(
+                        ("license_required", models.F("license_required_today")), _negated=True
+                    ),
+                ),
+                fields=["planned_ship_date"],
+                name="shipment_control_change",
+            ),
         ),
     ]

@@ -148,9 +148,7 @@ class MeasureBook:
             )
             for m in measures
         ]
-        return cls(
-            rules=rules, named=frozenset(item_authority), item_authority=item_authority
-        )
+        return cls(rules=rules, named=frozenset(item_authority), item_authority=item_authority)
 
     @property
     def controls(self) -> list[MeasureRule]:
@@ -286,7 +284,9 @@ def evaluate_requirements(
             .filter(scope)
             .annotate(
                 now_required=Case(
-                    When(required, then=Value(True)), default=Value(False), output_field=BooleanField()
+                    When(required, then=Value(True)),
+                    default=Value(False),
+                    output_field=BooleanField(),
                 ),
                 now_required_today=Case(
                     When(required_today, then=Value(True)),
