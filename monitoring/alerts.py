@@ -65,7 +65,9 @@ from licenses import roles
 from licenses.clock import local_date
 from licenses.models import Exporter
 from licenses.selectors import visible_exporter_ids
+from shipments.services.requirements import MeasureBook, shipment_measures
 
+from .measure_changes import horizon_days, measure_changes_ahead
 from .models import (
     ALERTING_FLAGS,
     Alert,
@@ -389,8 +391,10 @@ def _local_due(due_at: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> dt.date | N
     return (due_at.astimezone(tz) - dt.timedelta(microseconds=1)).date()
 
 
-def flag_context(flag: Flag) -> dict[str, Any]:
-    """What an e-mail says about a flag, and the link to the page that needs action."""
+def flag_context(flag: Flag, books: dict[str, MeasureBook] | None = None) -> dict[str, Any]:
+    """What an e-mail says about a flag, and the link to the page that needs action. For
+    `control_change`, the measures that apply on the ship date (read once per message: pass
+    the same `books` for many flags)."""
     context: dict[str, Any] = {
         "flag": flag,
         "kind": flag.kind,
@@ -428,6 +432,11 @@ def flag_context(flag: Flag) -> dict[str, Any]:
             due_date=_local_due(app.due_at, app.authority.tz) if app else None,
             today=local_date(flag.raised_at, tz),
         )
+        if flag.kind == FlagKind.CONTROL_CHANGE:
+            books = books if books is not None else {}
+            if "book" not in books:
+                books["book"] = MeasureBook.load()
+            context["measures"] = shipment_measures([shipment], books["book"])[shipment.pk]
     return context
 
 
@@ -608,11 +617,21 @@ def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMu
         "shipment__application__authority",
     )[:DIGEST_LIMIT]
     by_exporter: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    books: dict[str, MeasureBook] = {}
     for flag in listed:
-        by_exporter[flag.exporter].append(flag_context(flag))
+        by_exporter[flag.exporter].append(flag_context(flag, books))
+    # The exporters the reader watches and may see (None: all).
+    exporter_ids: set[int] | None = None
+    for limit in (visible_exporter_ids(user), preference.watched):
+        if limit is not None:
+            exporter_ids = set(limit) if exporter_ids is None else exporter_ids & set(limit)
     context = {
         "user": user,
         "local_date": digest.local_date,
+        "measure_changes": measure_changes_ahead(
+            today=digest.local_date, exporter_ids=exporter_ids
+        ),
+        "measure_horizon_days": horizon_days(),
         "count": count,
         "more": max(count - DIGEST_LIMIT, 0),
         "exporters": [

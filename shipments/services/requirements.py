@@ -117,7 +117,8 @@ class MeasureRule:
 
 @dataclass
 class MeasureBook:
-    """The measures, read once (three queries), and the rules derived from them."""
+    """The measures, read once (three queries; one when there is none), and the rules derived
+    from them."""
 
     rules: list[MeasureRule] = field(default_factory=list)
     named: frozenset[int] = frozenset()  # items some measure (of any kind) names
@@ -126,6 +127,8 @@ class MeasureBook:
     @classmethod
     def load(cls) -> MeasureBook:
         measures = list(Measure.objects.order_by("pk"))
+        if not measures:  # no measure recorded yet: every item needs a license (one query)
+            return cls()
         suspensions: dict[int, list[MeasureSuspension]] = defaultdict(list)
         for s in MeasureSuspension.objects.order_by("starts_on", "pk"):
             suspensions[s.measure_id].append(s)
@@ -324,12 +327,13 @@ def evaluate_requirements(
         flags: dict[tuple[bool, bool], list[int]] = defaultdict(list)
         moves: dict[str, list[tuple[int, str, int | None]]] = defaultdict(list)
         reasons: dict[int, dict[str, Any]] = {}
-        for pk, status, app_id, was, was_today, need, need_today, goal, *where in rows:
+        for row in rows:
+            pk, status, app_id, was, was_today, need, need_today, goal = row[:8]
+            item_id, destination, day = row[8:]
             if (was, was_today) != (need, need_today):
                 flags[(need, need_today)].append(pk)
             if status in FOLLOWING_STATUSES and status != goal:
                 moves[goal].append((pk, status, app_id))
-                item_id, destination, day = where
                 applying = book.applying(item_id=item_id, destination=destination, day=day)
                 reasons[pk] = {
                     "license_required": need,
@@ -379,7 +383,7 @@ def _write_events(
                     "data": {"move": "requirement", **reasons[pk]},
                 }
             )
-    rows.sort(key=lambda r: r["shipment_id"])
+    rows.sort(key=lambda r: int(r["shipment_id"]))  # type: ignore[call-overload]
     events.bulk(rows)
 
 

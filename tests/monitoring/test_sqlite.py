@@ -99,7 +99,9 @@ shipment = shipping.shipment_create(
 before = shipment.status
 s.ends_on = dt.date(2026, 12, 31)
 s.save()
-signals.measure_changed.send(sender=Measure, authority_id=m.authority_id, item_ids=[item.pk], now=now)
+signals.measure_changed.send(
+    sender=Measure, authority_id=m.authority_id, item_ids=[item.pk], now=now
+)
 shipment.refresh_from_db()
 print("RESULT", before, shipment.status, shipment.license_required,
       shipment.license_required_today, shipment.file_by_date is not None,

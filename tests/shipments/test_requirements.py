@@ -29,7 +29,7 @@ from ..factories import (
     authority,
     item,
 )
-from ..helpers import NOW, approved, submitted
+from ..helpers import NOW, submitted
 
 pytestmark = pytest.mark.django_db
 
