@@ -394,7 +394,7 @@ class LicenseApplication(models.Model):
             models.Index(
                 fields=["due_at"],
                 name="application_pending_due",
-                condition=Q(status__in=["submitted", "accepted", "info_requested"]),
+                condition=Q(status__in=["submitted", "accepted", "info_requested", "referred"]),
             ),
             # Licenses running out (the `expiring` flag and the daily expiry job).
             models.Index(

@@ -52,6 +52,7 @@ MOVE_LABELS = {
     "release": gettext_lazy("Released from hold"),
     "cancel": gettext_lazy("Cancelled"),
     "follow": gettext_lazy("Followed its application"),
+    "requirement": gettext_lazy("License requirement changed"),
 }
 
 

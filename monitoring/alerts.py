@@ -1,6 +1,7 @@
 """Alerts: rows first, e-mail second.
 
-Raising a flag of kind `overdue`, `at_risk` or `file_by` writes one `Alert` row per recipient
+Raising a flag of a kind that alerts (`overdue`, `at_risk`, `file_by`, `reply_due`,
+`control_change`: `ALERTING_FLAGS`) writes one `Alert` row per recipient
 in the transaction that raised it (`create_alerts`, the outbox) and queues its sending after
 commit (`queue_after_commit`). Delivery is at least once and never repeats what is recorded as
 sent:
@@ -26,8 +27,8 @@ Queueing after commit never holds up a web request: a broker error is logged and
 Recipients: the exporter's compliance contacts, plus active users with an e-mail address who
 watch that exporter and chose that kind — never a user whose exporter limit excludes it
 (`licenses.selectors.visible_exporter_ids`). A user without saved preferences gets the
-defaults of their role (`ROLE_DEFAULTS`): compliance officers get `overdue`, `at_risk` and
-`file_by` immediately for every exporter they may see; compliance managers get the daily
+defaults of their role (`ROLE_DEFAULTS`): compliance officers get every kind that alerts
+immediately for every exporter they may see; compliance managers get the daily
 digest at 08:00 UTC for every exporter they may see; viewers and administrators get nothing
 until they choose.
 
@@ -64,7 +65,9 @@ from licenses import roles
 from licenses.clock import local_date
 from licenses.models import Exporter
 from licenses.selectors import visible_exporter_ids
+from shipments.services.requirements import MeasureBook, shipment_measures
 
+from .measure_changes import horizon_days, measure_changes_ahead
 from .models import (
     ALERTING_FLAGS,
     Alert,
@@ -388,8 +391,10 @@ def _local_due(due_at: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> dt.date | N
     return (due_at.astimezone(tz) - dt.timedelta(microseconds=1)).date()
 
 
-def flag_context(flag: Flag) -> dict[str, Any]:
-    """What an e-mail says about a flag, and the link to the page that needs action."""
+def flag_context(flag: Flag, books: dict[str, MeasureBook] | None = None) -> dict[str, Any]:
+    """What an e-mail says about a flag, and the link to the page that needs action. For
+    `control_change`, the measures that apply on the ship date (read once per message: pass
+    the same `books` for many flags)."""
     context: dict[str, Any] = {
         "flag": flag,
         "kind": flag.kind,
@@ -427,6 +432,11 @@ def flag_context(flag: Flag) -> dict[str, Any]:
             due_date=_local_due(app.due_at, app.authority.tz) if app else None,
             today=local_date(flag.raised_at, tz),
         )
+        if flag.kind == FlagKind.CONTROL_CHANGE:
+            books = books if books is not None else {}
+            if "book" not in books:
+                books["book"] = MeasureBook.load()
+            context["measures"] = shipment_measures([shipment], books["book"])[shipment.pk]
     return context
 
 
@@ -607,11 +617,21 @@ def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMu
         "shipment__application__authority",
     )[:DIGEST_LIMIT]
     by_exporter: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    books: dict[str, MeasureBook] = {}
     for flag in listed:
-        by_exporter[flag.exporter].append(flag_context(flag))
+        by_exporter[flag.exporter].append(flag_context(flag, books))
+    # The exporters the reader watches and may see (None: all).
+    exporter_ids: set[int] | None = None
+    for limit in (visible_exporter_ids(user), preference.watched):
+        if limit is not None:
+            exporter_ids = set(limit) if exporter_ids is None else exporter_ids & set(limit)
     context = {
         "user": user,
         "local_date": digest.local_date,
+        "measure_changes": measure_changes_ahead(
+            today=digest.local_date, exporter_ids=exporter_ids
+        ),
+        "measure_horizon_days": horizon_days(),
         "count": count,
         "more": max(count - DIGEST_LIMIT, 0),
         "exporters": [

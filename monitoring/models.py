@@ -101,6 +101,10 @@ class ScanSettings(models.Model):
         _("due soon within (working days)"), default=5
     )
     expiring_within_days = models.PositiveIntegerField(_("expiring within (days)"), default=30)
+    # The daily digest lists the measure changes of this many days ahead.
+    measure_horizon_days = models.PositiveIntegerField(
+        _("measure changes ahead in the digest (days)"), default=30
+    )
     # The `now` of the latest scan: the periodic scan looks only at what time changed since
     # (see monitoring.scan.scan); None makes the next one run in full.
     scanned_through = models.DateTimeField(null=True, blank=True, editable=False)

@@ -11,6 +11,7 @@ from django.db import DatabaseError, transaction
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
+from core.lookups import ids_in
 from licenses.signals import changed, decision_pass_finished, due_dates_changed
 from shipments.models import Shipment
 
@@ -52,7 +53,8 @@ def _changed(
     if authority_id is not None:
         scan.refresh_authority(now=now, authority_id=authority_id)
     if file_by_ids:
-        scan.refresh_file_by(now=now, shipments=Shipment.objects.filter(pk__in=sorted(file_by_ids)))
+        # one array parameter: a measure's change may name a hundred thousand shipments
+        scan.refresh_file_by(now=now, shipments=Shipment.objects.filter(ids_in("pk", file_by_ids)))
     shipment_ids = sorted({*shipment_ids, *file_by_ids})
     if draft_ids:
         # a draft's license type: only the shipments whose deadline moved need their flags

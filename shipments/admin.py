@@ -65,7 +65,7 @@ class ShipmentAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "status",
         "application",
     ]
-    list_filter = ["status", "destination", "item__authority"]
+    list_filter = ["status", "license_required", "destination", "item__authority"]
     list_select_related = ["exporter", "item", "application"]
     search_fields = ["reference", "exporter__name", "consignee__name", "application__reference"]
     autocomplete_fields = ["exporter", "item", "consignee", "application"]
@@ -73,6 +73,7 @@ class ShipmentAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
     readonly_fields = [
         "status",
         "unit",
+        "license_required",
         "file_by_date",
         "shipped_at",
         "delivered_at",

@@ -228,6 +228,11 @@ class ShipmentFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(
         label=_("License due on or before"), method="by_due_before", widget=DateInput()
     )
+    license_required = django_filters.ChoiceFilter(
+        label=_("License required"),
+        choices=[("true", _("yes")), ("false", _("no"))],
+        method="by_license_required",
+    )
 
     class Meta:
         model = Shipment
@@ -256,6 +261,9 @@ class ShipmentFilter(django_filters.FilterSet):
             flags.open_exists(Shipment, value)
             | flags.open_exists(LicenseApplication, value, outer="application_id")
         )
+
+    def by_license_required(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(license_required=value == "true")
 
     def by_due_after(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
         return qs.filter(application__due_at__gte=day_bounds(value)[0])

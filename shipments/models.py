@@ -133,6 +133,14 @@ class Shipment(models.Model):
                 name="shipment_file_by",
                 condition=Q(status="planned"),
             ),
+            # `control_change`: before shipping, today's need for a license differs from the
+            # ship date's (few rows: the index holds only them).
+            models.Index(
+                fields=["planned_ship_date"],
+                name="shipment_control_change",
+                condition=Q(status__in=["planned", "awaiting_license", "cleared", "on_hold"])
+                & ~Q(license_required=models.F("license_required_today")),
+            ),
             models.Index(fields=["exporter", "status"], name="shipment_exporter_status"),
             models.Index(fields=["status", "-id"], name="shipment_status_id"),
             models.Index(fields=["destination", "-id"], name="shipment_destination_id"),

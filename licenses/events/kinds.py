@@ -41,6 +41,8 @@ class StatusChangedData(TypedDict, total=False):
     pause: int  # the clock pause a request for information opened or closed
     application_status: str  # a shipment following its application
     correction: int  # the correction of the application that made a shipment follow
+    license_required: bool  # "requirement": a shipment's need for a license changed
+    measures: list[str]  # "requirement": the measures that apply on its ship date
 
 
 DueDateData = TypedDict(
@@ -221,6 +223,14 @@ def _describe_status_changed(data: Mapping[str, Any], e: Any, d: Describer) -> D
         details.append(_("Reason: %(r)s") % {"r": reason})
     if move == "follow" and data.get("correction"):
         details.append(_("Its application's latest move was corrected."))
+    if move == "requirement":
+        if data.get("license_required"):
+            details.append(_("A license is now required on its planned ship date."))
+        else:
+            details.append(_("No license is required on its planned ship date any more."))
+        measures = data.get("measures")
+        if isinstance(measures, list) and measures:
+            details.append(_("Measures: %(refs)s") % {"refs": ", ".join(map(str, measures))})
     return title, details
 
 

@@ -1,5 +1,6 @@
 """The daily job: the fast-track decisions that begin or end, the licenses whose validity
-ended, every file-by deadline, then a full scan."""
+ended, whether open shipments need a license (today moved), every file-by deadline, then a full
+scan."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from licenses.fasttrack import decisions_daily
 from licenses.models import Authority, LicenseApplication, Status
 from licenses.services import application_expire
 from shipments.models import Shipment
+from shipments.services.requirements import evaluate_requirements
 
 from .due import TO_SHIP, any_of
 from .file_by import refresh_file_by
@@ -27,13 +29,16 @@ log = logging.getLogger(__name__)
 class DailyResult:
     decisions: dict[str, list[int]] = field(default_factory=dict)  # `decisions_daily`'s
     expired: list[int] = field(default_factory=list)
+    requirements_changed: int = 0  # shipments whose need for a license changed, or moved
     file_by_changed: int = 0
     scan: ScanResult | None = None
 
     def summary(self) -> str:
         return (
             f"fast-track: {self.decisions}; "
-            f"expired: {len(self.expired)}; file-by deadlines changed: {self.file_by_changed}; "
+            f"expired: {len(self.expired)}; "
+            f"license requirements changed: {self.requirements_changed}; "
+            f"file-by deadlines changed: {self.file_by_changed}; "
             f"scan: {self.scan.summary() if self.scan else '-'}"
         )
 
@@ -71,10 +76,14 @@ def expire_licenses(*, now: dt.datetime) -> list[int]:
 
 
 def run_daily(*, now: dt.datetime) -> DailyResult:
-    """The daily job: decisions that begin or end, expiry, file-by deadlines, then a scan."""
+    """The daily job: decisions that begin or end, expiry, license requirements (a measure or
+    a suspension begins or ends with the date alone, and today's need moves: `control_change`),
+    file-by deadlines, then a scan."""
     result = DailyResult()
     result.decisions = decisions_daily(now=now)
     result.expired = expire_licenses(now=now)
+    requirements = evaluate_requirements(now=now)
+    result.requirements_changed = len({*requirements.changed, *requirements.moved_ids})
     result.file_by_changed = len(
         refresh_file_by(now=now, shipments=Shipment.objects.filter(status__in=TO_SHIP))
     )

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, CharField, F, QuerySet, When
+from django.db.models import Case, CharField, F, Q, QuerySet, When
 from django.db.models import Value as V
 
+from core.lookups import ids_in
 from licenses.calendars import subtract_days
 from licenses.clock import AuthorityContext, authority_context, end_of_day, governing_window
 from licenses.models import (
@@ -152,16 +153,22 @@ def refresh_file_by(
       (`refresh_decision_scope`);
     - the daily job — all of them, for fast-track decisions that begin or end by the date
       alone and for a `holidays` upgrade;
-    - the scan — any planned shipment with no deadline yet (written by a bulk path).
+    - the scan — any planned shipment with no deadline yet (written by a bulk path);
+    - a shipment's need for a license changed (`shipments.services.requirements`).
+
+    A shipment that needs no license (`license_required` false) has no deadline: its
+    `file_by_date` and `file_by_at` are emptied, so `file_by` never flags it.
 
     On PostgreSQL it is set-based (`_refresh_file_by_sql`): a deadline depends only on the
     window of (exporter, item, destination, license type) and on the planned ship date, so the
     distinct combinations are read and computed once each, and one UPDATE joins them back to
     the shipments and writes only the deadlines that differ. Elsewhere chunk by chunk.
     """
+    emptied = _empty_unneeded(shipments)
+    shipments = shipments.filter(license_required=True)
     if connection.vendor == "postgresql":
-        return _refresh_file_by_sql(now=now, shipments=shipments)
-    changed: list[int] = []
+        return sorted({*emptied, *_refresh_file_by_sql(now=now, shipments=shipments)})
+    changed: list[int] = list(emptied)
     qs = shipments.order_by("pk").only(
         "pk",
         "exporter_id",
@@ -177,7 +184,7 @@ def refresh_file_by(
     while True:
         batch = list(qs.filter(pk__gt=last_pk)[:chunk])
         if not batch:
-            return changed
+            return sorted(changed)
         computed = file_by_dates(batch, now=now, memo=memo)
         rows = []
         for shipment in batch:
@@ -189,6 +196,19 @@ def refresh_file_by(
             _store_file_by(rows)
             changed.extend(s.pk for s in rows)
         last_pk = batch[-1].pk
+
+
+def _empty_unneeded(shipments: QuerySet[Shipment]) -> list[int]:
+    """Empty the deadline of the given shipments that need no license; returns their ids."""
+    ids = list(
+        shipments.order_by()
+        .filter(license_required=False)
+        .filter(Q(file_by_date__isnull=False) | Q(file_by_at__isnull=False))
+        .values_list("pk", flat=True)
+    )
+    if ids:
+        Shipment.objects.filter(ids_in("pk", ids)).update(file_by_date=None, file_by_at=None)
+    return sorted(ids)
 
 
 def _license_type() -> Case:

@@ -95,7 +95,9 @@ def scan(*, now: dt.datetime, incremental: bool = False) -> ScanResult:
     result.file_by_filled = len(
         refresh_file_by(
             now=now,
-            shipments=Shipment.objects.filter(status=SS.PLANNED, file_by_at__isnull=True),
+            shipments=Shipment.objects.filter(
+                status=SS.PLANNED, file_by_at__isnull=True, license_required=True
+            ),
         )
     )
     inputs = ThresholdInputs.read()

@@ -45,6 +45,9 @@ class ShipmentFilter(django_filters.FilterSet):
     ship_to = django_filters.DateFilter(
         field_name="planned_ship_date", lookup_expr="lte", help_text="Planned on or before."
     )
+    license_required = django_filters.BooleanFilter(
+        help_text="Whether it needs a license on its planned ship date."
+    )
 
     class Meta:
         model = Shipment

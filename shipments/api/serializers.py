@@ -15,6 +15,7 @@ from licenses.models import ControlledItem
 from shipments import selectors, services
 from shipments.models import Consignee, Shipment
 from shipments.services import legal_shipment_moves
+from shipments.services.requirements import MeasureBook
 
 
 class ConsigneeSerializer(CleanModelSerializer):
@@ -54,6 +55,37 @@ class ShipmentFlagsField(serializers.ReadOnlyField):
         return sorted(kinds)
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string"},
+        "readOnly": True,
+        "description": "References of the measures that apply to its item and destination on "
+        "its planned ship date.",
+    }
+)
+class ShipmentMeasuresField(serializers.ReadOnlyField):
+    """The measures (any kind) that apply to it on its ship date. The measures are read once
+    per request (kept in the serializer's context), whatever the number of shipments shown."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value: Shipment) -> list[str]:
+        context = self.context if isinstance(self.context, dict) else {}
+        book = context.get("measure_book")
+        if book is None:
+            book = MeasureBook.load()
+            if isinstance(self.context, dict):
+                context["measure_book"] = book
+        return [
+            r.reference
+            for r in book.applying(
+                item_id=value.item_id, destination=value.destination, day=value.planned_ship_date
+            )
+        ]
+
+
 class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
     exporter = ScopedPrimaryKeyRelatedField(license_selectors.exporter_list)
     item = serializers.PrimaryKeyRelatedField(queryset=ControlledItem.objects.all())
@@ -70,6 +102,17 @@ class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
     )
     flags = ShipmentFlagsField()
     legal_moves = LegalMovesField(legal_shipment_moves, help_text="Moves legal now.")
+    license_required = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether a control measure applies to it on its planned ship date (an item "
+        "no measure names always needs a license).",
+    )
+    measures = ShipmentMeasuresField()
+    file_by_date = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="Its last day to file an application; null when it needs none.",
+    )
 
     class Meta:
         model = Shipment
@@ -89,6 +132,9 @@ class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
             "status",
             "flags",
             "legal_moves",
+            "license_required",
+            "measures",
+            "file_by_date",
             "last_moved_at",
             "shipped_at",
             "delivered_at",

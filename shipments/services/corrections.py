@@ -179,7 +179,7 @@ def shipment_correct(
         if undo:
             target = latest.from_status
             if target in FOLLOWING_STATUSES:
-                target = following_status(application)
+                target = following_status(application, locked.license_required)
             changes: dict[str, Any] = {}
             if move_name in SHIPMENT_DATED_FIELD:
                 changes[SHIPMENT_DATED_FIELD[move_name]] = None

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
+from core.lookups import ids_in
 from licenses import events
 from licenses.models import Event, LicenseApplication
 from licenses.services import (
@@ -72,7 +74,7 @@ def _move(
             application = LicenseApplication.objects.select_for_update().get(
                 pk=shipment.application_id
             )
-        target = move.target or following_status(application)
+        target = move.target or following_status(application, shipment.license_required)
         changes: dict[str, Any] = {}
         if name == "ship":
             _check_shipped_after_approval(application, at)
@@ -180,23 +182,34 @@ def follow_application(
 ) -> int:
     """Move the shipments that follow an application to the state it now gives them, each
     with an event; the officer's states (shipped, on hold, …) are left alone. When a
-    `correction` of the application caused it, each shipment's event points at it."""
+    `correction` of the application caused it, each shipment's event points at it. A shipment
+    that needs no license stays `cleared` whatever its application does."""
     target = following_status(application)
-    moving = list(
+    cleared = following_status(application, license_required=False)
+    rows = list(
         Shipment.objects.select_for_update()
         .filter(application=application, status__in=FOLLOWING_STATUSES)
-        .exclude(status=target)
-        .values_list("pk", "status")
+        .filter(
+            Q(license_required=True) & ~Q(status=target)
+            | Q(license_required=False) & ~Q(status=cleared)
+        )
+        .values_list("pk", "status", "license_required")
     )
-    if not moving:
-        return 0
-    Shipment.objects.filter(pk__in=[pk for pk, _s in moving]).update(status=target, updated_at=now)
-    return events.shipments_followed(
-        application=application,
-        moved=moving,
-        to_status=target,
-        at=at,
-        now=now,
-        actor=actor,
-        correction=correction,
-    )
+    moved = 0
+    for goal, required in ((target, True), (cleared, False)):
+        moving = [(pk, status) for pk, status, req in rows if req == required]
+        if not moving:
+            continue
+        Shipment.objects.filter(ids_in("pk", [pk for pk, _s in moving])).update(
+            status=goal, updated_at=now
+        )
+        moved += events.shipments_followed(
+            application=application,
+            moved=moving,
+            to_status=goal,
+            at=at,
+            now=now,
+            actor=actor,
+            correction=correction,
+        )
+    return moved

@@ -15,6 +15,7 @@ from licenses.models import LicenseApplication
 
 from ..models import FOLLOWING_STATUSES, Shipment
 from .drawdown import _release, _reserve
+from .requirements import requirement
 from .states import SS, following_status
 
 
@@ -43,6 +44,19 @@ def _reevaluate(
 
 
 EDITABLE_STATUSES = set(FOLLOWING_STATUSES) | {SS.ON_HOLD}
+# What decides whether a shipment needs a license (with the measures).
+REQUIREMENT_INPUTS = {"item", "item_id", "destination", "planned_ship_date"}
+
+
+def _evaluate_requirement(shipment: Shipment, *, now: dt.datetime) -> None:
+    """Whether the shipment (about to be saved) needs a license on its planned ship date and
+    today: the rule `evaluate_requirements` applies set-based, for this one shipment."""
+    shipment.license_required, shipment.license_required_today = requirement(
+        item=shipment.item,
+        destination=shipment.destination,
+        ship_date=shipment.planned_ship_date,
+        now=now,
+    )
 
 
 def shipment_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
@@ -56,7 +70,8 @@ def shipment_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
             application = LicenseApplication.objects.select_for_update().get(
                 pk=shipment.application_id
             )
-        shipment.status = following_status(application)
+        _evaluate_requirement(shipment, now=now)
+        shipment.status = following_status(application, shipment.license_required)
         shipment.save()
         events.created(shipment=shipment, now=now, actor=actor, status=shipment.status)
         if application is not None:
@@ -105,8 +120,12 @@ def shipment_update(*, shipment: Shipment, now: dt.datetime, actor: Any, **field
         amounts_changed = old_quantity != shipment.quantity or old_value != shipment.value
         if old_app_id and (old_app_id != new_app_id or amounts_changed):
             _release(shipment, locked[old_app_id], old_quantity, old_value, now=now, actor=actor)
+        if REQUIREMENT_INPUTS & changed.keys():
+            _evaluate_requirement(shipment, now=now)
         if shipment.status in FOLLOWING_STATUSES:
-            shipment.status = following_status(locked.get(new_app_id) if new_app_id else None)
+            shipment.status = following_status(
+                locked.get(new_app_id) if new_app_id else None, shipment.license_required
+            )
         shipment.save()
         if new_app_id and (old_app_id != new_app_id or amounts_changed):
             _reserve(shipment, locked[new_app_id], now=now, actor=actor)

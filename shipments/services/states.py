@@ -40,5 +40,9 @@ CLOSED_APPLICATION = {
 }
 
 
-def following_status(application: LicenseApplication | None) -> str:
+def following_status(application: LicenseApplication | None, license_required: bool = True) -> str:
+    """The state a shipment that follows its application shows: `cleared` when it needs no
+    license (with or without an application), else what its application gives it."""
+    if not license_required:
+        return SS.CLEARED
     return FOLLOWS[application.status if application else None]

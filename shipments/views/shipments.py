@@ -25,6 +25,7 @@ from ..forms import (
     ShipmentMoveForm,
 )
 from ..models import Shipment
+from ..services.requirements import IN_SCOPE, shipment_measures
 
 MOVE_BUTTONS = {
     "ship": gettext_lazy("Ship"),
@@ -95,6 +96,7 @@ class ShipmentList(ListPage):
             lambda s: local_due_date(s.application) if s.application else None,
         ),
         Column("status", lambda s: s.status),
+        Column("license_required", lambda s: "true" if s.license_required else "false"),
         Column("flags", lambda s: " ".join(f.kind for f in shipment_flags(s))),
     )
 
@@ -167,6 +169,10 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
         "correct_form": CorrectForm(auto_id="correct-%s") if correctable else None,
         "may_edit": user.has_perm("shipments.change_shipment")
         and shipment.status in services.EDITABLE_STATUSES,
+        "measures": shipment_measures([shipment])[shipment.pk],
+        # before shipping, today's need for a license differs from the ship date's
+        "control_change": shipment.status in IN_SCOPE
+        and shipment.license_required != shipment.license_required_today,
     }
 
 

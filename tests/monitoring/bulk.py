@@ -5,7 +5,8 @@ Of the applications about 5 % are drafts, 14 % pending (submitted, accepted, inf
 requested) with due dates from six weeks ago to two months ahead, 35 % approved (a few running
 out within a month), 5 % exhausted, 25 % expired and 16 % rejected or withdrawn. Each has a
 shipment in the state its application gives it (most delivered long ago); a few shipments have
-no application yet.
+no application yet. About 1 % of the shipments before shipping need a license on their ship
+date but not today (a suspension ends before they ship: `control_change`).
 """
 
 from __future__ import annotations
@@ -136,6 +137,11 @@ def load(
         shipments.append(
             _shipment(applications + n, rng.choice(made), item, None, "planned", ship, "DE")
         )
+    # A generator of its own: the book above stays what it was for the same seed.
+    control = random.Random(seed + 1)
+    for shipment in shipments:
+        if shipment.status in ("planned", "awaiting_license", "cleared", "on_hold"):
+            shipment.license_required_today = control.random() >= 0.01
     Shipment.objects.bulk_create(shipments, batch_size=2000)
     return {"applications": len(apps), "shipments": len(shipments)}
 

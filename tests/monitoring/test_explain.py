@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -60,8 +61,9 @@ def test_no_query_of_the_scan_reads_the_applications_or_shipments_sequentially(t
     with CaptureQueriesContext(connection) as captured:
         result = scan.scan(now=NOW)
     # The book has work of every kind: the first scan raises its whole backlog.
-    assert set(result.kinds) == {"overdue", "due_soon", "expiring", "at_risk", "file_by"}
-    assert all(result.kinds[k].raised for k in result.kinds)
+    assert set(result.kinds) == set(scan.KINDS)
+    raised = {k for k in result.kinds if result.kinds[k].raised}
+    assert raised >= {"overdue", "due_soon", "expiring", "at_risk", "file_by", "control_change"}
     assert assert_no_sequential_scan(captured.captured_queries) >= 10
 
     # A day later some causes have gone and new ones have come: raises and clears.
@@ -74,10 +76,13 @@ def test_no_query_of_the_scan_reads_the_applications_or_shipments_sequentially(t
     th = scan.thresholds(now=NOW + dt.timedelta(days=3))
     with connection.cursor() as cursor:
         for kind in scan.KINDS:
-            statements = {
-                "read": scan.candidates_query(kind, th).query.sql_with_params(),
-                "clear": scan.clear_statement(kind, th),
-            }
+            try:
+                statements = {
+                    "read": scan.candidates_query(kind, th).query.sql_with_params(),
+                    "clear": scan.clear_statement(kind, th),
+                }
+            except EmptyResultSet:  # a kind whose condition matches nothing yet
+                continue
             for name, (sql, params) in statements.items():
                 cursor.execute("EXPLAIN " + sql, params)
                 plan = "\n".join(row[0] for row in cursor.fetchall())

@@ -68,3 +68,63 @@ def test_the_scan_runs_on_sqlite(tmp_path):
         "RESULT overdue: +1 -0; 1 alert(s) queued | nothing changed; 0 alert(s) queued | "
         "['overdue'] 1 sent | True nothing changed; 0 alert(s) queued"
     )
+
+
+REQUIREMENTS_SCRIPT = """
+import datetime as dt, zoneinfo
+from decimal import Decimal
+from licenses import signals
+from licenses.models import Authority, ControlledItem, Exporter, Measure, MeasureSuspension
+from monitoring.models import Flag
+from shipments import services as shipping
+tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+now = dt.datetime(2026, 11, 29, 10, tzinfo=tz)
+item = ControlledItem.objects.get(code="1C902")
+exporter = Exporter.objects.create(
+    name="Smoke", registration_number="SMOKE", country="CN", contact_emails=["c@example.com"]
+)
+m = Measure.objects.create(
+    authority=item.authority, reference="No. 55", title="t", kind="control",
+    announced_on=dt.date(2025, 4, 4), effective_from=dt.date(2025, 4, 4),
+)
+m.items.set([item])
+s = MeasureSuspension.objects.create(
+    measure=m, starts_on=dt.date(2026, 11, 10), ends_on=dt.date(2027, 11, 10)
+)
+shipment = shipping.shipment_create(
+    now=now, actor=None, exporter=exporter, reference="S-1", item=item,
+    quantity=Decimal(1), value=Decimal(1), currency="USD", destination="DE",
+    planned_ship_date=dt.date(2027, 1, 20),
+)
+before = shipment.status
+s.ends_on = dt.date(2026, 12, 31)
+s.save()
+signals.measure_changed.send(
+    sender=Measure, authority_id=m.authority_id, item_ids=[item.pk], now=now
+)
+shipment.refresh_from_db()
+print("RESULT", before, shipment.status, shipment.license_required,
+      shipment.license_required_today, shipment.file_by_date is not None,
+      sorted(Flag.objects.values_list("kind", flat=True)))
+"""
+
+
+def test_license_requirements_are_evaluated_on_sqlite(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'req.sqlite3'}",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=PROJECT, env=env, check=True, timeout=120)
+    done = subprocess.run(
+        [*manage, "shell", "-c", REQUIREMENTS_SCRIPT],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
+    assert result == "RESULT cleared planned True False True ['control_change', 'file_by']"

@@ -30,7 +30,7 @@ def test_the_shipment_export_has_the_listed_columns_and_one_row_per_shipment(
     assert list(rows[0]) == [
         "id", "reference", "exporter", "item", "quantity", "unit", "value", "currency",
         "destination", "consignee", "planned_ship_date", "application", "application_status",
-        "license_due_date", "status", "flags",
+        "license_due_date", "status", "license_required", "flags",
     ]  # fmt: skip
     mine = next(r for r in rows if r["reference"] == "GZ-SHP-1")
     assert mine["exporter"] == world.mine.exporter.name
@@ -38,6 +38,7 @@ def test_the_shipment_export_has_the_listed_columns_and_one_row_per_shipment(
     assert mine["status"] == "awaiting_license"
     assert mine["flags"] == "overdue"  # its application's open flag
     assert mine["unit"] == "kg" and mine["quantity"] == "100.000"
+    assert mine["license_required"] == "true"  # no measure names its item
 
 
 def test_the_export_holds_exactly_the_filtered_rows_in_the_listed_order(client, officer, world):
