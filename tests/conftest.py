@@ -76,3 +76,13 @@ def outsider(db, baotou):
 def limited_manager(db, ganzhou):
     """A compliance manager who acts for Ganzhou Rare Earth only."""
     return make_user("lena_limited_manager", roles.MANAGER, limited_to=[ganzhou], staff=True)
+
+
+@pytest.fixture
+def no_seeded_measures(db):
+    """The seeded measures set aside, for tests that state by themselves which measures name
+    an item (the seed names 1C902, 1C903, 1C117.c and others)."""
+    from licenses.models import Measure, MeasureChange
+
+    MeasureChange.objects.all().delete()
+    Measure.objects.all().delete()

@@ -17,7 +17,7 @@ from monitoring.models import Alert, AlertPreference, Flag, ScanSettings
 from ..factories import authority, item
 from .builders import moment, shipment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_seeded_measures")]
 
 D = dt.date.fromisoformat
 NOW = moment("2026-11-29")

@@ -11,13 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from licenses import signals
+from licenses.measures import periods
 from licenses.models import Event, Measure, MeasureSuspension
 from monitoring.models import Flag
 from shipments import services as shipping
 from shipments.models import Shipment
 from shipments.services.requirements import (
     MeasureBook,
-    _periods,
     evaluate_requirements,
 )
 
@@ -31,7 +31,7 @@ from ..factories import (
 )
 from ..helpers import NOW, submitted
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_seeded_measures")]
 
 D = dt.date.fromisoformat
 
@@ -100,23 +100,23 @@ def new_shipment(*, ship: str = "2027-03-01", destination: str = "DE", applicati
 def test_a_measures_periods_are_its_effective_period_less_its_suspensions():
     m = Measure(effective_from=D("2025-04-04"), effective_until=None)
     s = MeasureSuspension
-    assert _periods(m, []) == [(D("2025-04-04"), None)]
-    assert _periods(m, [s(starts_on=D("2025-11-10"), ends_on=D("2026-11-10"))]) == [
+    assert periods(m, []) == [(D("2025-04-04"), None)]
+    assert periods(m, [s(starts_on=D("2025-11-10"), ends_on=D("2026-11-10"))]) == [
         (D("2025-04-04"), D("2025-11-09")),
         (D("2026-11-11"), None),
     ]
     # open-ended suspension; one before the start; one overlapping the start
-    assert _periods(m, [s(starts_on=D("2025-11-10"), ends_on=None)]) == [
+    assert periods(m, [s(starts_on=D("2025-11-10"), ends_on=None)]) == [
         (D("2025-04-04"), D("2025-11-09"))
     ]
-    assert _periods(m, [s(starts_on=D("2024-01-01"), ends_on=D("2024-02-01"))]) == [
+    assert periods(m, [s(starts_on=D("2024-01-01"), ends_on=D("2024-02-01"))]) == [
         (D("2025-04-04"), None)
     ]
-    assert _periods(m, [s(starts_on=D("2025-01-01"), ends_on=D("2025-05-01"))]) == [
+    assert periods(m, [s(starts_on=D("2025-01-01"), ends_on=D("2025-05-01"))]) == [
         (D("2025-05-02"), None)
     ]
     ended = Measure(effective_from=D("2025-04-04"), effective_until=D("2025-12-31"))
-    assert _periods(ended, [s(starts_on=D("2025-06-01"), ends_on=D("2026-06-01"))]) == [
+    assert periods(ended, [s(starts_on=D("2025-06-01"), ends_on=D("2026-06-01"))]) == [
         (D("2025-04-04"), D("2025-05-31"))
     ]
 

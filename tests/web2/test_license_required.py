@@ -16,7 +16,7 @@ from shipments.models import Shipment
 from ..factories import authority, item
 from ..web.conftest import WEB_NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_seeded_measures")]
 
 D = dt.date.fromisoformat
 
