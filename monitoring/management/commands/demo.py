@@ -1,6 +1,8 @@
-"""Load a realistic sample: exporters in Ganzhou and elsewhere, rare-earth, gallium and tungsten
-shipments to several destinations, applications in every state (some overdue, some at risk),
-a correction, a fast-track decision, and demo users of every role.
+"""Load a realistic sample: exporters in Ganzhou, elsewhere in China and in the UK, rare-earth,
+gallium and tungsten shipments to several destinations, applications in every state (some
+overdue, some at risk, one referred, one returned, licenses suspended, revoked, surrendered and
+under amendment), every kind of flag, a correction, a fast-track decision, a measure whose
+suspension ends before some planned shipments, and demo users of every role.
 
 Everything is dated relative to today, so the sample looks alive whenever it is loaded, and
 everything goes through the services, so events and due dates are real. Running it twice
@@ -25,6 +27,7 @@ from licenses.calendars import subtract_days
 from licenses.clock import calendar_for
 from licenses.fasttrack import decision_log
 from licenses.models import Authority, ControlledItem, Exporter, UserProfile
+from licenses.services.measures import measure_create
 from shipments import services as shipping
 from shipments.services import shipment_create
 
@@ -62,6 +65,13 @@ EXPORTERS: list[dict[str, Any]] = [
         "contact_emails": ["trade@zz-tungsten.example.com"],
     },
     {
+        "name": "Sheffield Tungsten Alloys Ltd",
+        "registration_number": "GB-DEMO-04417781",
+        "country": "GB",
+        "address": "Attercliffe, Sheffield S9",
+        "contact_emails": ["export.licensing@sheffield-wa.example.com"],
+    },
+    {
         "name": "Yunnan Gallium Metals Co., Ltd.",
         "registration_number": "91530100-DEMO-YNGA",
         "country": "CN",
@@ -84,6 +94,9 @@ CONSIGNEES = {
         ("Sheffield Hardmetals Ltd", "GB", "Cemented-carbide cutting tools"),
         ("Stuttgart Werkzeugbau AG", "DE", "Tungsten heavy-alloy counterweights"),
     ],
+    "GB-DEMO-04417781": [
+        ("Suzhou Precision Tooling Co., Ltd.", "CN", "Tungsten heavy-alloy tooling inserts"),
+    ],
     "91530100-DEMO-YNGA": [
         ("Eindhoven Photonics B.V.", "NL", "GaN power semiconductors"),
         ("Hsinchu Epitaxy Corp.", "TW", "Compound-semiconductor wafers"),
@@ -96,6 +109,10 @@ DEMO_ITEMS = [
     ("1C904", "Terbium metal, oxide and compounds (code inferred, unconfirmed)", "terbium"),
     ("1C905", "Dysprosium metal, oxide and compounds (code inferred, unconfirmed)", "dysprosium"),
     ("GA-UNCONFIRMED", "Gallium metal and compounds (list code not confirmed)", "gallium"),
+]
+# An ECJU entry of the UK Strategic Export Control List (EU dual-use code 1C226).
+ECJU_ITEMS = [
+    ("1C226", "Tungsten and tungsten alloys (> 90 % W) in solid form, UK/EU 1C226", "tungsten"),
 ]
 
 
@@ -134,9 +151,13 @@ class Loader:
         moment = dt.datetime.combine(day, dt.time(hour), tzinfo=self.tz)
         return min(moment, self.now - dt.timedelta(minutes=5))
 
-    def working_days_ago(self, n: int) -> dt.datetime:
-        day = subtract_days(calendar=self.calendar, end=self.today, n=n, unit="working")
-        return min(dt.datetime.combine(day, dt.time(10), tzinfo=self.tz), self.now)
+    def working_days_ago(self, n: int, authority: Authority | None = None) -> dt.datetime:
+        calendar, tz = (
+            (calendar_for(authority), authority.tz) if authority else (self.calendar, self.tz)
+        )
+        today = self.now.astimezone(tz).date()
+        day = subtract_days(calendar=calendar, end=today, n=n, unit="working")
+        return min(dt.datetime.combine(day, dt.time(10), tzinfo=tz), self.now)
 
     def application(
         self,
@@ -148,15 +169,17 @@ class Loader:
         quantity="500",
         value="150000",
         currency="USD",
+        authority: Authority | None = None,
     ):
         self.seq += 1
-        items = [ControlledItem.objects.get(authority=self.mofcom, code=c) for c in item_codes]
+        authority = authority or self.mofcom
+        items = [ControlledItem.objects.get(authority=authority, code=c) for c in item_codes]
         return services.application_create(
             now=self.now,
             actor=self.officer,
             items=items,
             exporter=exporter,
-            authority=self.mofcom,
+            authority=authority,
             license_type=license_type,
             destination=destination,
             reference=f"{exporter.name.split()[0][:3].upper()}-2026-{self.seq:03d}",
@@ -178,7 +201,9 @@ class Loader:
     ):
         self.seq += 1
         item = (
-            ControlledItem.objects.get(authority=self.mofcom, code=item_code)
+            ControlledItem.objects.get(
+                authority=app.authority if app else self.mofcom, code=item_code
+            )
             if item_code
             else app.items.first()
         )
@@ -205,12 +230,14 @@ class Loader:
     # -- the sample ------------------------------------------------------------------------
 
     def load(self) -> None:
-        for code, description, material in DEMO_ITEMS:
-            ControlledItem.objects.get_or_create(
-                authority=self.mofcom,
-                code=code,
-                defaults={"description": description, "material": material, "unit": "kg"},
-            )
+        ecju = Authority.objects.get(code="ECJU")
+        for authority, rows in ((self.mofcom, DEMO_ITEMS), (ecju, ECJU_ITEMS)):
+            for code, description, material in rows:
+                ControlledItem.objects.get_or_create(
+                    authority=authority,
+                    code=code,
+                    defaults={"description": description, "material": material, "unit": "kg"},
+                )
         exporters = {
             row["registration_number"]: services.exporter_create(now=self.now, actor=None, **row)
             for row in EXPORTERS
@@ -230,11 +257,19 @@ class Loader:
             ]
             for reg, rows in CONSIGNEES.items()
         }
-        gz, bt, zz, yn = (exporters[r["registration_number"]] for r in EXPORTERS)
+        gz, bt, zz, sh, yn = (exporters[r["registration_number"]] for r in EXPORTERS)
         gz_de, gz_jp, gz_us = consignees[gz.registration_number]
         bt_fr, bt_kr = consignees[bt.registration_number]
         zz_gb, zz_de = consignees[zz.registration_number]
         yn_nl, yn_tw = consignees[yn.registration_number]
+        (sh_cn,) = consignees[sh.registration_number]
+
+        # Gallium under a measure suspended until 20 days from now: a shipment before the
+        # suspension ends needs no license (cleared without an application); one after it
+        # does (planned, file by, control_change).
+        self.gallium_measure()
+        self.shipment(None, yn_nl, ship_in_days=10, item_code="GA-UNCONFIRMED", application=False)
+        self.shipment(None, yn_nl, ship_in_days=45, item_code="GA-UNCONFIRMED", application=False)
 
         # Drafts: one with a shipment that should already have been filed (file_by).
         draft = self.application(gz, item_codes=["1C902"], destination="DE")
@@ -396,8 +431,159 @@ class Loader:
         self.move(withdrawn, "submit", self.moment(90))
         self.move(withdrawn, "withdraw", self.moment(80), note="Customer cancelled the contract.")
 
+        self.law_in_more_detail(gz=gz, bt=bt, zz=zz, sh=sh, ecju=ecju)
+        self.later_moves(gz_de=gz_de, gz_us=gz_us, bt_kr=bt_kr, zz_gb=zz_gb, sh_cn=sh_cn)
+
         # A fast-track decision in force: the June 2025 "green channel" pattern, for Germany.
         self.decision()
+
+    def gallium_measure(self) -> None:
+        measure_create(
+            authority=self.mofcom,
+            reference="Demo: MOFCOM/GAC gallium measure",
+            title="Demo: export control of gallium items, suspended after trade talks",
+            kind="control",
+            announced_on=self.today - dt.timedelta(days=420),
+            effective_from=self.today - dt.timedelta(days=400),
+            suspensions=[
+                {
+                    "from": (self.today - dt.timedelta(days=60)).isoformat(),
+                    "until": (self.today + dt.timedelta(days=20)).isoformat(),
+                    "reference": "Demo: suspension announcement",
+                }
+            ],
+            items=[ControlledItem.objects.get(authority=self.mofcom, code="GA-UNCONFIRMED")],
+            source="Demo data (pattern of MOFCOM/GAC 2023 No. 23 and MOFCOM 2025 No. 70)",
+            note="Demo measure: not an announcement of the authority.",
+            actor=self.officer,
+            now=self.now,
+        )
+
+    def law_in_more_detail(self, *, gz, bt, zz, sh, ecju) -> None:
+        """Pauses with a reason, a reply deadline, a referral and a return."""
+        # ECJU asked for information 17 working days ago; the applicant has 20 (reply due).
+        uk = self.application(
+            sh,
+            item_codes=["1C226"],
+            destination="CN",
+            currency="GBP",
+            value="84000",
+            authority=ecju,
+        )
+        self.move(uk, "submit", self.working_days_ago(19, ecju))
+        self.move(
+            uk,
+            "request_info",
+            self.working_days_ago(17, ecju),
+            reason="information",
+            note="ECJU query: end-user undertaking signed by the consignee's director.",
+        )
+        # MOFCOM sent a file for expert review (the clock does not count those days).
+        review = self.application(bt, item_codes=["1C903"], destination="KR", value="64000")
+        self.move(review, "submit", self.working_days_ago(28))
+        self.move(review, "accept", self.working_days_ago(24))
+        self.move(
+            review,
+            "request_info",
+            self.working_days_ago(4),
+            reason="expert_review",
+            note="Technical description sent to an expert body for review.",
+        )
+        # Referred: the end user is on the watch list, so no time limit applies (Art. 26).
+        referred = self.application(gz, item_codes=["1C903"], destination="US", value="72000")
+        self.move(referred, "submit", self.working_days_ago(45))
+        self.move(referred, "accept", self.working_days_ago(40))
+        self.move(
+            referred,
+            "refer",
+            self.working_days_ago(20),
+            reason="watch_list",
+            note="The end user was placed on the watch list.",
+        )
+        # Returned without action, to be filed again.
+        returned = self.application(zz, item_codes=["1C117.c"], destination="GB", value="41000")
+        self.move(returned, "submit", self.working_days_ago(22))
+        self.move(returned, "accept", self.working_days_ago(18))
+        self.move(
+            returned,
+            "return",
+            self.working_days_ago(2),
+            note="Returned: the contract copy was unsigned.",
+        )
+        self.ecju_uk, self.review, self.referred, self.returned = uk, review, referred, returned
+
+    def later_moves(self, *, gz_de, gz_us, bt_kr, zz_gb, sh_cn) -> None:
+        """Shipments under those applications, and licenses suspended, revoked, surrendered and
+        under amendment."""
+        self.shipment(self.ecju_uk, sh_cn, ship_in_days=35, quantity="120", value="84000")
+        self.shipment(self.referred, gz_us, ship_in_days=60, quantity="90", value="72000")
+        self.shipment(self.returned, zz_gb, ship_in_days=50, quantity="150", value="41000")
+
+        def licensed(exporter, consignee, code, *, days_ago, license_number, **kw):
+            app = self.application(exporter, item_codes=[code], destination=consignee.country, **kw)
+            self.move(app, "submit", self.moment(days_ago + 60))
+            self.move(app, "accept", self.moment(days_ago + 50))
+            self.move(
+                app,
+                "approve",
+                self.moment(days_ago),
+                license_number=license_number,
+                valid_until=self.today + dt.timedelta(days=300),
+                **(
+                    {
+                        "approved_quantity": Decimal(kw["quantity"]),
+                        "approved_value": Decimal(kw["value"]),
+                    }
+                    if kw.get("license_type") == "general"
+                    else {}
+                ),
+            )
+            return app
+
+        # Suspended: its shipment waits until the license is reinstated.
+        suspended = licensed(
+            gz_de.exporter, gz_de, "1C902", days_ago=90, license_number="DU-2026-GZ-00913"
+        )
+        self.shipment(suspended, gz_de, ship_in_days=15, quantity="100", value="30000")
+        self.move(
+            suspended,
+            "suspend",
+            self.moment(5),
+            note="MOFCOM suspended the license pending an end-use check.",
+        )
+        # Revoked: its shipment goes back to planned and needs a new application.
+        revoked = licensed(
+            bt_kr.exporter, bt_kr, "1C903", days_ago=120, license_number="DU-2026-BT-00388"
+        )
+        self.shipment(revoked, bt_kr, ship_in_days=30, quantity="100", value="30000")
+        self.move(revoked, "revoke", self.moment(10), note="Revoked: end use changed.")
+        # Surrendered: the exporter gave up a license it no longer needs.
+        surrendered = licensed(
+            zz_gb.exporter, zz_gb, "1C117.d", days_ago=150, license_number="DU-2026-ZZ-00122"
+        )
+        self.move(
+            surrendered, "surrender", self.moment(20), note="Contract ended; license returned."
+        )
+        # A general license under amendment for 25 working days: past MOFCOM's 20 (overdue).
+        amended = licensed(
+            gz_de.exporter,
+            gz_de,
+            "1C902",
+            days_ago=200,
+            license_number="DU-2026-GZ-00577",
+            license_type="general",
+            quantity="2000",
+            value="600000",
+        )
+        self.shipment(amended, gz_de, ship_in_days=20, quantity="500", value="150000")
+        self.move(
+            amended,
+            "amend",
+            self.working_days_ago(25),
+            quantity=Decimal("3000"),
+            value=Decimal("900000"),
+            note="More volume for the customer's second production line.",
+        )
 
     def decision(self) -> None:
         kwargs: dict[str, Any] = dict(
