@@ -94,7 +94,11 @@ def application_correct(
         old_at = effective_moment(latest)
         pause_id = events.payload(latest).get("pause")
         new_at = None if undo else check_moment(at=at, now=now, not_before=prev_at)
-        if new_at is not None and move_name == "approve" and locked.valid_until is not None:
+        if (
+            new_at is not None
+            and move_name in ("approve", "approve_amendment")
+            and locked.valid_until is not None
+        ):
             day = new_at.astimezone(locked.authority.tz).date()
             if locked.valid_until < day:
                 raise InvalidInput(

@@ -13,7 +13,7 @@ from django.db.models import Value as V
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan
 
-from licenses.models import PENDING_STATUSES, LicenseApplication, Status
+from licenses.models import CLOCKED_STATUSES, PENDING_STATUSES, LicenseApplication, Status
 from shipments.models import Shipment, ShipmentStatus
 
 from ..models import APPLICATION_FLAGS, FlagKind
@@ -40,7 +40,8 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
     partial index: `application_pending_due` or `application_approved_valid`."""
     qs = LicenseApplication.objects.order_by()
     if kind == FlagKind.OVERDUE:
-        return qs.filter(status__in=PENDING_STATUSES, due_at__lte=th.now)
+        # Pending applications and requested amendments: each has a due date.
+        return qs.filter(status__in=CLOCKED_STATUSES, due_at__lte=th.now)
     if kind == FlagKind.DUE_SOON:
         per_authority = any_of(
             Q(authority_id=a.authority.pk, due_at__lte=a.due_soon_until) for a in th.authorities
@@ -49,7 +50,7 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
             return qs.none()
         latest = max(a.due_soon_until for a in th.authorities)
         return qs.filter(
-            per_authority, status__in=PENDING_STATUSES, due_at__gt=th.now, due_at__lte=latest
+            per_authority, status__in=CLOCKED_STATUSES, due_at__gt=th.now, due_at__lte=latest
         )
     if kind == FlagKind.EXPIRING:
         per_authority = any_of(

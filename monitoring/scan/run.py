@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.db.models import Value as V
 
 from core.lookups import ids_in
-from licenses.models import PENDING_STATUSES, Status
+from licenses.models import CLOCKED_STATUSES, Status
 from shipments.models import Shipment, ShipmentStatus
 
 from ..models import APPLICATION_FLAGS, SHIPMENT_FLAGS, Flag, FlagKind, ScanSettings
@@ -139,7 +139,7 @@ def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
             )
     # Each scope names the states its partial index covers, so that the subjects in the window
     # are found through it (a subject that left those states was re-evaluated when it moved).
-    pending = Q(status__in=PENDING_STATUSES)
+    pending = Q(status__in=CLOCKED_STATUSES)
     scopes: dict[str, Q | None] = {
         FlagKind.OVERDUE: pending & ended,
         FlagKind.DUE_SOON: pending & any_of([ended, *entering]),  # type: ignore[operator]

@@ -18,7 +18,7 @@ from licenses.services import (
 )
 
 from ..models import FOLLOWING_STATUSES, Shipment
-from .drawdown import _release
+from .drawdown import RELEASED_AT_MOVE, _release, release_reservations, restore_reservations
 from .shipments import _reevaluate
 from .states import SS, following_status
 
@@ -170,6 +170,11 @@ def shipment_cancel(
     return _move(shipment, "cancel", at=at, now=now, actor=actor, note=note)
 
 
+def _undoes_a_release(correction: Event) -> bool:
+    data = events.payload(correction)
+    return data.get("action") == "undo" and data.get("move") in ("revoke", "surrender")
+
+
 def follow_application(
     *,
     application: LicenseApplication,
@@ -180,7 +185,15 @@ def follow_application(
 ) -> int:
     """Move the shipments that follow an application to the state it now gives them, each
     with an event; the officer's states (shipped, on hold, …) are left alone. When a
-    `correction` of the application caused it, each shipment's event points at it."""
+    `correction` of the application caused it, each shipment's event points at it.
+
+    A license revoked or surrendered releases the reservations of its shipments not yet
+    shipped; the undo of that move takes them again."""
+    if correction is None and application.status in RELEASED_AT_MOVE:
+        release_reservations(application, now=now, actor=actor)
+    elif correction is not None and _undoes_a_release(correction):
+        assert correction.corrects is not None
+        restore_reservations(application, move=correction.corrects, now=now, actor=actor)
     target = following_status(application)
     moving = list(
         Shipment.objects.select_for_update()
