@@ -54,7 +54,16 @@ from shipments.models import Shipment, ShipmentStatus
 from . import selectors
 from .models import APPLICATION_FLAGS, FlagKind
 
-DECIDED = (Status.APPROVED, Status.EXPIRED, Status.EXHAUSTED)
+# Approved applications, whatever became of the license since.
+DECIDED = (
+    Status.APPROVED,
+    Status.EXPIRED,
+    Status.EXHAUSTED,
+    Status.SUSPENDED,
+    Status.REVOKED,
+    Status.SURRENDERED,
+    Status.AMENDMENT_REQUESTED,
+)
 WAITING = (ShipmentStatus.PLANNED, ShipmentStatus.AWAITING_LICENSE, ShipmentStatus.ON_HOLD)
 OPEN = (*WAITING, ShipmentStatus.CLEARED)
 DAY = dt.timedelta(days=1)

@@ -48,3 +48,4 @@ from .moves import application_withdraw as application_withdraw
 from .moves import check_moment as check_moment
 from .moves import fully_drawn as fully_drawn
 from .moves import legal_moves as legal_moves
+from .moves import new_application_needed as new_application_needed

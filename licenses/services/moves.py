@@ -513,7 +513,8 @@ def application_surrender(
     return _move(application, "surrender", at=at, now=now, actor=actor, note=note)
 
 
-def _new_application_needed(fields: list[str]) -> InvalidInput:
+def new_application_needed(fields: list[str]) -> InvalidInput:
+    """The refusal of an amendment naming what only a new application can change."""
     message = _(
         "A change of item, destination or consignee is not an amendment: it needs a new "
         "application (Art. 18)."
@@ -545,7 +546,7 @@ def application_amend(
     application instead."""
     barred = [name for name in NOT_AMENDABLE if name in other]
     if barred:
-        raise _new_application_needed(barred)
+        raise new_application_needed(barred)
     if other:
         raise TypeError(f"application_amend() got unexpected arguments {sorted(other)}")
     _check_legal(application, "amend")

@@ -25,6 +25,8 @@ BEFORE_SHIPPING = (SS.PLANNED, SS.AWAITING_LICENSE, SS.CLEARED)
 # Shipments still to ship under a license (`expiring`): held ones still need the license.
 TO_SHIP = (*BEFORE_SHIPPING, SS.ON_HOLD)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
+# Licenses shipments can use (`expiring`): approved, or approved with an amendment requested.
+USABLE_LICENSE = (Status.APPROVED, Status.AMENDMENT_REQUESTED)
 
 
 def any_of(conditions: Iterable[Any]) -> Q | None:
@@ -64,7 +66,7 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
         return qs.filter(
             per_authority,
             Exists(still_to_ship),
-            status=Status.APPROVED,
+            status__in=USABLE_LICENSE,
             valid_until__lte=latest_day,
         )
     if kind == FlagKind.REPLY_DUE:

@@ -15,12 +15,12 @@ from django.db.models import Q
 from django.db.models import Value as V
 
 from core.lookups import ids_in
-from licenses.models import CLOCKED_STATUSES, Status
+from licenses.models import CLOCKED_STATUSES
 from shipments.models import Shipment, ShipmentStatus
 
 from ..models import APPLICATION_FLAGS, SHIPMENT_FLAGS, Flag, FlagKind, ScanSettings
 from .apply import KindResult, apply_kind, retrying
-from .due import TO_SHIP, any_of, due_queryset, kept_shipments
+from .due import TO_SHIP, USABLE_LICENSE, any_of, due_queryset, kept_shipments
 from .file_by import refresh_file_by
 from .horizons import ThresholdInputs, Thresholds, thresholds
 
@@ -146,7 +146,7 @@ def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
         FlagKind.FILE_BY: Q(status=SS.PLANNED, file_by_at__gt=lo, file_by_at__lte=now),
     }
     if turning:
-        scopes[FlagKind.EXPIRING] = Q(status=Status.APPROVED) & any_of(turning)  # type: ignore[operator]
+        scopes[FlagKind.EXPIRING] = Q(status__in=USABLE_LICENSE) & any_of(turning)  # type: ignore[operator]
     return scopes
 
 
