@@ -422,12 +422,18 @@ class LicenseApplication(models.Model):
             ),
         ]
         indexes = [
-            # The window scan: applications whose clock runs, by deadline, and nothing else.
+            # The window scan: applications whose clock runs (CLOCKED_STATUSES), by deadline.
             models.Index(
                 fields=["due_at"],
                 name="application_pending_due",
                 condition=Q(
-                    status__in=["submitted", "accepted", "info_requested", "amendment_requested"]
+                    status__in=[
+                        "submitted",
+                        "accepted",
+                        "info_requested",
+                        "referred",
+                        "amendment_requested",
+                    ]
                 ),
             ),
             # Licenses running out (the `expiring` flag and the daily expiry job).
