@@ -13,6 +13,7 @@ from licenses import services
 from shipments.models import Shipment
 
 from .conftest import ago
+from .test_csv import read_csv
 from .test_moves import flash, local, offered
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +122,11 @@ def test_the_new_moves_read_in_chinese(client, officer, world):
     page = client.get(f"/applications/{app.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     text = page.content.decode()
     assert "批准变更" in text and "已申请变更" in text and "变更审查截止" in text
+
+
+def test_the_csv_export_shows_the_new_states(client, officer, world):
+    app = approve(world)
+    services.application_suspend(application=app, at=ago(1), now=timezone.now(), actor=None)
+    client.force_login(officer)
+    rows = read_csv(client.get("/applications/export.csv?status=suspended"))
+    assert [(r["reference"], r["status"]) for r in rows] == [("GZ-APP-1", "suspended")]
