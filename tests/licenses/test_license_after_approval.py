@@ -509,3 +509,18 @@ def test_each_new_move_is_recorded_with_its_event():
     )
     assert moves[-5:] == ["suspend", "reinstate", "amend", "refuse_amendment", "surrender"]
     assert LicenseApplication.objects.get(pk=app.pk).status == "surrendered"
+
+
+def test_undoing_a_suspension_of_an_exhausted_license_follows_what_is_drawn_now():
+    app = approved_general()
+    shipment = new_shipment(app, quantity="1000", value="5000")
+    app = fresh(app)
+    assert app.status == "exhausted"
+    move(app, "suspend", "now")
+    shipping.shipment_cancel(shipment=fresh(shipment), at=NOW, now=NOW, actor=None)
+    assert fresh(app).status == "suspended" and fresh(app).drawn_quantity == 0
+    correct(fresh(app), undo=True)
+    app = fresh(app)
+    assert app.status == "approved"
+    undo = Event.objects.filter(application=app, kind="correction").last()
+    assert (undo.from_status, undo.to_status) == ("suspended", "approved")
