@@ -10,13 +10,15 @@ import pytest
 
 from core.errors import IllegalMove, InvalidInput
 from licenses import services
-from licenses.models import Event, LicenseApplication
+from licenses.models import Event, LicenseApplication, Status
 from monitoring import scan
 from monitoring.models import Flag
 from shipments import services as shipping
 
 from ..factories import ApplicationFactory, ConsigneeFactory, item
 from ..helpers import NOW, SHANGHAI, accepted, approved, at, local_due, submitted
+from .test_moves import LEGAL, put_in
+from .test_moves import make as make_move
 
 pytestmark = pytest.mark.django_db
 
@@ -524,3 +526,36 @@ def test_undoing_a_suspension_of_an_exhausted_license_follows_what_is_drawn_now(
     assert app.status == "approved"
     undo = Event.objects.filter(application=app, kind="correction").last()
     assert (undo.from_status, undo.to_status) == ("suspended", "approved")
+
+
+# --- the move table, from every state these moves concern ------------------------------------
+
+AFTER_APPROVAL = (
+    "suspend",
+    "reinstate",
+    "revoke",
+    "surrender",
+    "amend",
+    "approve_amendment",
+    "refuse_amendment",
+)
+NEW_MOVES = {name: LEGAL[name] for name in AFTER_APPROVAL}
+# `referred` and `returned` are reached by moves of their own (refer/, return/), not built here.
+REACHABLE = sorted(set(Status.values) - {"referred", "returned"})
+
+
+@pytest.mark.parametrize("name", NEW_MOVES)
+def test_each_new_move_is_legal_exactly_from_its_states(name):
+    for status in REACHABLE:
+        app = put_in(status)
+        before = LicenseApplication.objects.get(pk=app.pk)
+        count = Event.objects.filter(application=app).count()
+        if status in NEW_MOVES[name]:
+            make_move(app, name, at("2026-10-01"))
+            assert fresh(app).status != status
+        else:
+            with pytest.raises(IllegalMove):
+                make_move(app, name, at("2026-10-01"))
+            after = LicenseApplication.objects.get(pk=app.pk)
+            assert (after.status, after.last_moved_at) == (before.status, before.last_moved_at)
+            assert Event.objects.filter(application=app).count() == count
