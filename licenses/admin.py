@@ -246,6 +246,10 @@ class LicenseApplicationAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "rejection_reason",
         "drawn_quantity",
         "drawn_value",
+        "amendment_quantity",
+        "amendment_value",
+        "amendment_valid_until",
+        "amendment_requested_at",
         "created_at",
         "updated_at",
     ]
@@ -261,11 +265,19 @@ class LicenseApplicationAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "approve": _("Approve"),
         "reject": _("Reject"),
         "withdraw": _("Withdraw"),
+        "suspend": _("Suspend"),
+        "reinstate": _("Reinstate"),
+        "revoke": _("Revoke"),
+        "surrender": _("Surrender"),
+        "amend": _("Request an amendment"),
+        "approve_amendment": _("Approve the amendment"),
+        "refuse_amendment": _("Refuse the amendment"),
     }
     move_forms = {
         "approve": admin_moves.ApproveForm,
         "reject": admin_moves.RejectForm,
         "accept": admin_moves.AcceptForm,
+        "amend": admin_moves.AmendForm,
     }
 
     def legal_moves(self, obj: Any) -> list[str]:

@@ -24,3 +24,13 @@ class RejectForm(MoveForm):
 
 class AcceptForm(MoveForm):
     authority_reference = forms.CharField(label=_("Authority's case number"), required=False)
+
+
+class AmendForm(MoveForm):
+    quantity = forms.DecimalField(label=_("New quantity"), required=False)
+    value = forms.DecimalField(label=_("New value"), required=False)
+    valid_until = forms.DateField(
+        label=_("New last day of validity"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -15,6 +15,9 @@ Rules, exactly as the product specification states them:
    every day from the day after information was requested up to and including the day it was
    provided. N is the governing window (`governing_window`).
 5. `due_at` is the end of the due date in the authority's time zone (midnight after it).
+6. A license whose amendment was requested (`amendment_requested`) is due the Nth working (or
+   calendar) day after the day of the request (day 0, the authority's date), N being the
+   authority's amendment window, or its review window when that is empty; nothing pauses it.
 """
 
 from __future__ import annotations
@@ -324,7 +327,10 @@ def due_at_for(
     pauses: Sequence[tuple[dt.datetime, dt.datetime | None]],
     ctx: AuthorityContext,
 ) -> dt.datetime | None:
-    """When a pending application becomes overdue (see the module docstring)."""
+    """When a pending application, or a requested amendment, becomes overdue (see the module
+    docstring)."""
+    if application.status == Status.AMENDMENT_REQUESTED:
+        return _amendment_due_at(application, window=window, ctx=ctx)
     if application.status not in PENDING_STATUSES or application.status in (
         Status.INFO_REQUESTED,
         Status.REFERRED,  # no time limit
@@ -356,6 +362,34 @@ def due_at_for(
             pauses=local_pauses,
         )
     return end_of_day(due, tz) if due is not None else None
+
+
+def amendment_window(authority: Authority) -> Window:
+    """The authority's window to decide an amendment: its own, else the review window."""
+    if authority.amendment_window_days:
+        return Window(authority.amendment_window_days, "amendment")
+    return Window(authority.window_days, "amendment")
+
+
+def _amendment_due_at(
+    application: LicenseApplication, *, window: Window, ctx: AuthorityContext
+) -> dt.datetime | None:
+    requested = application.amendment_requested_at
+    if requested is None:
+        return None
+    start = local_date(requested, ctx.tz)
+    key = (start, window.days, ())
+    if key in ctx.due_days:
+        due = ctx.due_days[key]
+    else:
+        due = ctx.due_days[key] = add_days(
+            calendar=ctx.calendar,
+            start=start,
+            n=window.days,
+            unit=ctx.authority.window_unit,
+            pauses=[],
+        )
+    return end_of_day(due, ctx.tz) if due is not None else None
 
 
 @dataclass(frozen=True)
@@ -417,7 +451,10 @@ def recompute(
                 exclude_decisions=exclude_decisions,
                 extra_decisions=extra_decisions,
             )
-        window = ctx.window_for(app, items[app.pk])
+        if app.status == Status.AMENDMENT_REQUESTED:
+            window = amendment_window(ctx.authority)
+        else:
+            window = ctx.window_for(app, items[app.pk])
         due = due_at_for(app, window=window, pauses=pauses[app.pk], ctx=ctx)
         results.append(
             Recomputed(

@@ -381,6 +381,50 @@ class RejectForm(MoveForm):
         return {**super().service_kwargs(), "reason": self.cleaned_data["reason"]}
 
 
+class AmendForm(MoveForm):
+    """An amendment asks for a new quantity, value and/or validity (at least one)."""
+
+    quantity = forms.DecimalField(
+        label=_("New quantity"), max_digits=16, decimal_places=3, min_value=0, required=False
+    )
+    value = forms.DecimalField(
+        label=_("New value"), max_digits=16, decimal_places=2, min_value=0, required=False
+    )
+    valid_until = forms.DateField(
+        label=_("New last day of validity"), required=False, widget=DateInput()
+    )
+
+    def __init__(self, *args: Any, application: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, application=application, **kwargs)
+        self.fields["note"].required = True
+        self.fields["note"].help_text = _(
+            "What the amendment is for. A change of item, destination or consignee needs a "
+            "new application instead."
+        )
+        if application is not None:
+            self.fields["quantity"].help_text = _("Now %(n)s. Empty: unchanged.") % {
+                "n": application.approved_quantity
+                if application.approved_quantity is not None
+                else "—"
+            }
+            self.fields["value"].help_text = _("Now %(n)s %(currency)s. Empty: unchanged.") % {
+                "n": application.approved_value if application.approved_value is not None else "—",
+                "currency": application.currency,
+            }
+            self.fields["valid_until"].help_text = _("Now %(day)s. Empty: unchanged.") % {
+                "day": application.valid_until or "—"
+            }
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            **super().service_kwargs(),
+            "quantity": data.get("quantity"),
+            "value": data.get("value"),
+            "valid_until": data.get("valid_until"),
+        }
+
+
 MOVE_FORMS: dict[str, type[MoveForm]] = {
     "submit": MoveForm,
     "accept": AcceptForm,
@@ -389,6 +433,13 @@ MOVE_FORMS: dict[str, type[MoveForm]] = {
     "approve": ApproveForm,
     "reject": RejectForm,
     "withdraw": MoveForm,
+    "suspend": MoveForm,
+    "reinstate": MoveForm,
+    "revoke": MoveForm,
+    "surrender": MoveForm,
+    "amend": AmendForm,
+    "approve_amendment": MoveForm,
+    "refuse_amendment": MoveForm,
 }
 
 

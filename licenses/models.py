@@ -335,6 +335,30 @@ class LicenseApplication(models.Model):
         max_digits=16, decimal_places=2, null=True, blank=True, editable=False
     )
     rejection_reason = models.TextField(blank=True, editable=False)
+    # A requested amendment of the license (Art. 18), while the authority decides it: the new
+    # values asked for (empty: unchanged) and the moment of the request (day 0 of its window).
+    amendment_quantity = models.DecimalField(
+        _("amended quantity"),
+        max_digits=16,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    amendment_value = models.DecimalField(
+        _("amended value"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    amendment_valid_until = models.DateField(
+        _("amended validity"), null=True, blank=True, editable=False
+    )
+    amendment_requested_at = models.DateTimeField(
+        _("amendment requested at"), null=True, blank=True, editable=False
+    )
     # Drawdown of a general license: what assigned shipments reserve (kept by the services).
     drawn_quantity = models.DecimalField(
         max_digits=16, decimal_places=3, default=Decimal("0"), editable=False
@@ -371,6 +395,14 @@ class LicenseApplication(models.Model):
                 name="application_approved_value_positive",
             ),
             models.CheckConstraint(
+                condition=Q(amendment_quantity__isnull=True) | Q(amendment_quantity__gt=0),
+                name="application_amendment_quantity_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(amendment_value__isnull=True) | Q(amendment_value__gt=0),
+                name="application_amendment_value_positive",
+            ),
+            models.CheckConstraint(
                 condition=Q(drawn_quantity__gte=0) & Q(drawn_value__gte=0),
                 name="application_drawn_not_negative",
             ),
@@ -390,17 +422,25 @@ class LicenseApplication(models.Model):
             ),
         ]
         indexes = [
-            # The window scan: pending applications by deadline, and nothing else.
+            # The window scan: applications whose clock runs (CLOCKED_STATUSES), by deadline.
             models.Index(
                 fields=["due_at"],
                 name="application_pending_due",
-                condition=Q(status__in=["submitted", "accepted", "info_requested", "referred"]),
+                condition=Q(
+                    status__in=[
+                        "submitted",
+                        "accepted",
+                        "info_requested",
+                        "referred",
+                        "amendment_requested",
+                    ]
+                ),
             ),
             # Licenses running out (the `expiring` flag and the daily expiry job).
             models.Index(
                 fields=["valid_until"],
                 name="application_approved_valid",
-                condition=Q(status="approved"),
+                condition=Q(status__in=["approved", "suspended", "amendment_requested"]),
             ),
             models.Index(fields=["exporter", "status"], name="application_exporter_status"),
             models.Index(fields=["authority", "status"], name="application_authority_status"),

@@ -46,6 +46,13 @@ MOVE_LABELS = {
     "expire": gettext_lazy("Expired"),
     "exhaust": gettext_lazy("Fully drawn down"),
     "replenish": gettext_lazy("Drawdown released: approved again"),
+    "suspend": gettext_lazy("License suspended"),
+    "reinstate": gettext_lazy("License reinstated"),
+    "revoke": gettext_lazy("License revoked"),
+    "surrender": gettext_lazy("License surrendered"),
+    "amend": gettext_lazy("Amendment requested"),
+    "approve_amendment": gettext_lazy("Amendment approved"),
+    "refuse_amendment": gettext_lazy("Amendment refused"),
     "ship": gettext_lazy("Shipped"),
     "deliver": gettext_lazy("Delivered"),
     "hold": gettext_lazy("Put on hold"),
@@ -90,6 +97,8 @@ def window_source_label(source: str | None) -> str:
         return _("review-window rule %(id)s") % {"id": ident}
     if kind == "decision":
         return _("fast-track decision %(id)s") % {"id": ident}
+    if kind == "amendment":
+        return _("the authority's amendment window")
     return source
 
 

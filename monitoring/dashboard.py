@@ -46,7 +46,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from licenses import selectors as license_selectors
-from licenses.models import PENDING_STATUSES, Event, Status
+from licenses.models import CLOCKED_STATUSES, PENDING_STATUSES, Event, Status
 from licenses.timeline import local_due_date
 from shipments import selectors as shipment_selectors
 from shipments.models import Shipment, ShipmentStatus
@@ -54,7 +54,16 @@ from shipments.models import Shipment, ShipmentStatus
 from . import selectors
 from .models import APPLICATION_FLAGS, FlagKind
 
-DECIDED = (Status.APPROVED, Status.EXPIRED, Status.EXHAUSTED)
+# Approved applications, whatever became of the license since.
+DECIDED = (
+    Status.APPROVED,
+    Status.EXPIRED,
+    Status.EXHAUSTED,
+    Status.SUSPENDED,
+    Status.REVOKED,
+    Status.SURRENDERED,
+    Status.AMENDMENT_REQUESTED,
+)
 WAITING = (ShipmentStatus.PLANNED, ShipmentStatus.AWAITING_LICENSE, ShipmentStatus.ON_HOLD)
 OPEN = (*WAITING, ShipmentStatus.CLEARED)
 DAY = dt.timedelta(days=1)
@@ -127,8 +136,8 @@ class OverdueRow:
 
 
 def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> list[OverdueRow]:
-    """Pending applications past their due date, longest overdue first, with the shipments
-    that wait on them."""
+    """Pending applications and requested amendments past their due date, longest overdue
+    first, with the shipments that wait on them."""
     waiting = (
         shipment_selectors.shipment_list(user=user)
         .filter(status__in=OPEN)
@@ -136,7 +145,7 @@ def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> lis
     )
     qs = (
         license_selectors.application_list(user=user)
-        .filter(status__in=PENDING_STATUSES, due_at__lt=now)
+        .filter(status__in=CLOCKED_STATUSES, due_at__lt=now)
         .order_by("due_at", "id")
         .prefetch_related(Prefetch("shipments", queryset=waiting, to_attr="waiting"))[:limit]
     )
@@ -153,7 +162,7 @@ def _days_past(now: dt.datetime, due_at: dt.datetime | None) -> int:
 def overdue_count(*, user: Any, now: dt.datetime) -> int:
     return (
         license_selectors.application_list(user=user)
-        .filter(status__in=PENDING_STATUSES, due_at__lt=now)
+        .filter(status__in=CLOCKED_STATUSES, due_at__lt=now)
         .count()
     )
 
@@ -230,8 +239,10 @@ class AuthorityRow:
 def pending_by_authority(*, user: Any, now: dt.datetime) -> list[AuthorityRow]:
     pending = license_selectors.application_list(user=user).filter(status__in=PENDING_STATUSES)
     totals = dict(pending.order_by().values_list("authority_id").annotate(n=Count("id")))
+    # Overdue: pending applications and requested amendments past their due date.
     overdue = dict(
-        pending.filter(due_at__lt=now)
+        license_selectors.application_list(user=user)
+        .filter(status__in=CLOCKED_STATUSES, due_at__lt=now)
         .order_by()
         .values_list("authority_id")
         .annotate(n=Count("id"))

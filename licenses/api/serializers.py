@@ -187,6 +187,24 @@ class LegalMovesField(serializers.ReadOnlyField):
         return [name.replace("_", "-") for name in self.moves(value)]
 
 
+class AmendmentSerializer(serializers.Serializer):
+    """The amendment the authority is deciding: the new values asked for (null: unchanged)."""
+
+    quantity = serializers.DecimalField(
+        source="amendment_quantity", max_digits=16, decimal_places=3, allow_null=True
+    )
+    value = serializers.DecimalField(
+        source="amendment_value", max_digits=16, decimal_places=2, allow_null=True
+    )
+    valid_until = serializers.DateField(source="amendment_valid_until", allow_null=True)
+    requested_at = serializers.DateTimeField(source="amendment_requested_at")
+
+    def to_representation(self, instance: Any) -> Any:
+        if instance.amendment_requested_at is None:
+            return None
+        return super().to_representation(instance)
+
+
 class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
     exporter = ScopedPrimaryKeyRelatedField(selectors.exporter_list)
     authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())
@@ -198,6 +216,12 @@ class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
     )
     flags = OpenFlagsField()
     legal_moves = LegalMovesField(legal_moves, help_text="Moves legal now (action names).")
+    amendment = AmendmentSerializer(
+        source="*",
+        read_only=True,
+        allow_null=True,
+        help_text="The amendment the authority is deciding (`amendment_requested`), else null.",
+    )
 
     class Meta:
         model = LicenseApplication
@@ -228,6 +252,7 @@ class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
             "drawn_value",
             "flags",
             "legal_moves",
+            "amendment",
             "created_at",
             "updated_at",
         ]
@@ -327,6 +352,32 @@ class ApproveSerializer(MoveSerializer):
 
 class RejectSerializer(MoveSerializer):
     reason = serializers.CharField(max_length=5000)
+
+
+class AmendSerializer(MoveSerializer):
+    """What an amendment asks for: at least one of quantity, value and valid_until. Naming an
+    item, a destination or a consignee answers 400: that needs a new application (Art. 18)."""
+
+    quantity = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        min_value=Decimal("0.001"),
+        help_text="The new approved quantity.",
+    )
+    value = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        min_value=Decimal("0.01"),
+        help_text="The new approved value.",
+    )
+    valid_until = serializers.DateField(
+        required=False, allow_null=True, help_text="The new last day of validity."
+    )
+    note = serializers.CharField(max_length=5000, help_text="What the amendment is for.")
 
 
 class CorrectSerializer(StrictSerializer):

@@ -36,6 +36,7 @@ from .. import flags
 from . import filters
 from .serializers import (
     AcceptSerializer,
+    AmendSerializer,
     ApplicationSerializer,
     ApproveSerializer,
     AuthoritySerializer,
@@ -126,6 +127,13 @@ class ApplicationViewSet(WritableApiViewSet):
             "reject",
             "withdraw",
             "correct",
+            "suspend",
+            "reinstate",
+            "revoke",
+            "surrender",
+            "amend",
+            "approve_amendment",
+            "refuse_amendment",
         )
     }
     orderings = {
@@ -197,6 +205,76 @@ class ApplicationViewSet(WritableApiViewSet):
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         return self._move(request, "withdraw", MoveSerializer)
+
+    @_move_schema(
+        MoveSerializer,
+        "The authority suspended the license: its shipments not yet shipped wait "
+        "(`awaiting_license`) and cannot ship.",
+    )
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "suspend", MoveSerializer)
+
+    @_move_schema(
+        MoveSerializer,
+        "The suspension ended: `approved` again (`exhausted` when fully drawn).",
+    )
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "reinstate", MoveSerializer)
+
+    @_move_schema(
+        MoveSerializer,
+        "The authority revoked the license (final): shipments not yet shipped go back to "
+        "`planned` and their reservations are released.",
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "revoke", MoveSerializer)
+
+    @_move_schema(
+        MoveSerializer,
+        "The exporter gave the license back (final): shipments not yet shipped go back to "
+        "`planned` and their reservations are released.",
+    )
+    @action(detail=True, methods=["post"])
+    def surrender(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "surrender", MoveSerializer)
+
+    @_move_schema(
+        AmendSerializer,
+        "Ask the authority to amend the license: a new `quantity`, `value` and/or "
+        "`valid_until` (at least one) and a `note`. The license stays usable and the "
+        "authority's amendment window runs (`due_at`). Naming `item`, `items`, "
+        "`destination` or `consignee` answers 400: that needs a new application.",
+    )
+    @action(detail=True, methods=["post"])
+    def amend(self, request: Request, pk: str | None = None) -> Response:
+        if hasattr(request.data, "keys"):
+            barred = [name for name in services.NOT_AMENDABLE if name in request.data]
+            if barred:
+                self.get_object()  # 404 before the answer about its content
+                raise services.new_application_needed(barred)
+        return self._move(request, "amend", AmendSerializer)
+
+    @_move_schema(
+        MoveSerializer,
+        "The authority granted the amendment: its values become the license's (400 naming "
+        "the field if below what shipments already reserve) → `approved` (`exhausted` when "
+        "fully drawn).",
+    )
+    @action(detail=True, methods=["post"], url_path="approve-amendment")
+    def approve_amendment(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "approve_amendment", MoveSerializer)
+
+    @_move_schema(
+        MoveSerializer,
+        "The authority refused the amendment: the license stays as it was (`approved`, or "
+        "`exhausted` when fully drawn).",
+    )
+    @action(detail=True, methods=["post"], url_path="refuse-amendment")
+    def refuse_amendment(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "refuse_amendment", MoveSerializer)
 
     @_move_schema(
         CorrectSerializer,

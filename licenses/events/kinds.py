@@ -221,6 +221,24 @@ def _describe_status_changed(data: Mapping[str, Any], e: Any, d: Describer) -> D
         details.append(_("Authority's case number: %(n)s") % {"n": reference})
     if reason := _new(changes.get("rejection_reason")):
         details.append(_("Reason: %(r)s") % {"r": reason})
+    # An amendment: what it asks for, then what its approval changed.
+    if (asked := _new(changes.get("amendment_quantity"))) not in (None, ""):
+        details.append(_("Quantity asked for: %(q)s") % {"q": _amount(asked)})
+    if (asked := _new(changes.get("amendment_value"))) not in (None, ""):
+        details.append(_("Value asked for: %(v)s") % {"v": _amount(asked)})
+    if asked := _new(changes.get("amendment_valid_until")):
+        details.append(_("Validity asked for: until %(d)s") % {"d": _day(asked)})
+    if move == "approve_amendment":
+        for key, label in (
+            ("approved_quantity", _("Approved quantity")),
+            ("approved_value", _("Approved value")),
+        ):
+            change = changes.get(key)
+            if isinstance(change, list | tuple) and len(change) == 2:
+                details.append(
+                    _("%(field)s: %(old)s → %(new)s")
+                    % {"field": label, "old": _amount(change[0]), "new": _amount(change[1])}
+                )
     if move == "follow" and data.get("correction"):
         details.append(_("Its application's latest move was corrected."))
     if move == "requirement":

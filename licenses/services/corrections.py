@@ -19,10 +19,11 @@ from ..models import (
     EventKind,
     LicenseApplication,
     LicenseType,
+    Status,
 )
 from ..signals import application_correcting, application_moved
 from .due_dates import save_due_dates
-from .moves import DATED_FIELD, MOVES, check_moment
+from .moves import DATED_FIELD, MOVES, check_moment, fully_drawn
 
 
 def latest_move(application: LicenseApplication) -> tuple[Event | None, Event | None]:
@@ -94,7 +95,11 @@ def application_correct(
         old_at = effective_moment(latest)
         pause_id = events.payload(latest).get("pause")
         new_at = None if undo else check_moment(at=at, now=now, not_before=prev_at)
-        if new_at is not None and move_name == "approve" and locked.valid_until is not None:
+        if (
+            new_at is not None
+            and move_name in ("approve", "approve_amendment")
+            and locked.valid_until is not None
+        ):
             day = new_at.astimezone(locked.authority.tz).date()
             if locked.valid_until < day:
                 raise InvalidInput(
@@ -183,8 +188,13 @@ def _undo(
         ClockPause.objects.filter(pk=pause_id).update(provided_at=None)
     if move_name == "approve" and app.license_type == LicenseType.GENERAL:
         pass  # reservations stay with the shipments; before approval they are free
+    target = latest.from_status
+    if move_name in ("suspend", "amend") and target in (Status.APPROVED, Status.EXHAUSTED):
+        # Shipments may have reserved or given back meanwhile (the license stayed in use or
+        # kept its reservations): back to the usable state the drawn totals give it now.
+        target = Status.EXHAUSTED if fully_drawn(app, restore) else Status.APPROVED
     updated = LicenseApplication.objects.filter(pk=app.pk, status=latest.to_status).update(
-        status=latest.from_status, last_moved_at=prev_at, updated_at=now, **restore
+        status=target, last_moved_at=prev_at, updated_at=now, **restore
     )
     if updated != 1:
         raise ConcurrentUpdate(_("The application was changed by someone else meanwhile."))
@@ -193,7 +203,7 @@ def _undo(
         corrects=latest,
         action="undo",
         from_status=latest.to_status,
-        to_status=latest.from_status,
+        to_status=target,
         now=now,
         actor=actor,
         note=note,

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from .. import events
 from ..clock import Recomputed, recompute
 from ..models import (
-    PENDING_STATUSES,
+    CLOCKED_STATUSES,
     EventKind,
     LicenseApplication,
 )
@@ -114,8 +114,9 @@ def recompute_due_dates(
     note: str = "",
     chunk: int = 2000,
 ) -> int:
-    """Recompute the due dates of pending applications (all, one authority's, or the given
-    ones) chunk by chunk; returns how many changed."""
+    """Recompute the due dates of the applications whose clock runs (pending ones and
+    requested amendments: all, one authority's, or the given ones) chunk by chunk; returns
+    how many changed."""
     if applications is not None:
         with transaction.atomic():
             return len(
@@ -123,7 +124,7 @@ def recompute_due_dates(
                     recompute(list(applications), now=now), at=now, now=now, actor=actor, note=note
                 )
             )
-    qs = LicenseApplication.objects.filter(status__in=PENDING_STATUSES).order_by("id")
+    qs = LicenseApplication.objects.filter(status__in=CLOCKED_STATUSES).order_by("id")
     if authority_id is not None:
         qs = qs.filter(authority_id=authority_id)
     total, last_id = 0, 0

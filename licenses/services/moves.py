@@ -50,7 +50,21 @@ MOVES: dict[str, Move] = {
         Move("approve", frozenset({S.SUBMITTED, S.ACCEPTED}), S.APPROVED),
         Move("reject", frozenset({S.SUBMITTED, S.ACCEPTED}), S.REJECTED),
         Move("withdraw", frozenset(PENDING_STATUSES), S.WITHDRAWN),
-        Move("expire", frozenset({S.APPROVED}), S.EXPIRED, by_officer=False),
+        # The license after approval (Art. 18): suspended, revoked, surrendered, amended.
+        Move("suspend", frozenset({S.APPROVED, S.EXHAUSTED}), S.SUSPENDED),
+        Move("reinstate", frozenset({S.SUSPENDED}), S.APPROVED),  # or exhausted: MAY_EXHAUST
+        Move("revoke", frozenset({S.APPROVED, S.EXHAUSTED, S.SUSPENDED}), S.REVOKED),
+        Move("surrender", frozenset({S.APPROVED, S.EXHAUSTED}), S.SURRENDERED),
+        Move("amend", frozenset({S.APPROVED, S.EXHAUSTED}), S.AMENDMENT_REQUESTED),
+        Move("approve_amendment", frozenset({S.AMENDMENT_REQUESTED}), S.APPROVED),
+        Move("refuse_amendment", frozenset({S.AMENDMENT_REQUESTED}), S.APPROVED),
+        # A license ends with its validity, also while suspended or while an amendment waits.
+        Move(
+            "expire",
+            frozenset({S.APPROVED, S.SUSPENDED, S.AMENDMENT_REQUESTED}),
+            S.EXPIRED,
+            by_officer=False,
+        ),
         Move("exhaust", frozenset({S.APPROVED}), S.EXHAUSTED, by_officer=False),
         Move("replenish", frozenset({S.EXHAUSTED}), S.APPROVED, by_officer=False),
     ]
@@ -62,7 +76,29 @@ DATED_FIELD = {
     "accept": "accepted_at",
     "approve": "decided_at",
     "reject": "decided_at",
+    "amend": "amendment_requested_at",
 }
+
+# Moves back to a usable license: `approved`, or `exhausted` when shipments already reserve
+# all of a general license's approved quantity or value.
+MAY_EXHAUST = frozenset({"reinstate", "approve_amendment", "refuse_amendment"})
+
+# What an amendment request stores; cleared when the authority decides it.
+AMENDMENT_FIELDS = (
+    "amendment_quantity",
+    "amendment_value",
+    "amendment_valid_until",
+    "amendment_requested_at",
+)
+
+
+def _check_legal(application: LicenseApplication, move_name: str) -> None:
+    """Refuse a move from a state it does not leave (before checking what it is given)."""
+    if application.status not in MOVES[move_name].sources:
+        raise IllegalMove(
+            _("Cannot %(move)s an application that is %(status)s.")
+            % {"move": move_name.replace("_", " "), "status": S(application.status).label}
+        )
 
 
 def legal_moves(application: LicenseApplication) -> list[str]:
@@ -146,6 +182,10 @@ def _move(
         else:
             assert move.target is not None
             target = S(move.target)
+            if move_name in MAY_EXHAUST:
+                locked = LicenseApplication.objects.select_for_update().get(pk=application.pk)
+                if fully_drawn(locked, changes):
+                    target = S.EXHAUSTED
         old_values = {name: getattr(application, name) for name in changes}
         updated = LicenseApplication.objects.filter(pk=application.pk, status=read_status).update(
             status=target, last_moved_at=at, updated_at=now, **changes
@@ -379,8 +419,17 @@ def application_withdraw(
 def application_expire(
     *, application: LicenseApplication, now: dt.datetime, at: dt.datetime | None = None
 ) -> LicenseApplication:
-    """The daily job's move: an approved license past its validity."""
-    return _move(application, "expire", at=at, now=now, actor=None, note=_("Validity ended."))
+    """The daily job's move: a license past its validity (approved, suspended, or with an
+    amendment waiting: the request lapses with the license)."""
+    return _move(
+        application,
+        "expire",
+        at=at,
+        now=now,
+        actor=None,
+        note=_("Validity ended."),
+        changes={name: None for name in AMENDMENT_FIELDS if getattr(application, name) is not None},
+    )
 
 
 def application_exhaust(
@@ -395,3 +444,220 @@ def application_replenish(
 ) -> LicenseApplication:
     at = max(now, application.last_moved_at) if application.last_moved_at else now
     return _move(application, "replenish", at=at, now=at, actor=actor, note=note)
+
+
+# --- the license after approval ----------------------------------------------------------------
+
+
+def fully_drawn(application: LicenseApplication, changes: dict[str, Any] | None = None) -> bool:
+    """Whether shipments reserve all of a general license's approved quantity or value (the
+    approved amounts as `changes` will set them, when it names them)."""
+    if application.license_type != LicenseType.GENERAL:
+        return False
+    changes = changes or {}
+    quantity = changes.get("approved_quantity", application.approved_quantity)
+    value = changes.get("approved_value", application.approved_value)
+    return (quantity is not None and application.drawn_quantity >= quantity) or (
+        value is not None and application.drawn_value >= value
+    )
+
+
+def application_suspend(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
+    """The authority suspended the license: its shipments not yet shipped wait again
+    (`awaiting_license`) and cannot ship until it is reinstated."""
+    return _move(application, "suspend", at=at, now=now, actor=actor, note=note)
+
+
+def application_reinstate(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
+    """The suspension ended: `approved` again, or `exhausted` when it is fully drawn."""
+    return _move(application, "reinstate", at=at, now=now, actor=actor, note=note)
+
+
+def application_revoke(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
+    """The authority revoked the license (final). Its shipments not yet shipped go back to
+    `planned`, still linked to it like under an expired license, and their reservations on a
+    general license are released (the shipments' side, on `application_moved`)."""
+    return _move(application, "revoke", at=at, now=now, actor=actor, note=note)
+
+
+def application_surrender(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
+    """The exporter gave the license back (final); its shipments as for a revocation."""
+    return _move(application, "surrender", at=at, now=now, actor=actor, note=note)
+
+
+def new_application_needed(fields: list[str]) -> InvalidInput:
+    """The refusal of an amendment naming what only a new application can change."""
+    message = _(
+        "A change of item, destination or consignee is not an amendment: it needs a new "
+        "application (Art. 18)."
+    )
+    return InvalidInput(
+        message, fields={name: _("Needs a new application (Art. 18).") for name in fields}
+    )
+
+
+# What an amendment cannot change (`amend/` naming one answers that it needs a new application).
+NOT_AMENDABLE = ("item", "items", "destination", "consignee")
+
+
+def application_amend(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+    quantity: Decimal | None = None,
+    value: Decimal | None = None,
+    valid_until: dt.date | None = None,
+    **other: Any,
+) -> LicenseApplication:
+    """Ask the authority to amend the license: a new quantity, value and/or validity (at least
+    one), with a note. The license stays usable meanwhile and the authority's amendment window
+    runs from the day of the request. A change of item, destination or consignee needs a new
+    application instead."""
+    barred = [name for name in NOT_AMENDABLE if name in other]
+    if barred:
+        raise new_application_needed(barred)
+    if other:
+        raise TypeError(f"application_amend() got unexpected arguments {sorted(other)}")
+    _check_legal(application, "amend")
+    errors: dict[str, str] = {}
+    if quantity is None and value is None and valid_until is None:
+        message = _("Give the new quantity, value or validity the amendment asks for.")
+        raise InvalidInput(
+            message,
+            fields={
+                "quantity": _("Give at least one new value."),
+                "value": _("Give at least one new value."),
+                "valid_until": _("Give at least one new value."),
+            },
+        )
+    if not (note or "").strip():
+        errors["note"] = _("Say what the amendment is for.")
+    if quantity is not None and quantity <= 0:
+        errors["quantity"] = _("Must be more than zero.")
+    if value is not None and value <= 0:
+        errors["value"] = _("Must be more than zero.")
+    day = (at or now).astimezone(application.authority.tz).date()
+    if valid_until is not None and valid_until < day:
+        errors["valid_until"] = _("Before the day of the request (%(day)s).") % {"day": day}
+    if errors:
+        raise InvalidInput(_("The amendment request is incomplete."), fields=errors)
+    return _move(
+        application,
+        "amend",
+        at=at,
+        now=now,
+        actor=actor,
+        note=note.strip(),
+        changes={
+            "amendment_quantity": quantity,
+            "amendment_value": value,
+            "amendment_valid_until": valid_until,
+        },
+    )
+
+
+def _clear_amendment(application: LicenseApplication) -> dict[str, Any]:
+    return {name: None for name in AMENDMENT_FIELDS if getattr(application, name) is not None}
+
+
+def application_approve_amendment(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
+    """The authority granted the amendment: its values become the license's, refused if the
+    new quantity or value is below what shipments already reserve, or the new validity ends
+    before the approval. Then `approved`, or `exhausted` when fully drawn."""
+    with transaction.atomic():
+        locked = LicenseApplication.objects.select_for_update().get(pk=application.pk)
+        if locked.status != application.status:
+            raise ConcurrentUpdate(_("The application was changed by someone else meanwhile."))
+        _check_legal(locked, "approve_amendment")
+        changes: dict[str, Any] = _clear_amendment(locked)
+        errors: dict[str, str] = {}
+        if locked.amendment_quantity is not None:
+            if locked.amendment_quantity < locked.drawn_quantity:
+                errors["quantity"] = _("Below the %(drawn)s shipments already reserve.") % {
+                    "drawn": locked.drawn_quantity
+                }
+            changes["approved_quantity"] = locked.amendment_quantity
+        if locked.amendment_value is not None:
+            if locked.amendment_value < locked.drawn_value:
+                errors["value"] = _("Below the %(drawn)s shipments already reserve.") % {
+                    "drawn": locked.drawn_value
+                }
+            changes["approved_value"] = locked.amendment_value
+        if locked.amendment_valid_until is not None:
+            day = (at or now).astimezone(locked.authority.tz).date()
+            if locked.amendment_valid_until < day:
+                errors["valid_until"] = _("Before the approval (%(day)s).") % {"day": day}
+            changes["valid_until"] = locked.amendment_valid_until
+        if errors:
+            message = _("The amendment cannot be approved as asked.")
+            if "quantity" in errors or "value" in errors:
+                message = _("Shipments already reserve more than the amended license would allow.")
+            raise InvalidInput(message, fields=errors)
+        return _move(
+            application,
+            "approve_amendment",
+            at=at,
+            now=now,
+            actor=actor,
+            note=note,
+            changes=changes,
+        )
+
+
+def application_refuse_amendment(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
+    """The authority refused the amendment: the license stays as it was (`approved`, or
+    `exhausted` when fully drawn)."""
+    return _move(
+        application,
+        "refuse_amendment",
+        at=at,
+        now=now,
+        actor=actor,
+        note=note,
+        changes=_clear_amendment(application),
+    )

@@ -40,6 +40,13 @@ MOVE_BUTTONS = {
     "approve": gettext_lazy("Approve"),
     "reject": gettext_lazy("Reject"),
     "withdraw": gettext_lazy("Withdraw"),
+    "suspend": gettext_lazy("Suspend"),
+    "reinstate": gettext_lazy("Reinstate"),
+    "revoke": gettext_lazy("Revoke"),
+    "surrender": gettext_lazy("Surrender"),
+    "amend": gettext_lazy("Request an amendment"),
+    "approve_amendment": gettext_lazy("Approve the amendment"),
+    "refuse_amendment": gettext_lazy("Refuse the amendment"),
 }
 
 MOVE_HELP = {
@@ -50,6 +57,30 @@ MOVE_HELP = {
     "approve": gettext_lazy("The authority granted the license."),
     "reject": gettext_lazy("The authority refused the license."),
     "withdraw": gettext_lazy("We withdrew the application."),
+    "suspend": gettext_lazy(
+        "The authority suspended the license: shipments not yet shipped cannot ship."
+    ),
+    "reinstate": gettext_lazy(
+        "The authority lifted the suspension: the license can be used again."
+    ),
+    "revoke": gettext_lazy(
+        "The authority revoked the license (final): shipments not yet shipped go back to "
+        "planned and give back what they reserved."
+    ),
+    "surrender": gettext_lazy(
+        "We gave the license back (final): shipments not yet shipped go back to planned and "
+        "give back what they reserved."
+    ),
+    "amend": gettext_lazy(
+        "We asked the authority to change the quantity, value or validity; the license stays "
+        "usable while it decides."
+    ),
+    "approve_amendment": gettext_lazy(
+        "The authority granted the amendment: its values become the license's."
+    ),
+    "refuse_amendment": gettext_lazy(
+        "The authority refused the amendment: the license stays as it was."
+    ),
 }
 
 MOVE_SERVICES: dict[str, Callable[..., LicenseApplication]] = {
@@ -60,6 +91,13 @@ MOVE_SERVICES: dict[str, Callable[..., LicenseApplication]] = {
     "approve": services.application_approve,
     "reject": services.application_reject,
     "withdraw": services.application_withdraw,
+    "suspend": services.application_suspend,
+    "reinstate": services.application_reinstate,
+    "revoke": services.application_revoke,
+    "surrender": services.application_surrender,
+    "amend": services.application_amend,
+    "approve_amendment": services.application_approve_amendment,
+    "refuse_amendment": services.application_refuse_amendment,
 }
 
 MOVE_PERMISSION = "licenses.move_licenseapplication"

@@ -43,10 +43,16 @@ class DailyResult:
         )
 
 
+# A license ends with its validity, also while suspended or while an amendment waits (the
+# request lapses with it).
+EXPIRING_STATUSES = (Status.APPROVED, Status.SUSPENDED, Status.AMENDMENT_REQUESTED)
+
+
 def expire_licenses(*, now: dt.datetime) -> list[int]:
-    """Move approved licenses whose validity has ended (in their authority's time zone) to
-    `expired`, each in its own transaction through `application_expire` (events; shipments
-    follow; `monitoring.receivers` clears their flags). Returns the ids it expired."""
+    """Move licenses (approved, suspended or with an amendment requested) whose validity has
+    ended (in their authority's time zone) to `expired`, each in its own transaction through
+    `application_expire` (events; shipments follow; `monitoring.receivers` clears their
+    flags). Returns the ids it expired."""
     days = [(a.pk, local_date(now, a.tz)) for a in Authority.objects.all()]
     per_authority = any_of(Q(authority_id=pk, valid_until__lt=today) for pk, today in days)
     if per_authority is None:
@@ -54,7 +60,7 @@ def expire_licenses(*, now: dt.datetime) -> list[int]:
     latest = max(today for _pk, today in days)
     due = (
         LicenseApplication.objects.filter(
-            per_authority, status=Status.APPROVED, valid_until__lt=latest
+            per_authority, status__in=EXPIRING_STATUSES, valid_until__lt=latest
         )
         .select_related("authority")
         .order_by("pk")

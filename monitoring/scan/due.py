@@ -13,7 +13,7 @@ from django.db.models import Value as V
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan
 
-from licenses.models import PENDING_STATUSES, LicenseApplication, Status
+from licenses.models import CLOCKED_STATUSES, PENDING_STATUSES, LicenseApplication, Status
 from shipments.models import Shipment, ShipmentStatus
 
 from ..models import APPLICATION_FLAGS, FlagKind
@@ -25,6 +25,8 @@ BEFORE_SHIPPING = (SS.PLANNED, SS.AWAITING_LICENSE, SS.CLEARED)
 # Shipments still to ship under a license (`expiring`): held ones still need the license.
 TO_SHIP = (*BEFORE_SHIPPING, SS.ON_HOLD)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
+# Licenses shipments can use (`expiring`): approved, or approved with an amendment requested.
+USABLE_LICENSE = (Status.APPROVED, Status.AMENDMENT_REQUESTED)
 
 
 def any_of(conditions: Iterable[Any]) -> Q | None:
@@ -40,7 +42,8 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
     partial index: `application_pending_due` or `application_approved_valid`."""
     qs = LicenseApplication.objects.order_by()
     if kind == FlagKind.OVERDUE:
-        return qs.filter(status__in=PENDING_STATUSES, due_at__lte=th.now)
+        # Pending applications and requested amendments: each has a due date.
+        return qs.filter(status__in=CLOCKED_STATUSES, due_at__lte=th.now)
     if kind == FlagKind.DUE_SOON:
         per_authority = any_of(
             Q(authority_id=a.authority.pk, due_at__lte=a.due_soon_until) for a in th.authorities
@@ -49,7 +52,7 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
             return qs.none()
         latest = max(a.due_soon_until for a in th.authorities)
         return qs.filter(
-            per_authority, status__in=PENDING_STATUSES, due_at__gt=th.now, due_at__lte=latest
+            per_authority, status__in=CLOCKED_STATUSES, due_at__gt=th.now, due_at__lte=latest
         )
     if kind == FlagKind.EXPIRING:
         per_authority = any_of(
@@ -63,7 +66,7 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
         return qs.filter(
             per_authority,
             Exists(still_to_ship),
-            status=Status.APPROVED,
+            status__in=USABLE_LICENSE,
             valid_until__lte=latest_day,
         )
     if kind == FlagKind.REPLY_DUE:

@@ -15,12 +15,12 @@ from django.db.models import Q
 from django.db.models import Value as V
 
 from core.lookups import ids_in
-from licenses.models import PENDING_STATUSES, Status
+from licenses.models import CLOCKED_STATUSES
 from shipments.models import Shipment, ShipmentStatus
 
 from ..models import APPLICATION_FLAGS, SHIPMENT_FLAGS, Flag, FlagKind, ScanSettings
 from .apply import KindResult, apply_kind, retrying
-from .due import TO_SHIP, any_of, due_queryset, kept_shipments
+from .due import TO_SHIP, USABLE_LICENSE, any_of, due_queryset, kept_shipments
 from .file_by import refresh_file_by
 from .horizons import ThresholdInputs, Thresholds, thresholds
 
@@ -141,14 +141,14 @@ def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
             )
     # Each scope names the states its partial index covers, so that the subjects in the window
     # are found through it (a subject that left those states was re-evaluated when it moved).
-    pending = Q(status__in=PENDING_STATUSES)
+    pending = Q(status__in=CLOCKED_STATUSES)
     scopes: dict[str, Q | None] = {
         FlagKind.OVERDUE: pending & ended,
         FlagKind.DUE_SOON: pending & any_of([ended, *entering]),  # type: ignore[operator]
         FlagKind.FILE_BY: Q(status=SS.PLANNED, file_by_at__gt=lo, file_by_at__lte=now),
     }
     if turning:
-        scopes[FlagKind.EXPIRING] = Q(status=Status.APPROVED) & any_of(turning)  # type: ignore[operator]
+        scopes[FlagKind.EXPIRING] = Q(status__in=USABLE_LICENSE) & any_of(turning)  # type: ignore[operator]
     return scopes
 
 

@@ -19,13 +19,25 @@ from licenses.services import (
 )
 
 from ..models import FOLLOWING_STATUSES, Shipment
-from .drawdown import _reserve
+from .drawdown import _reserve, released_by
 from .moves import SHIPMENT_MOVES, _check_shipped_after_approval
 from .shipments import _reevaluate
 from .states import SS, following_status
 
 # Application states under which a license existed: a shipment may have shipped under them.
-LICENSED = frozenset({Status.APPROVED, Status.EXPIRED, Status.EXHAUSTED})
+LICENSED = frozenset(
+    {
+        Status.APPROVED,
+        Status.EXPIRED,
+        Status.EXHAUSTED,
+        Status.SUSPENDED,
+        Status.REVOKED,
+        Status.SURRENDERED,
+        Status.AMENDMENT_REQUESTED,
+    }
+)
+# Moves after which a license can no longer be used to ship.
+_STOPS_SHIPPING = ("suspend", "revoke", "surrender")
 
 _GONE = (SS.SHIPPED, SS.DELIVERED)
 
@@ -59,6 +71,12 @@ def application_correction_check(
        approved quantity and value: undoing the approval would leave it counted against a
        license that never was (IllegalMove).
     3. A re-dated approval cannot come after a shipment under it shipped (InvalidInput, `at`).
+    4. A suspension, revocation or surrender cannot be re-dated before a shipment under the
+       license shipped, nor a reinstatement after one shipped since it (InvalidInput, `at`);
+       a reinstatement cannot be undone once a shipment shipped since it (IllegalMove).
+    5. A revocation or surrender released the reservations of its shipments: undoing it takes
+       them again, refused if one of them was assigned to another application meanwhile
+       (IllegalMove).
     """
     under = Shipment.objects.filter(application=application)
     if to_status not in LICENSED:
@@ -85,6 +103,43 @@ def application_correction_check(
                     "before undoing the approval."
                 )
                 % {"refs": _references(counted.distinct())}
+            )
+    if at is not None and move in _STOPS_SHIPPING:
+        late = under.filter(shipped_at__gt=at)
+        if late.exists():
+            raise InvalidInput(
+                _("Shipments under this license shipped after that moment: %(refs)s.")
+                % {"refs": _references(late)},
+                fields={"at": _("Before the shipment of %(refs)s.") % {"refs": _references(late)}},
+            )
+    if move == "reinstate" and application.last_moved_at is not None:
+        since = under.filter(shipped_at__gte=application.last_moved_at)
+        if at is not None:
+            since = since.filter(shipped_at__lt=at)
+        if since.exists():
+            if at is None:
+                raise IllegalMove(
+                    _(
+                        "Shipments shipped under this license since its reinstatement: "
+                        "%(refs)s. Correct those shipments first."
+                    )
+                    % {"refs": _references(since)}
+                )
+            raise InvalidInput(
+                _("Shipments under this license shipped before that moment: %(refs)s.")
+                % {"refs": _references(since)},
+                fields={"at": _("After the shipment of %(refs)s.") % {"refs": _references(since)}},
+            )
+    if undo and move in ("revoke", "surrender"):
+        moved = released_by(application, event).exclude(application=application)
+        if moved.exists():
+            raise IllegalMove(
+                _(
+                    "Shipments released by this move were assigned to another application "
+                    "since: %(refs)s. Their reservations cannot be taken again; move them back "
+                    "first, or leave the license %(status)s."
+                )
+                % {"refs": _references(moved), "status": Status(application.status).label}
             )
     if at is not None and move == "approve":
         early = under.filter(shipped_at__lt=at)

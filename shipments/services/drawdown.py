@@ -7,11 +7,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 from licenses import events
-from licenses.models import LicenseApplication, LicenseType, Status
+from licenses.models import Event, EventKind, LicenseApplication, LicenseType, Status
 from licenses.services import (
     application_exhaust,
     application_replenish,
@@ -20,6 +21,13 @@ from licenses.services import (
 
 from ..models import Shipment
 from .states import CLOSED_APPLICATION, SS
+
+# States of a license whose approved quantity and value bound what shipments may reserve.
+LIMITED = (Status.APPROVED, Status.SUSPENDED, Status.AMENDMENT_REQUESTED)
+# Final states whose move released every reservation of the shipments not yet shipped.
+RELEASED_AT_MOVE = (Status.REVOKED, Status.SURRENDERED)
+# Shipments that reserve on their license: not yet shipped, not cancelled.
+_RESERVING = (SS.PLANNED, SS.AWAITING_LICENSE, SS.CLEARED, SS.ON_HOLD)
 
 
 def _reserve(
@@ -53,7 +61,7 @@ def _reserve(
             _("The license is fully drawn down."),
             fields={"application": _("This license is fully drawn down.")},
         )
-    if application.status == Status.APPROVED:
+    if application.status in LIMITED:
         errors = {}
         assert application.approved_quantity is not None and application.approved_value is not None
         if quantity > application.approved_quantity:
@@ -102,8 +110,11 @@ def _release(
     now: dt.datetime,
     actor: Any,
 ) -> None:
-    """Give back a shipment's reservation on a (locked) general license."""
+    """Give back a shipment's reservation on a (locked) general license (nothing when the
+    license was revoked or surrendered: that move released it already)."""
     if application.license_type != LicenseType.GENERAL:
+        return
+    if application.status in RELEASED_AT_MOVE:
         return
     drawdown_update(application_id=application.pk, quantity=-quantity, value=-value)
     application.drawn_quantity -= quantity
@@ -127,4 +138,79 @@ def _release(
             now=now,
             actor=None,
             note=_("Drawdown released by %(ref)s.") % {"ref": shipment.reference},
+        )
+
+
+def release_reservations(
+    application: LicenseApplication, *, now: dt.datetime, actor: Any
+) -> list[int]:
+    """A (locked) general license was revoked or surrendered: the shipments not yet shipped
+    give back their reservations, each with a `drawdown_released` event. Returns their ids.
+    They stay linked to the application (like under an expired license), to be reassigned."""
+    if application.license_type != LicenseType.GENERAL:
+        return []
+    released = []
+    shipments = Shipment.objects.select_for_update().filter(
+        application=application, status__in=_RESERVING
+    )
+    for shipment in shipments.order_by("pk"):
+        drawdown_update(
+            application_id=application.pk, quantity=-shipment.quantity, value=-shipment.value
+        )
+        application.drawn_quantity -= shipment.quantity
+        application.drawn_value -= shipment.value
+        events.drawdown(
+            released=True,
+            shipment=shipment,
+            application=application,
+            quantity=shipment.quantity,
+            value=shipment.value,
+            now=now,
+            actor=actor,
+        )
+        released.append(shipment.pk)
+    return released
+
+
+def released_by(application: LicenseApplication, move: Any) -> QuerySet[Shipment]:
+    """The shipments whose reservations the revocation or surrender `move` (its event)
+    released: nothing releases on a revoked or surrendered license after its move."""
+    released = Event.objects.filter(
+        kind=EventKind.DRAWDOWN_RELEASED,
+        application=application,
+        shipment__isnull=False,
+        id__gt=move.pk,
+    ).values("shipment_id")
+    return Shipment.objects.filter(pk__in=released)
+
+
+def restore_reservations(
+    application: LicenseApplication, *, move: Any, now: dt.datetime, actor: Any
+) -> None:
+    """The revocation or surrender `move` (its event) of a (locked) general license was
+    undone: the shipments it released that are still linked to it and not cancelled reserve
+    their quantity and value again, each with a `drawdown` event. (A shipment reassigned
+    meanwhile refuses the undo first: `application_correction_check`.)"""
+    if application.license_type != LicenseType.GENERAL:
+        return
+    shipments = (
+        released_by(application, move)
+        .filter(application=application, status__in=_RESERVING)
+        .select_for_update()
+        .order_by("pk")
+    )
+    for shipment in shipments:
+        drawdown_update(
+            application_id=application.pk, quantity=shipment.quantity, value=shipment.value
+        )
+        application.drawn_quantity += shipment.quantity
+        application.drawn_value += shipment.value
+        events.drawdown(
+            released=False,
+            shipment=shipment,
+            application=application,
+            quantity=shipment.quantity,
+            value=shipment.value,
+            now=now,
+            actor=actor,
         )

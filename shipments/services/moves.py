@@ -20,7 +20,7 @@ from licenses.services import (
 )
 
 from ..models import FOLLOWING_STATUSES, Shipment
-from .drawdown import _release
+from .drawdown import RELEASED_AT_MOVE, _release, release_reservations, restore_reservations
 from .shipments import _reevaluate
 from .states import SS, following_status
 
@@ -172,6 +172,11 @@ def shipment_cancel(
     return _move(shipment, "cancel", at=at, now=now, actor=actor, note=note)
 
 
+def _undoes_a_release(correction: Event) -> bool:
+    data = events.payload(correction)
+    return data.get("action") == "undo" and data.get("move") in ("revoke", "surrender")
+
+
 def follow_application(
     *,
     application: LicenseApplication,
@@ -183,7 +188,15 @@ def follow_application(
     """Move the shipments that follow an application to the state it now gives them, each
     with an event; the officer's states (shipped, on hold, …) are left alone. When a
     `correction` of the application caused it, each shipment's event points at it. A shipment
-    that needs no license stays `cleared` whatever its application does."""
+    that needs no license stays `cleared` whatever its application does.
+
+    A license revoked or surrendered releases the reservations of its shipments not yet
+    shipped; the undo of that move takes them again."""
+    if correction is None and application.status in RELEASED_AT_MOVE:
+        release_reservations(application, now=now, actor=actor)
+    elif correction is not None and _undoes_a_release(correction):
+        assert correction.corrects is not None
+        restore_reservations(application, move=correction.corrects, now=now, actor=actor)
     target = following_status(application)
     cleared = following_status(application, license_required=False)
     rows = list(

@@ -27,10 +27,18 @@ APPLICATION_MOVES = {
     "approve": {"submitted", "accepted"},
     "reject": {"submitted", "accepted"},
     "withdraw": {"submitted", "accepted", "info_requested"},
+    "suspend": {"approved", "exhausted"},
+    "reinstate": {"suspended"},
+    "revoke": {"approved", "exhausted", "suspended"},
+    "surrender": {"approved", "exhausted"},
+    "amend": {"approved", "exhausted"},
+    "approve-amendment": {"amendment_requested"},
+    "refuse-amendment": {"amendment_requested"},
 }
 BODIES = {
     "approve": {"license_number": "L-1", "valid_until": "2027-09-01"},
     "reject": {"reason": "End use not credible"},
+    "amend": {"quantity": "2000", "note": "More orders"},
 }
 SHIPMENT_MOVES = {
     "ship": {"cleared"},
@@ -64,6 +72,13 @@ def application_in(status: str, exporter) -> LicenseApplication:
         "withdrawn": [("withdraw", {})],
         "expired": [("approve", approve)],
         "exhausted": [("approve", approve)],
+        "suspended": [("approve", approve), ("suspend", {})],
+        "revoked": [("approve", approve), ("revoke", {})],
+        "surrendered": [("approve", approve), ("surrender", {})],
+        "amendment_requested": [
+            ("approve", approve),
+            ("amend", {"value": Decimal("200000"), "note": "More"}),
+        ],
     }[status]
     for day, (move, extra) in enumerate(steps, start=2):
         getattr(services, f"application_{move}")(

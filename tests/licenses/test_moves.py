@@ -26,6 +26,13 @@ LEGAL = {
     "approve": {"submitted", "accepted"},
     "reject": {"submitted", "accepted"},
     "withdraw": {"submitted", "accepted", "info_requested"},
+    "suspend": {"approved", "exhausted"},
+    "reinstate": {"suspended"},
+    "revoke": {"approved", "exhausted", "suspended"},
+    "surrender": {"approved", "exhausted"},
+    "amend": {"approved", "exhausted"},
+    "approve_amendment": {"amendment_requested"},
+    "refuse_amendment": {"amendment_requested"},
 }
 
 
@@ -44,6 +51,10 @@ def put_in(status: str) -> LicenseApplication:
         "withdrawn": ["withdraw"],
         "expired": ["accept", "approve", "expire"],
         "exhausted": ["accept", "approve", "exhaust"],
+        "suspended": ["accept", "approve", "suspend"],
+        "revoked": ["accept", "approve", "revoke"],
+        "surrendered": ["accept", "approve", "surrender"],
+        "amendment_requested": ["accept", "approve", "amend"],
     }[status]
     day = 2
     for move in path:
@@ -69,6 +80,8 @@ def make(app, move: str, when=None, now=NOW):
         )
     if move == "reject":
         kwargs.update(reason="End use not credible")
+    if move == "amend":
+        kwargs.update(quantity=app.quantity * 2, note="More orders")
     return getattr(services, f"application_{move}")(**kwargs)
 
 
@@ -96,7 +109,7 @@ def test_every_legal_move_is_made_and_every_illegal_one_refused(move, sources):
 def test_the_whole_table_is_the_specs():
     table = {name: set(m.sources) for name, m in services.MOVES.items() if m.by_officer}
     assert table == LEGAL
-    assert services.MOVES["expire"].sources == {"approved"}
+    assert services.MOVES["expire"].sources == {"approved", "suspended", "amendment_requested"}
     assert services.MOVES["exhaust"].sources == {"approved"}
     assert services.MOVES["replenish"].sources == {"exhausted"}
 

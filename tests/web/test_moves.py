@@ -46,7 +46,8 @@ def flash(response) -> list[str]:
         (["submit"], ["accept", "request-info", "approve", "reject", "withdraw"]),
         (["submit", "accept"], ["request-info", "approve", "reject", "withdraw"]),
         (["submit", "request_info"], ["provide-info", "withdraw"]),
-        (["submit", "approve"], []),
+        (["submit", "approve"], ["suspend", "revoke", "surrender", "amend"]),
+        (["submit", "approve", "suspend"], ["reinstate", "revoke"]),
         (["submit", "reject"], []),
     ],
 )
