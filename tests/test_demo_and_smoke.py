@@ -39,6 +39,35 @@ def test_the_demo_has_every_state_and_running_it_twice_changes_nothing(settings)
 
 
 @pytest.mark.django_db
+def test_the_demo_raises_every_kind_of_flag_and_shows_the_law_in_more_detail(settings):
+    from licenses.models import Measure, PauseReason
+    from monitoring.models import Flag, FlagKind
+
+    settings.DEMO = True
+    call_command("demo", stdout=io.StringIO())
+    call_command("scan_windows", stdout=io.StringIO())
+    open_kinds = set(Flag.objects.filter(cleared_at=None).values_list("kind", flat=True))
+    assert open_kinds == set(FlagKind.values)
+    reasons = set(
+        LicenseApplication.objects.exclude(pause_reason=None).values_list("pause_reason", flat=True)
+    )
+    assert {PauseReason.INFORMATION, PauseReason.EXPERT_REVIEW} <= reasons
+    assert LicenseApplication.objects.exclude(reply_due_at=None).exists()
+    # A measure whose suspension ends before some planned shipments: one before the end ships
+    # without a license, one after it needs one.
+    gallium = Measure.objects.get(reference__startswith="Demo:")
+    shipments = Shipment.objects.filter(item__in=gallium.items.all(), application=None)
+    assert {(s.license_required, s.status) for s in shipments} == {
+        (False, ShipmentStatus.CLEARED),
+        (True, ShipmentStatus.PLANNED),
+    }
+    assert {a for a in LicenseApplication.objects.values_list("authority__code", flat=True)} >= {
+        "MOFCOM",
+        "ECJU",
+    }
+
+
+@pytest.mark.django_db
 def test_the_demo_is_refused_where_demo_is_off(settings):
     from django.core.management.base import CommandError
 
