@@ -20,6 +20,7 @@ from .due_dates import save_due_dates as save_due_dates
 from .exporters import exporter_create as exporter_create
 from .exporters import exporter_update as exporter_update
 from .moves import DATED_FIELD as DATED_FIELD
+from .moves import CLOSES_PAUSE as CLOSES_PAUSE
 from .moves import MOVES as MOVES
 from .moves import Move as Move
 from .moves import S as S
@@ -30,9 +31,12 @@ from .moves import application_approve as application_approve
 from .moves import application_exhaust as application_exhaust
 from .moves import application_expire as application_expire
 from .moves import application_provide_info as application_provide_info
+from .moves import application_refer as application_refer
 from .moves import application_reject as application_reject
 from .moves import application_replenish as application_replenish
 from .moves import application_request_info as application_request_info
+from .moves import application_resubmit as application_resubmit
+from .moves import application_return as application_return
 from .moves import application_submit as application_submit
 from .moves import application_withdraw as application_withdraw
 from .moves import check_moment as check_moment

@@ -24,13 +24,18 @@ APPLICATION_MOVES = {
     "accept": {"submitted"},
     "request-info": {"submitted", "accepted"},
     "provide-info": {"info_requested"},
-    "approve": {"submitted", "accepted"},
-    "reject": {"submitted", "accepted"},
-    "withdraw": {"submitted", "accepted", "info_requested"},
+    "approve": {"submitted", "accepted", "referred"},
+    "reject": {"submitted", "accepted", "referred"},
+    "withdraw": {"submitted", "accepted", "info_requested", "referred"},
+    "refer": {"submitted", "accepted", "info_requested"},
+    "return": {"submitted", "accepted", "info_requested", "referred"},
+    "resubmit": {"returned"},
 }
 BODIES = {
     "approve": {"license_number": "L-1", "valid_until": "2027-09-01"},
     "reject": {"reason": "End use not credible"},
+    "refer": {"reason": "state_council", "note": "Reported to the State Council"},
+    "request-info": {"reason": "expert_review"},
 }
 SHIPMENT_MOVES = {
     "ship": {"cleared"},
@@ -64,6 +69,8 @@ def application_in(status: str, exporter) -> LicenseApplication:
         "withdrawn": [("withdraw", {})],
         "expired": [("approve", approve)],
         "exhausted": [("approve", approve)],
+        "referred": [("refer", {"reason": "interagency"})],
+        "returned": [("return", {})],
     }[status]
     for day, (move, extra) in enumerate(steps, start=2):
         getattr(services, f"application_{move}")(
