@@ -120,6 +120,9 @@ class AuthorityAdmin(ServiceFormAdmin):
         "window_unit",
         "clock_starts",
         "acceptance_window_days",
+        "reply_window_days",
+        "reply_window_unit",
+        "amendment_window_days",
     ]
     list_filter = ["window_unit", "clock_starts", "country"]
     search_fields = ["code", "name"]
@@ -241,6 +244,9 @@ class LicenseApplicationAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "rejection_reason",
         "drawn_quantity",
         "drawn_value",
+        "pause_reason",
+        "reply_due_at",
+        "referral_reason",
         "created_at",
         "updated_at",
     ]
@@ -256,11 +262,16 @@ class LicenseApplicationAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "approve": _("Approve"),
         "reject": _("Reject"),
         "withdraw": _("Withdraw"),
+        "refer": _("Refer"),
+        "return": _("Return without action"),
+        "resubmit": _("Resubmit"),
     }
     move_forms = {
         "approve": admin_moves.ApproveForm,
         "reject": admin_moves.RejectForm,
         "accept": admin_moves.AcceptForm,
+        "request_info": admin_moves.RequestInfoForm,
+        "refer": admin_moves.ReferForm,
     }
 
     def legal_moves(self, obj: Any) -> list[str]:

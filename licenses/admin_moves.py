@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_services import MoveForm
 
+from .models import PauseReason, ReferralReason
+
 
 class ApproveForm(MoveForm):
     license_number = forms.CharField(label=_("License number"))
@@ -24,3 +26,13 @@ class RejectForm(MoveForm):
 
 class AcceptForm(MoveForm):
     authority_reference = forms.CharField(label=_("Authority's case number"), required=False)
+
+
+class RequestInfoForm(MoveForm):
+    reason = forms.ChoiceField(
+        label=_("Why the clock stops"), choices=PauseReason.choices, initial=PauseReason.INFORMATION
+    )
+
+
+class ReferForm(MoveForm):
+    reason = forms.ChoiceField(label=_("Why it was referred"), choices=ReferralReason.choices)

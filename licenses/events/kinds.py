@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.web import show_date, show_datetime
 
-from ..models import EventKind
+from ..models import EventKind, PauseReason, ReferralReason
 
 # --- payloads ---------------------------------------------------------------------------------
 
@@ -219,6 +219,14 @@ def _describe_status_changed(data: Mapping[str, Any], e: Any, d: Describer) -> D
         details.append(_("Authority's case number: %(n)s") % {"n": reference})
     if reason := _new(changes.get("rejection_reason")):
         details.append(_("Reason: %(r)s") % {"r": reason})
+    if pause := _new(changes.get("pause_reason")):
+        label = PauseReason(pause).label if pause in PauseReason.values else pause
+        details.append(_("Why the clock stops: %(r)s") % {"r": label})
+    if referral := _new(changes.get("referral_reason")):
+        label = ReferralReason(referral).label if referral in ReferralReason.values else referral
+        details.append(_("Referred: %(r)s") % {"r": label})
+    if move == "resubmit":
+        details.append(_("The clock starts again: nothing before this day counts."))
     if move == "follow" and data.get("correction"):
         details.append(_("Its application's latest move was corrected."))
     return title, details

@@ -19,8 +19,8 @@ from .due_dates import recompute_due_dates as recompute_due_dates
 from .due_dates import save_due_dates as save_due_dates
 from .exporters import exporter_create as exporter_create
 from .exporters import exporter_update as exporter_update
-from .moves import DATED_FIELD as DATED_FIELD
 from .moves import CLOSES_PAUSE as CLOSES_PAUSE
+from .moves import DATED_FIELD as DATED_FIELD
 from .moves import MOVES as MOVES
 from .moves import Move as Move
 from .moves import S as S

@@ -37,7 +37,13 @@ def test_an_officer_without_settings_sees_the_defaults_of_the_role(client, offic
     page = client.get("/settings/alerts/").content.decode()
     assert "what your role (Compliance officer) gets by default" in page
     assert checked(page, "watch") == ["all"]
-    assert checked(page, "immediate_kinds") == ["overdue", "at_risk", "file_by"]
+    assert checked(page, "immediate_kinds") == [
+        "overdue",
+        "at_risk",
+        "file_by",
+        "reply_due",
+        "control_change",
+    ]
     assert checked(page, "digest") == []
     assert not AlertPreference.objects.filter(user=officer).exists()
 
