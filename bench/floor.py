@@ -25,7 +25,7 @@ from django.db import connection
 
 from licenses import roles
 
-PENDING = "('submitted', 'accepted', 'info_requested')"
+PENDING = "('submitted', 'accepted', 'info_requested', 'referred')"
 TO_SHIP = "('planned', 'awaiting_license', 'cleared', 'on_hold')"
 
 

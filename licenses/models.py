@@ -403,7 +403,8 @@ class LicenseApplication(models.Model):
             models.Index(
                 fields=["due_at"],
                 name="application_pending_due",
-                condition=Q(status__in=["submitted", "accepted", "info_requested"]),
+                # every pending state, so that the scan's `status IN PENDING_STATUSES` uses it
+                condition=Q(status__in=["submitted", "accepted", "info_requested", "referred"]),
             ),
             # Replies due on requests for information (the `reply_due` flag).
             models.Index(

@@ -33,4 +33,20 @@ class Migration(migrations.Migration):
                 name="application_info_reply_due",
             ),
         ),
+        # The due-date index covers every pending state (`referred` included), so that the
+        # scan's `status IN PENDING_STATUSES` reads through it.
+        migrations.RemoveIndex(
+            model_name="licenseapplication",
+            name="application_pending_due",
+        ),
+        migrations.AddIndex(
+            model_name="licenseapplication",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["submitted", "accepted", "info_requested", "referred"])
+                ),
+                fields=["due_at"],
+                name="application_pending_due",
+            ),
+        ),
     ]
