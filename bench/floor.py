@@ -25,7 +25,7 @@ from django.db import connection
 
 from licenses import roles
 
-PENDING = "('submitted', 'accepted', 'info_requested')"
+PENDING = "('submitted', 'accepted', 'info_requested', 'referred')"
 TO_SHIP = "('planned', 'awaiting_license', 'cleared', 'on_hold')"
 
 
@@ -146,7 +146,7 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
         "admin": roles.ADMINISTRATOR,
     }
     before = {a.authority.pk: a for a in earlier.authorities}
-    soon_due, soon_scope, exp_due, exp_scope = [], [], [], []
+    soon_due, soon_scope, exp_due, exp_scope, reply_scope = [], [], [], [], []
     for a in th.authorities:
         pk, b = a.authority.pk, before[a.authority.pk]
         params[f"soon{pk}"] = a.due_soon_until
@@ -159,6 +159,10 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
             soon_scope.append(
                 f"(s.authority_id = {pk} AND s.due_at > %(soonlo{pk})s "
                 f"AND s.due_at <= %(soonhi{pk})s)"
+            )
+            reply_scope.append(
+                f"(s.authority_id = {pk} AND s.reply_due_at > %(soonlo{pk})s "
+                f"AND s.reply_due_at <= %(soonhi{pk})s)"
             )
         if a.expiring_until != b.expiring_until:
             first, last = sorted((a.expiring_until, b.expiring_until))
@@ -210,8 +214,17 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
             details="jsonb_build_object('valid_until', s.valid_until)",
             alerting=False,
         )
+    if reply_scope:
+        kinds["reply_due"] = dict(
+            table=app,
+            subject="application_id",
+            due=f"s.status = 'info_requested' AND ({_per_authority(soon_due, 'reply_due_at')})",
+            scope="s.status = 'info_requested' AND (" + " OR ".join(reply_scope) + ")",
+            details="jsonb_build_object('status', s.status, 'reply_due_at', s.reply_due_at)",
+            alerting=True,
+        )
     statements = []
-    for kind in ("overdue", "due_soon", "expiring", "file_by"):
+    for kind in ("overdue", "due_soon", "expiring", "reply_due", "file_by"):
         if kind in kinds:
             statements += raise_and_clear(kind, kinds[kind])
     return statements, params

@@ -122,6 +122,9 @@ class AuthorityAdmin(ServiceFormAdmin):
         "window_unit",
         "clock_starts",
         "acceptance_window_days",
+        "reply_window_days",
+        "reply_window_unit",
+        "amendment_window_days",
     ]
     list_filter = ["window_unit", "clock_starts", "country"]
     search_fields = ["code", "name"]
@@ -250,6 +253,9 @@ class LicenseApplicationAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "amendment_value",
         "amendment_valid_until",
         "amendment_requested_at",
+        "pause_reason",
+        "reply_due_at",
+        "referral_reason",
         "created_at",
         "updated_at",
     ]
@@ -272,12 +278,17 @@ class LicenseApplicationAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "amend": _("Request an amendment"),
         "approve_amendment": _("Approve the amendment"),
         "refuse_amendment": _("Refuse the amendment"),
+        "refer": _("Refer"),
+        "return": _("Return without action"),
+        "resubmit": _("Resubmit"),
     }
     move_forms = {
         "approve": admin_moves.ApproveForm,
         "reject": admin_moves.RejectForm,
         "accept": admin_moves.AcceptForm,
         "amend": admin_moves.AmendForm,
+        "request_info": admin_moves.RequestInfoForm,
+        "refer": admin_moves.ReferForm,
     }
 
     def legal_moves(self, obj: Any) -> list[str]:

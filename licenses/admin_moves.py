@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_services import MoveForm
 
+from .models import PauseReason, ReferralReason
+
 
 class ApproveForm(MoveForm):
     license_number = forms.CharField(label=_("License number"))
@@ -34,3 +36,13 @@ class AmendForm(MoveForm):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+
+class RequestInfoForm(MoveForm):
+    reason = forms.ChoiceField(
+        label=_("Why the clock stops"), choices=PauseReason.choices, initial=PauseReason.INFORMATION
+    )
+
+
+class ReferForm(MoveForm):
+    reason = forms.ChoiceField(label=_("Why it was referred"), choices=ReferralReason.choices)

@@ -6,8 +6,10 @@ days up one at a time; see `licenses.calendars` for the arithmetic.
 
 Rules, exactly as the product specification states them:
 
-1. Only pending applications (submitted, accepted, information requested) have a due date.
-2. While information is requested the clock is stopped: `due_at` is empty.
+1. Only pending applications (submitted, accepted, information requested) have a due date;
+   a referred one has no time limit (no due date).
+2. While information is requested (or the case is with experts, inspected, or its item
+   identified: every pause reason) the clock is stopped: `due_at` is empty.
 3. Where the authority's clock starts at acceptance and the application is not yet accepted,
    `due_at` is the acceptance deadline: the acceptance window counted from submission.
 4. Otherwise the day the clock starts (submission or acceptance, in the authority's time
@@ -18,6 +20,13 @@ Rules, exactly as the product specification states them:
 6. A license whose amendment was requested (`amendment_requested`) is due the Nth working (or
    calendar) day after the day of the request (day 0, the authority's date), N being the
    authority's amendment window, or its review window when that is empty; nothing pauses it.
+7. Nothing before the latest submission counts: a resubmitted application's clock starts at
+   its resubmission, and pauses requested before it are ignored.
+
+The reply deadline (`reply_due_at`) is computed alongside: while a pause of reason
+`information` is open and the authority gives the applicant a reply window, the end of the
+N-th working (or calendar, `reply_window_unit`) day after the day of the request (day 0, the
+authority's date); empty otherwise.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from .models import (
     ClockStart,
     FastTrackDecision,
     LicenseApplication,
+    PauseReason,
     Status,
     WindowRule,
 )
@@ -339,7 +349,12 @@ def due_at_for(
     authority, tz = ctx.authority, ctx.tz
     if application.submitted_at is None:
         return None
-    local_pauses = [(local_date(a, tz), local_date(b, tz) if b else None) for a, b in pauses]
+    submitted_at = application.submitted_at
+    local_pauses = [
+        (local_date(a, tz), local_date(b, tz) if b else None)
+        for a, b in pauses
+        if a >= submitted_at  # a resubmission starts the clock afresh
+    ]
     if authority.clock_starts == ClockStart.ACCEPTED and application.accepted_at is None:
         start, days = local_date(application.submitted_at, tz), authority.acceptance_window_days
     else:
@@ -392,6 +407,36 @@ def _amendment_due_at(
     return end_of_day(due, ctx.tz) if due is not None else None
 
 
+def reply_due_at_for(
+    application: LicenseApplication,
+    *,
+    open_pause: tuple[dt.datetime, str] | None,
+    ctx: AuthorityContext,
+) -> dt.datetime | None:
+    """When the reply to an open request for information is due (see the module docstring):
+    `open_pause` is the open pause's (requested_at, reason)."""
+    authority = ctx.authority
+    if (
+        application.status != Status.INFO_REQUESTED
+        or open_pause is None
+        or open_pause[1] != PauseReason.INFORMATION
+        or authority.reply_window_days is None
+    ):
+        return None
+    start = local_date(open_pause[0], ctx.tz)
+    key = ("reply", start, authority.reply_window_days, authority.reply_window_unit)
+    if key in ctx.due_days:
+        due = ctx.due_days[key]
+    else:
+        due = ctx.due_days[key] = add_days(
+            calendar=ctx.calendar,
+            start=start,
+            n=authority.reply_window_days,
+            unit=authority.reply_window_unit,
+        )
+    return end_of_day(due, ctx.tz) if due is not None else None
+
+
 @dataclass(frozen=True)
 class Recomputed:
     application: LicenseApplication
@@ -399,6 +444,8 @@ class Recomputed:
     new_due_at: dt.datetime | None
     old_window: int | None
     window: Window
+    old_reply_due_at: dt.datetime | None = None
+    new_reply_due_at: dt.datetime | None = None
 
     @property
     def changed(self) -> bool:
@@ -406,7 +453,12 @@ class Recomputed:
             self.old_due_at != self.new_due_at
             or self.old_window != self.window.days
             or self.application.window_source != self.window.source
+            or self.reply_changed
         )
+
+    @property
+    def reply_changed(self) -> bool:
+        return self.old_reply_due_at != self.new_reply_due_at
 
 
 def recompute(
@@ -431,12 +483,15 @@ def recompute(
     ).values_list("licenseapplication_id", "controlleditem_id"):
         items[app_id].add(item_id)
     pauses: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    open_pauses: dict[int, tuple[dt.datetime, str]] = {}
     from .models import ClockPause
 
-    for app_id, requested, provided in ClockPause.objects.filter(
+    for app_id, requested, provided, reason in ClockPause.objects.filter(
         application_id__any=Ids(ids)
-    ).values_list("application_id", "requested_at", "provided_at"):
+    ).values_list("application_id", "requested_at", "provided_at", "reason"):
         pauses[app_id].append((requested, provided))
+        if provided is None:
+            open_pauses[app_id] = (requested, reason)
     contexts: dict[int, AuthorityContext] = {}
     authorities = {
         a.pk: a for a in Authority.objects.filter(pk__in={a.authority_id for a in applications})
@@ -456,6 +511,7 @@ def recompute(
         else:
             window = ctx.window_for(app, items[app.pk])
         due = due_at_for(app, window=window, pauses=pauses[app.pk], ctx=ctx)
+        reply = reply_due_at_for(app, open_pause=open_pauses.get(app.pk), ctx=ctx)
         results.append(
             Recomputed(
                 application=app,
@@ -463,6 +519,8 @@ def recompute(
                 new_due_at=due,
                 old_window=app.window_days,
                 window=window,
+                old_reply_due_at=app.reply_due_at,
+                new_reply_due_at=reply,
             )
         )
     return results

@@ -39,6 +39,8 @@ from .models import (
     Measure,
     MeasureKind,
     MeasureStatus,
+    PauseReason,
+    ReferralReason,
     Status,
 )
 from .services import EDITABLE_AFTER_DRAFT
@@ -238,7 +240,10 @@ class ApplicationFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
-        choices=[("pending", _("pending (submitted, accepted or waiting on us)")), *Status.choices],
+        choices=[
+            ("pending", _("pending (submitted, accepted, waiting on us or referred)")),
+            *Status.choices,
+        ],
         method="by_status",
     )
     exporter = django_filters.ModelChoiceFilter(
@@ -425,10 +430,31 @@ class AmendForm(MoveForm):
         }
 
 
+class RequestInfoForm(MoveForm):
+    reason = forms.ChoiceField(
+        label=_("Why the clock stops"),
+        choices=PauseReason.choices,
+        initial=PauseReason.INFORMATION,
+        help_text=_(
+            "Every reason stops the clock; only a request for information has a reply deadline."
+        ),
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "reason": self.cleaned_data["reason"]}
+
+
+class ReferForm(MoveForm):
+    reason = forms.ChoiceField(label=_("Why it was referred"), choices=ReferralReason.choices)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "reason": self.cleaned_data["reason"]}
+
+
 MOVE_FORMS: dict[str, type[MoveForm]] = {
     "submit": MoveForm,
     "accept": AcceptForm,
-    "request_info": MoveForm,
+    "request_info": RequestInfoForm,
     "provide_info": MoveForm,
     "approve": ApproveForm,
     "reject": RejectForm,
@@ -440,6 +466,9 @@ MOVE_FORMS: dict[str, type[MoveForm]] = {
     "amend": AmendForm,
     "approve_amendment": MoveForm,
     "refuse_amendment": MoveForm,
+    "refer": ReferForm,
+    "return": MoveForm,
+    "resubmit": MoveForm,
 }
 
 

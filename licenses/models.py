@@ -322,6 +322,15 @@ class LicenseApplication(models.Model):
         editable=False,
     )
     reply_due_at = models.DateTimeField(_("reply due at"), null=True, blank=True, editable=False)
+    # Why the case was referred (set by `refer/`, kept as its record until a resubmission).
+    referral_reason = models.CharField(
+        _("referral reason"),
+        max_length=20,
+        choices=ReferralReason.choices,
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     license_number = models.CharField(
@@ -435,6 +444,12 @@ class LicenseApplication(models.Model):
                         "amendment_requested",
                     ]
                 ),
+            ),
+            # Replies due on requests for information (the `reply_due` flag).
+            models.Index(
+                fields=["reply_due_at"],
+                name="application_info_reply_due",
+                condition=Q(status="info_requested"),
             ),
             # Licenses running out (the `expiring` flag and the daily expiry job).
             models.Index(

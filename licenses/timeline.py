@@ -35,6 +35,15 @@ def local_due_date(application: Any) -> dt.date | None:
     return (local - dt.timedelta(microseconds=1)).date()
 
 
+def local_reply_due_date(application: Any) -> dt.date | None:
+    """The day the reply to a request for information is due, in the authority's time zone
+    (the day whose end is `reply_due_at`)."""
+    if application.reply_due_at is None:
+        return None
+    local = application.reply_due_at.astimezone(application.authority.tz)
+    return (local - dt.timedelta(microseconds=1)).date()
+
+
 MOVE_LABELS = {
     "submit": pgettext_lazy("timeline", "Submitted"),
     "accept": gettext_lazy("Accepted by the authority"),
@@ -43,6 +52,9 @@ MOVE_LABELS = {
     "approve": gettext_lazy("Approved"),
     "reject": gettext_lazy("Rejected"),
     "withdraw": gettext_lazy("Withdrawn"),
+    "refer": gettext_lazy("Referred"),
+    "return": gettext_lazy("Returned without action"),
+    "resubmit": gettext_lazy("Resubmitted: the clock starts again"),
     "expire": gettext_lazy("Expired"),
     "exhaust": gettext_lazy("Fully drawn down"),
     "replenish": gettext_lazy("Drawdown released: approved again"),

@@ -62,8 +62,9 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from licenses import roles
-from licenses.clock import local_date
-from licenses.models import Exporter
+from licenses.calendars import count_days
+from licenses.clock import calendar_for, local_date
+from licenses.models import ClockPause, Exporter, LicenseApplication, Status
 from licenses.selectors import visible_exporter_ids
 from shipments.services.requirements import MeasureBook, shipment_measures
 
@@ -415,6 +416,8 @@ def flag_context(flag: Flag, books: dict[str, MeasureBook] | None = None) -> dic
             valid_until=app.valid_until,
             today=local_date(flag.raised_at, tz),
         )
+        if flag.kind == FlagKind.REPLY_DUE:
+            context["reply"] = reply_context(app, today=context["today"])
     else:
         shipment = flag.shipment
         assert shipment is not None
@@ -438,6 +441,36 @@ def flag_context(flag: Flag, books: dict[str, MeasureBook] | None = None) -> dic
                 books["book"] = MeasureBook.load()
             context["measures"] = shipment_measures([shipment], books["book"])[shipment.pk]
     return context
+
+
+def reply_context(app: LicenseApplication, *, today: dt.date) -> dict[str, Any] | None:
+    """What a `reply_due` e-mail says: the day the authority asked for information, the day
+    the reply is due, and how many days (in the reply window's unit) are left on `today`, or
+    that it is late. None when no request is open any more."""
+    if app.status != Status.INFO_REQUESTED or app.reply_due_at is None:
+        return None
+    authority = app.authority
+    tz = authority.tz
+    requested = (
+        ClockPause.objects.filter(application=app, provided_at__isnull=True)
+        .values_list("requested_at", flat=True)
+        .first()
+    )
+    due = _local_due(app.reply_due_at, tz)
+    assert due is not None
+    late = today > due
+    left = 0
+    if not late:
+        left = count_days(
+            calendar=calendar_for(authority), start=today, end=due, unit=authority.reply_window_unit
+        )
+    return {
+        "requested_on": local_date(requested, tz) if requested else None,
+        "due_on": due,
+        "days_left": left,
+        "late": late,
+        "working": authority.reply_window_unit == "working",
+    }
 
 
 def _render(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:

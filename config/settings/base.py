@@ -314,6 +314,9 @@ _API_SCHEMA_SETTINGS: dict[str, object] = {
         "ShipmentStatusEnum": "shipments.models.ShipmentStatus",
         "FlagKindEnum": "monitoring.models.FlagKind",
         "EventKindEnum": "licenses.models.EventKind",
+        "PauseReasonEnum": "licenses.models.PauseReason",
+        "ReferralReasonEnum": "licenses.models.ReferralReason",
+        "WindowUnitEnum": "licenses.models.WindowUnit",
     },
     "DESCRIPTION": (
         "Shipments of controlled goods and the export licenses they wait on.\n\n"

@@ -30,13 +30,23 @@ from licenses.models import (
     LicenseApplication,
     Measure,
     MeasureStatus,
+    PauseReason,
+    ReferralReason,
     country_code,
 )
 from licenses.services import legal_moves
 from licenses.services.measures import suspension_data
 
 # Flag kinds, as stored by the shipments app (not imported: licenses does not depend on it).
-FLAG_KINDS = ("overdue", "due_soon", "expiring", "at_risk", "file_by")
+FLAG_KINDS = (
+    "overdue",
+    "due_soon",
+    "expiring",
+    "reply_due",
+    "at_risk",
+    "file_by",
+    "control_change",
+)
 
 
 @functools.cache
@@ -93,10 +103,15 @@ class AuthoritySerializer(CleanModelSerializer):
             "acceptance_window_days",
             "calendar_country",
             "calendar_subdivision",
+            "reply_window_days",
+            "reply_window_unit",
+            "amendment_window_days",
         ]
         extra_kwargs = {
             "window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS},
             "acceptance_window_days": {"max_value": MAX_WINDOW_DAYS},
+            "reply_window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS},
+            "amendment_window_days": {"min_value": 1, "max_value": MAX_WINDOW_DAYS},
         }
 
     def validate_time_zone(self, value: str) -> str:
@@ -251,12 +266,18 @@ class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
             "drawn_quantity",
             "drawn_value",
             "flags",
+            "pause_reason",
+            "reply_due_at",
+            "referral_reason",
             "legal_moves",
             "amendment",
             "created_at",
             "updated_at",
         ]
         read_only_fields = [
+            "pause_reason",
+            "reply_due_at",
+            "referral_reason",
             "status",
             "submitted_at",
             "accepted_at",
@@ -378,6 +399,21 @@ class AmendSerializer(MoveSerializer):
         required=False, allow_null=True, help_text="The new last day of validity."
     )
     note = serializers.CharField(max_length=5000, help_text="What the amendment is for.")
+
+
+class RequestInfoSerializer(MoveSerializer):
+    reason = serializers.ChoiceField(
+        choices=PauseReason.choices,
+        required=False,
+        default=PauseReason.INFORMATION,
+        help_text="Why the clock stops; every reason stops it, `provide-info/` ends any.",
+    )
+
+
+class ReferSerializer(MoveSerializer):
+    reason = serializers.ChoiceField(
+        choices=ReferralReason.choices, help_text="Why the case was referred."
+    )
 
 
 class CorrectSerializer(StrictSerializer):

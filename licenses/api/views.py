@@ -49,7 +49,9 @@ from .serializers import (
     FastTrackDecisionSerializer,
     MeasureSerializer,
     MoveSerializer,
+    ReferSerializer,
     RejectSerializer,
+    RequestInfoSerializer,
     RevokeSerializer,
 )
 
@@ -134,6 +136,9 @@ class ApplicationViewSet(WritableApiViewSet):
             "amend",
             "approve_amendment",
             "refuse_amendment",
+            "refer",
+            "return_",
+            "resubmit",
         )
     }
     orderings = {
@@ -181,10 +186,15 @@ class ApplicationViewSet(WritableApiViewSet):
     def accept(self, request: Request, pk: str | None = None) -> Response:
         return self._move(request, "accept", AcceptSerializer)
 
-    @_move_schema(MoveSerializer, "The authority asked for information: the clock stops.")
+    @_move_schema(
+        RequestInfoSerializer,
+        "The clock stops: the authority asked for information (`reason` `information`, the "
+        "default; its reply window, if any, sets `reply_due_at`), or the case is with experts, "
+        "inspected on site, or its item identified.",
+    )
     @action(detail=True, methods=["post"], url_path="request-info")
     def request_info(self, request: Request, pk: str | None = None) -> Response:
-        return self._move(request, "request_info", MoveSerializer)
+        return self._move(request, "request_info", RequestInfoSerializer)
 
     @_move_schema(MoveSerializer, "The information was provided: the clock runs again.")
     @action(detail=True, methods=["post"], url_path="provide-info")
@@ -275,6 +285,31 @@ class ApplicationViewSet(WritableApiViewSet):
     @action(detail=True, methods=["post"], url_path="refuse-amendment")
     def refuse_amendment(self, request: Request, pk: str | None = None) -> Response:
         return self._move(request, "refuse_amendment", MoveSerializer)
+
+    @_move_schema(
+        ReferSerializer,
+        "The case was referred (State Council, watch list, interagency review): pending with "
+        "no time limit. An open request for information ends at the referral.",
+    )
+    @action(detail=True, methods=["post"])
+    def refer(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "refer", ReferSerializer)
+
+    @_move_schema(
+        MoveSerializer,
+        "Returned without action: no longer pending; its shipments go back to planned.",
+    )
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "return", MoveSerializer)
+
+    @_move_schema(
+        MoveSerializer,
+        "A returned application filed again: the clock starts afresh on the resubmission day.",
+    )
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request: Request, pk: str | None = None) -> Response:
+        return self._move(request, "resubmit", MoveSerializer)
 
     @_move_schema(
         CorrectSerializer,

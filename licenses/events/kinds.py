@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.web import show_date, show_datetime
 
-from ..models import EventKind
+from ..models import EventKind, PauseReason, ReferralReason
 
 # --- payloads ---------------------------------------------------------------------------------
 
@@ -239,6 +239,16 @@ def _describe_status_changed(data: Mapping[str, Any], e: Any, d: Describer) -> D
                     _("%(field)s: %(old)s → %(new)s")
                     % {"field": label, "old": _amount(change[0]), "new": _amount(change[1])}
                 )
+    if pause := _new(changes.get("pause_reason")):
+        pause_label = PauseReason(pause).label if pause in PauseReason.values else pause
+        details.append(_("Why the clock stops: %(r)s") % {"r": pause_label})
+    if referral := _new(changes.get("referral_reason")):
+        referral_label = (
+            ReferralReason(referral).label if referral in ReferralReason.values else referral
+        )
+        details.append(_("Referred: %(r)s") % {"r": referral_label})
+    if move == "resubmit":
+        details.append(_("The clock starts again: nothing before this day counts."))
     if move == "follow" and data.get("correction"):
         details.append(_("Its application's latest move was corrected."))
     if move == "requirement":

@@ -35,6 +35,7 @@ RECOMPUTED_FIELDS = (
     "due_at",
     "window_days",
     "window_source",
+    "reply_due_at",
 )
 
 
@@ -93,6 +94,7 @@ CLOCK_FIELDS = (
     "due_at",
     "window_days",
     "window_source",
+    "reply_due_at",
 )
 
 

@@ -22,6 +22,7 @@ from .exporters import exporter_update as exporter_update
 from .measures import measure_create as measure_create
 from .measures import measure_update as measure_update
 from .moves import AMENDMENT_FIELDS as AMENDMENT_FIELDS
+from .moves import CLOSES_PAUSE as CLOSES_PAUSE
 from .moves import DATED_FIELD as DATED_FIELD
 from .moves import MAY_EXHAUST as MAY_EXHAUST
 from .moves import MOVES as MOVES
@@ -37,11 +38,14 @@ from .moves import application_approve_amendment as application_approve_amendmen
 from .moves import application_exhaust as application_exhaust
 from .moves import application_expire as application_expire
 from .moves import application_provide_info as application_provide_info
+from .moves import application_refer as application_refer
 from .moves import application_refuse_amendment as application_refuse_amendment
 from .moves import application_reinstate as application_reinstate
 from .moves import application_reject as application_reject
 from .moves import application_replenish as application_replenish
 from .moves import application_request_info as application_request_info
+from .moves import application_resubmit as application_resubmit
+from .moves import application_return as application_return
 from .moves import application_revoke as application_revoke
 from .moves import application_submit as application_submit
 from .moves import application_surrender as application_surrender

@@ -23,7 +23,7 @@ from ..models import (
 )
 from ..signals import application_correcting, application_moved
 from .due_dates import save_due_dates
-from .moves import DATED_FIELD, MOVES, check_moment, fully_drawn
+from .moves import CLOSES_PAUSE, DATED_FIELD, MOVES, check_moment, fully_drawn
 
 
 def latest_move(application: LicenseApplication) -> tuple[Event | None, Event | None]:
@@ -129,7 +129,7 @@ def application_correct(
                 updates[DATED_FIELD[move_name]] = new_at
             if move_name == "request_info" and pause_id:
                 ClockPause.objects.filter(pk=pause_id).update(requested_at=new_at)
-            if move_name == "provide_info" and pause_id:
+            if (move_name == "provide_info" or move_name in CLOSES_PAUSE) and pause_id:
                 pause = ClockPause.objects.get(pk=pause_id)
                 if new_at < pause.requested_at:
                     raise InvalidInput(
@@ -184,7 +184,7 @@ def _undo(
         restore[field] = model_field.to_python(old) if old is not None else None
     if move_name == "request_info" and pause_id:
         ClockPause.objects.filter(pk=pause_id).delete()
-    if move_name == "provide_info" and pause_id:
+    if (move_name == "provide_info" or move_name in CLOSES_PAUSE) and pause_id:
         ClockPause.objects.filter(pk=pause_id).update(provided_at=None)
     if move_name == "approve" and app.license_type == LicenseType.GENERAL:
         pass  # reservations stay with the shipments; before approval they are free

@@ -32,7 +32,8 @@ def save_due_dates(
     batch_size: int = 2000,
     data: dict[str, Any] | None = None,
 ) -> list[Recomputed]:
-    """Store recomputed windows and due dates and write one event per changed due date, in a
+    """Store recomputed windows, due dates and reply deadlines and write one event per changed
+    due date (a reply deadline follows its request's event and writes none), in a
     bounded number of queries. Returns what changed. `data` is added to every event's data
     (e.g. `{"rule": 7}` when a rule change caused the recomputation)."""
     changed = [r for r in results if r.changed]
@@ -42,10 +43,11 @@ def save_due_dates(
     due_events = []
     for r in changed:
         app = r.application
-        app.due_at, app.window_days, app.window_source = (
+        app.due_at, app.window_days, app.window_source, app.reply_due_at = (
             r.new_due_at,
             r.window.days,
             r.window.source,
+            r.new_reply_due_at,
         )
         rows.append(app)
         if r.old_due_at != r.new_due_at:
@@ -69,7 +71,9 @@ def save_due_dates(
     events.bulk(due_events)
     due_dates_changed.send(
         sender=LicenseApplication,
-        application_ids=[r.application.pk for r in changed if r.old_due_at != r.new_due_at],
+        application_ids=[
+            r.application.pk for r in changed if r.old_due_at != r.new_due_at or r.reply_changed
+        ],
         now=now,
     )
     return changed
@@ -81,7 +85,7 @@ def _store_windows(rows: Sequence[LicenseApplication], *, batch_size: int) -> No
     and even a `VALUES` list costs the driver and the parser four placeholders a row."""
     if connection.vendor != "postgresql":
         # the rows may be plain rows of the clock's fields (a fast-track pass's candidates)
-        fields = ["due_at", "window_days", "window_source"]
+        fields = ["due_at", "window_days", "window_source", "reply_due_at"]
         LicenseApplication.objects.bulk_update(
             [
                 LicenseApplication(pk=a.pk, **{name: getattr(a, name) for name in fields})
@@ -93,13 +97,20 @@ def _store_windows(rows: Sequence[LicenseApplication], *, batch_size: int) -> No
         return
     table = connection.ops.quote_name(LicenseApplication._meta.db_table)
     values = [
-        [a.pk, a.due_at.isoformat() if a.due_at else None, a.window_days, a.window_source]
+        [
+            a.pk,
+            a.due_at.isoformat() if a.due_at else None,
+            a.window_days,
+            a.window_source,
+            a.reply_due_at.isoformat() if a.reply_due_at else None,
+        ]
         for a in rows
     ]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS a SET due_at = (e->>1)::timestamptz, "
-            "window_days = (e->>2)::integer, window_source = e->>3 "
+            "window_days = (e->>2)::integer, window_source = e->>3, "
+            "reply_due_at = (e->>4)::timestamptz "
             "FROM jsonb_array_elements(%s::jsonb) AS e WHERE a.id = (e->>0)::bigint",
             [json.dumps(values)],
         )

@@ -22,6 +22,8 @@ from ..models import (
     ClockPause,
     LicenseApplication,
     LicenseType,
+    PauseReason,
+    ReferralReason,
     Status,
 )
 from ..signals import application_moved
@@ -47,8 +49,8 @@ MOVES: dict[str, Move] = {
         Move("accept", frozenset({S.SUBMITTED}), S.ACCEPTED),
         Move("request_info", frozenset({S.SUBMITTED, S.ACCEPTED}), S.INFO_REQUESTED),
         Move("provide_info", frozenset({S.INFO_REQUESTED}), None),
-        Move("approve", frozenset({S.SUBMITTED, S.ACCEPTED}), S.APPROVED),
-        Move("reject", frozenset({S.SUBMITTED, S.ACCEPTED}), S.REJECTED),
+        Move("approve", frozenset({S.SUBMITTED, S.ACCEPTED, S.REFERRED}), S.APPROVED),
+        Move("reject", frozenset({S.SUBMITTED, S.ACCEPTED, S.REFERRED}), S.REJECTED),
         Move("withdraw", frozenset(PENDING_STATUSES), S.WITHDRAWN),
         # The license after approval (Art. 18): suspended, revoked, surrendered, amended.
         Move("suspend", frozenset({S.APPROVED, S.EXHAUSTED}), S.SUSPENDED),
@@ -65,6 +67,11 @@ MOVES: dict[str, Move] = {
             S.EXPIRED,
             by_officer=False,
         ),
+        # No time limit while referred (State Council, watch list, interagency review).
+        Move("refer", frozenset({S.SUBMITTED, S.ACCEPTED, S.INFO_REQUESTED}), S.REFERRED),
+        # Returned without action: not pending; `resubmit` starts the clock again.
+        Move("return", frozenset(PENDING_STATUSES), S.RETURNED),
+        Move("resubmit", frozenset({S.RETURNED}), S.SUBMITTED),
         Move("exhaust", frozenset({S.APPROVED}), S.EXHAUSTED, by_officer=False),
         Move("replenish", frozenset({S.EXHAUSTED}), S.APPROVED, by_officer=False),
     ]
@@ -77,6 +84,7 @@ DATED_FIELD = {
     "approve": "decided_at",
     "reject": "decided_at",
     "amend": "amendment_requested_at",
+    "resubmit": "submitted_at",
 }
 
 # Moves back to a usable license: `approved`, or `exhausted` when shipments already reserve
@@ -99,6 +107,11 @@ def _check_legal(application: LicenseApplication, move_name: str) -> None:
             _("Cannot %(move)s an application that is %(status)s.")
             % {"move": move_name.replace("_", " "), "status": S(application.status).label}
         )
+
+
+# Moves out of `info_requested` to another state than the one it resumes: they end the open
+# pause at their moment (recorded as the event's `pause`, so that a correction can reopen it).
+CLOSES_PAUSE = frozenset({"refer", "return"})
 
 
 def legal_moves(application: LicenseApplication) -> list[str]:
@@ -165,11 +178,17 @@ def _move(
     changes = dict(changes or {})
     if move_name in DATED_FIELD:
         changes[DATED_FIELD[move_name]] = at
+    if read_status == S.INFO_REQUESTED:
+        # Whatever ends the request, no pause is open any more.
+        changes["pause_reason"] = None
     with transaction.atomic():
         pause_id = None
+        closes_pause = move_name == "provide_info" or (
+            move_name in CLOSES_PAUSE and read_status == S.INFO_REQUESTED
+        )
         if move_name == "request_info":
             target = S.INFO_REQUESTED
-        elif move_name == "provide_info":
+        elif closes_pause:
             pause = (
                 ClockPause.objects.select_for_update()
                 .filter(application=application, provided_at__isnull=True)
@@ -177,7 +196,7 @@ def _move(
             )
             if pause is None:
                 raise ConcurrentUpdate(_("The information request was already answered."))
-            target = S(pause.resume_status)
+            target = S(pause.resume_status) if move.target is None else S(move.target)
             pause_id = pause.pk
         else:
             assert move.target is not None
@@ -196,9 +215,12 @@ def _move(
             )
         if move_name == "request_info":
             pause_id = ClockPause.objects.create(
-                application=application, requested_at=at, resume_status=read_status
+                application=application,
+                requested_at=at,
+                resume_status=read_status,
+                reason=changes.get("pause_reason") or PauseReason.INFORMATION,
             ).pk
-        elif move_name == "provide_info":
+        elif closes_pause:
             assert pause_id is not None
             ClockPause.objects.filter(pk=pause_id).update(provided_at=at)
         data = {
@@ -274,8 +296,28 @@ def application_request_info(
     now: dt.datetime,
     actor: Any,
     note: str = "",
+    reason: str | None = None,
 ) -> LicenseApplication:
-    return _move(application, "request_info", at=at, now=now, actor=actor, note=note)
+    """The authority stopped the clock: it asks for information (`information`, the default),
+    or has the case reviewed by experts, inspected on site, or the item identified."""
+    reason = reason or PauseReason.INFORMATION
+    if reason not in PauseReason.values:
+        raise InvalidInput(
+            _("Unknown reason for the pause."),
+            fields={
+                "reason": _("Choose one of: %(choices)s.")
+                % {"choices": ", ".join(PauseReason.values)}
+            },
+        )
+    return _move(
+        application,
+        "request_info",
+        at=at,
+        now=now,
+        actor=actor,
+        note=note,
+        changes={"pause_reason": reason},
+    )
 
 
 def application_provide_info(
@@ -414,6 +456,72 @@ def application_withdraw(
     note: str = "",
 ) -> LicenseApplication:
     return _move(application, "withdraw", at=at, now=now, actor=actor, note=note)
+
+
+def application_refer(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+    reason: str,
+) -> LicenseApplication:
+    """The case was referred (reported to the State Council, an end user on the watch list,
+    an interagency review): it stays pending with no time limit. An open request for
+    information ends at the referral."""
+    if reason not in ReferralReason.values:
+        raise InvalidInput(
+            _("Give the reason for the referral."),
+            fields={
+                "reason": _("Choose one of: %(choices)s.")
+                % {"choices": ", ".join(ReferralReason.values)}
+            },
+        )
+    return _move(
+        application,
+        "refer",
+        at=at,
+        now=now,
+        actor=actor,
+        note=note,
+        changes={"referral_reason": reason},
+    )
+
+
+def application_return(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
+    """The authority returned the application without action: no longer pending, its
+    shipments go back to planned."""
+    return _move(application, "return", at=at, now=now, actor=actor, note=note)
+
+
+def application_resubmit(
+    *,
+    application: LicenseApplication,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+    actor: Any,
+    note: str = "",
+) -> LicenseApplication:
+    """A returned application filed again: the clock starts afresh, day 0 the resubmission
+    (`submitted_at` moves to it, an acceptance is needed again, earlier pauses no longer
+    count). The previous values are in the event, so that a correction restores them."""
+    return _move(
+        application,
+        "resubmit",
+        at=at,
+        now=now,
+        actor=actor,
+        note=note,
+        changes={"accepted_at": None, "referral_reason": None},
+    )
 
 
 def application_expire(

@@ -27,7 +27,7 @@ from ..forms import (
     DocumentForm,
 )
 from ..models import ControlledItem, EventKind, LicenseApplication, LicenseType
-from ..timeline import local_due_date, timeline
+from ..timeline import local_due_date, local_reply_due_date, timeline
 
 # URL slug → service move name, in the order of the moves table.
 MOVE_SLUGS = {name.replace("_", "-"): name for name in MOVE_FORMS}
@@ -47,12 +47,18 @@ MOVE_BUTTONS = {
     "amend": gettext_lazy("Request an amendment"),
     "approve_amendment": gettext_lazy("Approve the amendment"),
     "refuse_amendment": gettext_lazy("Refuse the amendment"),
+    "refer": gettext_lazy("Refer"),
+    "return": gettext_lazy("Return without action"),
+    "resubmit": gettext_lazy("Resubmit"),
 }
 
 MOVE_HELP = {
     "submit": gettext_lazy("The application was filed with the authority."),
     "accept": gettext_lazy("The authority accepted the application for review."),
-    "request_info": gettext_lazy("The authority asked us for information: the clock stops."),
+    "request_info": gettext_lazy(
+        "The authority stopped the clock: it asked us for information, or the case is with "
+        "experts, inspected on site, or the item being identified."
+    ),
     "provide_info": gettext_lazy("We gave the information: the clock runs again."),
     "approve": gettext_lazy("The authority granted the license."),
     "reject": gettext_lazy("The authority refused the license."),
@@ -81,6 +87,17 @@ MOVE_HELP = {
     "refuse_amendment": gettext_lazy(
         "The authority refused the amendment: the license stays as it was."
     ),
+    "refer": gettext_lazy(
+        "The authority referred the case (State Council, watch list, interagency review): "
+        "it stays pending with no time limit."
+    ),
+    "return": gettext_lazy(
+        "The authority returned the application without action: it is no longer pending and "
+        "its shipments go back to planned."
+    ),
+    "resubmit": gettext_lazy(
+        "We filed the returned application again: the clock starts afresh on this day."
+    ),
 }
 
 MOVE_SERVICES: dict[str, Callable[..., LicenseApplication]] = {
@@ -98,6 +115,9 @@ MOVE_SERVICES: dict[str, Callable[..., LicenseApplication]] = {
     "amend": services.application_amend,
     "approve_amendment": services.application_approve_amendment,
     "refuse_amendment": services.application_refuse_amendment,
+    "refer": services.application_refer,
+    "return": services.application_return,
+    "resubmit": services.application_resubmit,
 }
 
 MOVE_PERMISSION = "licenses.move_licenseapplication"
@@ -145,6 +165,8 @@ class ApplicationList(ListPage):
         Column("license_number", lambda a: a.license_number),
         Column("valid_until", lambda a: a.valid_until),
         Column("flags", _flags),
+        Column("pause_reason", lambda a: a.pause_reason or ""),
+        Column("reply_due_at", lambda a: a.reply_due_at),
     )
 
     def base_queryset(self) -> QuerySet:
@@ -216,6 +238,7 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
         "application": application,
         "items": application.items.all(),
         "due_date": local_due_date(application),
+        "reply_due_date": local_reply_due_date(application),
         "flags": selectors.scope(flags.open_flags_of(application), user),
         "shipments": shipments,
         "documents": selectors.document_list(user=user)

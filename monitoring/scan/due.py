@@ -39,7 +39,8 @@ def any_of(conditions: Iterable[Any]) -> Q | None:
 
 def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
     """The applications that should carry an open flag of `kind` now. Each query matches a
-    partial index: `application_pending_due` or `application_approved_valid`."""
+    partial index: `application_pending_due`, `application_approved_valid` or
+    `application_info_reply_due`."""
     qs = LicenseApplication.objects.order_by()
     if kind == FlagKind.OVERDUE:
         # Pending applications and requested amendments: each has a due date.
@@ -70,7 +71,16 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
             valid_until__lte=latest_day,
         )
     if kind == FlagKind.REPLY_DUE:
-        return qs.none()  # reply deadlines come with the pauses' reasons
+        # An open request for information whose reply is due within the authority's due-soon
+        # horizon, or already late: the `application_info_reply_due` index.
+        per_authority = any_of(
+            Q(authority_id=a.authority.pk, reply_due_at__lte=a.due_soon_until)
+            for a in th.authorities
+        )
+        if per_authority is None:
+            return qs.none()
+        latest = max(a.due_soon_until for a in th.authorities)
+        return qs.filter(per_authority, status=Status.INFO_REQUESTED, reply_due_at__lte=latest)
     raise ValueError(f"not an application flag: {kind}")
 
 

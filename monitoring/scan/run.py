@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.db.models import Value as V
 
 from core.lookups import ids_in
-from licenses.models import CLOCKED_STATUSES
+from licenses.models import CLOCKED_STATUSES, Status
 from shipments.models import Shipment, ShipmentStatus
 
 from ..models import APPLICATION_FLAGS, SHIPMENT_FLAGS, Flag, FlagKind, ScanSettings
@@ -27,8 +27,9 @@ from .horizons import ThresholdInputs, Thresholds, thresholds
 SS = ShipmentStatus
 # Order of a full scan: applications first, so that the e-mails read in causal order.
 KINDS = (*APPLICATION_FLAGS, *SHIPMENT_FLAGS)
-# The kinds an application's due date decides (`expiring` and `file_by` do not read it).
-DUE_DATE_KINDS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.AT_RISK)
+# The kinds an application's stored deadlines decide, its due date and its reply deadline
+# (`expiring` and `file_by` do not read them).
+DUE_DATE_KINDS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.AT_RISK, FlagKind.REPLY_DUE)
 
 
 @dataclass
@@ -81,6 +82,7 @@ def scan(*, now: dt.datetime, incremental: bool = False) -> ScanResult:
       authority's horizon (between its `due_soon_until` then and now);
     - `expiring`: validities that entered an authority's horizon (its local date turned);
     - `file_by`: file-by deadlines that ended in (since, now];
+    - `reply_due`: reply deadlines that entered an authority's horizon (once late it stays);
     - `at_risk` compares a due date with a ship date and never changes with time alone.
 
     So each kind reads only the subjects whose deadline lies in its window, through the same
@@ -124,16 +126,21 @@ def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
     ended = Q(due_at__gt=lo, due_at__lte=now)
     before = {a.authority.pk: a for a in earlier.authorities}
     entering: list[Q] = []
+    replies: list[Q] = []
     turning: list[Q] = []
     for a in th.authorities:
         b = before.get(a.authority.pk)
         if b is None:  # an authority added meanwhile: its whole horizon
             entering.append(Q(authority_id=a.authority.pk, due_at__lte=a.due_soon_until))
+            replies.append(Q(authority_id=a.authority.pk, reply_due_at__lte=a.due_soon_until))
             turning.append(Q(authority_id=a.authority.pk, valid_until__lte=a.expiring_until))
             continue
         if a.due_soon_until != b.due_soon_until:
             low, high = sorted((a.due_soon_until, b.due_soon_until))
             entering.append(Q(authority_id=a.authority.pk, due_at__gt=low, due_at__lte=high))
+            replies.append(
+                Q(authority_id=a.authority.pk, reply_due_at__gt=low, reply_due_at__lte=high)
+            )
         if a.expiring_until != b.expiring_until:
             first, last = sorted((a.expiring_until, b.expiring_until))
             turning.append(
@@ -147,6 +154,9 @@ def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
         FlagKind.DUE_SOON: pending & any_of([ended, *entering]),  # type: ignore[operator]
         FlagKind.FILE_BY: Q(status=SS.PLANNED, file_by_at__gt=lo, file_by_at__lte=now),
     }
+    if replies:
+        # `reply_due` holds once late too: only deadlines entering the horizon raise it.
+        scopes[FlagKind.REPLY_DUE] = Q(status=Status.INFO_REQUESTED) & any_of(replies)  # type: ignore[operator]
     if turning:
         scopes[FlagKind.EXPIRING] = Q(status__in=USABLE_LICENSE) & any_of(turning)  # type: ignore[operator]
     return scopes

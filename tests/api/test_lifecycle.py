@@ -140,7 +140,9 @@ def test_a_shipment_lives_its_whole_life_through_the_api(api, officer, frozen):
     )
     assert application["status"] == "info_requested"
     assert application["due_at"] is None
-    assert application["legal_moves"] == ["provide-info", "withdraw"]
+    assert application["legal_moves"] == ["provide-info", "withdraw", "refer", "return"]
+    assert application["pause_reason"] == "information"
+    assert application["reply_due_at"] is None  # MOFCOM gives no reply window
 
     # Provided on Thursday 22 October: Wednesday and Thursday do not count, so the due date
     # moves two working days, to Monday 7 December.

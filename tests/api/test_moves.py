@@ -24,9 +24,12 @@ APPLICATION_MOVES = {
     "accept": {"submitted"},
     "request-info": {"submitted", "accepted"},
     "provide-info": {"info_requested"},
-    "approve": {"submitted", "accepted"},
-    "reject": {"submitted", "accepted"},
-    "withdraw": {"submitted", "accepted", "info_requested"},
+    "approve": {"submitted", "accepted", "referred"},
+    "reject": {"submitted", "accepted", "referred"},
+    "withdraw": {"submitted", "accepted", "info_requested", "referred"},
+    "refer": {"submitted", "accepted", "info_requested"},
+    "return": {"submitted", "accepted", "info_requested", "referred"},
+    "resubmit": {"returned"},
     "suspend": {"approved", "exhausted"},
     "reinstate": {"suspended"},
     "revoke": {"approved", "exhausted", "suspended"},
@@ -39,6 +42,8 @@ BODIES = {
     "approve": {"license_number": "L-1", "valid_until": "2027-09-01"},
     "reject": {"reason": "End use not credible"},
     "amend": {"quantity": "2000", "note": "More orders"},
+    "refer": {"reason": "state_council", "note": "Reported to the State Council"},
+    "request-info": {"reason": "expert_review"},
 }
 SHIPMENT_MOVES = {
     "ship": {"cleared"},
@@ -79,6 +84,8 @@ def application_in(status: str, exporter) -> LicenseApplication:
             ("approve", approve),
             ("amend", {"value": Decimal("200000"), "note": "More"}),
         ],
+        "referred": [("refer", {"reason": "interagency"})],
+        "returned": [("return", {})],
     }[status]
     for day, (move, extra) in enumerate(steps, start=2):
         getattr(services, f"application_{move}")(

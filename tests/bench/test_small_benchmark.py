@@ -54,8 +54,20 @@ def test_the_measured_scan_does_the_arranged_work_and_the_floor_the_same(book):
     k = book["newly_due"]
     summary = worker.rolled_back(worker.product_scan)[1]
     assert summary["incremental"]
-    assert summary["raised"] == {"overdue": k, "due_soon": 0, "expiring": 0, "file_by": 0}
-    assert summary["cleared"] == {"overdue": 0, "due_soon": k, "expiring": 0, "file_by": 0}
+    assert summary["raised"] == {
+        "overdue": k,
+        "due_soon": 0,
+        "expiring": 0,
+        "reply_due": 0,
+        "file_by": 0,
+    }
+    assert summary["cleared"] == {
+        "overdue": 0,
+        "due_soon": k,
+        "expiring": 0,
+        "reply_due": 0,
+        "file_by": 0,
+    }
     assert summary["alerts"] == 2 * k  # the exporter's contact and the officer
     verdict = worker.command_scan_verify({})
     assert verdict["same"] == {"flags": True, "events": True, "alerts": True}, verdict

@@ -82,6 +82,9 @@ def load(
             if app.status != "info_requested":
                 due_day = today + dt.timedelta(days=rng.randint(-42, 60))
                 app.due_at = end_of_day(due_day, authority.tz)
+            else:  # a reply due between ten days ago and a month ahead (rng stream untouched)
+                app.pause_reason = "information"
+                app.reply_due_at = end_of_day(today + dt.timedelta(days=n % 40 - 10), authority.tz)
         elif 0.19 <= r < 0.59:
             app.status = "approved" if r < 0.54 else "exhausted"
             app.decided_at = app.last_moved_at = decided

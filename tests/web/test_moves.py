@@ -43,9 +43,17 @@ def flash(response) -> list[str]:
     ("path", "expected"),
     [
         ([], ["submit"]),
-        (["submit"], ["accept", "request-info", "approve", "reject", "withdraw"]),
-        (["submit", "accept"], ["request-info", "approve", "reject", "withdraw"]),
-        (["submit", "request_info"], ["provide-info", "withdraw"]),
+        (
+            ["submit"],
+            ["accept", "request-info", "approve", "reject", "withdraw", "refer", "return"],
+        ),
+        (
+            ["submit", "accept"],
+            ["request-info", "approve", "reject", "withdraw", "refer", "return"],
+        ),
+        (["submit", "request_info"], ["provide-info", "withdraw", "refer", "return"]),
+        (["submit", "refer"], ["approve", "reject", "withdraw", "return"]),
+        (["submit", "return"], ["resubmit"]),
         (["submit", "approve"], ["suspend", "revoke", "surrender", "amend"]),
         (["submit", "approve", "suspend"], ["reinstate", "revoke"]),
         (["submit", "reject"], []),
@@ -60,6 +68,8 @@ def test_an_application_page_offers_exactly_the_legal_next_moves(client, officer
             kwargs = {"license_number": "L-1", "valid_until": (now + dt.timedelta(days=90)).date()}
         if move == "reject":
             kwargs = {"reason": "End use unclear"}
+        if move == "refer":
+            kwargs = {"reason": "watch_list"}
         getattr(services, f"application_{move}")(
             application=app, at=ago(30 - n), now=now, actor=None, **kwargs
         )
