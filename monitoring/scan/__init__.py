@@ -53,8 +53,9 @@ Algorithm of one kind (`apply.apply_kind`), in one transaction:
    `cleared_at IS NULL`; a concurrent clear of the same row re-checks it after the first
    commits and updates nothing.
 3. One `flag_raised` / `flag_cleared` event per returned row on the subject's timeline.
-4. For the kinds that alert (`overdue`, `at_risk`, `file_by`), the alert rows (the outbox, one
-   per recipient) in the same transaction, and their sending queued after commit.
+4. For the kinds that alert (`ALERTING_FLAGS`: `overdue`, `at_risk`, `file_by`, `reply_due`,
+   `control_change`), the alert rows (the outbox, one per recipient) in the same
+   transaction, and their sending queued after commit.
 
 The same functions re-evaluate a few subjects inside the transaction of a move or of new due
 dates (`evaluate`, called from `monitoring.receivers`); `scan` runs every kind for everything.
