@@ -1,8 +1,10 @@
 """CSV import of shipments: all or nothing, with a row-by-row report of every error.
 
 Steps:
-1. Refuse a file over the size limit, not UTF-8, without the template's header, or with more
-   rows than the limit.
+1. Refuse a file over the size limit, in no encoding we read, without the template's header,
+   or with more rows than the limit. The encoding is UTF-8 (with or without the byte-order
+   mark Excel writes) or else GB18030, which covers GBK and GB2312 (what Excel saves on a
+   Chinese Windows); the delimiter is the comma, semicolon or tab found most in the header.
 2. Check every row on its own (required columns, numbers, dates, codes) and against what the
    importing user may see (exporter, consignee, application) — collecting every error as
    (row, column, message) rather than stopping at the first.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.errors import DomainError
 from licenses.models import ControlledItem, Exporter, LicenseApplication
@@ -51,19 +55,40 @@ FIELD_COLUMNS = {
     "item": "item_code",
     "application": "application_reference",
 }
-EXAMPLE = [
-    "SHP-2026-0101",
-    "91360700-DEMO-GZRE",
-    "MOFCOM",
-    "1C902",
-    "250.000",
-    "75000.00",
-    "USD",
-    "DE",
-    "Rheinland Magnettechnik GmbH",
-    "2026-12-20",
-    "GAN-2026-001",
-]
+# The example row names the demo's first exporter, one of its consignees and an item on the
+# list, and no application (every individual license of the demo already covers a shipment),
+# so the template imports as it is on a fresh demo. Its ship date is a month ahead.
+EXAMPLE = {
+    "reference": "SHP-TEMPLATE-1",
+    "exporter_registration_number": "91360700-DEMO-GZRE",
+    "authority": "MOFCOM",
+    "item_code": "1C902",
+    "quantity": "250.000",
+    "value": "75000.00",
+    "currency": "USD",
+    "destination": "DE",
+    "consignee": "Rheinland Magnettechnik GmbH",
+    "application_reference": "",
+}
+EXAMPLE_DAYS_AHEAD = 30
+ENCODINGS = ("utf-8-sig", "gb18030")
+DELIMITERS = (",", ";", "\t")
+# In "30 February 2027 is not a date", by name; Chinese writes 2月 (Django's own names are 二月).
+MONTHS = {
+    1: pgettext_lazy("month of a date", "January"),
+    2: pgettext_lazy("month of a date", "February"),
+    3: pgettext_lazy("month of a date", "March"),
+    4: pgettext_lazy("month of a date", "April"),
+    5: pgettext_lazy("month of a date", "May"),
+    6: pgettext_lazy("month of a date", "June"),
+    7: pgettext_lazy("month of a date", "July"),
+    8: pgettext_lazy("month of a date", "August"),
+    9: pgettext_lazy("month of a date", "September"),
+    10: pgettext_lazy("month of a date", "October"),
+    11: pgettext_lazy("month of a date", "November"),
+    12: pgettext_lazy("month of a date", "December"),
+}
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def max_bytes() -> int:
@@ -74,12 +99,51 @@ def max_rows() -> int:
     return int(getattr(settings, "IMPORT_MAX_ROWS", 2000))
 
 
-def template_csv() -> str:
+def template_csv(*, today: dt.date) -> str:
+    """The header and one example row, shipping `EXAMPLE_DAYS_AHEAD` days after `today`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    writer.writerow(EXAMPLE)
+    ship = (today + dt.timedelta(days=EXAMPLE_DAYS_AHEAD)).isoformat()
+    example = EXAMPLE | {"planned_ship_date": ship}
+    writer.writerow([example[c] for c in COLUMNS])
     return buffer.getvalue()
+
+
+def decode(data: bytes) -> str | None:
+    """The text of the file in the first encoding of `ENCODINGS` that reads it, else None."""
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def delimiter(text: str) -> str:
+    """The delimiter found most often in the header line; a comma if none is."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def parse_date(raw: str) -> tuple[dt.date | None, str]:
+    """The date written as YYYY-MM-DD, or None and a message naming what is wrong with it."""
+    match = ISO_DATE.fullmatch(raw)
+    if not match:
+        return None, _("Use a date as YYYY-MM-DD.")
+    year, month, day = (int(part) for part in match.groups())
+    if not 1 <= month <= 12:
+        return None, _("There is no month %(month)d; use a date as YYYY-MM-DD.") % {"month": month}
+    try:
+        return dt.date(year, month, day), ""
+    except ValueError:
+        return None, _("%(day)d %(month)s %(year)d is not a date.") % {
+            "day": day,
+            "month": MONTHS[month],
+            "year": year,
+        }
 
 
 @dataclass
@@ -108,15 +172,16 @@ def import_shipments(*, data: bytes, user: Any, now: dt.datetime) -> ImportResul
             RowError(0, "", _("The file is larger than %(kb)d KB.") % {"kb": max_bytes() // 1024})
         )
         return result
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        result.errors.append(RowError(0, "", _("The file is not UTF-8 encoded text.")))
+    text = decode(data)
+    if text is None:
+        result.errors.append(
+            RowError(0, "", _("The file is neither UTF-8 nor GB18030 (GBK) encoded text."))
+        )
         return result
     if "\x00" in text:
         result.errors.append(RowError(0, "", _("The file contains NUL bytes; it is not a CSV.")))
         return result
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
@@ -225,10 +290,11 @@ class _RowChecker:
 
         raw_date = row.get("planned_ship_date", "")
         if raw_date:
-            try:
-                fields["planned_ship_date"] = dt.date.fromisoformat(raw_date)
-            except ValueError:
-                error("planned_ship_date", _("Use a date as YYYY-MM-DD."))
+            day, message = parse_date(raw_date)
+            if day is None:
+                error("planned_ship_date", message)
+            else:
+                fields["planned_ship_date"] = day
 
         if exporter is not None:
             if (exporter.pk, fields["reference"]) in self.seen:

@@ -40,7 +40,10 @@ IMPORT_COLUMNS = {
 
 
 def import_limits() -> str:
-    return _("At most %(rows)s rows and %(size)s per file, UTF-8 encoded.") % {
+    return _(
+        "At most %(rows)s rows and %(size)s per file, UTF-8 or GB18030 (GBK) encoded, "
+        "separated by commas, semicolons or tabs."
+    ) % {
         "rows": imports.max_rows(),
         "size": megabytes(imports.max_bytes()),
     }
@@ -127,12 +130,13 @@ class ShipmentImport(Page):
 
 
 class ShipmentImportTemplate(Page):
-    """The CSV template: the columns the import reads and one example row."""
+    """The CSV template: the columns the import reads and one example row, valid on the demo."""
 
     permission_required = "shipments.add_shipment"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
+        template = imports.template_csv(today=timezone.localdate())
+        response = HttpResponse(template, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="shipments-template.csv"'
         response["X-Content-Type-Options"] = "nosniff"
         return response

@@ -139,10 +139,52 @@ def test_a_file_that_is_not_a_csv_is_refused(client, officer):
     upload = SimpleUploadedFile("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
     response = post(client, upload)
     assert response.status_code == 200
-    assert "not UTF-8" in response.content.decode()
+    assert "neither UTF-8 nor GB18030" in response.content.decode()
 
 
 def test_viewers_may_neither_import_nor_fetch_the_template(client, viewer):
     client.force_login(viewer)
     assert client.get("/shipments/import/").status_code == 403
     assert client.get("/shipments/import/template.csv").status_code == 403
+
+
+def upload_of(response, name: str = "shipments-template.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, response.content, content_type="text/csv")
+
+
+def test_the_template_imports_cleanly_on_a_fresh_demo(client, settings):
+    import time_machine
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from tests.helpers import NOW
+
+    settings.DEMO = True
+    with time_machine.travel(NOW, tick=False):  # the demo and the views read the clock: pin it
+        call_command("demo", stdout=io.StringIO())
+        client.force_login(get_user_model().objects.get(username="officer"))
+        template = client.get("/shipments/import/template.csv")
+        assert template.status_code == 200
+        response = post(client, upload_of(template))
+    page = response.content.decode()
+    assert "1 shipment imported." in page, page.split('class="compact errors"')[-1][:2000]
+    shipment = Shipment.objects.get(reference="SHP-TEMPLATE-1")
+    assert shipment.status == "planned" and shipment.application is None
+    assert shipment.consignee is not None
+
+
+def test_a_gbk_file_with_chinese_names_imports_from_the_page(client, officer, world):
+    from shipments.models import Consignee
+
+    Consignee.objects.filter(pk=world.mine.consignee.pk).update(name="德国磁材有限公司")
+    client.force_login(officer)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=";")
+    writer.writeheader()
+    writer.writerow(row(world.mine, 1, consignee="德国磁材有限公司", application_reference=""))
+    upload = SimpleUploadedFile(
+        "发货.csv", buffer.getvalue().encode("gbk"), content_type="text/csv"
+    )
+    response = post(client, upload)
+    assert "1 shipment imported." in response.content.decode()
+    assert Shipment.objects.get(reference="IMP-1").consignee.name == "德国磁材有限公司"
