@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.search import matching
 from core.web import (
     DateInput,
     LocalDateTimeField,
@@ -236,7 +237,7 @@ class ApplicationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",
-        help_text=_("Reference, case number, license number or exporter"),
+        help_text=_("Reference, case number, license number, exporter or item"),
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
@@ -271,12 +272,7 @@ class ApplicationFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(
-            Q(reference__icontains=value)
-            | Q(authority_reference__icontains=value)
-            | Q(license_number__icontains=value)
-            | Q(exporter__name__icontains=value)
-        )
+        return qs.filter(matching(value, selectors.application_matches))
 
     def by_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if value == "pending":

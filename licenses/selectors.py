@@ -86,6 +86,29 @@ def application_list(*, user: Any) -> QuerySet[LicenseApplication]:
     return scope(LicenseApplication.objects.select_related("exporter", "authority"), user)
 
 
+def item_matches(term: str, prefix: str = "") -> Q:
+    """A controlled item whose code, description or material contains `term` (any case)."""
+    return (
+        Q(**{f"{prefix}code__icontains": term})
+        | Q(**{f"{prefix}description__icontains": term})
+        | Q(**{f"{prefix}material__icontains": term})
+    )
+
+
+def application_matches(term: str) -> Q:
+    """What a search term finds of applications, on the page and in the API (core.search):
+    the reference, case number and license number, the exporter's name, and the code,
+    description or material of any of its items (an `Exists`, so no application twice)."""
+    items = ControlledItem.objects.filter(applications=OuterRef("pk")).filter(item_matches(term))
+    return (
+        Q(reference__icontains=term)
+        | Q(authority_reference__icontains=term)
+        | Q(license_number__icontains=term)
+        | Q(exporter__name__icontains=term)
+        | Q(Exists(items))
+    )
+
+
 def document_list(*, user: Any) -> QuerySet[Document]:
     return scope(Document.objects.select_related("application"), user, "application__exporter")
 

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.search import matching
 from core.web import DateInput, day_bounds, model_choice, upper
 from licenses import flags
 from licenses import selectors as license_selectors
@@ -189,7 +190,7 @@ class ShipmentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",
-        help_text=_("Reference, exporter, consignee or application"),
+        help_text=_("Reference, item, exporter, consignee, application or case number"),
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
@@ -239,13 +240,7 @@ class ShipmentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(
-            Q(reference__icontains=value)
-            | Q(exporter__name__icontains=value)
-            | Q(consignee__name__icontains=value)
-            | Q(application__reference__icontains=value)
-            | Q(application__authority_reference__icontains=value)
-        )
+        return qs.filter(matching(value, selectors.shipment_matches))
 
     def by_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if value == "open":

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -20,10 +20,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..search import every
 from .pagination import KeysetPagination
 from .parsers import NUL, StrictJSONParser
 from .permissions import ActionPermission
 from .schema import ApiAutoSchema
+
+
+class Search(SearchFilter):
+    """`?search=`: every term must match. A view with `search_matches` (term → Q, the same
+    function its web list uses: core.search) decides what a term finds; others search their
+    `search_fields`."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        condition = getattr(view, "search_matches", None)
+        if condition is None:
+            return super().filter_queryset(request, queryset, view)
+        search_terms = [term for term in self.get_search_terms(request) if term]
+        return queryset.filter(every(search_terms, condition)) if search_terms else queryset
 
 
 class ApiMixin(APIView):
@@ -61,7 +75,7 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
 
     permission_classes = [ActionPermission]
     pagination_class = KeysetPagination
-    filter_backends = [DjangoFilterBackend, SearchFilter]
+    filter_backends = [DjangoFilterBackend, Search]
     http_method_names = ["get", "head"]
     lookup_value_regex = "[0-9]+"
     required_perms: dict[str, str] = {}

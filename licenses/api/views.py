@@ -151,7 +151,17 @@ class ApplicationViewSet(WritableApiViewSet):
         "reference": ("reference", "id"),
         "-reference": ("-reference", "-id"),
     }
-    search_fields = ["reference", "authority_reference", "license_number", "exporter__name"]
+    # Documents `?search=`; what a term finds is `search_matches`, shared with the web list.
+    search_fields = [
+        "reference",
+        "authority_reference",
+        "license_number",
+        "exporter__name",
+        "items__code",
+        "items__description",
+        "items__material",
+    ]
+    search_matches = staticmethod(selectors.application_matches)
     may_conflict = True
 
     def get_queryset(self) -> QuerySet:

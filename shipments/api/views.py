@@ -73,7 +73,18 @@ class ShipmentViewSet(WritableApiViewSet):
         "reference": ("reference", "id"),
         "-reference": ("-reference", "-id"),
     }
-    search_fields = ["reference", "consignee__name", "exporter__name", "application__reference"]
+    # Documents `?search=`; what a term finds is `search_matches`, shared with the web list.
+    search_fields = [
+        "reference",
+        "consignee__name",
+        "exporter__name",
+        "application__reference",
+        "application__authority_reference",
+        "item__code",
+        "item__description",
+        "item__material",
+    ]
+    search_matches = staticmethod(selectors.shipment_matches)
     may_conflict = True
 
     def get_queryset(self) -> QuerySet:
