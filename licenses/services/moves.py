@@ -114,6 +114,15 @@ def _check_legal(application: LicenseApplication, move_name: str) -> None:
 CLOSES_PAUSE = frozenset({"refer", "return"})
 
 
+def _check_reason(reason: str | None, choices: list[str], message: str) -> None:
+    """A move's `reason` must be one of its codes; else 400 naming `reason` and the codes."""
+    if reason not in choices:
+        raise InvalidInput(
+            message,
+            fields={"reason": _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}},
+        )
+
+
 def legal_moves(application: LicenseApplication) -> list[str]:
     """The officer moves legal from the application's current state, in table order."""
     return [m.name for m in MOVES.values() if m.by_officer and application.status in m.sources]
@@ -301,14 +310,7 @@ def application_request_info(
     """The authority stopped the clock: it asks for information (`information`, the default),
     or has the case reviewed by experts, inspected on site, or the item identified."""
     reason = reason or PauseReason.INFORMATION
-    if reason not in PauseReason.values:
-        raise InvalidInput(
-            _("Unknown reason for the pause."),
-            fields={
-                "reason": _("Choose one of: %(choices)s.")
-                % {"choices": ", ".join(PauseReason.values)}
-            },
-        )
+    _check_reason(reason, PauseReason.values, _("Unknown reason for the pause."))
     return _move(
         application,
         "request_info",
@@ -470,14 +472,7 @@ def application_refer(
     """The case was referred (reported to the State Council, an end user on the watch list,
     an interagency review): it stays pending with no time limit. An open request for
     information ends at the referral."""
-    if reason not in ReferralReason.values:
-        raise InvalidInput(
-            _("Give the reason for the referral."),
-            fields={
-                "reason": _("Choose one of: %(choices)s.")
-                % {"choices": ", ".join(ReferralReason.values)}
-            },
-        )
+    _check_reason(reason, ReferralReason.values, _("Give the reason for the referral."))
     return _move(
         application,
         "refer",
