@@ -451,11 +451,14 @@ class LicenseApplication(models.Model):
                 name="application_info_reply_due",
                 condition=Q(status="info_requested"),
             ),
-            # Licenses running out (the `expiring` flag and the daily expiry job).
+            # Licenses running out (the `expiring` flag and the daily expiry job) and licenses
+            # that end before a shipment's ship date (`license_expires`).
             models.Index(
                 fields=["valid_until"],
                 name="application_approved_valid",
-                condition=Q(status__in=["approved", "suspended", "amendment_requested"]),
+                condition=Q(
+                    status__in=["approved", "suspended", "amendment_requested", "exhausted"]
+                ),
             ),
             models.Index(fields=["exporter", "status"], name="application_exporter_status"),
             models.Index(fields=["authority", "status"], name="application_authority_status"),

@@ -20,16 +20,23 @@ class FlagKind(models.TextChoices):
     FILE_BY = "file_by", _("file by")
     REPLY_DUE = "reply_due", _("reply due")
     CONTROL_CHANGE = "control_change", _("control change")
+    LICENSE_EXPIRES = "license_expires", _("license expires")
 
 
 APPLICATION_FLAGS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.EXPIRING, FlagKind.REPLY_DUE)
-SHIPMENT_FLAGS = (FlagKind.AT_RISK, FlagKind.FILE_BY, FlagKind.CONTROL_CHANGE)
+SHIPMENT_FLAGS = (
+    FlagKind.AT_RISK,
+    FlagKind.FILE_BY,
+    FlagKind.CONTROL_CHANGE,
+    FlagKind.LICENSE_EXPIRES,
+)
 ALERTING_FLAGS = (
     FlagKind.OVERDUE,
     FlagKind.AT_RISK,
     FlagKind.FILE_BY,
     FlagKind.REPLY_DUE,
     FlagKind.CONTROL_CHANGE,
+    FlagKind.LICENSE_EXPIRES,
 )
 
 
@@ -135,6 +142,8 @@ class Alert(models.Model):
         PENDING = "pending", _("pending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        # Its flag cleared before it could be sent: it would say something no longer true.
+        SKIPPED = "skipped", _("not sent: cleared first")
 
     flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="alerts")
     recipient = models.EmailField()

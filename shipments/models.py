@@ -101,6 +101,23 @@ class Shipment(models.Model):
     license_required = models.BooleanField(_("license required"), default=True, editable=False)
     license_required_today = models.BooleanField(default=True, editable=False)
     shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the `ship` move recorded: the quantity that left (the planned one unless told), the
+    # transport document (bill of lading, air waybill…) and the customs declaration (MRN).
+    shipped_quantity = models.DecimalField(
+        _("shipped quantity"),
+        max_digits=16,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[POSITIVE],
+    )
+    transport_document = models.CharField(
+        _("transport document"), max_length=100, blank=True, editable=False
+    )
+    customs_declaration = models.CharField(
+        _("customs declaration (MRN)"), max_length=40, blank=True, editable=False
+    )
     delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -46,6 +46,7 @@ FLAG_KINDS = (
     "at_risk",
     "file_by",
     "control_change",
+    "license_expires",
 )
 
 

@@ -69,6 +69,7 @@ class FlagRaisedData(TypedDict, total=False):
     planned_ship_date: str | None
     application_id: int | None
     application_due_at: str | None
+    application_valid_until: str | None
     file_by_date: str | None
     reply_due_at: str | None
     license_required: bool | None

@@ -41,6 +41,12 @@ Flags and their causes (`now` is passed in; "today" is the authority's local dat
   (`licenses.calendars.subtract_days`, in the authority's unit). It is stored on the shipment
   (`file_by_date`, and `file_by_at`, the instant that day ends, behind a partial index) and
   recomputed whenever an input changes — see `refresh_file_by`.
+- `control_change` — before shipping, the shipment's need for a license on its planned ship
+  date differs from today's (`license_required` ≠ `license_required_today`).
+- `license_expires` — before shipping (held ones included), its application's license
+  (approved, exhausted, suspended or with an amendment requested) is valid until a day before
+  its planned ship date. It compares two stored dates, so time alone never changes it: moves
+  and edits re-evaluate it.
 
 Algorithm of one kind (`apply.apply_kind`), in one transaction:
 
@@ -54,7 +60,7 @@ Algorithm of one kind (`apply.apply_kind`), in one transaction:
    commits and updates nothing.
 3. One `flag_raised` / `flag_cleared` event per returned row on the subject's timeline.
 4. For the kinds that alert (`ALERTING_FLAGS`: `overdue`, `at_risk`, `file_by`, `reply_due`,
-   `control_change`), the alert rows (the outbox, one per recipient) in the same
+   `control_change`, `license_expires`), the alert rows (the outbox, one per recipient) in the same
    transaction, and their sending queued after commit.
 
 The same functions re-evaluate a few subjects inside the transaction of a move or of new due

@@ -27,6 +27,10 @@ TO_SHIP = (*BEFORE_SHIPPING, SS.ON_HOLD)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 # Licenses shipments can use (`expiring`): approved, or approved with an amendment requested.
 USABLE_LICENSE = (Status.APPROVED, Status.AMENDMENT_REQUESTED)
+# Licenses that still hold a shipment before it ships (`license_expires`): usable ones, an
+# exhausted general license (its reservations ship under it) and a suspended one (it may be
+# reinstated).
+HOLDING_LICENSE = (*USABLE_LICENSE, Status.EXHAUSTED, Status.SUSPENDED)
 
 
 def any_of(conditions: Iterable[Any]) -> Q | None:
@@ -110,6 +114,14 @@ def due_shipments(kind: str, th: Thresholds) -> QuerySet[Shipment]:
     if kind == FlagKind.CONTROL_CHANGE:
         # Before shipping, its need for a license on the ship date differs from today's.
         return qs.filter(status__in=TO_SHIP).exclude(license_required=F("license_required_today"))
+    if kind == FlagKind.LICENSE_EXPIRES:
+        # Before shipping, under a license that ends before its planned ship date: it cannot
+        # ship on that day under it (a date comparison: time alone never changes it).
+        return qs.filter(
+            status__in=TO_SHIP,
+            application__status__in=HOLDING_LICENSE,
+            application__valid_until__lt=F("planned_ship_date"),
+        )
     raise ValueError(f"not a shipment flag: {kind}")
 
 

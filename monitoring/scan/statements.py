@@ -31,6 +31,7 @@ DETAILS: dict[str, tuple[str, ...]] = {
     FlagKind.FILE_BY: ("planned_ship_date", "file_by_date"),
     FlagKind.REPLY_DUE: ("status", "reply_due_at"),
     FlagKind.CONTROL_CHANGE: ("planned_ship_date", "license_required", "license_required_today"),
+    FlagKind.LICENSE_EXPIRES: ("planned_ship_date", "application_id", "application__valid_until"),
 }
 INSERT_BATCH = 500
 
