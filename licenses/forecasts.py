@@ -1,4 +1,4 @@
-"""Forecasts from history: the Kaplan–Meier estimate of when an authority decides.
+"""Forecasts from history: the Kaplan-Meier estimate of when an authority decides.
 
 Pure: no database, no clock. `licenses.services.forecasts` reads the history, calls these and
 stores what they return.
@@ -13,7 +13,7 @@ The steps, exactly as the product specification defines them:
    a pending one is *censored* at its duration up to and including today; a withdrawn or
    returned one is censored at the day it left.
 2. **The estimator** (`kaplan_meier`): over the distinct event durations t₁ < t₂ < …,
-   S(t) = ∏ over tᵢ ≤ t of (1 − dᵢ / nᵢ), where dᵢ is the number of decisions at tᵢ and nᵢ the
+   S(t) = ∏ over tᵢ ≤ t of (1 - dᵢ / nᵢ), where dᵢ is the number of decisions at tᵢ and nᵢ the
    number of applications whose duration (event or censored) is ≥ tᵢ. A censored duration
    equal to an event duration is still at risk there (it counts in nᵢ). The products are kept
    as exact fractions, so that "S(t) ≤ 0.5 · S(e)" is decided exactly, also on ties.
@@ -43,7 +43,7 @@ LEVELS = ("destination", "item", "authority")
 
 @dataclass(frozen=True)
 class Survival:
-    """A Kaplan–Meier curve: `times` are the distinct event durations, ascending, and
+    """A Kaplan-Meier curve: `times` are the distinct event durations, ascending, and
     `survival[i]` is S(times[i]) (S is 1 before the first). `decided` and `censored` count the
     history it was estimated from."""
 

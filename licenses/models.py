@@ -368,6 +368,17 @@ class LicenseApplication(models.Model):
     amendment_requested_at = models.DateTimeField(
         _("amendment requested at"), null=True, blank=True, editable=False
     )
+    # The forecast from history (licenses.forecasts; kept by licenses.services.forecasts on
+    # every move of the authority's applications and nightly): the dates by which it is
+    # decided with even odds and with nine in ten, the history used (level: destination, item
+    # or authority; empty: no forecast) and its size. Only while the clock runs.
+    forecast_p50 = models.DateField(_("likely decided by"), null=True, blank=True, editable=False)
+    forecast_p90 = models.DateField(
+        _("nine in ten decided by"), null=True, blank=True, editable=False
+    )
+    forecast_level = models.CharField(max_length=12, blank=True, editable=False)
+    forecast_decided = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    forecast_censored = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # Drawdown of a general license: what assigned shipments reserve (kept by the services).
     drawn_quantity = models.DecimalField(
         max_digits=16, decimal_places=3, default=Decimal("0"), editable=False
@@ -463,6 +474,12 @@ class LicenseApplication(models.Model):
             models.Index(fields=["exporter", "status"], name="application_exporter_status"),
             models.Index(fields=["authority", "status"], name="application_authority_status"),
             models.Index(fields=["status", "-id"], name="application_status_id"),
+            # Lists sorted and filtered by the forecast; `likely_late` compares it.
+            models.Index(
+                fields=["forecast_p50"],
+                name="application_forecast",
+                condition=Q(forecast_p50__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

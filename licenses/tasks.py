@@ -33,3 +33,13 @@ def recompute_decision_scope(
     return decision_recompute_scope(
         decision=decision, kind=kind, now=moment, actor=actor, restart=True
     )
+
+
+@shared_task(name="licenses.refresh_forecasts", acks_late=True, time_limit=1800)
+def refresh_forecasts(authority_ids: list[int] | None = None, now: str | None = None) -> int:
+    """Recompute the stored forecasts of the authorities named (all by default); `now` is
+    the moment of the change that queued it (ISO 8601). Returns how many changed."""
+    from .services.forecasts import forecasts_refresh
+
+    moment = dt.datetime.fromisoformat(now) if now else timezone.now()
+    return len(forecasts_refresh(now=moment, authority_ids=authority_ids))

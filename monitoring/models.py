@@ -21,6 +21,7 @@ class FlagKind(models.TextChoices):
     REPLY_DUE = "reply_due", _("reply due")
     CONTROL_CHANGE = "control_change", _("control change")
     LICENSE_EXPIRES = "license_expires", _("license expires")
+    LIKELY_LATE = "likely_late", _("likely late")
 
 
 APPLICATION_FLAGS = (FlagKind.OVERDUE, FlagKind.DUE_SOON, FlagKind.EXPIRING, FlagKind.REPLY_DUE)
@@ -29,7 +30,9 @@ SHIPMENT_FLAGS = (
     FlagKind.FILE_BY,
     FlagKind.CONTROL_CHANGE,
     FlagKind.LICENSE_EXPIRES,
+    FlagKind.LIKELY_LATE,
 )
+# `likely_late` is shown, listed and in the digest, never e-mailed at once.
 ALERTING_FLAGS = (
     FlagKind.OVERDUE,
     FlagKind.AT_RISK,

@@ -12,7 +12,7 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 from core.lookups import ids_in
-from licenses.signals import changed, decision_pass_finished, due_dates_changed
+from licenses.signals import changed, decision_pass_finished, due_dates_changed, forecasts_changed
 from shipments.models import Shipment
 
 from . import scan
@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 def _due_dates_changed(sender: Any, application_ids, now, **kwargs: Any) -> None:
     if application_ids:
         scan.evaluate_due_dates(now=now, application_ids=application_ids)
+
+
+@receiver(forecasts_changed, dispatch_uid="monitoring.flags_after_forecasts")
+def _forecasts_changed(sender: Any, application_ids, now, **kwargs: Any) -> None:
+    if application_ids:
+        scan.evaluate_forecasts(now=now, application_ids=application_ids)
 
 
 @receiver(changed, dispatch_uid="monitoring.after_change")

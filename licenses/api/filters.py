@@ -74,6 +74,17 @@ class ApplicationFilter(django_filters.FilterSet):
         help_text="Due on or after: a date (the authority's local due date) or a date-time.",
     )
 
+    forecast_before = django_filters.DateFilter(
+        field_name="forecast_p50",
+        lookup_expr="lte",
+        help_text="Likely decided (forecast p50) on or before this day.",
+    )
+    forecast_after = django_filters.DateFilter(
+        field_name="forecast_p50",
+        lookup_expr="gte",
+        help_text="Likely decided (forecast p50) on or after this day.",
+    )
+
     class Meta:
         model = LicenseApplication
         fields = ["status", "exporter", "authority", "destination", "license_type"]

@@ -47,6 +47,7 @@ FLAG_KINDS = (
     "file_by",
     "control_change",
     "license_expires",
+    "likely_late",
 )
 
 
@@ -221,6 +222,36 @@ class AmendmentSerializer(serializers.Serializer):
         return super().to_representation(instance)
 
 
+class ForecastSerializer(serializers.Serializer):
+    """When the authority is likely to decide, from its history (Kaplan-Meier): null while
+    the clock does not run or with fewer than 20 decisions to learn from."""
+
+    p50 = serializers.DateField(
+        source="forecast_p50", allow_null=True, help_text="Decided with even odds by this day."
+    )
+    p90 = serializers.DateField(
+        source="forecast_p90", allow_null=True, help_text="Decided nine times in ten by this day."
+    )
+    level = serializers.ChoiceField(
+        source="forecast_level",
+        choices=["destination", "item", "authority"],
+        help_text="The history used: same item and destination, same item, or the authority's.",
+    )
+    decided = serializers.IntegerField(
+        source="forecast_decided", min_value=0, help_text="Decisions in that history."
+    )
+    censored = serializers.IntegerField(
+        source="forecast_censored",
+        min_value=0,
+        help_text="Applications in that history still pending, withdrawn or returned.",
+    )
+
+    def to_representation(self, instance: Any) -> Any:
+        if not instance.forecast_level:
+            return None
+        return super().to_representation(instance)
+
+
 class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
     exporter = ScopedPrimaryKeyRelatedField(selectors.exporter_list)
     authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())
@@ -238,6 +269,7 @@ class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
         allow_null=True,
         help_text="The amendment the authority is deciding (`amendment_requested`), else null.",
     )
+    forecast = ForecastSerializer(source="*", read_only=True, allow_null=True)
 
     class Meta:
         model = LicenseApplication
@@ -272,6 +304,7 @@ class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
             "referral_reason",
             "legal_moves",
             "amendment",
+            "forecast",
             "created_at",
             "updated_at",
         ]

@@ -150,6 +150,8 @@ class ApplicationViewSet(WritableApiViewSet):
         "-submitted_at": ("-submitted_at", "-id"),
         "reference": ("reference", "id"),
         "-reference": ("-reference", "-id"),
+        "forecast_p50": ("forecast_p50", "id"),
+        "-forecast_p50": ("-forecast_p50", "-id"),
     }
     # Documents `?search=`; what a term finds is `search_matches`, shared with the web list.
     search_fields = [

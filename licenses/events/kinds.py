@@ -70,6 +70,7 @@ class FlagRaisedData(TypedDict, total=False):
     application_id: int | None
     application_due_at: str | None
     application_valid_until: str | None
+    application_forecast_p50: str | None
     file_by_date: str | None
     reply_due_at: str | None
     license_required: bool | None

@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..signals import application_correcting, application_moved
 from .due_dates import save_due_dates
+from .forecasts import forecasts_after_move
 from .moves import CLOSES_PAUSE, DATED_FIELD, MOVES, check_moment, fully_drawn
 
 
@@ -161,6 +162,7 @@ def application_correct(
             actor=actor,
             event=correction_event,
         )
+        forecasts_after_move(application=locked, now=now)
         # Then, explicitly after its shipments followed it, the flags of both.
         signals.changed.send(sender=LicenseApplication, now=now, application_ids=[locked.pk])
     application.refresh_from_db()

@@ -29,6 +29,7 @@ from ..models import (
 from ..signals import application_moved
 from .checks import _check_authority_reference
 from .due_dates import save_due_dates
+from .forecasts import forecasts_after_move
 
 S = Status
 
@@ -262,7 +263,9 @@ def _move(
             actor=actor,
             event=event,
         )
-        # Then, explicitly after its shipments followed it, the flags of both.
+        # Its forecast and its authority's (a decision changes their history), then, explicitly
+        # after its shipments followed it, the flags of both.
+        forecasts_after_move(application=application, now=now)
         signals.changed.send(sender=LicenseApplication, now=now, application_ids=[application.pk])
     return application
 

@@ -47,6 +47,9 @@ Flags and their causes (`now` is passed in; "today" is the authority's local dat
   (approved, exhausted, suspended or with an amendment requested) is valid until a day before
   its planned ship date. It compares two stored dates, so time alone never changes it: moves
   and edits re-evaluate it.
+- `likely_late` — before shipping, its application pending and its stored forecast `p50`
+  (`licenses.services.forecasts`) after the planned ship date. New forecasts re-evaluate it
+  (`evaluate_forecasts`); it is not e-mailed at once.
 
 Algorithm of one kind (`apply.apply_kind`), in one transaction:
 
@@ -113,6 +116,7 @@ from .run import (
     ScanResult,
     evaluate,
     evaluate_due_dates,
+    evaluate_forecasts,
     forget_scanned_through,
     refresh_authority,
     refresh_decision_scope,
@@ -147,6 +151,7 @@ __all__ = [
     "due_shipments",
     "evaluate",
     "evaluate_due_dates",
+    "evaluate_forecasts",
     "expire_licenses",
     "file_by_dates",
     "forget_scanned_through",

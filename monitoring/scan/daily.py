@@ -15,6 +15,7 @@ from licenses.clock import end_of_day, local_date
 from licenses.fasttrack import decisions_daily
 from licenses.models import Authority, LicenseApplication, Status
 from licenses.services import application_expire
+from licenses.services.forecasts import forecasts_refresh
 from shipments.models import Shipment
 from shipments.services.requirements import evaluate_requirements
 
@@ -31,6 +32,7 @@ class DailyResult:
     expired: list[int] = field(default_factory=list)
     requirements_changed: int = 0  # shipments whose need for a license changed, or moved
     file_by_changed: int = 0
+    forecasts_changed: int = 0  # applications whose stored forecast moved
     scan: ScanResult | None = None
 
     def summary(self) -> str:
@@ -84,7 +86,8 @@ def expire_licenses(*, now: dt.datetime) -> list[int]:
 def run_daily(*, now: dt.datetime) -> DailyResult:
     """The daily job: decisions that begin or end, expiry, license requirements (a measure or
     a suspension begins or ends with the date alone, and today's need moves: `control_change`),
-    file-by deadlines, then a scan."""
+    file-by deadlines, forecasts (the time waited moves them; `likely_late` follows), then a
+    scan."""
     result = DailyResult()
     result.decisions = decisions_daily(now=now)
     result.expired = expire_licenses(now=now)
@@ -93,5 +96,6 @@ def run_daily(*, now: dt.datetime) -> DailyResult:
     result.file_by_changed = len(
         refresh_file_by(now=now, shipments=Shipment.objects.filter(status__in=TO_SHIP))
     )
+    result.forecasts_changed = len(forecasts_refresh(now=now))
     result.scan = scan(now=now)
     return result

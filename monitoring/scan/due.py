@@ -122,6 +122,14 @@ def due_shipments(kind: str, th: Thresholds) -> QuerySet[Shipment]:
             application__status__in=HOLDING_LICENSE,
             application__valid_until__lt=F("planned_ship_date"),
         )
+    if kind == FlagKind.LIKELY_LATE:
+        # Before shipping, its application pending and likely decided only after the ship date
+        # (the stored forecast: it moves with the history and nightly, never with the scan).
+        return qs.filter(
+            status__in=BEFORE_SHIPPING,
+            application__status__in=PENDING_STATUSES,
+            application__forecast_p50__gt=F("planned_ship_date"),
+        )
     raise ValueError(f"not a shipment flag: {kind}")
 
 

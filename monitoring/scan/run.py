@@ -274,6 +274,19 @@ def evaluate_due_dates(*, now: dt.datetime, application_ids: Sequence[int]) -> S
     return result
 
 
+def evaluate_forecasts(*, now: dt.datetime, application_ids: Sequence[int]) -> ScanResult:
+    """New forecasts were stored for these applications: their shipments' `likely_late`,
+    raised and cleared directly over them (set-based, like `evaluate_due_dates`)."""
+    result = ScanResult()
+    ids = sorted(set(application_ids))
+    if ids:
+        th = thresholds(now=now)
+        result.kinds[FlagKind.LIKELY_LATE] = apply_kind(
+            FlagKind.LIKELY_LATE, th, scope=ids_in("application_id", ids)
+        )
+    return result
+
+
 def refresh_authority(*, now: dt.datetime, authority_id: int) -> ScanResult:
     """An input of an authority's windows changed: recompute the file-by deadlines of its
     shipments before shipping and re-evaluate those that changed."""

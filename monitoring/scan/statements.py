@@ -32,6 +32,7 @@ DETAILS: dict[str, tuple[str, ...]] = {
     FlagKind.REPLY_DUE: ("status", "reply_due_at"),
     FlagKind.CONTROL_CHANGE: ("planned_ship_date", "license_required", "license_required_today"),
     FlagKind.LICENSE_EXPIRES: ("planned_ship_date", "application_id", "application__valid_until"),
+    FlagKind.LIKELY_LATE: ("planned_ship_date", "application_id", "application__forecast_p50"),
 }
 INSERT_BATCH = 500
 

@@ -1,4 +1,4 @@
-"""The Kaplan–Meier estimate (licenses.forecasts), against tables worked by hand.
+"""The Kaplan-Meier estimate (licenses.forecasts), against tables worked by hand.
 
 No database: the module is pure. Each table below is worked out in its comment."""
 
