@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -60,29 +61,47 @@ class Survival:
 
 def kaplan_meier(durations: Iterable[tuple[int, bool]]) -> Survival:
     """The estimator over `(duration, decided)` pairs (decided: an event; else censored)."""
-    events: dict[int, int] = {}
-    all_durations: list[int] = []
+    return kaplan_meier_counts((duration, is_event, 1) for duration, is_event in durations)
+
+
+def kaplan_meier_counts(groups: Iterable[tuple[int, bool, int]]) -> Survival:
+    """The estimator over `(duration, decided, how many)` rows (a GROUP BY's counts)."""
+    events: dict[int, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
     decided = censored = 0
-    for duration, is_event in durations:
+    for duration, is_event, n in groups:
         if duration < 0:
             raise ValueError(f"a duration cannot be negative: {duration}")
-        all_durations.append(duration)
+        counts[duration] += n
         if is_event:
-            events[duration] = events.get(duration, 0) + 1
-            decided += 1
+            events[duration] += n
+            decided += n
         else:
-            censored += 1
-    all_durations.sort()
-    total = len(all_durations)
+            censored += n
+    # n_i: the applications whose duration is at least t_i (a suffix sum over durations).
+    at_least: dict[int, int] = {}
+    running = 0
+    for duration in sorted(counts, reverse=True):
+        running += counts[duration]
+        at_least[duration] = running
     times: list[int] = []
     survival: list[Fraction] = []
     s = Fraction(1)
     for t in sorted(events):
-        at_risk = total - bisect.bisect_left(all_durations, t)  # durations ≥ t
-        s *= 1 - Fraction(events[t], at_risk)
+        s *= 1 - Fraction(events[t], at_least[t])
         times.append(t)
         survival.append(s)
     return Survival(tuple(times), tuple(survival), decided, censored)
+
+
+def quantile(curve: Survival, share: Fraction) -> int | None:
+    """The smallest event duration t with S(t) <= 1 - share (e.g. share 1/2: the median of
+    the time to a decision), or None when S never gets there."""
+    threshold = 1 - share
+    for t, s in zip(curve.times, curve.survival, strict=True):
+        if s <= threshold:
+            return t
+    return None
 
 
 def conditional_quantiles(curve: Survival, elapsed_units: int) -> tuple[int | None, int | None]:
@@ -156,5 +175,7 @@ __all__ = [
     "conditional_quantiles",
     "elapsed",
     "kaplan_meier",
+    "kaplan_meier_counts",
     "paused_windows",
+    "quantile",
 ]

@@ -379,6 +379,10 @@ class LicenseApplication(models.Model):
     forecast_level = models.CharField(max_length=12, blank=True, editable=False)
     forecast_decided = models.PositiveIntegerField(null=True, blank=True, editable=False)
     forecast_censored = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # Its own duration in that history as of the last pass (units from day 0 to its decision,
+    # its departure or today, paused days left out; null when its clock never started): what
+    # the dashboard's observed figures are estimated from without counting days again.
+    history_units = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # Drawdown of a general license: what assigned shipments reserve (kept by the services).
     drawn_quantity = models.DecimalField(
         max_digits=16, decimal_places=3, default=Decimal("0"), editable=False

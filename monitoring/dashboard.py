@@ -622,6 +622,8 @@ def cached_dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
 
 def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     """Everything the dashboard shows, for this user."""
+    from .history import authority_history  # it draws its charts with this module
+
     return {
         "counts": status_counts(user=user),
         "flag_counts": flag_counts(user=user),
@@ -631,4 +633,5 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
         "by_authority": pending_by_authority(user=user, now=now),
         "approval_charts": approval_time_charts(user=user, now=now),
         "flags_chart": open_flags_chart(user=user, now=now),
+        "history": authority_history(user=user),
     }

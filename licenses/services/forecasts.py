@@ -57,7 +57,14 @@ S = Status
 LEFT = (S.WITHDRAWN, S.RETURNED)
 # The clock runs (and a forecast is given) only in these, with no pause open.
 RUNNING = (S.SUBMITTED, S.ACCEPTED)
-FIELDS = ("forecast_p50", "forecast_p90", "forecast_level", "forecast_decided", "forecast_censored")
+FIELDS = (
+    "forecast_p50",
+    "forecast_p90",
+    "forecast_level",
+    "forecast_decided",
+    "forecast_censored",
+    "history_units",
+)
 NO_FORECAST: dict[str, Any] = {
     "forecast_p50": None,
     "forecast_p90": None,
@@ -188,7 +195,7 @@ def compute(
         keys = _group_keys(record)
         level = choose_level({lvl: decided[(lvl, key)] for lvl, key in keys.items()})
         if not running or level is None:
-            result[record.pk] = dict(NO_FORECAST)
+            result[record.pk] = {**NO_FORECAST, "history_units": record.duration}
             continue
         group = (level, keys[level])
         if group not in curves:
@@ -209,6 +216,7 @@ def compute(
             "forecast_level": level,
             "forecast_decided": curve.decided,
             "forecast_censored": curve.censored,
+            "history_units": record.duration,
         }
     return result
 
@@ -230,14 +238,14 @@ def forecasts_refresh(*, now: dt.datetime, authority_ids: Iterable[int] | None =
                 for pk, values in wanted.items()
                 if tuple(values[f] for f in FIELDS) != stored.get(pk)
             ]
-            # Applications no longer started (an acceptance undone) keep no forecast.
+            # Applications no longer in the history (an acceptance undone) keep nothing of it.
             stale = (
                 LicenseApplication.objects.filter(authority=authority)
-                .exclude(forecast_level="")
+                .filter(~Q(forecast_level="") | Q(history_units__isnull=False))
                 .exclude(ids_in("pk", wanted))
                 .values_list("pk", flat=True)
             )
-            rows += [LicenseApplication(pk=pk, **NO_FORECAST) for pk in stale]
+            rows += [LicenseApplication(pk=pk, **NO_FORECAST, history_units=None) for pk in stale]
             LicenseApplication.objects.bulk_update(rows, FIELDS, batch_size=BATCH)
             ids = [row.pk for row in rows]
             if ids:

@@ -204,6 +204,23 @@ class ApplicationDetail(Page):
         )
 
 
+def _forecast(application: LicenseApplication) -> dict[str, Any] | None:
+    """What the page says of the stored forecast: its dates and the history it came from
+    (the first item, lowest id, keys the history)."""
+    if not application.forecast_level:
+        return None
+    first_item = min(application.items.all(), key=lambda i: i.pk, default=None)
+    return {
+        "p50": application.forecast_p50,
+        "p90": application.forecast_p90,
+        "level": application.forecast_level,
+        "decided": application.forecast_decided,
+        "item": first_item.code if first_item else "",
+        "destination": application.destination,
+        "authority": application.authority.code,
+    }
+
+
 def detail_context(request: HttpRequest, application: LicenseApplication) -> dict[str, Any]:
     user = request.user
     events = (
@@ -239,6 +256,7 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
         "items": application.items.all(),
         "due_date": local_due_date(application),
         "reply_due_date": local_reply_due_date(application),
+        "forecast": _forecast(application),
         "flags": selectors.scope(flags.open_flags_of(application), user),
         "shipments": shipments,
         "documents": selectors.document_list(user=user)

@@ -147,3 +147,23 @@ def test_paused_windows_merge_and_clip():
         (D(2027, 1, 5), D(2027, 1, 9)),
         (D(2027, 1, 20), D(2027, 1, 31)),
     ]
+
+
+def test_counts_give_the_same_curve_as_one_row_per_application():
+    from licenses.forecasts import kaplan_meier_counts
+
+    grouped = [(1, True, 1), (2, True, 2), (2, False, 1), (3, True, 1), (4, False, 1)]
+    assert kaplan_meier_counts(grouped) == kaplan_meier(TIES)
+
+
+def test_the_unconditional_median_and_90th_percentile():
+    from licenses.forecasts import quantile
+
+    curve = kaplan_meier([(10 * k, True) for k in range(1, 11)])
+    assert quantile(curve, F(1, 2)) == 50
+    assert quantile(curve, F(9, 10)) == 90
+    # S(2) is exactly 1/2 in the first table; 9 in 10 is never reached.
+    assert quantile(kaplan_meier(TIES), F(1, 2)) == 2
+    assert quantile(kaplan_meier(TIES), F(9, 10)) is None
+    # A decision on day 0 itself counts.
+    assert quantile(kaplan_meier([(0, True), (0, True), (5, True)]), F(1, 2)) == 0
