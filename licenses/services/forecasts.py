@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min, Q
 
 from core.lookups import ids_in
@@ -234,7 +234,7 @@ def forecasts_refresh(*, now: dt.datetime, authority_ids: Iterable[int] | None =
             stored = {r.pk: r.stored for r in records}
             wanted = compute(authority, now=now, records=records)
             rows = [
-                LicenseApplication(pk=pk, **values)
+                (pk, values)
                 for pk, values in wanted.items()
                 if tuple(values[f] for f in FIELDS) != stored.get(pk)
             ]
@@ -245,15 +245,40 @@ def forecasts_refresh(*, now: dt.datetime, authority_ids: Iterable[int] | None =
                 .exclude(ids_in("pk", wanted))
                 .values_list("pk", flat=True)
             )
-            rows += [LicenseApplication(pk=pk, **NO_FORECAST, history_units=None) for pk in stale]
-            LicenseApplication.objects.bulk_update(rows, FIELDS, batch_size=BATCH)
-            ids = [row.pk for row in rows]
+            rows += [(pk, {**NO_FORECAST, "history_units": None}) for pk in stale]
+            _write(rows)
+            ids = [pk for pk, _values in rows]
             if ids:
                 signals.forecasts_changed.send(
                     sender=LicenseApplication, application_ids=ids, now=now
                 )
             changed += ids
     return changed
+
+
+# PostgreSQL: one UPDATE joining the new values as arrays (bulk_update's CASE per row grows
+# with the batch and costs seconds at tens of thousands of rows).
+WRITE = """
+UPDATE licenses_licenseapplication a SET
+  forecast_p50 = v.p50, forecast_p90 = v.p90, forecast_level = v.level,
+  forecast_decided = v.decided, forecast_censored = v.censored, history_units = v.units
+FROM unnest(%s::integer[], %s::date[], %s::date[], %s::varchar[], %s::integer[],
+            %s::integer[], %s::integer[]) AS v(id, p50, p90, level, decided, censored, units)
+WHERE a.id = v.id
+"""
+
+
+def _write(rows: list[tuple[int, dict[str, Any]]]) -> None:
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        LicenseApplication.objects.bulk_update(
+            [LicenseApplication(pk=pk, **values) for pk, values in rows], FIELDS, batch_size=BATCH
+        )
+        return
+    columns = [[pk for pk, _v in rows]] + [[values[f] for _pk, values in rows] for f in FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(WRITE, columns)
 
 
 def forecasts_after_move(*, application: LicenseApplication, now: dt.datetime) -> None:
