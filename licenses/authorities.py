@@ -98,9 +98,19 @@ def controlled_item_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Co
     """A new entry of an authority's control list (nothing names it yet, so nothing follows).
     A code already on that authority's list is refused on `code`."""
     item = ControlledItem(**fields)
+    _check_code(item)
     full_clean(item)
     item.save()
     return item
+
+
+def _check_code(item: ControlledItem) -> None:
+    clash = ControlledItem.objects.filter(authority_id=item.authority_id, code=item.code)
+    if item.authority_id and clash.exclude(pk=item.pk).exists():
+        raise InvalidInput(
+            _("This code is already on the authority's list."),
+            fields={"code": _("Already on this authority's list.")},
+        )
 
 
 def controlled_item_update(
@@ -115,6 +125,7 @@ def controlled_item_update(
         )
     for name, value in fields.items():
         setattr(item, name, value)
+    _check_code(item)
     full_clean(item)
     item.save()
     return item
