@@ -23,6 +23,8 @@ from .authorities import (
     authority_update,
     calendar_day_delete,
     calendar_day_save,
+    controlled_item_create,
+    controlled_item_update,
 )
 from .documents import document_attach
 from .fasttrack import (
@@ -177,11 +179,21 @@ class CalendarDayAdmin(ServiceFormAdmin):
 
 
 @admin.register(ControlledItem)
-class ControlledItemAdmin(admin.ModelAdmin):
+class ControlledItemAdmin(ServiceFormAdmin):
     list_display = ["code", "material", "description", "unit", "authority"]
     list_filter = ["authority", "unit"]
     search_fields = ["code", "material", "description"]
     autocomplete_fields = ["authority"]
+
+    def service_create(
+        self, request: HttpRequest, data: dict[str, Any], *, now: Any
+    ) -> ControlledItem:
+        return controlled_item_create(now=now, actor=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> ControlledItem:
+        return controlled_item_update(item=stored, now=now, actor=request.user, **data)
 
 
 admin.site.register(Measure, MeasureAdmin)

@@ -251,7 +251,11 @@ def _move(
             note=note,
             data=data,
         )
-        save_due_dates(recompute([application], now=now), at=at, now=now, actor=actor)
+        # Not announced as new due dates: `changed` below re-evaluates every flag of the
+        # application and its shipments, those that due dates decide included.
+        save_due_dates(
+            recompute([application], now=now), at=at, now=now, actor=actor, announce=False
+        )
         application_moved.send(
             sender=LicenseApplication,
             application=application,
