@@ -7,12 +7,18 @@ window) and what to do next, with the link to the page where the work is done.""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
+from pathlib import Path
 
 import pytest
+import time_machine
 from django.core import mail
 
 from licenses import signals
@@ -288,4 +294,75 @@ def test_the_email_says_what_happened_why_and_what_to_do_with_the_link(
     what_to_do = "What to do:" if language == "en" else "下一步："
     assert what_to_do in message.body
     assert not re.search(r"\bon\s+(and|is|\.|,)", body), body  # no empty date
-    print(message.subject, message.body, sep="\n")
+
+
+# --- the demo: every e-mail true when read ---------------------------------------------------
+
+# A Wednesday morning in Beijing, far from a holiday, a midnight or a month end.
+DEMO_NOW = dt.datetime(2026, 11, 18, 2, 0, tzinfo=dt.UTC)
+# An empty date leaves its preposition before punctuation or the next clause ("due on  and").
+EMPTY_DATE = re.compile(r"\b(?:on|by|until|before|from)\s+(?:[,.;:)]|and\b|is\b|or\b)")
+
+
+def test_after_the_demo_no_email_has_an_empty_date_or_tells_of_a_cleared_flag(settings):
+    from django.core.management import call_command
+
+    from monitoring.scan.due import due_queryset, kept_shipments
+    from monitoring.scan.horizons import thresholds
+
+    settings.DEMO = True
+    settings.SITE_URL = SITE
+    with time_machine.travel(DEMO_NOW, tick=False):
+        call_command("demo", stdout=io.StringIO())
+    sent_at = DEMO_NOW + dt.timedelta(minutes=3)
+    outcomes = [
+        alerts.send_alert(pk, now=sent_at).state
+        for pk in Alert.objects.order_by("pk").values_list("pk", flat=True)
+    ]
+    assert outcomes.count("sent") == len(mail.outbox) > 0
+    assert set(outcomes) <= {"sent", "cleared"}
+
+    th = thresholds(now=sent_at)
+    for alert in Alert.objects.select_related("flag"):
+        flag = alert.flag
+        subject_id = flag.application_id or flag.shipment_id
+        kept = kept_shipments(flag.kind) if flag.shipment_id else None
+        holds = flag.cleared_at is None and (
+            due_queryset(flag.kind, th).filter(pk=subject_id).exists()
+            or (kept is not None and kept.filter(pk=subject_id).exists())
+        )
+        assert alert.state == ("sent" if holds else "skipped"), (alert, flag.cleared_at)
+    for message in mail.outbox:
+        [(html, _mimetype)] = message.alternatives
+        for text in (" ".join(message.body.split()), plain(html)):
+            assert not EMPTY_DATE.search(text), text
+            assert "None" not in text and "What to do" in text
+            assert f"{SITE}/" in text
+
+
+# --- links go where the product is served ----------------------------------------------------
+
+
+def site_url_with(**env: str) -> str:
+    """SITE_URL as a fresh process with these environment variables reads it."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "PORT")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.SITE_URL)",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.test", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip()
+
+
+def test_site_url_follows_the_port_served_unless_it_is_set():
+    assert site_url_with(PORT="8080") == "http://127.0.0.1:8080"  # `PORT=8080 make run`
+    assert site_url_with(PORT="8080", SITE_URL="https://tracker.example") == SITE
