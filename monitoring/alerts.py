@@ -1,7 +1,7 @@
 """Alerts: rows first, e-mail second.
 
 Raising a flag of a kind that alerts (`overdue`, `at_risk`, `file_by`, `reply_due`,
-`control_change`: `ALERTING_FLAGS`) writes one `Alert` row per recipient
+`control_change`, `license_expires`: `ALERTING_FLAGS`) writes one `Alert` row per recipient
 in the transaction that raised it (`create_alerts`, the outbox) and queues its sending after
 commit (`queue_after_commit`). Delivery is at least once and never repeats what is recorded as
 sent:
@@ -10,13 +10,18 @@ sent:
    which bumps `attempts` and leases the row by moving `next_attempt_at` a few minutes ahead),
    so a redelivered task, the sweep and a second worker never send it twice; a row already
    `sent` is left alone.
-2. It sends the message with a stable Message-ID derived from the alert's id (a resend after a
-   crash between SMTP and the database carries the same id, so mail clients fold it).
-3. Success marks it `sent` and records an `AlertAttempt`; a failure records an `AlertAttempt`
+2. It reads the flag again (`cause_holds`): if it has cleared, or its subject no longer meets
+   the cause at the moment of sending (the scan's query of what is due), the alert is marked
+   `skipped` with an attempt saying why, and never sent — it would say something untrue.
+3. It writes the message from the state of its subject at that moment (`flag_context`,
+   `explain`: what happened, why it matters, what to do next, with links) and sends it with
+   a stable Message-ID derived from the alert's id (a resend after a crash between SMTP and
+   the database carries the same id, so mail clients fold it).
+4. Success marks it `sent` and records an `AlertAttempt`; a failure records an `AlertAttempt`
    with the error and schedules the next try `ALERT_RETRY_BASE_SECONDS * 2**(n-1)` seconds
    later (capped at an hour); after `ALERT_MAX_ATTEMPTS` tries it is `failed` (kept, shown in
    the admin with every attempt).
-4. `sweep` (periodic) sends every pending alert whose `next_attempt_at` has come: a new alert
+5. `sweep` (periodic) sends every pending alert whose `next_attempt_at` has come: a new alert
    is due for the sweep `ALERT_SWEEP_AFTER_SECONDS` after it was written, so an alert whose
    task was never queued (the broker was down) still goes out; a failed try is due at its
    backoff; a lease that ran out (a worker died mid-send) makes the row due again.
