@@ -44,6 +44,7 @@ def test_an_officer_without_settings_sees_the_defaults_of_the_role(client, offic
         "file_by",
         "reply_due",
         "control_change",
+        "license_expires",
     ]
     assert checked(page, "digest") == []
     assert not AlertPreference.objects.filter(user=officer).exists()
