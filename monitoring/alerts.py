@@ -430,6 +430,9 @@ def cause_holds(flag: Flag, *, now: dt.datetime) -> bool:
         return False
     subject_id = flag.application_id or flag.shipment_id
     assert subject_id is not None  # a flag has exactly one subject (flag_one_subject)
+    # A worker whose clock runs a little behind the process that raised the flag must not
+    # find its cause "not yet" true.
+    now = max(now, flag.raised_at)
     if due_queryset(flag.kind, thresholds(now=now)).filter(pk=subject_id).exists():
         return True
     kept = kept_shipments(flag.kind) if flag.shipment_id else None
