@@ -136,7 +136,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tracker@localhost")
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Links in e-mail: by default the address this process serves (`make run`, the Procfile and the
+# image all listen on PORT, and `make` exports it to the worker that sends the mail).
+PORT = env.int("PORT", default=8000)
+SITE_URL = env("SITE_URL", default="") or f"http://127.0.0.1:{PORT}"
 
 # Celery: Redis when REDIS_URL / CELERY_BROKER_URL is set, otherwise kombu's filesystem
 # transport in var/broker so that everything runs with no server (worker with the solo pool,
