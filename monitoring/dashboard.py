@@ -53,6 +53,7 @@ from shipments.models import Shipment, ShipmentStatus
 
 from . import selectors
 from .models import APPLICATION_FLAGS, FlagKind
+from .workqueue import work_queue
 
 # Approved applications, whatever became of the license since.
 DECIDED = (
@@ -623,6 +624,7 @@ def cached_dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
 def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     """Everything the dashboard shows, for this user."""
     return {
+        "queue": work_queue(user=user, now=now),
         "counts": status_counts(user=user),
         "flag_counts": flag_counts(user=user),
         "overdue": overdue_applications(user=user, now=now),

@@ -9,15 +9,18 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.moments import resolve_moment
 from core.api.permissions import model_perms
+from core.api.serializers import StrictSerializer
 from core.api.views import WritableApiViewSet
 from licenses import events, flags
-from licenses.api.serializers import CorrectSerializer, MoveSerializer
+from licenses import selectors as license_selectors
+from licenses.api.serializers import ApplicationSerializer, CorrectSerializer, MoveSerializer
 from licenses.services import effective_moment
 from shipments import selectors, services
 from shipments.models import Shipment
@@ -62,9 +65,11 @@ class ShipmentViewSet(WritableApiViewSet):
 
     serializer_class = ShipmentSerializer
     filterset_class = filters.ShipmentFilter
-    required_perms = model_perms("shipments.shipment") | {
-        name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel", "correct")
-    }
+    required_perms = (
+        model_perms("shipments.shipment")
+        | {name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel", "correct")}
+        | {"file_application": "licenses.add_licenseapplication"}
+    )
     orderings = {
         "-id": ("-id",),
         "id": ("id",),
@@ -172,3 +177,30 @@ class ShipmentViewSet(WritableApiViewSet):
                 undo=data["undo"],
             )
         return self.respond(shipment)
+
+    @extend_schema(
+        request=StrictSerializer,
+        responses={201: ApplicationSerializer},
+        description="File an application for this shipment: a draft from its facts (exporter, "
+        "its item and that item's authority, destination, quantity, value, currency, an "
+        "individual license, a generated reference), to which the shipment is assigned, in "
+        "one transaction. 409 when the shipment is not planned or already has an application "
+        "in force (a draft included). Answers 201 with the draft.",
+    )
+    @action(detail=True, methods=["post"], url_path="file-application")
+    def file_application(self, request: Request, pk: str | None = None) -> Response:
+        shipment: Shipment = self.get_object()
+        StrictSerializer(data=request.data).is_valid(raise_exception=True)
+        with transaction.atomic():
+            application = services.shipment_file_application(
+                shipment=shipment, now=self.now, actor=request.user
+            )
+        shown = (
+            license_selectors.application_list(user=request.user)
+            .prefetch_related("items", flags.open_prefetch())
+            .get(pk=application.pk)
+        )
+        context = self.get_serializer_context()
+        return Response(
+            ApplicationSerializer(shown, context=context).data, status=status.HTTP_201_CREATED
+        )

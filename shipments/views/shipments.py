@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import DomainError
 from core.web import Column, ListPage, MovePage, Page, ServiceFormPage
 from licenses import flags
 from licenses import selectors as license_selectors
@@ -73,6 +76,7 @@ class ShipmentList(ListPage):
         "ship_date": ("planned_ship_date",),
         "status": ("status", "planned_ship_date"),
         "due": ("application__due_at",),
+        "file_by": ("file_by_date",),
         "quantity": ("quantity",),
     }
     default_sort = "ship_date"
@@ -95,6 +99,7 @@ class ShipmentList(ListPage):
             "license_due_date",
             lambda s: local_due_date(s.application) if s.application else None,
         ),
+        Column("file_by_date", lambda s: s.file_by_date),
         Column("status", lambda s: s.status),
         Column("license_required", lambda s: "true" if s.license_required else "false"),
         Column("flags", lambda s: " ".join(f.kind for f in shipment_flags(s))),
@@ -169,11 +174,44 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
         "correct_form": CorrectForm(auto_id="correct-%s") if correctable else None,
         "may_edit": user.has_perm("shipments.change_shipment")
         and shipment.status in services.EDITABLE_STATUSES,
+        "may_file": user.has_perm(FILE_PERMISSION) and services.may_file_application(shipment),
         "measures": shipment_measures([shipment])[shipment.pk],
         # before shipping, today's need for a license differs from the ship date's
         "control_change": shipment.status in IN_SCOPE
         and shipment.license_required != shipment.license_required_today,
     }
+
+
+FILE_PERMISSION = "licenses.add_licenseapplication"
+
+
+class ShipmentFileApplication(Page):
+    """POST: file a draft application from the shipment's facts and assign the shipment to
+    it (`shipments.services.shipment_file_application`), then show the draft. A refusal
+    (the shipment already has an application in force, or is not planned) goes back to the
+    shipment with the reason."""
+
+    permission_required = FILE_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        try:
+            application = services.shipment_file_application(
+                shipment=shipment, now=timezone.now(), actor=request.user
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("shipment-detail", pk=shipment.pk)
+        messages.success(
+            request,
+            _(
+                "Draft application %(app)s filed for shipment %(ref)s from its facts. "
+                "Check it, attach its documents and submit it."
+            )
+            % {"app": application.reference, "ref": shipment.reference},
+        )
+        return redirect("application-detail", pk=application.pk)
 
 
 class ShipmentCreate(ServiceFormPage):
