@@ -27,6 +27,7 @@ from core.web import (
     model_choice,
     upper,
 )
+from core.widgets import filter_select_multiple
 
 from . import documents, flags, selectors
 from .models import (
@@ -135,7 +136,7 @@ class ApplicationForm(forms.ModelForm):
     items = ItemChoiceField(
         label=_("Controlled items"),
         queryset=ControlledItem.objects.none(),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=filter_select_multiple(size=6),
         help_text=_("All from the authority's control list, counted in the same unit."),
     )
 
@@ -576,21 +577,21 @@ class DecisionForm(forms.Form):
         label=_("Controlled items"),
         queryset=ControlledItem.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 5}),
+        widget=filter_select_multiple(size=5),
         help_text=_("Empty: any item of the authority."),
     )
     exporters = forms.ModelMultipleChoiceField(
         label=_("Exporters"),
         queryset=Exporter.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 5}),
+        widget=filter_select_multiple(size=5),
         help_text=_("Empty: any exporter."),
     )
     applications = ApplicationsChoiceField(
         label=_("Named applications"),
         queryset=LicenseApplication.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 5}),
+        widget=filter_select_multiple(size=5),
         help_text=_("Pending applications the authority named; empty: any."),
     )
     note = forms.CharField(

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import filter_checkboxes
 from licenses import selectors as license_selectors
 
 from .models import FlagKind
@@ -35,7 +36,7 @@ class AlertSettingsForm(forms.Form):
         label=_("Watched exporters"),
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=filter_checkboxes(),
     )
     immediate_kinds = forms.MultipleChoiceField(
         label=_("E-mail me at once when one of these flags is raised"),
