@@ -369,6 +369,23 @@ def ship_drawdown(
     )
 
 
+def _holds_a_draw(shipment: Shipment, application: LicenseApplication) -> bool:
+    """Whether the shipment's latest drawdown event on the license left it drawing something:
+    anything but a plain release (a shipping that gave back a difference still draws)."""
+    latest = (
+        Event.objects.filter(
+            application=application,
+            shipment=shipment,
+            kind__in=[EventKind.DRAWDOWN, EventKind.DRAWDOWN_RELEASED],
+        )
+        .order_by("-id")
+        .first()
+    )
+    if latest is None:
+        return False
+    return latest.kind == EventKind.DRAWDOWN or events.payload(latest).get("move") == "ship"
+
+
 def unship_drawdown(
     shipment: Shipment,
     application: LicenseApplication,
@@ -388,6 +405,8 @@ def unship_drawdown(
         shipped_quantity = shipment.quantity
     drawn = (shipped_quantity, shipped_value(shipment, shipped_quantity))
     if application.status in RELEASED_AT_MOVE:
+        if not _holds_a_draw(shipment, application):
+            return  # it shipped after the move had released it: it drew nothing
         quantity, value = -drawn[0], -drawn[1]
     else:
         quantity, value = shipment.quantity - drawn[0], shipment.value - drawn[1]

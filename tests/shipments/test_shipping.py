@@ -266,3 +266,18 @@ def test_a_general_license_ships_its_quantity_without_leaving_negative_totals():
         total_quantity += sign * Decimal(e.data["quantity"])
     app = LicenseApplication.objects.get(pk=app.pk)
     assert total_quantity == app.drawn_quantity == Decimal("450.5")
+
+
+def test_a_shipment_needing_no_license_shipped_after_a_revocation_gives_nothing_back():
+    """Its reservation went back at the revocation: shipping and undoing draw nothing."""
+    app = approved_general()
+    shipment = new_shipment(app, quantity="500", value="5000")
+    Shipment.objects.filter(pk=shipment.pk).update(license_required=False)
+    new_shipment(app, "S-2", quantity="100", value="1000")
+    services.application_revoke(application=app, at=at("2026-09-12"), now=NOW, actor=None)
+    shipment.refresh_from_db()
+    assert shipment.status == "cleared" and drawn(app) == (0, 0)
+    ship(shipment, "2026-09-13", shipped_quantity=Decimal("480"))
+    assert drawn(app) == (0, 0)
+    shipping.shipment_correct(shipment=shipment, now=NOW, actor=None, note="x", undo=True)
+    assert drawn(app) == (0, 0)
