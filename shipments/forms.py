@@ -271,6 +271,46 @@ class ShipmentMoveForm(MoveForm):
     """Ship, deliver, hold, release, cancel: when it happened and a note."""
 
 
+class ShipForm(ShipmentMoveForm):
+    """Ship: also the quantity that left (the planned one unless changed), the transport
+    document and the customs declaration number. The service checks them (positive, at most
+    3 decimals, covered by the license) and names the field it refuses."""
+
+    shipped_quantity = forms.DecimalField(
+        label=_("Shipped quantity"),
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.001", "min": "0"}),
+    )
+    transport_document = forms.CharField(
+        label=_("Transport document"),
+        required=False,
+        max_length=100,
+        help_text=_("Bill of lading, air waybill or other transport document number."),
+    )
+    customs_declaration = forms.CharField(
+        label=_("Customs declaration (MRN)"),
+        required=False,
+        max_length=40,
+        help_text=_("The customs declaration number."),
+    )
+
+    def __init__(self, *args: Any, shipment: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if shipment is not None:
+            self.fields["shipped_quantity"].initial = shipment.quantity
+            self.fields["shipped_quantity"].help_text = _(
+                "In %(unit)s; planned: %(q)s. On a general license the drawdown follows it."
+            ) % {"unit": shipment.unit, "q": shipment.quantity}
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().service_kwargs(),
+            "shipped_quantity": self.cleaned_data.get("shipped_quantity"),
+            "transport_document": self.cleaned_data.get("transport_document") or "",
+            "customs_declaration": self.cleaned_data.get("customs_declaration") or "",
+        }
+
+
 # --- CSV import --------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from core.web import (
     ServiceFormPage,
 )
 
-from .. import events, flags, selectors, services
+from .. import events, flags, ledger, selectors, services
 from ..forms import (
     MOVE_FORMS,
     ApplicationFilter,
@@ -234,6 +234,7 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
             )
         correctable = _correctable(application)
     shipments = selectors.scope(application.shipments.all(), user).select_related("item")
+    remaining_quantity, remaining_value = ledger.remaining(application)
     return {
         "application": application,
         "items": application.items.all(),
@@ -250,6 +251,9 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
         "correct_form": CorrectForm(auto_id="correct-%s") if correctable else None,
         "may_edit": user.has_perm("licenses.change_licenseapplication"),
         "is_general": application.license_type == LicenseType.GENERAL,
+        "remaining_quantity": remaining_quantity,
+        "remaining_value": remaining_value,
+        "ledger": ledger.ledger(application),
         "document_form": DocumentForm(auto_id="document-%s")
         if user.has_perm(DOCUMENT_PERMISSION)
         else None,

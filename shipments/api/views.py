@@ -26,7 +26,7 @@ from shipments import selectors, services
 from shipments.models import Shipment
 
 from . import filters
-from .serializers import ConsigneeSerializer, ShipmentSerializer
+from .serializers import ConsigneeSerializer, ShipmentSerializer, ShipSerializer
 
 MOVE = "shipments.move_shipment"
 
@@ -99,9 +99,11 @@ class ShipmentViewSet(WritableApiViewSet):
             .prefetch_related(flags.open_prefetch(), flags.open_prefetch(through="application__"))
         )
 
-    def _move(self, request: Request, move: str) -> Response:
+    def _move(
+        self, request: Request, move: str, serializer_class: type[MoveSerializer] = MoveSerializer
+    ) -> Response:
         shipment: Shipment = self.get_object()
-        serializer = MoveSerializer(data=request.data)
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         authority = (shipment.application or shipment.item).authority
@@ -116,10 +118,17 @@ class ShipmentViewSet(WritableApiViewSet):
             service(shipment=shipment, at=at, now=self.now, actor=request.user, **data)
         return self.respond(shipment)
 
-    @_move_schema("The cleared shipment left.")
+    @_move_schema(
+        "The cleared shipment left, with the quantity that shipped (default: the planned "
+        "one), its transport document and customs declaration number (MRN). On a general "
+        "license the drawdown follows the shipped quantity (the value in proportion, rounded "
+        "to the cent): 400 naming `shipped_quantity` when it would overdraw the license, or "
+        "exceed an individual license's quantity.",
+        request=ShipSerializer,
+    )
     @action(detail=True, methods=["post"])
     def ship(self, request: Request, pk: str | None = None) -> Response:
-        return self._move(request, "ship")
+        return self._move(request, "ship", ShipSerializer)
 
     @_move_schema("The shipment arrived.")
     @action(detail=True, methods=["post"])

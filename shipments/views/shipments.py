@@ -23,6 +23,7 @@ from licenses.timeline import local_due_date, timeline
 
 from .. import selectors, services
 from ..forms import (
+    ShipForm,
     ShipmentFilter,
     ShipmentForm,
     ShipmentMoveForm,
@@ -55,6 +56,13 @@ MOVE_SERVICES: dict[str, Callable[..., Shipment]] = {
 }
 
 MOVE_PERMISSION = "shipments.move_shipment"
+
+
+def move_form(shipment: Shipment, name: str, data: Any = None, **kwargs: Any) -> Any:
+    """The form of a move: shipping asks what left, the others when and why."""
+    if name == "ship":
+        return ShipForm(data, shipment=shipment, **kwargs)
+    return ShipmentMoveForm(data, **kwargs)
 
 
 def shipment_flags(shipment: Shipment) -> list[Any]:
@@ -103,6 +111,10 @@ class ShipmentList(ListPage):
         Column("status", lambda s: s.status),
         Column("license_required", lambda s: "true" if s.license_required else "false"),
         Column("flags", lambda s: " ".join(f.kind for f in shipment_flags(s))),
+        Column("shipped_at", lambda s: s.shipped_at),
+        Column("shipped_quantity", lambda s: s.shipped_quantity),
+        Column("transport_document", lambda s: s.transport_document),
+        Column("customs_declaration", lambda s: s.customs_declaration),
     )
 
     def base_queryset(self) -> QuerySet:
@@ -152,7 +164,7 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
                 "slug": name,
                 "label": MOVE_BUTTONS[name],
                 "help": MOVE_HELP[name],
-                "form": ShipmentMoveForm(auto_id=f"{name}-%s"),
+                "form": move_form(shipment, name, auto_id=f"{name}-%s"),
                 "action": reverse("shipment-move", args=[shipment.pk, name]),
             }
             for name in services.legal_shipment_moves(shipment)
@@ -278,7 +290,7 @@ class ShipmentMove(MovePage):
         }
 
     def get_form(self, obj: Shipment, name: Any, data: Any = None) -> Any:
-        return ShipmentMoveForm(data)
+        return move_form(obj, name, data)
 
     def service(self, name: Any) -> Callable[..., Any]:
         return MOVE_SERVICES[name]

@@ -30,7 +30,8 @@ def test_the_shipment_export_has_the_listed_columns_and_one_row_per_shipment(
     assert list(rows[0]) == [
         "id", "reference", "exporter", "item", "quantity", "unit", "value", "currency",
         "destination", "consignee", "planned_ship_date", "application", "application_status",
-        "license_due_date", "file_by_date", "status", "license_required", "flags",
+        "license_due_date", "file_by_date", "status", "license_required", "flags", "shipped_at",
+        "shipped_quantity", "transport_document", "customs_declaration",
     ]  # fmt: skip
     mine = next(r for r in rows if r["reference"] == "GZ-SHP-1")
     assert mine["exporter"] == world.mine.exporter.name
