@@ -207,8 +207,15 @@ class Loader:
             if item_code
             else app.items.first()
         )
+        ship_day = self.today + dt.timedelta(days=ship_in_days)
+        # A shipment is planned ahead: one shipping before today was recorded back then.
+        created = (
+            self.now
+            if ship_day >= self.today
+            else dt.datetime.combine(ship_day, dt.time(0, 5), tzinfo=self.tz)
+        )
         return shipment_create(
-            now=self.now,
+            now=created,
             actor=self.officer,
             exporter=consignee.exporter,
             reference=f"SHP-{self.seq:04d}",
@@ -218,11 +225,14 @@ class Loader:
             currency=app.currency if app else "USD",
             destination=consignee.country,
             consignee=consignee,
-            planned_ship_date=self.today + dt.timedelta(days=ship_in_days),
+            planned_ship_date=ship_day,
             application=app if application else None,
         )
 
     def move(self, app, name, when, **kwargs):
+        if name == "accept" and not app.authority_reference:
+            # MOFCOM gives its case number on acceptance (and acceptance requires it).
+            kwargs.setdefault("authority_reference", f"{app.authority.code}-{app.reference}")
         return getattr(services, f"application_{name}")(
             application=app, at=when, now=self.now, actor=self.officer, **kwargs
         )
