@@ -78,7 +78,8 @@ class CountryField(forms.ChoiceField):
         return country_choices(self.empty_label)
 
     def to_python(self, value: Any) -> str:
-        return super().to_python(value).strip().upper()
+        text = super().to_python(value).strip()
+        return text.upper() if len(text) == 2 else text  # "de" is DE; "Germany" is refused
 
     def validate(self, value: Any) -> None:
         if value in self.empty_values:

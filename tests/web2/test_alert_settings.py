@@ -44,6 +44,7 @@ def test_an_officer_without_settings_sees_the_defaults_of_the_role(client, offic
         "file_by",
         "reply_due",
         "control_change",
+        "license_expires",
     ]
     assert checked(page, "digest") == []
     assert not AlertPreference.objects.filter(user=officer).exists()
@@ -140,7 +141,9 @@ def test_unknown_choices_are_refused_on_their_field(client, officer, field, valu
 
 def test_choosing_chinese_switches_the_pages_and_the_time_zone_at_once(client, officer):
     client.force_login(officer)
-    response = client.post("/settings/alerts/", form_data(language="zh-hans"), follow=True)
+    response = client.post(
+        "/settings/alerts/", form_data(language="zh-hans", watch="all"), follow=True
+    )
     page = response.content.decode()
     assert '<html lang="zh-hans">' in page
     assert "Asia/Shanghai" in page

@@ -59,7 +59,7 @@ def test_an_officer_signs_in_records_a_shipment_and_its_application_and_approves
     page.get_by_label("Authority", exact=True).select_option("MOFCOM")
     page.get_by_label("License type").select_option("individual")
     page.get_by_label("Controlled items").select_option(label="MOFCOM · 1C902 samarium (kg)")
-    page.get_by_label("Destination").fill("de")
+    page.get_by_label("Destination").select_option(label="Germany")
     page.get_by_label("Our reference").fill("GZ-2026-077")
     page.get_by_label("Quantity").fill("500")
     page.get_by_label("Value").fill("120000")
