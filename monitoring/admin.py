@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyInline
+from core.admin import NoDeleteAdmin, ReadOnlyInline
 from core.admin_services import ServiceFormAdmin
 from licenses.admin import ScopedAdmin
 
@@ -58,7 +58,7 @@ class AlertAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(ScopedAdmin):
+class AlertAdmin(NoDeleteAdmin, ScopedAdmin):
     scope_field = "flag__exporter"
     list_display = [
         "flag",
@@ -133,7 +133,7 @@ class DigestAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
+class DigestAdmin(NoDeleteAdmin):
     list_display = ["user", "local_date", "sent_at", "attempts"]
     list_filter = ["local_date"]
     readonly_fields = ["user", "local_date", "created_at", "sent_at", "attempts", "message_id"]

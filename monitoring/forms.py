@@ -84,6 +84,16 @@ class AlertSettingsForm(forms.Form):
         assert isinstance(language, forms.ChoiceField)
         language.choices = list(settings.LANGUAGES)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        none_ticked = not data.get("watched_exporters") and "watched_exporters" not in self.errors
+        if data.get("watch") == "chosen" and none_ticked:
+            self.add_error(
+                "watched_exporters",
+                _("Tick at least one exporter, or choose to watch every exporter you may see."),
+            )
+        return data
+
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {

@@ -8,6 +8,7 @@ broker on the filesystem, so `make run` needs no server.
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_countries",
     "licenses",
     "shipments",
     "monitoring",
@@ -344,3 +346,6 @@ MIDDLEWARE.insert(
 # The header's language switch also stores the choice of a signed-in user.
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# List filters offer "Any" rather than "---------" for "no filter".
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("Any")

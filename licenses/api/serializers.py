@@ -392,7 +392,13 @@ class MoveSerializer(StrictSerializer):
 
 class AcceptSerializer(MoveSerializer):
     authority_reference = serializers.CharField(
-        required=False, allow_blank=True, max_length=60, help_text="The authority's case number."
+        required=False,
+        allow_blank=True,
+        max_length=60,
+        help_text=(
+            "The authority's case number. Required where the clock starts at acceptance "
+            "(MOFCOM) unless the application already has one: 400 naming `authority_reference`."
+        ),
     )
 
 

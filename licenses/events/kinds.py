@@ -208,7 +208,11 @@ def _statuses(e: Any, d: Describer) -> str:
 
 
 def _describe_created(data: Mapping[str, Any], e: Any, d: Describer) -> Description:
-    return None, [_("Status: %(s)s") % {"s": d.label(e.to_status)}]
+    # The record was made in the tracker at this moment; moves dated earlier (a submission
+    # entered after the fact) are listed before it, at the moment they happened.
+    return _("Recorded in the tracker"), [
+        _("Status when recorded: %(s)s") % {"s": d.label(e.to_status)}
+    ]
 
 
 def _describe_edited(data: Mapping[str, Any], e: Any, d: Describer) -> Description:

@@ -32,25 +32,7 @@ from ..timeline import local_due_date, local_reply_due_date, timeline
 # URL slug → service move name, in the order of the moves table.
 MOVE_SLUGS = {name.replace("_", "-"): name for name in MOVE_FORMS}
 
-MOVE_BUTTONS = {
-    "submit": gettext_lazy("Submit"),
-    "accept": gettext_lazy("Accept"),
-    "request_info": gettext_lazy("Request information"),
-    "provide_info": gettext_lazy("Provide information"),
-    "approve": gettext_lazy("Approve"),
-    "reject": gettext_lazy("Reject"),
-    "withdraw": gettext_lazy("Withdraw"),
-    "suspend": gettext_lazy("Suspend"),
-    "reinstate": gettext_lazy("Reinstate"),
-    "revoke": gettext_lazy("Revoke"),
-    "surrender": gettext_lazy("Surrender"),
-    "amend": gettext_lazy("Request an amendment"),
-    "approve_amendment": gettext_lazy("Approve the amendment"),
-    "refuse_amendment": gettext_lazy("Refuse the amendment"),
-    "refer": gettext_lazy("Refer"),
-    "return": gettext_lazy("Return without action"),
-    "resubmit": gettext_lazy("Resubmit"),
-}
+MOVE_BUTTONS = services.MOVE_LABELS
 
 MOVE_HELP = {
     "submit": gettext_lazy("The application was filed with the authority."),

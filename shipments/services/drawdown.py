@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import IllegalMove, InvalidInput
 from licenses import events
-from licenses.models import Event, EventKind, LicenseApplication, LicenseType, Status
+from licenses.models import Event, EventKind, LicenseApplication, LicenseType, Status, status_phrase
 from licenses.services import (
     application_exhaust,
     application_replenish,
@@ -38,11 +38,11 @@ def _reserve(
     covers another shipment, or if it would overdraw an approved general license."""
     if application.status in CLOSED_APPLICATION:
         raise InvalidInput(
-            _("The application is %(status)s; a shipment cannot be assigned to it.")
-            % {"status": Status(application.status).label},
+            _("The application is %(state)s: a shipment cannot be assigned to it.")
+            % {"state": status_phrase(application.status)},
             fields={
-                "application": _("This application is %(status)s.")
-                % {"status": Status(application.status).label}
+                "application": _("This application is %(state)s.")
+                % {"state": status_phrase(application.status)}
             },
         )
     if application.license_type == LicenseType.INDIVIDUAL:

@@ -11,16 +11,18 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
 from core.lookups import ids_in
+from core.words import moment_words
 from licenses import events
 from licenses.models import Event, LicenseApplication
 from licenses.services import (
     check_moment,
 )
 
-from ..models import FOLLOWING_STATUSES, Shipment
+from ..models import FOLLOWING_STATUSES, Shipment, status_phrase
 from .drawdown import (
     RELEASED_AT_MOVE,
     _release,
@@ -71,10 +73,7 @@ def _move(
     move = SHIPMENT_MOVES[name]
     read_status = shipment.status
     if read_status not in move.sources:
-        raise IllegalMove(
-            _("Cannot %(move)s a shipment that is %(status)s.")
-            % {"move": name, "status": SS(read_status).label}
-        )
+        raise IllegalMove(not_legal_message(name, read_status))
     facts = _shipped_facts(**shipped) if shipped is not None else None
     at = check_moment(at=at, now=now, not_before=shipment.last_moved_at)
     with transaction.atomic():
@@ -139,10 +138,9 @@ def _check_shipped_after_approval(application: LicenseApplication | None, at: dt
     """Goods leave under a license that exists: not before the approval of the application
     that covers them."""
     if application is not None and application.decided_at and at < application.decided_at:
-        approved = application.decided_at.astimezone(application.authority.tz)
         raise InvalidInput(
             _("The license was approved at %(when)s; the shipment cannot leave before that.")
-            % {"when": approved.strftime("%Y-%m-%d %H:%M %Z")},
+            % {"when": moment_words(application.decided_at)},
             fields={"at": _("Before the approval of the license.")},
         )
 
@@ -200,6 +198,25 @@ def _shipped_facts(
     if quantity is not None:
         quantity = quantity.quantize(_THOUSANDTH)
     return ShippedFacts(quantity, document, declaration)
+
+
+# What each move is called on buttons and in messages.
+MOVE_LABELS = {
+    "ship": gettext_lazy("Ship"),
+    "deliver": gettext_lazy("Deliver"),
+    "hold": gettext_lazy("Hold"),
+    "release": gettext_lazy("Release"),
+    "cancel": gettext_lazy("Cancel shipment"),
+}
+
+
+def not_legal_message(move_name: str, status: str) -> str:
+    """Why a move is refused in a state, as a sentence: "“Ship” is not possible now: the
+    shipment is already delivered."""
+    return _("“%(move)s” is not possible now: the shipment is %(state)s.") % {
+        "move": MOVE_LABELS.get(move_name, move_name),
+        "state": status_phrase(status),
+    }
 
 
 def shipment_ship(

@@ -28,16 +28,11 @@ from ..forms import (
     ShipmentForm,
     ShipmentMoveForm,
 )
-from ..models import Shipment
+from ..models import Shipment, status_phrase
+from ..services.moves import MOVE_LABELS, not_legal_message
 from ..services.requirements import IN_SCOPE, shipment_measures
 
-MOVE_BUTTONS = {
-    "ship": gettext_lazy("Ship"),
-    "deliver": gettext_lazy("Deliver"),
-    "hold": gettext_lazy("Hold"),
-    "release": gettext_lazy("Release"),
-    "cancel": gettext_lazy("Cancel shipment"),
-}
+MOVE_BUTTONS = MOVE_LABELS
 
 MOVE_HELP = {
     "ship": gettext_lazy("The goods left under the license."),
@@ -284,10 +279,7 @@ class ShipmentMove(MovePage):
         return name in services.legal_shipment_moves(obj)
 
     def illegal_message(self, obj: Shipment, name: Any) -> str:
-        return _("Cannot %(move)s a shipment that is %(status)s.") % {
-            "move": str(MOVE_BUTTONS[name]).lower(),
-            "status": obj.get_status_display(),
-        }
+        return not_legal_message(name, obj.status)
 
     def get_form(self, obj: Shipment, name: Any, data: Any = None) -> Any:
         return move_form(obj, name, data)
@@ -296,10 +288,10 @@ class ShipmentMove(MovePage):
         return MOVE_SERVICES[name]
 
     def success_message(self, obj: Shipment, name: Any) -> str:
-        return _("%(move)s recorded: %(ref)s is now %(status)s.") % {
+        return _("%(move)s recorded: %(ref)s is now %(state)s.") % {
             "move": MOVE_BUTTONS[name],
             "ref": obj,
-            "status": obj.get_status_display(),
+            "state": status_phrase(obj.status),
         }
 
     def context(self, obj: Shipment, name: Any) -> dict[str, Any]:
@@ -325,9 +317,9 @@ class ShipmentCorrect(MovePage):
         return services.shipment_correct
 
     def success_message(self, obj: Shipment, name: Any) -> str:
-        return _("Correction recorded: %(ref)s is %(status)s.") % {
+        return _("Correction recorded: %(ref)s is %(state)s.") % {
             "ref": obj,
-            "status": obj.get_status_display(),
+            "state": status_phrase(obj.status),
         }
 
     def context(self, obj: Shipment, name: Any) -> dict[str, Any]:

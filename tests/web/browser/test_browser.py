@@ -62,7 +62,7 @@ def test_an_officer_signs_in_records_a_shipment_and_its_application_and_approves
     page.get_by_role("searchbox", name="Controlled items — Type to filter").fill("samarium")
     items = page.get_by_role("group", name="Controlled items")
     items.get_by_role("checkbox", name="MOFCOM · 1C902 samarium (kg)").check()
-    page.get_by_label("Destination").fill("de")
+    page.get_by_label("Destination").select_option(label="Germany")
     page.get_by_label("Our reference").fill("GZ-2026-077")
     page.get_by_label("Quantity").fill("500")
     page.get_by_label("Value").fill("120000")
