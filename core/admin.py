@@ -20,3 +20,11 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Records that are never deleted (reference data that others point at, the outbox):
+    no delete button, no delete action."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -58,6 +58,13 @@ class ServiceFormAdmin(admin.ModelAdmin):
     after its own checks), so the form leaves it to the service."""
 
     service_validates_model = False
+    # Deleting bypasses the services (and the event log), and most records are kept for
+    # the record (closed, withdrawn, retired, revoked or deactivated instead): no delete
+    # button or action unless an admin routes deletion through a service and says so.
+    deletable = False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.deletable and super().has_delete_permission(request, obj)
 
     def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Model:
         raise NotImplementedError

@@ -27,8 +27,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from core.errors import DomainError
-
-DATETIME_FORMAT = "Y-m-d H:i T"
+from core.words import moment_short
 
 DATE_FORMAT = "Y-m-d"
 
@@ -48,7 +47,8 @@ class Page(PermissionRequiredMixin, View):
 
 
 def show_datetime(value: dt.datetime | str | None) -> str:
-    """A moment in the current (the user's) time zone, e.g. "2026-11-20 10:00 CST"."""
+    """A moment in the current (the user's) time zone, with its UTC offset, e.g.
+    "2026-11-20 10:00 UTC+08:00" (not "CST": China, or the central United States?)."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -57,9 +57,7 @@ def show_datetime(value: dt.datetime | str | None) -> str:
             value = dt.datetime.fromisoformat(text)
         except ValueError:
             return text
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return formats.date_format(value, DATETIME_FORMAT)
+    return moment_short(value)
 
 
 def show_date(value: dt.date | str | None) -> str:
@@ -108,19 +106,47 @@ def local_now_input() -> str:
 
 
 def add_errors(form: forms.BaseForm, exc: DomainError, *, summary: bool = True) -> None:
-    """Put a refusal on the form: each named field gets its message, and whatever names no
-    field of the form becomes a form-wide error. The refusal's own message is added as a
-    form-wide error too unless `summary` is False (the page shows it as a message instead).
-    Nothing was changed by the refused write."""
-    placed = False
+    """Put a refusal on the form, each message once: each named field of the form gets its
+    message; a named field the form does not show (or shows disabled) becomes a form-wide
+    error naming its label; a refusal that names no field becomes a form-wide error (unless
+    `summary` is False: the page shows it otherwise). Nothing was changed by the refused
+    write."""
     for name, message in exc.fields.items():
         if name in form.fields and not form.fields[name].disabled:
             form.add_error(name, message)
-            placed = True
         else:
             form.add_error(None, f"{form_label(form, name)}: {message}")
-    if summary and (not placed or not exc.fields):
+    if summary and not exc.fields:
         form.add_error(None, exc.message)
+
+
+DASHES = "---------"
+
+
+def label_empty_choices(form: forms.BaseForm) -> None:
+    """Give every select's empty choice words instead of Django's "---------": "— choose —"
+    where a choice is required, "None" where it may stay empty."""
+    for field_ in form.fields.values():
+        empty = _("— choose —") if field_.required else _("None")
+        if isinstance(field_, forms.ModelMultipleChoiceField):
+            continue
+        if isinstance(field_, forms.ModelChoiceField):
+            if field_.empty_label is not None:
+                field_.empty_label = empty
+        elif isinstance(field_, forms.ChoiceField) and isinstance(field_.choices, list):
+            field_.choices = [
+                (value, empty if value == "" and str(label) == DASHES else label)
+                for value, label in field_.choices
+            ]
+
+
+class EmptyChoiceLabels:
+    """A form mixin (first in the bases): `label_empty_choices` once the fields exist."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assert isinstance(self, forms.BaseForm)
+        label_empty_choices(self)
 
 
 def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
@@ -270,8 +296,8 @@ class MovePage(Page):
                     **form.service_kwargs(),
                 )
             except DomainError as exc:
-                add_errors(form, exc, summary=False)
-                messages.error(request, exc.message)
+                # Once, where it belongs: on its fields, or above them when it names none.
+                add_errors(form, exc)
             else:
                 messages.success(request, self.success_message(obj, name))
                 return redirect(self.detail_url, pk=obj.pk)
@@ -369,7 +395,25 @@ class ListPage(Page):
         filterset = self.filterset_class(
             params or None, queryset=self.base_queryset(), request=self.request
         )
-        qs = filterset.qs if filterset.form.is_valid() or not filterset.is_bound else None
+        self.ignored_filters: list[str] = []
+        if filterset.is_bound and not filterset.form.is_valid():
+            # A bad value in the URL (typed, or an old bookmark) does not empty the list: that
+            # filter is ignored, named above the list, and its field says what is wrong.
+            bad = [name for name in filterset.form.errors if name in filterset.form.fields]
+            self.ignored_filters = [
+                _("%(filter)s (“%(value)s”)")
+                % {"filter": form_label(filterset.form, name), "value": params.get(name, "")}
+                for name in bad
+            ]
+            kept = params.copy()
+            for name in bad:
+                kept.pop(name, None)
+            applied = self.filterset_class(
+                kept or None, queryset=self.base_queryset(), request=self.request
+            )
+            qs = applied.qs if not applied.is_bound or applied.form.is_valid() else None
+        else:
+            qs = filterset.qs
         if qs is None:
             qs = filterset.queryset.none()
         sort = self.sort_key()
@@ -396,6 +440,7 @@ class ListPage(Page):
             "rows": page.object_list,
             "sort": sort,
             "filtered": bool(filterset.is_bound),
+            "ignored_filters": self.ignored_filters,
             **self.extra_context(),
         }
         return render(request, self.template_name, context)

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import NoDeleteAdmin
 from core.admin_services import ServiceFormAdmin, ServiceMoveAdmin, refusals
 from core.errors import DomainError
 
@@ -23,6 +24,8 @@ from .authorities import (
     authority_update,
     calendar_day_delete,
     calendar_day_save,
+    controlled_item_create,
+    controlled_item_update,
 )
 from .documents import document_attach
 from .fasttrack import (
@@ -153,6 +156,7 @@ class AuthorityAdmin(ServiceFormAdmin):
 @admin.register(CalendarDay)
 class CalendarDayAdmin(ServiceFormAdmin):
     service_validates_model = True
+    deletable = True  # an added holiday or workday may go; the service recomputes due dates
     list_display = ["authority", "date", "kind", "name"]
     list_filter = ["authority", "kind"]
     search_fields = ["name"]
@@ -177,11 +181,21 @@ class CalendarDayAdmin(ServiceFormAdmin):
 
 
 @admin.register(ControlledItem)
-class ControlledItemAdmin(admin.ModelAdmin):
+class ControlledItemAdmin(NoDeleteAdmin, ServiceFormAdmin):
     list_display = ["code", "material", "description", "unit", "authority"]
     list_filter = ["authority", "unit"]
     search_fields = ["code", "material", "description"]
     autocomplete_fields = ["authority"]
+
+    def service_create(
+        self, request: HttpRequest, data: dict[str, Any], *, now: Any
+    ) -> ControlledItem:
+        return controlled_item_create(now=now, actor=request.user, **data)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> ControlledItem:
+        return controlled_item_update(item=stored, now=now, actor=request.user, **data)
 
 
 admin.site.register(Measure, MeasureAdmin)
@@ -707,9 +721,14 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Users are deactivated, never deleted: what they recorded keeps their name."""
+
     inlines = [UserProfileInline]
     actions = ["deactivate"]
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
     @admin.action(description=_("Deactivate the selected users"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:

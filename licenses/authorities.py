@@ -1,4 +1,5 @@
-"""Writes on authorities and their calendars: the inputs of every review window and due date.
+"""Writes on authorities, their calendars and their control lists: the inputs of every review
+window and due date, and the items applications and shipments name.
 
 An edit recomputes the due dates of the authority's pending applications straight away and
 announces the change (`licenses.signals.changed`), so that the file-by deadlines of its
@@ -13,11 +14,12 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from core.errors import full_clean
+from core.errors import InvalidInput, full_clean
 
 from . import signals
-from .models import Authority, CalendarDay
+from .models import Authority, CalendarDay, ControlledItem
 from .services import recompute_due_dates
 
 
@@ -90,3 +92,40 @@ def calendar_day_delete(*, day: CalendarDay, now: dt.datetime, actor: Any) -> No
         authority_id, note = day.authority_id, f"Calendar edited: {day.date} {day.kind}"
         day.delete()
         _follow(authority_id=authority_id, now=now, actor=actor, note=note)
+
+
+def controlled_item_create(*, now: dt.datetime, actor: Any, **fields: Any) -> ControlledItem:
+    """A new entry of an authority's control list (nothing names it yet, so nothing follows).
+    A code already on that authority's list is refused on `code`."""
+    item = ControlledItem(**fields)
+    _check_code(item)
+    full_clean(item)
+    item.save()
+    return item
+
+
+def _check_code(item: ControlledItem) -> None:
+    clash = ControlledItem.objects.filter(authority_id=item.authority_id, code=item.code)
+    if item.authority_id and clash.exclude(pk=item.pk).exists():
+        raise InvalidInput(
+            _("This code is already on the authority's list."),
+            fields={"code": _("Already on this authority's list.")},
+        )
+
+
+def controlled_item_update(
+    *, item: ControlledItem, now: dt.datetime, actor: Any, **fields: Any
+) -> ControlledItem:
+    """Edit an item's code, wording or unit; the applications and shipments that name it keep
+    naming it. Moving it to another authority's list is refused."""
+    if "authority" in fields and fields["authority"] != item.authority:
+        raise InvalidInput(
+            _("An item stays on the list of its authority."),
+            fields={"authority": _("Cannot move to another authority's list.")},
+        )
+    for name, value in fields.items():
+        setattr(item, name, value)
+    _check_code(item)
+    full_clean(item)
+    item.save()
+    return item

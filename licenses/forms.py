@@ -17,9 +17,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.countries import CountryField, CountryFilter
 from core.search import matching
 from core.web import (
     DateInput,
+    EmptyChoiceLabels,
     LocalDateTimeField,
     day_bounds,
     local_now_input,
@@ -27,11 +29,14 @@ from core.web import (
     model_choice,
     upper,
 )
+from core.widgets import filter_select_multiple
+from core.words import zone_label
 
 from . import documents, flags, selectors
 from .models import (
     PENDING_STATUSES,
     Authority,
+    ClockStart,
     ControlledItem,
     Document,
     Exporter,
@@ -46,14 +51,7 @@ from .models import (
 )
 from .services import EDITABLE_AFTER_DRAFT
 
-COUNTRY_HELP = _("Two-letter ISO 3166 code, e.g. DE.")
 CURRENCY_HELP = _("Three-letter ISO 4217 code, e.g. USD.")
-
-
-def country_input() -> forms.TextInput:
-    return forms.TextInput(
-        attrs={"maxlength": 2, "size": 4, "autocapitalize": "characters", "autocomplete": "off"}
-    )
 
 
 def currency_input() -> forms.TextInput:
@@ -71,6 +69,7 @@ class ItemChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ExporterForm(forms.ModelForm):
+    country = CountryField(label=_("Country"))
     contact_emails = forms.CharField(
         label=_("Compliance contact e-mails"),
         required=False,
@@ -81,16 +80,12 @@ class ExporterForm(forms.ModelForm):
     class Meta:
         model = Exporter
         fields = ["name", "registration_number", "country", "address", "contact_emails"]
-        widgets = {"country": country_input(), "address": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {"country": COUNTRY_HELP}
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["contact_emails"] = "\n".join(self.instance.contact_emails or [])
-
-    def clean_country(self) -> str:
-        return upper(self.cleaned_data.get("country"))
 
     def clean_contact_emails(self) -> list[str]:
         raw = self.cleaned_data.get("contact_emails") or ""
@@ -112,7 +107,7 @@ class ExporterFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"), method="search", help_text=_("Name or registration number")
     )
-    country = django_filters.CharFilter(label=_("Country"), method="by_country")
+    country = CountryFilter(label=_("Country"), method="by_country")
 
     class Meta:
         model = Exporter
@@ -128,16 +123,17 @@ class ExporterFilter(django_filters.FilterSet):
 # --- applications ------------------------------------------------------------------------------
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(EmptyChoiceLabels, forms.ModelForm):
     """Create or edit an application. Once submitted, only the authority's case number, the
     quantity and the value may change: the other fields are shown but disabled."""
 
     items = ItemChoiceField(
         label=_("Controlled items"),
         queryset=ControlledItem.objects.none(),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=filter_select_multiple(size=6),
         help_text=_("All from the authority's control list, counted in the same unit."),
     )
+    destination = CountryField(label=_("Destination"))
 
     class Meta:
         model = LicenseApplication
@@ -153,10 +149,9 @@ class ApplicationForm(forms.ModelForm):
             "value",
             "currency",
         ]
-        widgets = {"destination": country_input(), "currency": currency_input()}
+        widgets = {"currency": currency_input()}
         labels = {"exporter": _("Exporter"), "authority": _("Authority")}
         help_texts = {
-            "destination": COUNTRY_HELP,
             "currency": CURRENCY_HELP,
             "reference": _("Unique for the exporter."),
             "authority_reference": _("Once the authority has given one."),
@@ -178,9 +173,6 @@ class ApplicationForm(forms.ModelForm):
                 if name not in EDITABLE_AFTER_DRAFT:
                     form_field.disabled = True
                     form_field.help_text = _("Fixed once the application is submitted.")
-
-    def clean_destination(self) -> str:
-        return upper(self.cleaned_data.get("destination"))
 
     def clean_currency(self) -> str:
         return upper(self.cleaned_data.get("currency"))
@@ -256,7 +248,7 @@ class ApplicationFilter(django_filters.FilterSet):
         queryset=lambda request: selectors.authority_list(user=request.user),
     )
     license_type = django_filters.ChoiceFilter(label=_("License type"), choices=LicenseType.choices)
-    destination = django_filters.CharFilter(label=_("Destination"), method="by_destination")
+    destination = CountryFilter(label=_("Destination"), method="by_destination")
     flag = django_filters.ChoiceFilter(
         label=_("Open flag"), choices=lambda: flag_choices("application"), method="by_flag"
     )
@@ -299,7 +291,7 @@ def flag_choices(subject: str = "") -> list[tuple[str, str]]:
 # --- moves -------------------------------------------------------------------------------------
 
 
-class MoveForm(forms.Form):
+class MoveForm(EmptyChoiceLabels, forms.Form):
     """What every move asks: when it happened (in the user's time zone) and a note."""
 
     at = LocalDateTimeField(
@@ -317,7 +309,7 @@ class MoveForm(forms.Form):
         self.fields["at"].widget.attrs["max"] = now
         self.fields["at"].help_text = _(
             "In your time zone (%(tz)s). Not in the future, and not before the previous move."
-        ) % {"tz": timezone.get_current_timezone_name()}
+        ) % {"tz": zone_label()}
 
     def service_kwargs(self) -> dict[str, Any]:
         return {"at": self.cleaned_data["at"], "note": self.cleaned_data.get("note") or ""}
@@ -330,6 +322,20 @@ class AcceptForm(MoveForm):
         max_length=60,
         help_text=_("Optional: the number the authority gave the case."),
     )
+
+    def __init__(self, *args: Any, application: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, application=application, **kwargs)
+        field = self.fields["authority_reference"]
+        if application is None:
+            return
+        if application.authority_reference:
+            field.initial = application.authority_reference
+            field.help_text = _("Recorded already; change it only if the authority gave another.")
+        elif application.authority.clock_starts == ClockStart.ACCEPTED:
+            field.required = True
+            field.help_text = _(
+                "%(authority)s gives its case number on acceptance: it is required."
+            ) % {"authority": application.authority.code}
 
     def service_kwargs(self) -> dict[str, Any]:
         reference = (self.cleaned_data.get("authority_reference") or "").strip()
@@ -540,7 +546,7 @@ class ApplicationsChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.reference} · {obj.exporter.name} · {obj.authority.code} · {obj.destination}"
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(EmptyChoiceLabels, forms.Form):
     """Log an authority's fast-track decision. Choices come from the selectors (a limited
     manager is offered only their exporters and applications); `licenses.fasttrack` checks the
     rest (items on the authority's list, the period, who may name what)."""
@@ -576,21 +582,21 @@ class DecisionForm(forms.Form):
         label=_("Controlled items"),
         queryset=ControlledItem.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 5}),
+        widget=filter_select_multiple(size=5),
         help_text=_("Empty: any item of the authority."),
     )
     exporters = forms.ModelMultipleChoiceField(
         label=_("Exporters"),
         queryset=Exporter.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 5}),
+        widget=filter_select_multiple(size=5),
         help_text=_("Empty: any exporter."),
     )
     applications = ApplicationsChoiceField(
         label=_("Named applications"),
         queryset=LicenseApplication.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 5}),
+        widget=filter_select_multiple(size=5),
         help_text=_("Pending applications the authority named; empty: any."),
     )
     note = forms.CharField(

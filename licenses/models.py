@@ -16,7 +16,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-country_code = RegexValidator(r"^[A-Z]{2}$", _("Use a two-letter ISO 3166 country code, e.g. CN."))
+from core.countries import CountryCodeValidator
+
+# Assigned ISO 3166-1 alpha-2 codes only (`ZZ`, `XX` are refused), naming the value.
+country_code = CountryCodeValidator()
 currency_code = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 currency code."))
 POSITIVE = MinValueValidator(Decimal("0.001"))
 
@@ -255,6 +258,32 @@ class Status(models.TextChoices):
     AMENDMENT_REQUESTED = "amendment_requested", _("amendment requested")
 
 
+# How a sentence says an application is in a state ("The application is still a draft."):
+# the state's label alone does not read as English ("The application is draft.").
+STATUS_PHRASES = {
+    Status.DRAFT: _("still a draft"),
+    Status.SUBMITTED: _("submitted to the authority"),
+    Status.ACCEPTED: _("accepted for review"),
+    Status.INFO_REQUESTED: _("paused while the authority waits for information"),
+    Status.APPROVED: _("approved"),
+    Status.REJECTED: _("rejected"),
+    Status.WITHDRAWN: _("withdrawn"),
+    Status.EXPIRED: _("expired"),
+    Status.EXHAUSTED: _("fully drawn down"),
+    Status.REFERRED: _("referred for further review"),
+    Status.RETURNED: _("returned without action"),
+    Status.SUSPENDED: _("suspended"),
+    Status.REVOKED: _("revoked"),
+    Status.SURRENDERED: _("surrendered"),
+    Status.AMENDMENT_REQUESTED: _("waiting on a requested amendment"),
+}
+
+
+def status_phrase(status: str) -> str:
+    """The words after "The application is …" for a state."""
+    return str(STATUS_PHRASES.get(status, status))  # type: ignore[call-overload]
+
+
 # Waiting on the authority's decision. `referred` has no time limit (no due date).
 PENDING_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED, Status.REFERRED)
 # States whose clock runs against a due date: the pending ones, and an approved license's
@@ -488,6 +517,11 @@ class LicenseApplication(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def status_phrase(self) -> str:
+        """Its state as a sentence says it: "still a draft", "already shipped"."""
+        return status_phrase(self.status)
 
     @property
     def is_pending(self) -> bool:

@@ -20,11 +20,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from core.countries import is_country
 from core.errors import IllegalMove, InvalidInput
 
 from . import signals
 from .clock import recompute
-from .fasttrack import ISO_ALPHA2, MAX_WINDOW_DAYS, chunk_size
+from .fasttrack import MAX_WINDOW_DAYS, chunk_size
 from .models import (
     PENDING_STATUSES,
     Authority,
@@ -101,8 +102,10 @@ def rule_check(
             "authority": authority.code
         }
     destination = (destination or "").strip().upper()
-    if destination and not ISO_ALPHA2.match(destination):
-        errors["destination"] = _("Use a two-letter ISO 3166 country code, e.g. US.")
+    if destination and not is_country(destination):
+        errors["destination"] = _("%(value)s is not an ISO 3166 country code (e.g. US).") % {
+            "value": destination
+        }
     if license_type and license_type not in LicenseType.values:
         errors["license_type"] = _("Choose individual or general, or leave it empty.")
     if errors:

@@ -133,10 +133,14 @@ class TimelineEntry:
 
 
 def timeline(events: Iterable[Event], *, window_unit: str = "") -> list[TimelineEntry]:
-    """Describe events for people: what happened, when, recorded when and by whom, and which
-    corrections point at which move. `window_unit` names the unit review windows count in."""
+    """Describe events for people, in the order they happened: what happened, when, recorded
+    when and by whom, and which corrections point at which move. `window_unit` names the
+    unit review windows count in."""
     app_labels, ship_labels = _status_labels()
-    rows = list(events)
+    # In the order things happened (ties: the order they were recorded), whatever order the
+    # caller read them in. The record's creation sits at its own moment, as "Recorded in the
+    # tracker", after any move that was dated before it.
+    rows = sorted(events, key=lambda e: (e.occurred_at, e.pk or 0))
     corrections: dict[int, list[Event]] = {}
     for e in rows:
         if e.corrects_id:

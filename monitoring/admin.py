@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyInline
+from core.admin import NoDeleteAdmin, ReadOnlyInline
 from core.admin_services import ServiceFormAdmin
 from licenses.admin import ScopedAdmin
 
@@ -57,7 +58,7 @@ class AlertAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(ScopedAdmin):
+class AlertAdmin(NoDeleteAdmin, ScopedAdmin):
     scope_field = "flag__exporter"
     list_display = [
         "flag",
@@ -67,7 +68,10 @@ class AlertAdmin(ScopedAdmin):
         "created_at",
         "next_attempt_at",
         "sent_at",
+        "last_attempt",
     ]
+    # "not sent: cleared first" (skipped) is one of the states: its flag cleared, or lost its
+    # cause, before the alert could be sent; the attempt below says when and why.
     list_filter = ["state", "flag__kind"]
     list_select_related = ["flag__application", "flag__shipment"]
     search_fields = ["recipient", "flag__application__reference", "flag__shipment__reference"]
@@ -88,17 +92,35 @@ class AlertAdmin(ScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).annotate(last_attempt_at=Max("attempt_log__at"))
+
+    @admin.display(description=_("last attempt"), ordering="last_attempt_at")
+    def last_attempt(self, obj: Alert) -> Any:
+        return getattr(obj, "last_attempt_at", None)
+
     @admin.action(description=_("Send again at the next sweep (unsent alerts only)"))
     def retry_now(self, request: HttpRequest, queryset: Any) -> None:
-        count, sent = alert_retry(alerts=queryset, now=timezone.now())
-        if count:
+        result = alert_retry(alerts=queryset, now=timezone.now())
+        if result.due:
             self.message_user(
-                request, _("%(count)d alert(s) will be sent again.") % {"count": count}
+                request, _("%(count)d alert(s) will be sent again.") % {"count": result.due}
             )
-        if sent:
+        if result.sent:
             self.message_user(
                 request,
-                _("%(count)d alert(s) were already sent and are not sent again.") % {"count": sent},
+                _("%(count)d alert(s) were already sent and are not sent again.")
+                % {"count": result.sent},
+                messages.ERROR,
+            )
+        if result.skipped:
+            self.message_user(
+                request,
+                _(
+                    "%(count)d alert(s) were not sent because their flag cleared first, and are "
+                    "never sent."
+                )
+                % {"count": result.skipped},
                 messages.ERROR,
             )
 
@@ -111,7 +133,7 @@ class DigestAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
+class DigestAdmin(NoDeleteAdmin):
     list_display = ["user", "local_date", "sent_at", "attempts"]
     list_filter = ["local_date"]
     readonly_fields = ["user", "local_date", "created_at", "sent_at", "attempts", "message_id"]

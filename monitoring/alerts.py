@@ -1,7 +1,7 @@
 """Alerts: rows first, e-mail second.
 
 Raising a flag of a kind that alerts (`overdue`, `at_risk`, `file_by`, `reply_due`,
-`control_change`: `ALERTING_FLAGS`) writes one `Alert` row per recipient
+`control_change`, `license_expires`: `ALERTING_FLAGS`) writes one `Alert` row per recipient
 in the transaction that raised it (`create_alerts`, the outbox) and queues its sending after
 commit (`queue_after_commit`). Delivery is at least once and never repeats what is recorded as
 sent:
@@ -10,13 +10,18 @@ sent:
    which bumps `attempts` and leases the row by moving `next_attempt_at` a few minutes ahead),
    so a redelivered task, the sweep and a second worker never send it twice; a row already
    `sent` is left alone.
-2. It sends the message with a stable Message-ID derived from the alert's id (a resend after a
-   crash between SMTP and the database carries the same id, so mail clients fold it).
-3. Success marks it `sent` and records an `AlertAttempt`; a failure records an `AlertAttempt`
+2. It reads the flag again (`cause_holds`): if it has cleared, or its subject no longer meets
+   the cause at the moment of sending (the scan's query of what is due), the alert is marked
+   `skipped` with an attempt saying why, and never sent — it would say something untrue.
+3. It writes the message from the state of its subject at that moment (`flag_context`,
+   `explain`: what happened, why it matters, what to do next, with links) and sends it with
+   a stable Message-ID derived from the alert's id (a resend after a crash between SMTP and
+   the database carries the same id, so mail clients fold it).
+4. Success marks it `sent` and records an `AlertAttempt`; a failure records an `AlertAttempt`
    with the error and schedules the next try `ALERT_RETRY_BASE_SECONDS * 2**(n-1)` seconds
    later (capped at an hour); after `ALERT_MAX_ATTEMPTS` tries it is `failed` (kept, shown in
    the admin with every attempt).
-4. `sweep` (periodic) sends every pending alert whose `next_attempt_at` has come: a new alert
+5. `sweep` (periodic) sends every pending alert whose `next_attempt_at` has come: a new alert
    is due for the sweep `ALERT_SWEEP_AFTER_SECONDS` after it was written, so an alert whose
    task was never queued (the broker was down) still goes out; a failed try is due at its
    backoff; a lease that ran out (a worker died mid-send) makes the row due again.
@@ -42,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import time
 import zoneinfo
 from collections import defaultdict
@@ -60,11 +66,21 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import ngettext
 
 from licenses import roles
-from licenses.calendars import count_days
-from licenses.clock import calendar_for, local_date
-from licenses.models import ClockPause, Exporter, LicenseApplication, Status
+from licenses.calendars import WorkCalendar, count_days
+from licenses.clock import amendment_window, calendar_for, local_date
+from licenses.models import (
+    PENDING_STATUSES,
+    Authority,
+    ClockPause,
+    ClockStart,
+    Exporter,
+    LicenseApplication,
+    Status,
+    WindowUnit,
+)
 from licenses.selectors import visible_exporter_ids
 from shipments.services.requirements import MeasureBook, shipment_measures
 
@@ -358,16 +374,23 @@ def schedule_retry(alert_id: int, delay: dt.timedelta) -> None:
         log.warning("Could not queue the retry of alert %s; the sweep will.", alert_id)
 
 
-def alert_retry(*, alerts: QuerySet[Alert], now: dt.datetime) -> tuple[int, int]:
-    """Make the given unsent alerts (pending or failed) due at the next sweep; returns how
-    many were made due and how many were refused because they were already sent (delivery
-    never repeats what is recorded as sent)."""
+@dataclass(frozen=True)
+class RetryResult:
+    due: int  # made due at the next sweep
+    sent: int  # refused: already sent (delivery never repeats what is recorded as sent)
+    skipped: int  # refused: not sent because their flag cleared first (it would be untrue)
+
+
+def alert_retry(*, alerts: QuerySet[Alert], now: dt.datetime) -> RetryResult:
+    """Make the given failed or pending alerts due at the next sweep. Sent alerts are never
+    sent again, and skipped ones (their flag cleared before sending) never sent at all."""
     with transaction.atomic():
-        due = alerts.exclude(state=Alert.State.SENT).update(
+        due = alerts.filter(state__in=[Alert.State.PENDING, Alert.State.FAILED]).update(
             state=Alert.State.PENDING, next_attempt_at=now
         )
         sent = alerts.filter(state=Alert.State.SENT).count()
-    return due, sent
+        skipped = alerts.filter(state=Alert.State.SKIPPED).count()
+    return RetryResult(due=due, sent=sent, skipped=skipped)
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -375,11 +398,14 @@ def alert_retry(*, alerts: QuerySet[Alert], now: dt.datetime) -> tuple[int, int]
 
 @dataclass(frozen=True)
 class Outcome:
-    state: str  # "sent", "retry", "failed" or "skipped" (not ours to send, or not due)
+    # "sent", "retry", "failed", "cleared" (not sent: its flag cleared first, marked skipped)
+    # or "skipped" (not ours to send now: sent or given up already, leased, not due yet)
+    state: str
     retry_in: dt.timedelta | None = None
 
 
 SKIPPED = Outcome("skipped")
+CLEARED = Outcome("cleared")
 
 
 def _subject(flag: Flag) -> Any:
@@ -392,10 +418,113 @@ def _local_due(due_at: dt.datetime | None, tz: zoneinfo.ZoneInfo) -> dt.date | N
     return (due_at.astimezone(tz) - dt.timedelta(microseconds=1)).date()
 
 
-def flag_context(flag: Flag, books: dict[str, MeasureBook] | None = None) -> dict[str, Any]:
-    """What an e-mail says about a flag, and the link to the page that needs action. For
-    `control_change`, the measures that apply on the ship date (read once per message: pass
-    the same `books` for many flags)."""
+def cause_holds(flag: Flag, *, now: dt.datetime) -> bool:
+    """Whether an alert about `flag` would still say something true at `now`: the flag is open
+    and its subject is still one the scan would flag for that kind (`scan.due`) — a move or a
+    new due date may have taken the cause away before the scan cleared the flag."""
+    # Imported here: the scan writes alerts (it imports this module).
+    from .scan.due import due_queryset, kept_shipments
+    from .scan.horizons import thresholds
+
+    if flag.cleared_at is not None:
+        return False
+    subject_id = flag.application_id or flag.shipment_id
+    assert subject_id is not None  # a flag has exactly one subject (flag_one_subject)
+    # A worker whose clock runs a little behind the process that raised the flag must not
+    # find its cause "not yet" true.
+    now = max(now, flag.raised_at)
+    if due_queryset(flag.kind, thresholds(now=now)).filter(pk=subject_id).exists():
+        return True
+    kept = kept_shipments(flag.kind) if flag.shipment_id else None
+    return kept is not None and kept.filter(pk=subject_id).exists()
+
+
+def days_text(n: int, unit: str) -> str:
+    """ "45 working days", "1 calendar day", in the active language."""
+    if unit == WindowUnit.WORKING:
+        return ngettext("%(n)d working day", "%(n)d working days", n) % {"n": n}
+    return ngettext("%(n)d calendar day", "%(n)d calendar days", n) % {"n": n}
+
+
+class RenderCache:
+    """What rendering many flags reads once: each authority's calendar, the measure book."""
+
+    def __init__(self) -> None:
+        self.calendars: dict[int, WorkCalendar] = {}
+        self._book: MeasureBook | None = None
+
+    def calendar(self, authority: Authority) -> WorkCalendar:
+        if authority.pk not in self.calendars:
+            self.calendars[authority.pk] = calendar_for(authority)
+        return self.calendars[authority.pk]
+
+    @property
+    def book(self) -> MeasureBook:
+        if self._book is None:
+            self._book = MeasureBook.load()
+        return self._book
+
+
+def _site() -> str:
+    return settings.SITE_URL.rstrip("/")
+
+
+def _window(app: LicenseApplication) -> dict[str, Any]:
+    """The window the application's due date ends: which one, from when, how long."""
+    authority = app.authority
+    tz = authority.tz
+    if app.status == Status.AMENDMENT_REQUESTED:
+        days, start_kind, started = (
+            amendment_window(authority).days,
+            "amendment",
+            (app.amendment_requested_at),
+        )
+    elif authority.clock_starts == ClockStart.ACCEPTED and app.accepted_at is None:
+        days, start_kind, started = (
+            authority.acceptance_window_days,
+            "acceptance",
+            (app.submitted_at),
+        )
+    else:
+        started = app.accepted_at if authority.clock_starts == ClockStart.ACCEPTED else None
+        start_kind = "review"
+        started = started or app.submitted_at
+        days = app.window_days or authority.window_days
+    return {
+        "kind": start_kind,
+        "days": days,
+        "text": days_text(days, authority.window_unit),
+        "started_on": local_date(started, tz) if started else None,
+        "from_acceptance": start_kind == "review" and authority.clock_starts == ClockStart.ACCEPTED,
+    }
+
+
+def _app_state(app: LicenseApplication | None) -> str:
+    """Where a shipment's application stands, as its e-mail's next step needs it."""
+    if app is None:
+        return "none"
+    if app.status == Status.DRAFT:
+        return "draft"
+    if app.status in PENDING_STATUSES:
+        return "pending"
+    if app.status in (
+        Status.APPROVED,
+        Status.AMENDMENT_REQUESTED,
+        Status.EXHAUSTED,
+        Status.SUSPENDED,
+    ):
+        return "licensed"
+    return "ended"  # rejected, withdrawn, returned, expired, revoked, surrendered
+
+
+def flag_context(
+    flag: Flag, *, now: dt.datetime, cache: RenderCache | None = None
+) -> dict[str, Any]:
+    """What an e-mail says about a flag at `now` (the moment it is sent), from the state of its
+    subject then: the facts (dates, days late or left, the window) and the links to the pages
+    where the work is done. Call it in the reader's language (day counts are words). Pass the
+    same `cache` for many flags."""
+    cache = cache if cache is not None else RenderCache()
     context: dict[str, Any] = {
         "flag": flag,
         "kind": flag.kind,
@@ -405,45 +534,75 @@ def flag_context(flag: Flag, books: dict[str, MeasureBook] | None = None) -> dic
     if flag.application_id:
         app = flag.application
         assert app is not None
-        tz = app.authority.tz
+        authority = app.authority
+        today = local_date(now, authority.tz)
+        due = _local_due(app.due_at, authority.tz)
         context.update(
             subject_type="application",
             reference=app.reference,
-            url=f"{settings.SITE_URL.rstrip('/')}/applications/{app.pk}/",
+            url=f"{_site()}/applications/{app.pk}/",
             application=app,
-            authority=app.authority,
-            due_date=_local_due(app.due_at, tz),
+            authority=authority,
+            due_date=due,
             valid_until=app.valid_until,
-            today=local_date(flag.raised_at, tz),
+            today=today,
+            window=_window(app),
+            late_days=(today - due).days if due and today > due else 0,
+            left_days=(due - today).days if due and due >= today else None,
+            left_until_expiry=(app.valid_until - today).days if app.valid_until else None,
         )
         if flag.kind == FlagKind.REPLY_DUE:
-            context["reply"] = reply_context(app, today=context["today"])
+            context["reply"] = reply_context(app, today=today)
     else:
         shipment = flag.shipment
         assert shipment is not None
         app = shipment.application
-        tz = shipment.item.authority.tz
+        authority = shipment.item.authority
+        today = local_date(now, authority.tz)
+        ship = shipment.planned_ship_date
+        due = _local_due(app.due_at, app.authority.tz) if app else None
+        last = shipment.file_by_date
         context.update(
             subject_type="shipment",
+            app_state=_app_state(app),
             reference=shipment.reference,
-            url=f"{settings.SITE_URL.rstrip('/')}/shipments/{shipment.pk}/",
+            url=f"{_site()}/shipments/{shipment.pk}/",
+            app_url=f"{_site()}/applications/{app.pk}/" if app else "",
             shipment=shipment,
             application=app,
-            authority=shipment.item.authority,
-            planned_ship_date=shipment.planned_ship_date,
-            file_by_date=shipment.file_by_date,
-            due_date=_local_due(app.due_at, app.authority.tz) if app else None,
-            today=local_date(flag.raised_at, tz),
+            authority=app.authority if app else authority,
+            planned_ship_date=ship,
+            file_by_date=last,
+            due_date=due,
+            today=today,
+            window=_window(app) if app and app.status != Status.DRAFT else None,
+            # at_risk: how long after the ship date the decision may come
+            due_after_ship_days=(due - ship).days if due and due > ship else 0,
+            # file_by: what the authority needs, counted back from the ship date; days since
+            needed=days_text(
+                count_days(
+                    calendar=cache.calendar(authority),
+                    start=last,
+                    end=ship,
+                    unit=authority.window_unit,
+                ),
+                authority.window_unit,
+            )
+            if last and last < ship
+            else "",
+            file_by_passed_days=(today - last).days if last and today > last else 0,
+            file_by_left_days=(last - today).days if last and last >= today else None,
+            # license_expires: how long before the ship date the license ends
+            license_gap_days=((ship - app.valid_until).days if app and app.valid_until else 0),
         )
         if flag.kind == FlagKind.CONTROL_CHANGE:
-            books = books if books is not None else {}
-            if "book" not in books:
-                books["book"] = MeasureBook.load()
-            context["measures"] = shipment_measures([shipment], books["book"])[shipment.pk]
+            context["measures"] = shipment_measures([shipment], cache.book)[shipment.pk]
     return context
 
 
-def reply_context(app: LicenseApplication, *, today: dt.date) -> dict[str, Any] | None:
+def reply_context(
+    app: LicenseApplication, *, today: dt.date, cache: RenderCache | None = None
+) -> dict[str, Any] | None:
     """What a `reply_due` e-mail says: the day the authority asked for information, the day
     the reply is due, and how many days (in the reply window's unit) are left on `today`, or
     that it is late. None when no request is open any more."""
@@ -461,15 +620,40 @@ def reply_context(app: LicenseApplication, *, today: dt.date) -> dict[str, Any] 
     late = today > due
     left = 0
     if not late:
-        left = count_days(
-            calendar=calendar_for(authority), start=today, end=due, unit=authority.reply_window_unit
-        )
+        calendar = (cache or RenderCache()).calendar(authority)
+        left = count_days(calendar=calendar, start=today, end=due, unit=authority.reply_window_unit)
     return {
         "requested_on": local_date(requested, tz) if requested else None,
         "due_on": due,
         "days_left": left,
         "late": late,
+        "late_days": (today - due).days if late else 0,
         "working": authority.reply_window_unit == "working",
+        "window": days_text(authority.reply_window_days, authority.reply_window_unit)
+        if authority.reply_window_days
+        else "",
+    }
+
+
+# Sentences run on after these marks with no space in Chinese.
+_CJK_PUNCTUATION_SPACE = re.compile(r"(?<=[\u3000-\u303f\uff00-\uffef])\s+|\s+(?=[\uff08\uff09])")
+
+
+def _sentences(template: str, context: dict[str, Any]) -> str:
+    """A part of an e-mail rendered as one paragraph: the template's line breaks (it is laid
+    out to be read) become single spaces, and none is left after Chinese punctuation."""
+    text = " ".join(render_to_string(template, context).split())
+    return _CJK_PUNCTUATION_SPACE.sub("", text)
+
+
+def explain(context: dict[str, Any]) -> dict[str, str]:
+    """The three paragraphs of a flag's e-mail, in the active language: what happened, why it
+    matters, what to do next (`templates/email/parts/`)."""
+    c = {"c": context}
+    return {
+        "what": _sentences("email/parts/what.txt", c),
+        "why": _sentences("email/parts/why.txt", c),
+        "next_step": _sentences("email/parts/next.txt", c),
     }
 
 
@@ -479,6 +663,14 @@ def _render(template: str, context: dict[str, Any], language: str) -> tuple[str,
         text = render_to_string(f"email/{template}.txt", context)
         html = render_to_string(f"email/{template}.html", context)
     return " ".join(subject.split()), text, html
+
+
+def render_flag(flag: Flag, *, now: dt.datetime, language: str) -> tuple[str, str, str]:
+    """The subject, text and HTML of the e-mail about `flag` as it reads at `now`."""
+    with translation.override(language):
+        context = flag_context(flag, now=now)
+        context.update(explain(context))
+        return _render("alert", context, language)
 
 
 def _message(*, subject: str, text: str, html: str, to: str, msg_id: str) -> EmailMultiAlternatives:
@@ -497,20 +689,31 @@ def _message(*, subject: str, text: str, html: str, to: str, msg_id: str) -> Ema
     return message
 
 
-def alert_message(alert: Alert) -> EmailMultiAlternatives:
-    flag = Flag.objects.select_related(
+def _flag(pk: int) -> Flag:
+    return Flag.objects.select_related(
         "exporter",
         "application__authority",
         "shipment__item__authority",
         "shipment__application__authority",
-    ).get(pk=alert.flag_id)
+    ).get(pk=pk)
+
+
+def alert_language(alert: Alert) -> str:
+    """The recipient's language: their saved preference, else the site's."""
     language = settings.LANGUAGE_CODE
     if alert.user_id:
         saved = AlertPreference.objects.filter(user_id=alert.user_id).first()
         if saved is not None:
             language = saved.language or language
-    context = {**flag_context(flag), "recipient": alert.recipient}
-    subject, text, html = _render("alert", context, language)
+    return language
+
+
+def alert_message(
+    alert: Alert, *, now: dt.datetime, flag: Flag | None = None
+) -> EmailMultiAlternatives:
+    """The e-mail of an alert, written from the state of its subject at `now`."""
+    flag = flag or _flag(alert.flag_id)
+    subject, text, html = render_flag(flag, now=now, language=alert_language(alert))
     return _message(
         subject=subject,
         text=text,
@@ -534,11 +737,18 @@ def _ineligible(alert: Alert) -> str:
     return ""
 
 
+def _why_not_sent(flag: Flag) -> str:
+    """The outbox's note on an alert whose flag cleared, or lost its cause, before sending."""
+    if flag.cleared_at is not None:
+        return f"Not sent: its flag cleared first (at {flag.cleared_at.isoformat()})."
+    return f"Not sent: its {flag.kind} flag no longer holds (the scan will clear it)."
+
+
 def send_alert(alert_id: int, *, now: dt.datetime) -> Outcome:
-    """Claim, send and record one alert (see the module docstring)."""
+    """Claim, check, send and record one alert (see the module docstring)."""
     alert = Alert.objects.filter(pk=alert_id).first()
     if alert is None or alert.state != Alert.State.PENDING:
-        return SKIPPED  # sent or given up already: never again
+        return SKIPPED  # sent, given up or cleared already: never again
     if alert.attempts and alert.next_attempt_at and alert.next_attempt_at > now + EARLY:
         return SKIPPED  # being sent by someone else (leased), or its retry is not due yet
     claimed = Alert.objects.filter(
@@ -554,7 +764,19 @@ def send_alert(alert_id: int, *, now: dt.datetime) -> Outcome:
             AlertAttempt.objects.create(alert=alert, at=now, ok=False, error=problem)
         return Outcome("failed")
     try:
-        alert_message(alert).send()
+        flag = _flag(alert.flag_id)
+        if not cause_holds(flag, now=now):
+            # It would say something no longer true: kept in the outbox as skipped, never
+            # retried (a new flag, if the cause comes back, alerts afresh).
+            with transaction.atomic():
+                Alert.objects.filter(pk=alert.pk, state=Alert.State.PENDING).update(
+                    state=Alert.State.SKIPPED, next_attempt_at=None
+                )
+                AlertAttempt.objects.create(
+                    alert=alert, at=now, ok=False, error=_why_not_sent(flag)
+                )
+            return CLEARED
+        alert_message(alert, now=now, flag=flag).send()
     except Exception as exc:
         return _record_failure(alert, attempt, now=now, error=f"{type(exc).__name__}: {exc}")
     with transaction.atomic():
@@ -590,10 +812,14 @@ def _record_failure(alert: Alert, attempt: int, *, now: dt.datetime, error: str)
 class SweepResult:
     sent: int = 0
     failed: int = 0
+    cleared: int = 0  # not sent: their flag cleared first (marked skipped)
     digests: int = 0
 
     def summary(self) -> str:
-        return f"{self.sent} alert(s) sent, {self.failed} failed, {self.digests} digest(s) sent"
+        return (
+            f"{self.sent} alert(s) sent, {self.failed} failed, {self.cleared} skipped "
+            f"(cleared first), {self.digests} digest(s) sent"
+        )
 
 
 def sweep(*, now: dt.datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
@@ -611,6 +837,8 @@ def sweep(*, now: dt.datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
         if outcome.state == "sent":
             result.sent += 1
             failures_in_a_row = 0
+        elif outcome.state == "cleared":
+            result.cleared += 1
         elif outcome.state in ("retry", "failed"):
             result.failed += 1
             failures_in_a_row += 1
@@ -638,7 +866,10 @@ def digest_flags(user: Any, preference: Preference) -> QuerySet[Flag]:
     return qs.order_by("exporter__name", "kind", "raised_at", "pk")
 
 
-def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMultiAlternatives:
+def digest_message(
+    digest: Digest, user: Any, preference: Preference, *, now: dt.datetime
+) -> EmailMultiAlternatives:
+    """The user's digest, written from the state of each flag's subject at `now`."""
     # Only the flags it lists are loaded (and counted in SQL): a user who watches large
     # exporters may have hundreds of thousands open, and the digest job must not hold them.
     open_flags = digest_flags(user, preference)
@@ -649,10 +880,14 @@ def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMu
         "shipment__item__authority",
         "shipment__application__authority",
     )[:DIGEST_LIMIT]
+    language = preference.language or "en"
     by_exporter: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    books: dict[str, MeasureBook] = {}
-    for flag in listed:
-        by_exporter[flag.exporter].append(flag_context(flag, books))
+    cache = RenderCache()
+    with translation.override(language):
+        for flag in listed:
+            context = flag_context(flag, now=now, cache=cache)
+            context.update(explain(context))
+            by_exporter[flag.exporter].append(context)
     # The exporters the reader watches and may see (None: all).
     exporter_ids: set[int] | None = None
     for limit in (visible_exporter_ids(user), preference.watched):
@@ -670,9 +905,9 @@ def digest_message(digest: Digest, user: Any, preference: Preference) -> EmailMu
         "exporters": [
             {"exporter": exporter, "flags": items} for exporter, items in by_exporter.items()
         ],
-        "site_url": settings.SITE_URL.rstrip("/"),
+        "site_url": _site(),
     }
-    subject, text, html = _render("digest", context, preference.language or "en")
+    subject, text, html = _render("digest", context, language)
     return _message(
         subject=subject,
         text=text,
@@ -690,7 +925,7 @@ def _deliver_digest(digest: Digest, user: Any, preference: Preference, *, now: d
     if claimed != 1:
         return False
     try:
-        digest_message(digest, user, preference).send()
+        digest_message(digest, user, preference, now=now).send()
     except Exception as exc:
         AlertAttempt.objects.create(
             digest=digest, at=now, ok=False, error=f"{type(exc).__name__}: {exc}"[:4000]

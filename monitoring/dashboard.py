@@ -53,6 +53,7 @@ from shipments.models import Shipment, ShipmentStatus
 
 from . import selectors
 from .models import APPLICATION_FLAGS, FlagKind
+from .workqueue import work_queue
 
 # Approved applications, whatever became of the license since.
 DECIDED = (
@@ -625,6 +626,7 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     from .history import authority_history  # it draws its charts with this module
 
     return {
+        "queue": work_queue(user=user, now=now),
         "counts": status_counts(user=user),
         "flag_counts": flag_counts(user=user),
         "overdue": overdue_applications(user=user, now=now),

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import filter_checkboxes
 from licenses import selectors as license_selectors
 
 from .models import FlagKind
@@ -35,7 +36,7 @@ class AlertSettingsForm(forms.Form):
         label=_("Watched exporters"),
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=filter_checkboxes(),
     )
     immediate_kinds = forms.MultipleChoiceField(
         label=_("E-mail me at once when one of these flags is raised"),
@@ -82,6 +83,16 @@ class AlertSettingsForm(forms.Form):
         language = self.fields["language"]
         assert isinstance(language, forms.ChoiceField)
         language.choices = list(settings.LANGUAGES)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        none_ticked = not data.get("watched_exporters") and "watched_exporters" not in self.errors
+        if data.get("watch") == "chosen" and none_ticked:
+            self.add_error(
+                "watched_exporters",
+                _("Tick at least one exporter, or choose to watch every exporter you may see."),
+            )
+        return data
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -80,13 +80,19 @@ def preference_save(
     language: str,
 ) -> AlertPreference:
     """Save a user's settings. The watched exporters must be ones the user may see (an
-    exporter outside their limit is refused, as if it did not exist)."""
+    exporter outside their limit is refused, as if it did not exist), and watching only the
+    ticked exporters needs at least one ticked."""
     watched_ids = {getattr(e, "pk", e) for e in watched}
     kinds = list(dict.fromkeys(immediate_kinds))
     errors: dict[str, str] = {}
     visible = set(exporter_list(user=user).filter(pk__in=watched_ids).values_list("pk", flat=True))
     if watched_ids - visible:
         errors["watched_exporters"] = _("You may only watch exporters you may see.")
+    elif not watch_all and not visible:
+        # "Only the exporters I tick" with none ticked would silently send nothing.
+        errors["watched_exporters"] = _(
+            "Tick at least one exporter, or choose to watch every exporter you may see."
+        )
     unknown = [k for k in kinds if k not in ALERTING_FLAGS]
     if unknown:
         errors["immediate_kinds"] = _("No immediate alerts are sent for: %(kinds)s.") % {

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInline
-from core.admin_services import ServiceFormAdmin, ServiceMoveAdmin
+from core.admin_services import MoveForm, ServiceFormAdmin, ServiceMoveAdmin
 from licenses.admin import ScopedAdmin
 from licenses.models import Event
 
 from . import services
 from .models import Consignee, Shipment
+
+
+class ShipForm(MoveForm):
+    """The ship move's form: what left, besides when (empty quantity: the planned one)."""
+
+    shipped_quantity = forms.DecimalField(label=_("Shipped quantity"), required=False)
+    transport_document = forms.CharField(label=_("Transport document"), required=False)
+    customs_declaration = forms.CharField(label=_("Customs declaration (MRN)"), required=False)
 
 
 class ShipmentEventInline(ReadOnlyInline):
@@ -76,6 +85,9 @@ class ShipmentAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "license_required",
         "file_by_date",
         "shipped_at",
+        "shipped_quantity",
+        "transport_document",
+        "customs_declaration",
         "delivered_at",
         "created_at",
         "updated_at",
@@ -90,6 +102,8 @@ class ShipmentAdmin(ServiceMoveAdmin, ServiceFormAdmin, ScopedAdmin):
         "release": _("Release"),
         "cancel": _("Cancel"),
     }
+
+    move_forms = {"ship": ShipForm}
 
     def legal_moves(self, obj: Any) -> list[str]:
         return services.legal_shipment_moves(obj)

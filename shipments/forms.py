@@ -10,11 +10,12 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.countries import CountryField, CountryFilter, country_name
 from core.search import matching
-from core.web import DateInput, day_bounds, model_choice, upper
+from core.web import DateInput, EmptyChoiceLabels, day_bounds, model_choice, upper
 from licenses import flags
 from licenses import selectors as license_selectors
-from licenses.forms import COUNTRY_HELP, CURRENCY_HELP, MoveForm, country_input, currency_input
+from licenses.forms import CURRENCY_HELP, MoveForm, currency_input
 from licenses.models import LicenseApplication
 
 from . import selectors
@@ -47,17 +48,17 @@ class ConsigneeChoiceField(forms.ModelChoiceField):
 # --- consignees --------------------------------------------------------------------------------
 
 
-class ConsigneeForm(forms.ModelForm):
+class ConsigneeForm(EmptyChoiceLabels, forms.ModelForm):
+    country = CountryField(label=_("Country"))
+
     class Meta:
         model = Consignee
         fields = ["exporter", "name", "country", "address", "end_use"]
         widgets = {
-            "country": country_input(),
             "address": forms.Textarea(attrs={"rows": 3}),
             "end_use": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"exporter": _("Exporter")}
-        help_texts = {"country": COUNTRY_HELP}
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,9 +66,6 @@ class ConsigneeForm(forms.ModelForm):
         model_choice(self, "exporter").queryset = exporters
         if not self.instance.pk and not self.is_bound and exporters.count() == 1:
             self.initial["exporter"] = exporters.first()
-
-    def clean_country(self) -> str:
-        return upper(self.cleaned_data.get("country"))
 
 
 class ConsigneeFilter(django_filters.FilterSet):
@@ -78,7 +76,7 @@ class ConsigneeFilter(django_filters.FilterSet):
         label=_("Exporter"),
         queryset=lambda request: license_selectors.exporter_list(user=request.user),
     )
-    country = django_filters.CharFilter(label=_("Country"), method="by_country")
+    country = CountryFilter(label=_("Country"), method="by_country")
 
     class Meta:
         model = Consignee
@@ -98,7 +96,7 @@ class ConsigneeFilter(django_filters.FilterSet):
 # --- shipments ---------------------------------------------------------------------------------
 
 
-class ShipmentForm(forms.ModelForm):
+class ShipmentForm(EmptyChoiceLabels, forms.ModelForm):
     """Create or edit a shipment. Its unit is its item's; its exporter is fixed once created."""
 
     item = ItemChoiceField(label=_("Controlled item"), queryset=None)
@@ -108,6 +106,12 @@ class ShipmentForm(forms.ModelForm):
         queryset=None,
         required=False,
         help_text=_("The application that covers it: same exporter, destination and currency."),
+    )
+    destination = CountryField(label=_("Destination"))
+    # Shown (as a checkbox) only once a consignee in another country than the destination
+    # was submitted: the officer confirms it, then saves again.
+    confirm_consignee_country = forms.BooleanField(
+        label=_("I confirm the consignee's country"), required=False, widget=forms.HiddenInput
     )
 
     class Meta:
@@ -126,16 +130,28 @@ class ShipmentForm(forms.ModelForm):
         ]
         labels = {"exporter": _("Exporter")}
         widgets = {
-            "destination": country_input(),
             "currency": currency_input(),
             "planned_ship_date": DateInput(),
         }
         help_texts = {
-            "destination": COUNTRY_HELP,
             "currency": CURRENCY_HELP,
             "reference": _("Unique for the exporter."),
             "quantity": _("In the item's unit."),
         }
+
+    field_order = [
+        "exporter",
+        "reference",
+        "item",
+        "quantity",
+        "value",
+        "currency",
+        "destination",
+        "consignee",
+        "confirm_consignee_country",
+        "planned_ship_date",
+        "application",
+    ]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -156,9 +172,6 @@ class ShipmentForm(forms.ModelForm):
         elif not self.is_bound and exporters.count() == 1:
             self.initial["exporter"] = exporters.first()
 
-    def clean_destination(self) -> str:
-        return upper(self.cleaned_data.get("destination"))
-
     def clean_currency(self) -> str:
         return upper(self.cleaned_data.get("currency"))
 
@@ -175,12 +188,52 @@ class ShipmentForm(forms.ModelForm):
                 )
         return data
 
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]
+        # After the model's checks: a consignee refused for another reason is not asked about.
+        if not {"consignee", "destination"} & set(self.errors):
+            self._check_consignee_country(self.cleaned_data)
+
+    def _check_consignee_country(self, data: dict[str, Any]) -> None:
+        """A consignee in another country than the destination is possible (a distributor
+        abroad) but often a slip: ask the officer to confirm it. Only when the consignee or
+        the destination is new or changed."""
+        consignee, destination = data.get("consignee"), data.get("destination")
+        if consignee is None or not destination or consignee.country == destination:
+            return
+        if self.instance.pk and not {"consignee", "destination"} & set(self.changed_data):
+            return
+        if data.get("confirm_consignee_country"):
+            return
+        names = {
+            "consignee": consignee.name,
+            "country": country_name(consignee.country),
+            "destination": country_name(destination),
+        }
+        confirm = self.fields["confirm_consignee_country"]
+        confirm.widget = forms.CheckboxInput()
+        # A bound field keeps the label it was made with: make it again when rendered.
+        self._bound_fields_cache.pop("confirm_consignee_country", None)  # type: ignore[attr-defined]
+        confirm.label = (
+            _("I confirm the consignee in %(country)s receives goods shipped to %(destination)s.")
+            % names
+        )
+        self.add_error(
+            "consignee",
+            _(
+                "%(consignee)s is in %(country)s but the shipment goes to %(destination)s. "
+                "Check both, or tick the confirmation below and save again."
+            )
+            % names,
+        )
+
     def _get_validation_exclusions(self) -> set[str]:
         # clean() reports a clashing reference on its field; the service checks it again.
         return {*super()._get_validation_exclusions(), "reference"}  # type: ignore[misc]
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        data.pop("confirm_consignee_country", None)
         if self.instance.pk:
             data.pop("exporter", None)
         return data
@@ -207,7 +260,7 @@ class ShipmentFilter(django_filters.FilterSet):
         field_name="item__authority",
         queryset=lambda request: license_selectors.authority_list(user=request.user),
     )
-    destination = django_filters.CharFilter(label=_("Destination"), method="by_destination")
+    destination = CountryFilter(label=_("Destination"), method="by_destination")
     flag = django_filters.ChoiceFilter(
         label=_("Open flag"), choices=flags.choices, method="by_flag"
     )
@@ -269,6 +322,46 @@ class ShipmentFilter(django_filters.FilterSet):
 
 class ShipmentMoveForm(MoveForm):
     """Ship, deliver, hold, release, cancel: when it happened and a note."""
+
+
+class ShipForm(ShipmentMoveForm):
+    """Ship: also the quantity that left (the planned one unless changed), the transport
+    document and the customs declaration number. The service checks them (positive, at most
+    3 decimals, covered by the license) and names the field it refuses."""
+
+    shipped_quantity = forms.DecimalField(
+        label=_("Shipped quantity"),
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.001", "min": "0"}),
+    )
+    transport_document = forms.CharField(
+        label=_("Transport document"),
+        required=False,
+        max_length=100,
+        help_text=_("Bill of lading, air waybill or other transport document number."),
+    )
+    customs_declaration = forms.CharField(
+        label=_("Customs declaration (MRN)"),
+        required=False,
+        max_length=40,
+        help_text=_("The customs declaration number."),
+    )
+
+    def __init__(self, *args: Any, shipment: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if shipment is not None:
+            self.fields["shipped_quantity"].initial = shipment.quantity
+            self.fields["shipped_quantity"].help_text = _(
+                "In %(unit)s; planned: %(q)s. On a general license the drawdown follows it."
+            ) % {"unit": shipment.unit, "q": shipment.quantity}
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().service_kwargs(),
+            "shipped_quantity": self.cleaned_data.get("shipped_quantity"),
+            "transport_document": self.cleaned_data.get("transport_document") or "",
+            "customs_declaration": self.cleaned_data.get("customs_declaration") or "",
+        }
 
 
 # --- CSV import --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from core.countries import is_country
 from core.errors import DomainError
 from licenses.models import ControlledItem, Exporter, LicenseApplication
 from licenses.selectors import scope
@@ -284,8 +285,12 @@ class _RowChecker:
             error("currency", _("Use a three-letter currency code, e.g. USD."))
         fields["currency"] = currency
         destination = row.get("destination", "").upper()
-        if destination and (len(destination) != 2 or not destination.isalpha()):
-            error("destination", _("Use a two-letter country code, e.g. DE."))
+        if destination and not is_country(destination):
+            error(
+                "destination",
+                _("%(value)s is not an ISO 3166 country code; use one such as DE.")
+                % {"value": destination},
+            )
         fields["destination"] = destination
 
         raw_date = row.get("planned_ship_date", "")

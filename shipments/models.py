@@ -48,6 +48,23 @@ class ShipmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+# How a sentence says a shipment is in a state ("The shipment is already shipped.").
+STATUS_PHRASES = {
+    ShipmentStatus.PLANNED: _("planned, with no license in force"),
+    ShipmentStatus.AWAITING_LICENSE: _("waiting for its license"),
+    ShipmentStatus.CLEARED: _("cleared to ship"),
+    ShipmentStatus.SHIPPED: _("already shipped"),
+    ShipmentStatus.DELIVERED: _("already delivered"),
+    ShipmentStatus.ON_HOLD: _("on hold"),
+    ShipmentStatus.CANCELLED: _("cancelled"),
+}
+
+
+def status_phrase(status: str) -> str:
+    """The words after "The shipment is …" for a state."""
+    return str(STATUS_PHRASES.get(status, status))  # type: ignore[call-overload]
+
+
 # States that follow the application; the officer's states are never overwritten by it.
 FOLLOWING_STATUSES = (
     ShipmentStatus.PLANNED,
@@ -170,6 +187,11 @@ class Shipment(models.Model):
         if self.item_id and not self.unit:
             self.unit = self.item.unit
         super().save(*args, **kwargs)
+
+    @property
+    def status_phrase(self) -> str:
+        """Its state as a sentence says it: "already shipped"."""
+        return status_phrase(self.status)
 
     def clean(self) -> None:
         """A shipment must match the application that covers it and the consignee it goes to."""

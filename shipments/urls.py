@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("shipments/<int:pk>/", views.ShipmentDetail.as_view(), name="shipment-detail"),
     path("shipments/<int:pk>/edit/", views.ShipmentEdit.as_view(), name="shipment-edit"),
+    path(
+        "shipments/<int:pk>/file-application/",
+        views.ShipmentFileApplication.as_view(),
+        name="shipment-file-application",
+    ),
     path("shipments/<int:pk>/correct/", views.ShipmentCorrect.as_view(), name="shipment-correct"),
     re_path(
         rf"^shipments/(?P<pk>[0-9]+)/(?P<move>{MOVES})/$",

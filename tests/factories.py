@@ -65,6 +65,8 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     license_type = "individual"
     destination = "DE"
     reference = factory.Sequence(lambda n: f"APP-{n:05d}")
+    # MOFCOM gives its case number on acceptance, and acceptance there requires it.
+    authority_reference = factory.Sequence(lambda n: f"CASE-{n:05d}")
     quantity = Decimal("500.000")
     value = Decimal("120000.00")
     currency = "USD"

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
 from django.utils import timezone
 
-from licenses.models import Event, LicenseApplication, Status
+from licenses.calendars import count_days
+from licenses.clock import calendar_for
+from licenses.models import Event, Exporter, LicenseApplication, Status
 from shipments.models import Shipment, ShipmentStatus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,30 +29,37 @@ def snapshot() -> dict[str, int]:
     return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
 
 
+ITEM_CODE = re.compile(r"^(\d[A-E]\d{3}(\.[a-z])?|\d{10})$")  # list code, or customs number
+
+
 @pytest.mark.django_db
-def test_the_demo_has_every_state_and_running_it_twice_changes_nothing(settings):
+def test_the_demo_is_whole_coherent_and_running_it_twice_changes_nothing(settings):
+    """One load (the demo is the slow part), every promise of the demo checked on it."""
     settings.DEMO = True
     call_command("demo", stdout=io.StringIO())
     first = snapshot()
     call_command("demo", stdout=io.StringIO())
     assert snapshot() == first
+    it_holds_every_state_and_flag()
+    every_authority_has_two_years_of_decided_history()
+    its_item_codes_are_real_list_codes()
+    every_record_is_created_before_its_first_move()
+
+
+def it_holds_every_state_and_flag() -> None:
+    from licenses.models import Measure, PauseReason
+    from monitoring.models import Flag, FlagKind
+
     states = set(LicenseApplication.objects.values_list("status", flat=True))
     assert states == set(Status.values)
     assert set(Shipment.objects.values_list("status", flat=True)) == set(ShipmentStatus.values)
     assert Event.objects.filter(kind="correction").exists()
     assert LicenseApplication.objects.filter(due_at__lt=timezone.now()).exists(), "none overdue"
-
-
-@pytest.mark.django_db
-def test_the_demo_raises_every_kind_of_flag_and_shows_the_law_in_more_detail(settings):
-    from licenses.models import Measure, PauseReason
-    from monitoring.models import Flag, FlagKind
-
-    settings.DEMO = True
-    call_command("demo", stdout=io.StringIO())
-    call_command("scan_windows", stdout=io.StringIO())
+    # The demo ends with the daily job as of today: the flags open are those true now.
     open_kinds = set(Flag.objects.filter(cleared_at=None).values_list("kind", flat=True))
     assert open_kinds == set(FlagKind.values)
+    call_command("scan_windows", stdout=io.StringIO())
+    assert set(Flag.objects.filter(cleared_at=None).values_list("kind", flat=True)) == open_kinds
     reasons = set(
         LicenseApplication.objects.exclude(pause_reason=None).values_list("pause_reason", flat=True)
     )
@@ -61,10 +73,85 @@ def test_the_demo_raises_every_kind_of_flag_and_shows_the_law_in_more_detail(set
         (False, ShipmentStatus.CLEARED),
         (True, ShipmentStatus.PLANNED),
     }
-    assert {a for a in LicenseApplication.objects.values_list("authority__code", flat=True)} >= {
-        "MOFCOM",
-        "ECJU",
-    }
+    # Pending work at every authority, not only at MOFCOM.
+    pending = LicenseApplication.objects.filter(
+        status__in=[Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED]
+    )
+    assert set(pending.values_list("authority__code", flat=True)) == {"MOFCOM", "BIS", "ECJU"}
+    assert set(Exporter.objects.values_list("country", flat=True)) >= {"CN", "US", "GB"}
+
+
+def every_authority_has_two_years_of_decided_history() -> None:
+    """Enough decided applications at each authority for forecasts from history (20), approved
+    and rejected, filed over about two years; shipments shipped and delivered over it."""
+    now = timezone.now()
+    for code in ("MOFCOM", "BIS", "ECJU"):
+        decided = LicenseApplication.objects.filter(authority__code=code).exclude(decided_at=None)
+        assert decided.count() >= 20, code
+        assert decided.filter(status=Status.REJECTED).exists(), code
+        assert decided.exclude(status=Status.REJECTED).exists(), code
+        oldest = decided.order_by("submitted_at").first()
+        assert oldest is not None and oldest.submitted_at is not None
+        assert now - oldest.submitted_at > dt.timedelta(days=600), code
+        # Decided in times around and beyond the authority's window.
+        authority = oldest.authority
+        calendar = calendar_for(authority)
+        taken = [
+            count_days(
+                calendar=calendar,
+                start=(a.accepted_at or a.submitted_at).astimezone(authority.tz).date(),
+                end=a.decided_at.astimezone(authority.tz).date(),
+                unit=authority.window_unit,
+            )
+            for a in decided
+        ]
+        assert min(taken) < authority.window_days < max(taken), (code, sorted(taken))
+    delivered = Shipment.objects.filter(status=ShipmentStatus.DELIVERED).order_by("shipped_at")
+    assert delivered.count() >= 10
+    assert delivered.last().shipped_at - delivered.first().shipped_at > dt.timedelta(days=300)
+    # Every MOFCOM acceptance carries the case number of its notice.
+    accepted = LicenseApplication.objects.filter(authority__code="MOFCOM").exclude(accepted_at=None)
+    assert accepted.exists()
+    assert not accepted.filter(Q(authority_reference="") | Q(authority_reference=None)).exists()
+
+
+def its_item_codes_are_real_list_codes() -> None:
+    from licenses.models import ControlledItem
+
+    named = ControlledItem.objects.filter(
+        Q(applications__isnull=False) | Q(shipments__isnull=False)
+    ).distinct()
+    assert named.count() >= 10
+    assert {i.authority.code for i in named} == {"MOFCOM", "BIS", "ECJU"}
+    bad = [i.code for i in named if not ITEM_CODE.match(i.code)]
+    assert not bad, f"not a control-list code or customs number: {bad}"
+
+
+def every_record_is_created_before_its_first_move() -> None:
+    """Each application and shipment: created (recorded then) before its first move; its moves
+    recorded in the order they happened, none recorded before it happened; each shipment
+    planned before its ship date."""
+    created: dict[tuple[str, int], dt.datetime] = {}
+    moves: dict[tuple[str, int], list[Event]] = {}
+    for event in Event.objects.exclude(application=None, shipment=None).order_by("pk"):
+        subject = (
+            ("shipment", event.shipment_id) if event.shipment_id else ("app", event.application_id)
+        )
+        assert event.occurred_at <= event.recorded_at, event
+        if event.kind == "created":
+            created[subject] = event.recorded_at
+        elif event.kind == "status_changed":
+            moves.setdefault(subject, []).append(event)
+    assert len(created) == LicenseApplication.objects.count() + Shipment.objects.count()
+    for subject, made in moves.items():
+        assert created[subject] <= made[0].occurred_at, subject
+        happened = [e.occurred_at for e in made]
+        assert happened == sorted(happened), subject
+    for shipment in Shipment.objects.all():
+        tz = shipment.item.authority.tz
+        assert created[("shipment", shipment.pk)].astimezone(tz).date() < (
+            shipment.planned_ship_date
+        ), shipment.reference
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ broker on the filesystem, so `make run` needs no server.
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_countries",
     "licenses",
     "shipments",
     "monitoring",
@@ -136,7 +138,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="tracker@localhost")
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Links in e-mail: by default the address this process serves (`make run`, the Procfile and the
+# image all listen on PORT, and `make` exports it to the worker that sends the mail).
+PORT = env.int("PORT", default=8000)
+SITE_URL = env("SITE_URL", default="") or f"http://127.0.0.1:{PORT}"
 
 # Celery: Redis when REDIS_URL / CELERY_BROKER_URL is set, otherwise kombu's filesystem
 # transport in var/broker so that everything runs with no server (worker with the solo pool,
@@ -341,3 +346,6 @@ MIDDLEWARE.insert(
 # The header's language switch also stores the choice of a signed-in user.
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# List filters offer "Any" rather than "---------" for "no filter".
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("Any")

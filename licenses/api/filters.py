@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.api.filters import DueFilter, IdFilter
+from core.countries import CountryFilter
 from licenses.models import (
     Authority,
     ControlledItem,
@@ -58,7 +59,7 @@ class ApplicationFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     exporter = IdFilter(field_name="exporter_id")
     authority = django_filters.CharFilter(field_name="authority__code", help_text="Its code.")
-    destination = django_filters.CharFilter(help_text="ISO 3166 alpha-2.")
+    destination = CountryFilter(help_text="ISO 3166 alpha-2 (an unknown code answers 400).")
     license_type = django_filters.ChoiceFilter(choices=LicenseType.choices)
     flag = django_filters.ChoiceFilter(
         choices=[(k, k) for k in FLAG_KINDS], method="filter_flag", help_text="An open flag kind."

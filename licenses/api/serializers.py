@@ -17,7 +17,7 @@ from rest_framework import serializers
 from core.api.moments import MomentField
 from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
 from core.errors import full_clean
-from licenses import measures, selectors, services
+from licenses import ledger, measures, selectors, services
 from licenses.authorities import authority_create, authority_update
 from licenses.fasttrack import MAX_WINDOW_DAYS, decision_log
 from licenses.models import (
@@ -252,6 +252,43 @@ class ForecastSerializer(serializers.Serializer):
         return super().to_representation(instance)
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "nullable": True, "readOnly": True})
+class RemainingField(serializers.ReadOnlyField):
+    """What a general license has left (approved minus drawn); null for an individual license
+    or before approval."""
+
+    def __init__(self, which: int, places: int, **kwargs: Any) -> None:
+        self.which, self.places = which, places
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        left = ledger.remaining(value)[self.which]
+        return None if left is None else f"{left:.{self.places}f}"
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    """One entry of a general license's ledger, oldest first."""
+
+    occurred_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(
+        choices=list(ledger.ENTRY_KINDS),
+        help_text="`reserved` (a shipment assigned, or its reservation taken again), "
+        "`released` (cancelled, moved, edited, or the license revoked or surrendered), "
+        "`shipped` (what left: the balance moves by the difference from its reservation), "
+        "`ship_undone` (a shipping undone: the reservation is taken again).",
+    )
+    shipment = serializers.IntegerField(source="shipment_id", allow_null=True)
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    balance_quantity = serializers.DecimalField(
+        max_digits=17,
+        decimal_places=3,
+        allow_null=True,
+        help_text="Approved minus drawn after the entry (null before approval).",
+    )
+    balance_value = serializers.DecimalField(max_digits=17, decimal_places=2, allow_null=True)
+
+
 class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
     exporter = ScopedPrimaryKeyRelatedField(selectors.exporter_list)
     authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())
@@ -270,6 +307,13 @@ class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
         help_text="The amendment the authority is deciding (`amendment_requested`), else null.",
     )
     forecast = ForecastSerializer(source="*", read_only=True, allow_null=True)
+
+    remaining_quantity = RemainingField(
+        0, 3, help_text="A general license's approved quantity minus what is drawn; else null."
+    )
+    remaining_value = RemainingField(
+        1, 2, help_text="A general license's approved value minus what is drawn; else null."
+    )
 
     class Meta:
         model = LicenseApplication
@@ -298,6 +342,8 @@ class ApplicationSerializer(StrictMixin, serializers.ModelSerializer):
             "rejection_reason",
             "drawn_quantity",
             "drawn_value",
+            "remaining_quantity",
+            "remaining_value",
             "flags",
             "pause_reason",
             "reply_due_at",
@@ -380,7 +426,13 @@ class MoveSerializer(StrictSerializer):
 
 class AcceptSerializer(MoveSerializer):
     authority_reference = serializers.CharField(
-        required=False, allow_blank=True, max_length=60, help_text="The authority's case number."
+        required=False,
+        allow_blank=True,
+        max_length=60,
+        help_text=(
+            "The authority's case number. Required where the clock starts at acceptance "
+            "(MOFCOM) unless the application already has one: 400 naming `authority_reference`."
+        ),
     )
 
 

@@ -26,6 +26,7 @@ from core.api.permissions import model_perms
 from core.api.views import ReadOnlyApiViewSet, WritableApiViewSet
 from core.errors import InvalidInput
 from core.web import limit_uploads, megabytes
+from licenses import ledger as license_ledger
 from licenses import selectors, services
 from licenses.documents import document_attach, document_response
 from licenses.documents import max_bytes as max_document_bytes
@@ -47,6 +48,7 @@ from .serializers import (
     EventSerializer,
     ExporterSerializer,
     FastTrackDecisionSerializer,
+    LedgerEntrySerializer,
     MeasureSerializer,
     MoveSerializer,
     ReferSerializer,
@@ -118,29 +120,33 @@ class ApplicationViewSet(WritableApiViewSet):
 
     serializer_class = ApplicationSerializer
     filterset_class = filters.ApplicationFilter
-    required_perms = model_perms("licenses.licenseapplication") | {
-        name: MOVE
-        for name in (
-            "submit",
-            "accept",
-            "request_info",
-            "provide_info",
-            "approve",
-            "reject",
-            "withdraw",
-            "correct",
-            "suspend",
-            "reinstate",
-            "revoke",
-            "surrender",
-            "amend",
-            "approve_amendment",
-            "refuse_amendment",
-            "refer",
-            "return_",
-            "resubmit",
-        )
-    }
+    required_perms = (
+        model_perms("licenses.licenseapplication")
+        | {
+            name: MOVE
+            for name in (
+                "submit",
+                "accept",
+                "request_info",
+                "provide_info",
+                "approve",
+                "reject",
+                "withdraw",
+                "correct",
+                "suspend",
+                "reinstate",
+                "revoke",
+                "surrender",
+                "amend",
+                "approve_amendment",
+                "refuse_amendment",
+                "refer",
+                "return_",
+                "resubmit",
+            )
+        }
+        | {"ledger": "licenses.view_licenseapplication"}
+    )
     orderings = {
         "-id": ("-id",),
         "id": ("id",),
@@ -187,6 +193,20 @@ class ApplicationViewSet(WritableApiViewSet):
         with transaction.atomic():
             service(application=application, at=at, now=self.now, actor=request.user, **data)
         return self.respond(application)
+
+    @extend_schema(
+        responses={200: LedgerEntrySerializer(many=True)},
+        description=(
+            "A general license's ledger: every reservation, release and shipment against it, "
+            "oldest first, with the balance (approved minus drawn) after each; all entries at "
+            "once. Empty for an individual license."
+        ),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def ledger(self, request: Request, pk: str | None = None) -> Response:
+        application: LicenseApplication = self.get_object()
+        entries = license_ledger.ledger(application)
+        return Response(LedgerEntrySerializer(entries, many=True).data)
 
     @_move_schema(MoveSerializer, "File the draft with its authority.")
     @action(detail=True, methods=["post"])

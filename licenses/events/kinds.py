@@ -43,6 +43,11 @@ class StatusChangedData(TypedDict, total=False):
     correction: int  # the correction of the application that made a shipment follow
     license_required: bool  # "requirement": a shipment's need for a license changed
     measures: list[str]  # "requirement": the measures that apply on its ship date
+    # "ship": what left (older ship events have none of these)
+    shipped_quantity: str  # a decimal string, in `unit`
+    unit: str
+    transport_document: str
+    customs_declaration: str
 
 
 DueDateData = TypedDict(
@@ -92,6 +97,12 @@ class DrawdownData(TypedDict):
     drawn_value: str
     approved_quantity: str
     approved_value: str
+    # A shipment shipped ("ship") or its shipping undone ("ship_undone"): what it shipped, and
+    # `quantity`/`value` the difference from its reservation, drawn (`drawdown`) or given
+    # back (`drawdown_released`); "0" when it shipped what it reserved.
+    move: NotRequired[Literal["ship", "ship_undone"]]
+    shipped_quantity: NotRequired[str]
+    shipped_value: NotRequired[str]
 
 
 CorrectionData = TypedDict(
@@ -170,6 +181,26 @@ def _amount(value: Any) -> str:
         return str(value)
 
 
+def _quantity(value: Any) -> str:
+    """A quantity without trailing zeros: 480.000 reads 480, 250.500 reads 250.5."""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return _amount(value)
+    if number.is_finite() and number == number.to_integral_value():
+        number = number.quantize(Decimal(1))
+    elif number.is_finite():
+        number = number.normalize()
+    return _amount(number)
+
+
+def _is_zero(value: Any) -> bool:
+    try:
+        return Decimal(str(value)) == 0
+    except ArithmeticError:
+        return False
+
+
 def _statuses(e: Any, d: Describer) -> str:
     return _("Status: %(from)s → %(to)s") % {
         "from": d.label(e.from_status),
@@ -178,7 +209,11 @@ def _statuses(e: Any, d: Describer) -> str:
 
 
 def _describe_created(data: Mapping[str, Any], e: Any, d: Describer) -> Description:
-    return None, [_("Status: %(s)s") % {"s": d.label(e.to_status)}]
+    # The record was made in the tracker at this moment; moves dated earlier (a submission
+    # entered after the fact) are listed before it, at the moment they happened.
+    return _("Recorded in the tracker"), [
+        _("Status when recorded: %(s)s") % {"s": d.label(e.to_status)}
+    ]
 
 
 def _describe_edited(data: Mapping[str, Any], e: Any, d: Describer) -> Description:
@@ -251,6 +286,16 @@ def _describe_status_changed(data: Mapping[str, Any], e: Any, d: Describer) -> D
         details.append(_("Referred: %(r)s") % {"r": referral_label})
     if move == "resubmit":
         details.append(_("The clock starts again: nothing before this day counts."))
+    if move == "ship":
+        if (shipped := data.get("shipped_quantity")) not in (None, ""):
+            details.append(
+                _("Shipped quantity: %(q)s %(unit)s")
+                % {"q": _quantity(shipped), "unit": _text(data.get("unit"))}
+            )
+        if document := data.get("transport_document"):
+            details.append(_("Transport document: %(d)s") % {"d": _text(document)})
+        if declaration := data.get("customs_declaration"):
+            details.append(_("Customs declaration (MRN): %(d)s") % {"d": _text(declaration)})
     if move == "follow" and data.get("correction"):
         details.append(_("Its application's latest move was corrected."))
     if move == "requirement":
@@ -292,6 +337,9 @@ def _describe_flag(data: Mapping[str, Any], e: Any, d: Describer) -> Description
 
 
 def _describe_drawdown(data: Mapping[str, Any], e: Any, d: Describer) -> Description:
+    move = data.get("move")
+    if move in ("ship", "ship_undone"):
+        return _describe_shipped_drawdown(data, e, move)
     return None, [
         _("%(q)s %(unit)s, %(v)s %(cur)s; drawn now %(dq)s %(unit)s, %(dv)s %(cur)s")
         % {
@@ -302,6 +350,49 @@ def _describe_drawdown(data: Mapping[str, Any], e: Any, d: Describer) -> Descrip
             "dq": _amount(data.get("drawn_quantity")),
             "dv": _amount(data.get("drawn_value")),
         }
+    ]
+
+
+def _describe_shipped_drawdown(data: Mapping[str, Any], e: Any, move: str) -> Description:
+    """A shipment shipped (or its shipping undone): what it shipped, the difference from its
+    reservation drawn or given back, and the license's totals after it."""
+    amounts = {
+        "sq": _quantity(data.get("shipped_quantity")),
+        "sv": _amount(data.get("shipped_value")),
+        "q": _quantity(data.get("quantity")),
+        "v": _amount(data.get("value")),
+        "unit": _text(data.get("unit")),
+        "cur": _text(data.get("currency")),
+    }
+    released = e.kind == EventKind.DRAWDOWN_RELEASED
+    nothing = _is_zero(data.get("quantity")) and _is_zero(data.get("value"))
+    if move == "ship":
+        title = _("Shipped against the license")
+        first = _("Shipped %(sq)s %(unit)s, %(sv)s %(cur)s") % amounts
+        if nothing:
+            change = _("as reserved")
+        elif released:
+            change = _("%(q)s %(unit)s, %(v)s %(cur)s given back") % amounts
+        else:
+            change = _("%(q)s %(unit)s, %(v)s %(cur)s more drawn") % amounts
+    else:
+        title = _("Shipping undone: reservation restored")
+        first = _("Undone: %(sq)s %(unit)s, %(sv)s %(cur)s shipped") % amounts
+        if nothing:
+            change = _("the reservation is unchanged")
+        elif released:
+            change = _("%(q)s %(unit)s, %(v)s %(cur)s given back") % amounts
+        else:
+            change = _("%(q)s %(unit)s, %(v)s %(cur)s reserved again") % amounts
+    totals = _("drawn now %(dq)s %(unit)s, %(dv)s %(cur)s") % {
+        "dq": _quantity(data.get("drawn_quantity")),
+        "dv": _amount(data.get("drawn_value")),
+        "unit": amounts["unit"],
+        "cur": amounts["cur"],
+    }
+    return title, [
+        _("%(shipped)s; %(change)s; %(totals)s")
+        % {"shipped": first, "change": change, "totals": totals}
     ]
 
 

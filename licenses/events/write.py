@@ -198,9 +198,26 @@ def drawdown(
     value: Decimal,
     now: dt.datetime,
     actor: Any,
+    move: str = "",
+    shipped: tuple[Decimal, Decimal] | None = None,
 ) -> Event:
     """A shipment's reservation on a general license taken (or, `released`, given back), with
-    the license's totals after it."""
+    the license's totals after it. When the shipment shipped (`move` "ship") or its shipping
+    was undone ("ship_undone"), `shipped` is what it shipped (quantity, value) and `quantity`
+    and `value` the difference from its reservation."""
+    data: dict[str, Any] = {
+        "quantity": str(quantity),
+        "value": str(value),
+        "unit": shipment.unit,
+        "currency": application.currency,
+        "drawn_quantity": str(application.drawn_quantity),
+        "drawn_value": str(application.drawn_value),
+        "approved_quantity": str(application.approved_quantity or ""),
+        "approved_value": str(application.approved_value or ""),
+    }
+    if move:
+        assert shipped is not None
+        data.update(move=move, shipped_quantity=str(shipped[0]), shipped_value=str(shipped[1]))
     return _write(
         EventKind.DRAWDOWN_RELEASED if released else EventKind.DRAWDOWN,
         application=application,
@@ -208,16 +225,7 @@ def drawdown(
         occurred_at=now,
         recorded_at=now,
         actor=actor,
-        data={
-            "quantity": str(quantity),
-            "value": str(value),
-            "unit": shipment.unit,
-            "currency": application.currency,
-            "drawn_quantity": str(application.drawn_quantity),
-            "drawn_value": str(application.drawn_value),
-            "approved_quantity": str(application.approved_quantity or ""),
-            "approved_value": str(application.approved_value or ""),
-        },
+        data=data,
     )
 
 

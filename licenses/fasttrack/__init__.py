@@ -30,6 +30,9 @@ from .apply import _start_pass as _start_pass
 from .apply import chunk_size as chunk_size
 from .apply import decision_recompute_scope as decision_recompute_scope
 from .apply import inline_limit as inline_limit
+from .consequences import ConsequenceRow as ConsequenceRow
+from .consequences import Consequences as Consequences
+from .consequences import decision_consequences as decision_consequences
 from .effect import DecisionEffect as DecisionEffect
 from .effect import Figures as Figures
 from .effect import _effect_from_events as _effect_from_events

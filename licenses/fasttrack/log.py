@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from core.countries import is_country
 from core.errors import IllegalMove, InvalidInput, NotFound
 
 from .. import selectors
@@ -84,8 +85,8 @@ def decision_check(
     normalised = []
     for value in destinations or ():
         code = str(value).strip().upper()
-        if not ISO_ALPHA2.match(code):
-            errors["destinations"] = _("%(value)s is not a two-letter ISO 3166 country code.") % {
+        if not is_country(code):
+            errors["destinations"] = _("%(value)s is not an ISO 3166 country code.") % {
                 "value": value
             }
             break

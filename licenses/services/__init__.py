@@ -25,6 +25,7 @@ from .moves import AMENDMENT_FIELDS as AMENDMENT_FIELDS
 from .moves import CLOSES_PAUSE as CLOSES_PAUSE
 from .moves import DATED_FIELD as DATED_FIELD
 from .moves import MAY_EXHAUST as MAY_EXHAUST
+from .moves import MOVE_LABELS as MOVE_LABELS
 from .moves import MOVES as MOVES
 from .moves import NOT_AMENDABLE as NOT_AMENDABLE
 from .moves import Move as Move
@@ -55,3 +56,4 @@ from .moves import check_moment as check_moment
 from .moves import fully_drawn as fully_drawn
 from .moves import legal_moves as legal_moves
 from .moves import new_application_needed as new_application_needed
+from .moves import not_legal_message as not_legal_message

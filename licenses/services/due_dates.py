@@ -31,11 +31,14 @@ def save_due_dates(
     note: str = "",
     batch_size: int = 2000,
     data: dict[str, Any] | None = None,
+    announce: bool = True,
 ) -> list[Recomputed]:
     """Store recomputed windows, due dates and reply deadlines and write one event per changed
     due date (a reply deadline follows its request's event and writes none), in a
     bounded number of queries. Returns what changed. `data` is added to every event's data
-    (e.g. `{"rule": 7}` when a rule change caused the recomputation)."""
+    (e.g. `{"rule": 7}` when a rule change caused the recomputation). `announce=False` leaves
+    out `due_dates_changed`, for a caller that announces the same applications through
+    `changed` right after (a move), which re-evaluates their flags of every kind anyway."""
     changed = [r for r in results if r.changed]
     if not changed:
         return []
@@ -69,6 +72,8 @@ def save_due_dates(
             )
     _store_windows(rows, batch_size=batch_size)
     events.bulk(due_events)
+    if not announce:
+        return changed
     due_dates_changed.send(
         sender=LicenseApplication,
         application_ids=[

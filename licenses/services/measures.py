@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.countries import is_country
 from core.errors import InvalidInput, full_clean
 
 from .. import signals
@@ -148,9 +149,9 @@ def _check_destinations(value: Any, errors: dict[str, str]) -> list[str]:
         value = [value]
     result: list[str] = []
     for code in value:
-        if not isinstance(code, str) or not ISO_ALPHA2.match(code):
+        if not is_country(code):
             errors["destinations"] = _(
-                "%(value)s is not a two-letter upper-case ISO 3166 country code."
+                "%(value)s is not an upper-case ISO 3166 country code (e.g. US)."
             ) % {"value": code}
             return []
         if code not in result:

@@ -12,19 +12,23 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
+from core.words import day_words, moment_words
 
 from .. import events, signals
 from ..clock import recompute
 from ..models import (
     PENDING_STATUSES,
     ClockPause,
+    ClockStart,
     LicenseApplication,
     LicenseType,
     PauseReason,
     ReferralReason,
     Status,
+    status_phrase,
 )
 from ..signals import application_moved
 from .checks import _check_authority_reference
@@ -101,13 +105,41 @@ AMENDMENT_FIELDS = (
 )
 
 
+# What each move is called on buttons and in messages.
+MOVE_LABELS = {
+    "submit": gettext_lazy("Submit"),
+    "accept": gettext_lazy("Accept"),
+    "request_info": gettext_lazy("Request information"),
+    "provide_info": gettext_lazy("Provide information"),
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+    "withdraw": gettext_lazy("Withdraw"),
+    "suspend": gettext_lazy("Suspend"),
+    "reinstate": gettext_lazy("Reinstate"),
+    "revoke": gettext_lazy("Revoke"),
+    "surrender": gettext_lazy("Surrender"),
+    "amend": gettext_lazy("Request an amendment"),
+    "approve_amendment": gettext_lazy("Approve the amendment"),
+    "refuse_amendment": gettext_lazy("Refuse the amendment"),
+    "refer": gettext_lazy("Refer"),
+    "return": gettext_lazy("Return without action"),
+    "resubmit": gettext_lazy("Resubmit"),
+}
+
+
+def not_legal_message(move_name: str, status: str) -> str:
+    """Why a move is refused in a state, as a sentence: \"“Approve” is not possible now: the
+    application is still a draft.\""""
+    return _("“%(move)s” is not possible now: the application is %(state)s.") % {
+        "move": MOVE_LABELS.get(move_name, move_name),
+        "state": status_phrase(status),
+    }
+
+
 def _check_legal(application: LicenseApplication, move_name: str) -> None:
     """Refuse a move from a state it does not leave (before checking what it is given)."""
     if application.status not in MOVES[move_name].sources:
-        raise IllegalMove(
-            _("Cannot %(move)s an application that is %(status)s.")
-            % {"move": move_name.replace("_", " "), "status": S(application.status).label}
-        )
+        raise IllegalMove(not_legal_message(move_name, application.status))
 
 
 # Moves out of `info_requested` to another state than the one it resumes: they end the open
@@ -144,12 +176,10 @@ def check_moment(
             fields={"at": _("This moment is in the future.")},
         )
     if not_before is not None and at < not_before:
+        previous = moment_words(not_before)
         raise InvalidInput(
-            _("A move cannot be dated before the previous move (%(prev)s).")
-            % {"prev": not_before.isoformat()},
-            fields={
-                "at": _("Before the previous move (%(prev)s).") % {"prev": not_before.isoformat()}
-            },
+            _("A move cannot be dated before the previous move (%(prev)s).") % {"prev": previous},
+            fields={"at": _("Before the previous move (%(prev)s).") % {"prev": previous}},
         )
     return at
 
@@ -180,10 +210,7 @@ def _move(
     move = MOVES[move_name]
     read_status = application.status
     if read_status not in move.sources:
-        raise IllegalMove(
-            _("Cannot %(move)s an application that is %(status)s.")
-            % {"move": move_name.replace("_", " "), "status": S(read_status).label}
-        )
+        raise IllegalMove(not_legal_message(move_name, read_status))
     at = check_moment(at=at, now=now, not_before=application.last_moved_at)
     changes = dict(changes or {})
     if move_name in DATED_FIELD:
@@ -252,7 +279,11 @@ def _move(
             note=note,
             data=data,
         )
-        save_due_dates(recompute([application], now=now), at=at, now=now, actor=actor)
+        # Not announced as new due dates: `changed` below re-evaluates every flag of the
+        # application and its shipments, those that due dates decide included.
+        save_due_dates(
+            recompute([application], now=now), at=at, now=now, actor=actor, announce=False
+        )
         application_moved.send(
             sender=LicenseApplication,
             application=application,
@@ -295,6 +326,21 @@ def application_accept(
     note: str = "",
     authority_reference: str | None = None,
 ) -> LicenseApplication:
+    """The authority accepted the case for review. Where the clock starts at acceptance
+    (MOFCOM), acceptance is when the authority gives its case number: the case number is
+    required, given now or already recorded on the application."""
+    authority_reference = (authority_reference or "").strip() or None
+    _check_legal(application, "accept")
+    if (
+        not authority_reference
+        and not application.authority_reference
+        and application.authority.clock_starts == ClockStart.ACCEPTED
+    ):
+        raise InvalidInput(
+            _("%(authority)s gives its case number on acceptance: record it with the acceptance.")
+            % {"authority": application.authority.code},
+            fields={"authority_reference": _("Give the authority's case number.")},
+        )
     changes = {"authority_reference": authority_reference} if authority_reference else {}
     if authority_reference:
         _check_authority_reference(application, authority_reference)
@@ -371,7 +417,9 @@ def application_approve(
     # end before the day it is granted (the authority's day).
     approval_day = (at or now).astimezone(application.authority.tz).date()
     if valid_until is not None and valid_until < approval_day:
-        errors["valid_until"] = _("Before the approval (%(day)s).") % {"day": approval_day}
+        errors["valid_until"] = _("Before the approval (%(day)s).") % {
+            "day": day_words(approval_day)
+        }
     if errors:
         message = _("The approval is incomplete.")
         if set(errors) == {"valid_until"}:
@@ -675,7 +723,9 @@ def application_amend(
         errors["value"] = _("Must be more than zero.")
     day = (at or now).astimezone(application.authority.tz).date()
     if valid_until is not None and valid_until < day:
-        errors["valid_until"] = _("Before the day of the request (%(day)s).") % {"day": day}
+        errors["valid_until"] = _("Before the day of the request (%(day)s).") % {
+            "day": day_words(day)
+        }
     if errors:
         raise InvalidInput(_("The amendment request is incomplete."), fields=errors)
     return _move(
@@ -730,7 +780,9 @@ def application_approve_amendment(
         if locked.amendment_valid_until is not None:
             day = (at or now).astimezone(locked.authority.tz).date()
             if locked.amendment_valid_until < day:
-                errors["valid_until"] = _("Before the approval (%(day)s).") % {"day": day}
+                errors["valid_until"] = _("Before the approval (%(day)s).") % {
+                    "day": day_words(day)
+                }
             changes["valid_until"] = locked.amendment_valid_until
         if errors:
             message = _("The amendment cannot be approved as asked.")

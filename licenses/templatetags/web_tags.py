@@ -11,6 +11,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from core.words import moment_short
+
 register = template.Library()
 
 
@@ -95,3 +97,10 @@ def due_date(application: Any) -> Any:
     from licenses.timeline import local_due_date
 
     return local_due_date(application) if application is not None else None
+
+
+@register.filter
+def moment(value: Any) -> str:
+    """A moment in the user's time zone with its UTC offset ("2026-12-04 10:00 UTC+08:00"),
+    never an ambiguous abbreviation such as "CST"."""
+    return moment_short(value)

@@ -18,7 +18,7 @@ from core.web import (
     ServiceFormPage,
 )
 
-from .. import events, flags, selectors, services
+from .. import events, flags, ledger, selectors, services
 from ..forms import (
     MOVE_FORMS,
     ApplicationFilter,
@@ -32,25 +32,7 @@ from ..timeline import local_due_date, local_reply_due_date, timeline
 # URL slug → service move name, in the order of the moves table.
 MOVE_SLUGS = {name.replace("_", "-"): name for name in MOVE_FORMS}
 
-MOVE_BUTTONS = {
-    "submit": gettext_lazy("Submit"),
-    "accept": gettext_lazy("Accept"),
-    "request_info": gettext_lazy("Request information"),
-    "provide_info": gettext_lazy("Provide information"),
-    "approve": gettext_lazy("Approve"),
-    "reject": gettext_lazy("Reject"),
-    "withdraw": gettext_lazy("Withdraw"),
-    "suspend": gettext_lazy("Suspend"),
-    "reinstate": gettext_lazy("Reinstate"),
-    "revoke": gettext_lazy("Revoke"),
-    "surrender": gettext_lazy("Surrender"),
-    "amend": gettext_lazy("Request an amendment"),
-    "approve_amendment": gettext_lazy("Approve the amendment"),
-    "refuse_amendment": gettext_lazy("Refuse the amendment"),
-    "refer": gettext_lazy("Refer"),
-    "return": gettext_lazy("Return without action"),
-    "resubmit": gettext_lazy("Resubmit"),
-}
+MOVE_BUTTONS = services.MOVE_LABELS
 
 MOVE_HELP = {
     "submit": gettext_lazy("The application was filed with the authority."),
@@ -251,6 +233,7 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
             )
         correctable = _correctable(application)
     shipments = selectors.scope(application.shipments.all(), user).select_related("item")
+    remaining_quantity, remaining_value = ledger.remaining(application)
     return {
         "application": application,
         "items": application.items.all(),
@@ -268,6 +251,9 @@ def detail_context(request: HttpRequest, application: LicenseApplication) -> dic
         "correct_form": CorrectForm(auto_id="correct-%s") if correctable else None,
         "may_edit": user.has_perm("licenses.change_licenseapplication"),
         "is_general": application.license_type == LicenseType.GENERAL,
+        "remaining_quantity": remaining_quantity,
+        "remaining_value": remaining_value,
+        "ledger": ledger.ledger(application),
         "document_form": DocumentForm(auto_id="document-%s")
         if user.has_perm(DOCUMENT_PERMISSION)
         else None,

@@ -20,7 +20,7 @@ from core.web import (
     show_date,
 )
 
-from .. import fasttrack, selectors
+from .. import fasttrack, flags, selectors
 from ..events import payload
 from ..forms import (
     DecisionForm,
@@ -123,8 +123,10 @@ def change_text(days: Any) -> str:
 
 class FastTrackCreate(Page):
     """Log a decision in two steps: the form previews what it would do (how many pending
-    applications it would move and by how much, computed without writing), then logs it —
-    only as previewed: a form changed after its preview is previewed again."""
+    applications it would move and by how much, computed without writing, and what logging it
+    now sets off at once — flags, e-mails — found by logging it in a savepoint that is rolled
+    back), then logs it — only as previewed: a form changed after its preview is previewed
+    again."""
 
     permission_required = "licenses.add_fasttrackdecision"
 
@@ -158,28 +160,47 @@ class FastTrackCreate(Page):
             add_errors(form, exc)
             return self.page(form)
         fingerprint = form.fingerprint()
-        if request.POST.get("action") == "log":
-            if request.POST.get("previewed") != fingerprint:
-                messages.warning(
-                    request,
-                    _("The form changed after its preview: check this preview, then log it."),
+        action = request.POST.get("action")
+        if action == "log" and request.POST.get("previewed") != fingerprint:
+            messages.warning(
+                request,
+                _("The form changed after its preview: check this preview, then log it."),
+            )
+            action = "preview"
+        if action != "log":
+            try:
+                outcome = fasttrack.decision_consequences(
+                    **facts,
+                    announced_on=data["announced_on"],
+                    source=data["source"],
+                    note=data.get("note") or "",
+                    actor=request.user,
+                    now=now,
                 )
-            else:
-                try:
-                    decision = fasttrack.decision_log(
-                        **facts,
-                        announced_on=data["announced_on"],
-                        source=data["source"],
-                        note=data.get("note") or "",
-                        actor=request.user,
-                        now=now,
-                    )
-                except DomainError as exc:
-                    add_errors(form, exc)
-                    return self.page(form)
-                messages.success(request, logged_message(decision))
-                return redirect("fast-track-detail", pk=decision.pk)
-        return self.page(form, preview=preview, previewed=fingerprint, authority=data["authority"])
+            except DomainError as exc:
+                add_errors(form, exc)
+                return self.page(form)
+            return self.page(
+                form,
+                preview=preview,
+                outcome=outcome,
+                previewed=fingerprint,
+                authority=data["authority"],
+            )
+        try:
+            decision = fasttrack.decision_log(
+                **facts,
+                announced_on=data["announced_on"],
+                source=data["source"],
+                note=data.get("note") or "",
+                actor=request.user,
+                now=now,
+            )
+        except DomainError as exc:
+            add_errors(form, exc)
+            return self.page(form)
+        messages.success(request, logged_message(decision))
+        return redirect("fast-track-detail", pk=decision.pk)
 
     def page(self, form: DecisionForm, **context: Any) -> HttpResponse:
         preview = context.get("preview")
@@ -195,6 +216,31 @@ class FastTrackCreate(Page):
                 }
                 for row in preview.sample
             ]
+            outcome = context.get("outcome")
+            labels = dict(flags.choices())
+            if outcome is not None:
+                context["flag_counts"] = [
+                    {
+                        "kind": kind,
+                        "label": label,
+                        "raised": outcome.raised.get(kind, 0),
+                        "cleared": outcome.cleared.get(kind, 0),
+                    }
+                    for kind, label in labels.items()
+                    if outcome.raised.get(kind) or outcome.cleared.get(kind)
+                ]
+            if outcome is not None and outcome.sample:
+                context["outcome_rows"] = [
+                    {
+                        "application": row.application,
+                        "exporter": row.exporter_name,
+                        "old": authority_day(row.old_due_at, tz),
+                        "new": authority_day(row.new_due_at, tz),
+                        "change": change_text(row.change_days),
+                        "flags": [labels.get(kind, kind) for kind in row.flags],
+                    }
+                    for row in outcome.sample
+                ]
             context["median"] = change_text(preview.median_change_days)
             context["range"] = (
                 (change_text(preview.min_change_days), change_text(preview.max_change_days))

@@ -16,7 +16,7 @@ from ..forms import (
     MOVE_FORMS,
     CorrectForm,
 )
-from ..models import LicenseApplication
+from ..models import LicenseApplication, status_phrase
 from .applications import (
     MOVE_BUTTONS,
     MOVE_HELP,
@@ -46,10 +46,7 @@ class ApplicationMove(MovePage):
         return name in services.legal_moves(obj)
 
     def illegal_message(self, obj: LicenseApplication, name: Any) -> str:
-        return _("Cannot %(move)s an application that is %(status)s.") % {
-            "move": str(MOVE_BUTTONS[name]).lower(),
-            "status": obj.get_status_display(),
-        }
+        return services.not_legal_message(name, obj.status)
 
     def get_form(self, obj: LicenseApplication, name: Any, data: Any = None) -> Any:
         return MOVE_FORMS[name](data, application=obj)
@@ -59,10 +56,10 @@ class ApplicationMove(MovePage):
 
     def success_message(self, obj: LicenseApplication, name: Any) -> str:
         obj.refresh_from_db()
-        return _("%(move)s recorded: %(ref)s is now %(status)s.") % {
+        return _("%(move)s recorded: %(ref)s is now %(state)s.") % {
             "move": MOVE_BUTTONS[name],
             "ref": obj,
-            "status": obj.get_status_display(),
+            "state": status_phrase(obj.status),
         }
 
     def context(self, obj: LicenseApplication, name: Any) -> dict[str, Any]:
@@ -93,9 +90,9 @@ class ApplicationCorrect(MovePage):
         return services.application_correct
 
     def success_message(self, obj: LicenseApplication, name: Any) -> str:
-        return _("Correction recorded: %(ref)s is %(status)s.") % {
+        return _("Correction recorded: %(ref)s is %(state)s.") % {
             "ref": obj,
-            "status": obj.get_status_display(),
+            "state": status_phrase(obj.status),
         }
 
     def context(self, obj: LicenseApplication, name: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licenses", "0012_forecasts"),
+        ("licenses", "0013_forecasts"),
         ("monitoring", "0004_license_expires_and_skipped_alerts"),
         ("shipments", "0004_shipped_quantity_and_documents"),
     ]

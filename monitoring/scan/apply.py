@@ -13,11 +13,11 @@ from typing import Any
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 
-from licenses import events
+from licenses import consequences, events
 from licenses.models import EventKind
 
 from .. import alerts
-from ..models import ALERTING_FLAGS
+from ..models import ALERTING_FLAGS, Alert
 from .horizons import Thresholds
 from .statements import (
     DETAILS,
@@ -83,6 +83,13 @@ def apply_kind(
                 kind=kind, flags=[(f, e) for f, _s, e in result.raised], now=th.now
             )
             alerts.queue_after_commit(result.alert_ids)
+            if consequences.active():  # a preview counting what a write would set off
+                consequences.report_alerts(
+                    Alert.objects.filter(pk__in=result.alert_ids).values_list(
+                        "recipient", flat=True
+                    )
+                )
+    consequences.report_flags(kind, raised=len(result.raised), cleared=len(result.cleared))
     return result
 
 

@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from core.api.filters import IdFilter
+from core.countries import CountryFilter
 from licenses import flags
 from licenses.api.serializers import FLAG_KINDS
 from licenses.models import LicenseApplication
@@ -33,7 +34,7 @@ class ShipmentFilter(django_filters.FilterSet):
     authority = django_filters.CharFilter(
         field_name="item__authority__code", help_text="The code of its item's authority."
     )
-    destination = django_filters.CharFilter(help_text="ISO 3166 alpha-2.")
+    destination = CountryFilter(help_text="ISO 3166 alpha-2 (an unknown code answers 400).")
     flag = django_filters.ChoiceFilter(
         choices=[(k, k) for k in FLAG_KINDS],
         method="filter_flag",

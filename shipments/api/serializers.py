@@ -10,7 +10,12 @@ from rest_framework import serializers
 
 from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin
 from licenses import selectors as license_selectors
-from licenses.api.serializers import FLAG_KINDS, CleanModelSerializer, LegalMovesField
+from licenses.api.serializers import (
+    FLAG_KINDS,
+    CleanModelSerializer,
+    LegalMovesField,
+    MoveSerializer,
+)
 from licenses.models import ControlledItem
 from shipments import selectors, services
 from shipments.models import Consignee, Shipment
@@ -137,6 +142,9 @@ class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
             "file_by_date",
             "last_moved_at",
             "shipped_at",
+            "shipped_quantity",
+            "transport_document",
+            "customs_declaration",
             "delivered_at",
             "created_at",
             "updated_at",
@@ -145,6 +153,9 @@ class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
             "status",
             "last_moved_at",
             "shipped_at",
+            "shipped_quantity",
+            "transport_document",
+            "customs_declaration",
             "delivered_at",
             "created_at",
             "updated_at",
@@ -186,3 +197,29 @@ class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
             actor=self.context["request"].user,
             **validated_data,
         )
+
+
+class ShipSerializer(MoveSerializer):
+    """What shipping records besides its moment and note; the service checks each (400 naming
+    the field): a positive quantity with at most 3 decimals that the license covers."""
+
+    shipped_quantity = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        required=False,
+        allow_null=True,
+        help_text="The quantity that left, in the shipment's unit (default: the planned "
+        "quantity). On a general license the drawdown follows it.",
+    )
+    transport_document = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Bill of lading, air waybill or other transport document number.",
+    )
+    customs_declaration = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The customs declaration number (MRN).",
+    )

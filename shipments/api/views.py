@@ -9,21 +9,24 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.moments import resolve_moment
 from core.api.permissions import model_perms
+from core.api.serializers import StrictSerializer
 from core.api.views import WritableApiViewSet
 from licenses import events, flags
-from licenses.api.serializers import CorrectSerializer, MoveSerializer
+from licenses import selectors as license_selectors
+from licenses.api.serializers import ApplicationSerializer, CorrectSerializer, MoveSerializer
 from licenses.services import effective_moment
 from shipments import selectors, services
 from shipments.models import Shipment
 
 from . import filters
-from .serializers import ConsigneeSerializer, ShipmentSerializer
+from .serializers import ConsigneeSerializer, ShipmentSerializer, ShipSerializer
 
 MOVE = "shipments.move_shipment"
 
@@ -62,9 +65,11 @@ class ShipmentViewSet(WritableApiViewSet):
 
     serializer_class = ShipmentSerializer
     filterset_class = filters.ShipmentFilter
-    required_perms = model_perms("shipments.shipment") | {
-        name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel", "correct")
-    }
+    required_perms = (
+        model_perms("shipments.shipment")
+        | {name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel", "correct")}
+        | {"file_application": "licenses.add_licenseapplication"}
+    )
     orderings = {
         "-id": ("-id",),
         "id": ("id",),
@@ -94,9 +99,11 @@ class ShipmentViewSet(WritableApiViewSet):
             .prefetch_related(flags.open_prefetch(), flags.open_prefetch(through="application__"))
         )
 
-    def _move(self, request: Request, move: str) -> Response:
+    def _move(
+        self, request: Request, move: str, serializer_class: type[MoveSerializer] = MoveSerializer
+    ) -> Response:
         shipment: Shipment = self.get_object()
-        serializer = MoveSerializer(data=request.data)
+        serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         authority = (shipment.application or shipment.item).authority
@@ -111,10 +118,17 @@ class ShipmentViewSet(WritableApiViewSet):
             service(shipment=shipment, at=at, now=self.now, actor=request.user, **data)
         return self.respond(shipment)
 
-    @_move_schema("The cleared shipment left.")
+    @_move_schema(
+        "The cleared shipment left, with the quantity that shipped (default: the planned "
+        "one), its transport document and customs declaration number (MRN). On a general "
+        "license the drawdown follows the shipped quantity (the value in proportion, rounded "
+        "to the cent): 400 naming `shipped_quantity` when it would overdraw the license, or "
+        "exceed an individual license's quantity.",
+        request=ShipSerializer,
+    )
     @action(detail=True, methods=["post"])
     def ship(self, request: Request, pk: str | None = None) -> Response:
-        return self._move(request, "ship")
+        return self._move(request, "ship", ShipSerializer)
 
     @_move_schema("The shipment arrived.")
     @action(detail=True, methods=["post"])
@@ -172,3 +186,30 @@ class ShipmentViewSet(WritableApiViewSet):
                 undo=data["undo"],
             )
         return self.respond(shipment)
+
+    @extend_schema(
+        request=StrictSerializer,
+        responses={201: ApplicationSerializer},
+        description="File an application for this shipment: a draft from its facts (exporter, "
+        "its item and that item's authority, destination, quantity, value, currency, an "
+        "individual license, a generated reference), to which the shipment is assigned, in "
+        "one transaction. 409 when the shipment is not planned or already has an application "
+        "in force (a draft included). Answers 201 with the draft.",
+    )
+    @action(detail=True, methods=["post"], url_path="file-application")
+    def file_application(self, request: Request, pk: str | None = None) -> Response:
+        shipment: Shipment = self.get_object()
+        StrictSerializer(data=request.data).is_valid(raise_exception=True)
+        with transaction.atomic():
+            application = services.shipment_file_application(
+                shipment=shipment, now=self.now, actor=request.user
+            )
+        shown = (
+            license_selectors.application_list(user=request.user)
+            .prefetch_related("items", flags.open_prefetch())
+            .get(pk=application.pk)
+        )
+        context = self.get_serializer_context()
+        return Response(
+            ApplicationSerializer(shown, context=context).data, status=status.HTTP_201_CREATED
+        )

@@ -15,6 +15,9 @@ from .corrections import shipment_correctable as shipment_correctable
 from .corrections import shipment_latest_move as shipment_latest_move
 from .drawdown import _release as _release
 from .drawdown import _reserve as _reserve
+from .filing import NOT_IN_FORCE as NOT_IN_FORCE
+from .filing import may_file_application as may_file_application
+from .filing import shipment_file_application as shipment_file_application
 from .moves import _BEFORE_SHIPPING as _BEFORE_SHIPPING
 from .moves import SHIPMENT_MOVES as SHIPMENT_MOVES
 from .moves import ShipmentMove as ShipmentMove

@@ -19,7 +19,7 @@ from licenses.services import (
 )
 
 from ..models import FOLLOWING_STATUSES, Shipment
-from .drawdown import _reserve, released_by
+from .drawdown import _reserve, released_by, unship_drawdown
 from .moves import SHIPMENT_MOVES, _check_shipped_after_approval
 from .shipments import _reevaluate
 from .states import SS, following_status
@@ -203,9 +203,12 @@ def shipment_correct(
 
     An undo puts back the state before the move (a state that follows the application takes
     the one the application gives it now) and its side effects: the moment of shipping or
-    delivery is cleared, and a cancelled shipment reserves its quantity and value on its
-    general license again (refused if the license can no longer cover it). A re-dating obeys
-    the rules of moves: not in the future, not before the previous move."""
+    delivery is cleared; an undone shipping clears what it recorded (shipped quantity,
+    transport document, customs declaration) and its general license reserves the planned
+    quantity and value again (`drawdown.unship_drawdown`, refused if the license can no
+    longer cover the difference); a cancelled shipment reserves its quantity and value on its
+    general license again (refused likewise). A re-dating obeys the rules of moves: not in
+    the future, not before the previous move, and keeps what shipping recorded."""
     if not (note or "").strip():
         raise InvalidInput(_("Say why the move is corrected."), fields={"note": _("Required.")})
     if undo == (at is not None):
@@ -238,12 +241,18 @@ def shipment_correct(
             changes: dict[str, Any] = {}
             if move_name in SHIPMENT_DATED_FIELD:
                 changes[SHIPMENT_DATED_FIELD[move_name]] = None
+            shipped_quantity = locked.shipped_quantity
+            if move_name == "ship":
+                # What shipping recorded goes with it.
+                changes.update(shipped_quantity=None, transport_document="", customs_declaration="")
             updated = Shipment.objects.filter(pk=locked.pk, status=locked.status).update(
                 status=target, last_moved_at=prev_at, updated_at=now, **changes
             )
             if updated != 1:
                 raise ConcurrentUpdate(_("The shipment was changed by someone else meanwhile."))
             locked.refresh_from_db()
+            if move_name == "ship" and application is not None:
+                unship_drawdown(locked, application, shipped_quantity, now=now, actor=actor)
             if move_name == "cancel" and application is not None:
                 try:
                     _reserve(locked, application, now=now, actor=actor)

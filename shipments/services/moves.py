@@ -5,22 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
 from core.lookups import ids_in
+from core.words import moment_words
 from licenses import events
 from licenses.models import Event, LicenseApplication
 from licenses.services import (
     check_moment,
 )
 
-from ..models import FOLLOWING_STATUSES, Shipment
-from .drawdown import RELEASED_AT_MOVE, _release, release_reservations, restore_reservations
+from ..models import FOLLOWING_STATUSES, Shipment, status_phrase
+from .drawdown import (
+    RELEASED_AT_MOVE,
+    _release,
+    check_shipped_quantity,
+    release_reservations,
+    restore_reservations,
+    ship_drawdown,
+)
 from .shipments import _reevaluate
 from .states import SS, following_status
 
@@ -58,14 +68,13 @@ def _move(
     now: dt.datetime,
     actor: Any,
     note: str,
+    shipped: dict[str, Any] | None = None,
 ) -> Shipment:
     move = SHIPMENT_MOVES[name]
     read_status = shipment.status
     if read_status not in move.sources:
-        raise IllegalMove(
-            _("Cannot %(move)s a shipment that is %(status)s.")
-            % {"move": name, "status": SS(read_status).label}
-        )
+        raise IllegalMove(not_legal_message(name, read_status))
+    facts = _shipped_facts(**shipped) if shipped is not None else None
     at = check_moment(at=at, now=now, not_before=shipment.last_moved_at)
     with transaction.atomic():
         application = None
@@ -77,8 +86,18 @@ def _move(
         target = move.target or following_status(application, shipment.license_required)
         changes: dict[str, Any] = {}
         if name == "ship":
+            assert facts is not None
             _check_shipped_after_approval(application, at)
-            changes["shipped_at"] = at
+            # The reservation as stored now (the application's lock keeps it so).
+            current = Shipment.objects.select_for_update().get(pk=shipment.pk)
+            quantity = current.quantity if facts.quantity is None else facts.quantity
+            check_shipped_quantity(current, application, quantity)
+            changes.update(
+                shipped_at=at,
+                shipped_quantity=quantity,
+                transport_document=facts.transport_document,
+                customs_declaration=facts.customs_declaration,
+            )
         elif name == "deliver":
             changes["delivered_at"] = at
         updated = Shipment.objects.filter(pk=shipment.pk, status=read_status).update(
@@ -89,6 +108,14 @@ def _move(
                 _("The shipment was changed by someone else meanwhile; reload and try again.")
             )
         shipment.refresh_from_db()
+        data: dict[str, Any] = {"move": name}
+        if name == "ship":
+            data.update(
+                shipped_quantity=str(shipment.shipped_quantity),
+                unit=shipment.unit,
+                transport_document=shipment.transport_document,
+                customs_declaration=shipment.customs_declaration,
+            )
         events.status_changed(
             shipment=shipment,
             from_status=read_status,
@@ -97,8 +124,10 @@ def _move(
             now=now,
             actor=actor,
             note=note,
-            data={"move": name},
+            data=data,
         )
+        if name == "ship" and application is not None:
+            ship_drawdown(shipment, application, now=now, actor=actor)
         if name == "cancel" and application is not None:
             _release(shipment, application, shipment.quantity, shipment.value, now=now, actor=actor)
         _reevaluate(shipment, now=now)
@@ -109,12 +138,85 @@ def _check_shipped_after_approval(application: LicenseApplication | None, at: dt
     """Goods leave under a license that exists: not before the approval of the application
     that covers them."""
     if application is not None and application.decided_at and at < application.decided_at:
-        approved = application.decided_at.astimezone(application.authority.tz)
         raise InvalidInput(
             _("The license was approved at %(when)s; the shipment cannot leave before that.")
-            % {"when": approved.strftime("%Y-%m-%d %H:%M %Z")},
+            % {"when": moment_words(application.decided_at)},
             fields={"at": _("Before the approval of the license.")},
         )
+
+
+@dataclass(frozen=True)
+class ShippedFacts:
+    """What the `ship` move records: the quantity that left (None: the planned one), the
+    transport document and the customs declaration number (MRN)."""
+
+    quantity: Decimal | None
+    transport_document: str
+    customs_declaration: str
+
+
+# The most digits a quantity holds (the model's DecimalField), and its decimals.
+_QUANTITY_DIGITS, _QUANTITY_PLACES = 16, 3
+_THOUSANDTH = Decimal("0.001")
+_TRANSPORT_DOCUMENT_MAX = Shipment._meta.get_field("transport_document").max_length or 100
+_CUSTOMS_DECLARATION_MAX = Shipment._meta.get_field("customs_declaration").max_length or 40
+
+
+def _shipped_facts(
+    shipped_quantity: Any, transport_document: str | None, customs_declaration: str | None
+) -> ShippedFacts:
+    """Check what the ship move records, naming each bad field (InvalidInput)."""
+    errors: dict[str, str] = {}
+    quantity: Decimal | None = None
+    if shipped_quantity not in (None, ""):
+        try:
+            quantity = Decimal(str(shipped_quantity).strip())
+        except InvalidOperation:
+            quantity = None
+            errors["shipped_quantity"] = _("Give the quantity that shipped as a number.")
+        if quantity is not None:
+            if not quantity.is_finite():
+                errors["shipped_quantity"] = _("Give the quantity that shipped as a number.")
+            elif quantity <= 0:
+                errors["shipped_quantity"] = _("The shipped quantity must be more than zero.")
+            elif quantity.adjusted() >= _QUANTITY_DIGITS - _QUANTITY_PLACES:
+                errors["shipped_quantity"] = _("Too large a quantity.")
+            elif quantity != quantity.quantize(_THOUSANDTH):
+                errors["shipped_quantity"] = _("At most 3 decimals.")
+    document = (transport_document or "").strip()
+    if len(document) > _TRANSPORT_DOCUMENT_MAX:
+        errors["transport_document"] = _("At most %(n)d characters.") % {
+            "n": _TRANSPORT_DOCUMENT_MAX
+        }
+    declaration = (customs_declaration or "").strip()
+    if len(declaration) > _CUSTOMS_DECLARATION_MAX:
+        errors["customs_declaration"] = _("At most %(n)d characters.") % {
+            "n": _CUSTOMS_DECLARATION_MAX
+        }
+    if errors:
+        raise InvalidInput(_("What shipped is not recorded: check the fields."), fields=errors)
+    if quantity is not None:
+        quantity = quantity.quantize(_THOUSANDTH)
+    return ShippedFacts(quantity, document, declaration)
+
+
+# What each move is called on buttons and in messages.
+MOVE_LABELS = {
+    "ship": gettext_lazy("Ship"),
+    "deliver": gettext_lazy("Deliver"),
+    "hold": gettext_lazy("Hold"),
+    "release": gettext_lazy("Release"),
+    "cancel": gettext_lazy("Cancel shipment"),
+}
+
+
+def not_legal_message(move_name: str, status: str) -> str:
+    """Why a move is refused in a state, as a sentence: "“Ship” is not possible now: the
+    shipment is already delivered."""
+    return _("“%(move)s” is not possible now: the shipment is %(state)s.") % {
+        "move": MOVE_LABELS.get(move_name, move_name),
+        "state": status_phrase(status),
+    }
 
 
 def shipment_ship(
@@ -124,8 +226,22 @@ def shipment_ship(
     now: dt.datetime,
     actor: Any,
     note: str = "",
+    shipped_quantity: Decimal | None = None,
+    transport_document: str = "",
+    customs_declaration: str = "",
 ) -> Shipment:
-    return _move(shipment, "ship", at=at, now=now, actor=actor, note=note)
+    """The cleared shipment left: recorded with the quantity that shipped (default: the
+    planned quantity), its transport document and customs declaration number (MRN).
+
+    An individual license refuses a quantity beyond its own. On a general license the
+    drawdown follows the quantity shipped (`drawdown.ship_drawdown`: the value in proportion,
+    rounded to the cent), refused naming `shipped_quantity` when more would overdraw it."""
+    shipped = {
+        "shipped_quantity": shipped_quantity,
+        "transport_document": transport_document,
+        "customs_declaration": customs_declaration,
+    }
+    return _move(shipment, "ship", at=at, now=now, actor=actor, note=note, shipped=shipped)
 
 
 def shipment_deliver(

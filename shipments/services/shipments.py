@@ -9,11 +9,13 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.errors import ConcurrentUpdate, IllegalMove, full_clean
+from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput, full_clean
+from core.words import day_words
 from licenses import events, signals
+from licenses.clock import local_date
 from licenses.models import LicenseApplication
 
-from ..models import FOLLOWING_STATUSES, Shipment
+from ..models import FOLLOWING_STATUSES, Shipment, status_phrase
 from .drawdown import _release, _reserve
 from .requirements import requirement
 from .states import SS, following_status
@@ -59,11 +61,33 @@ def _evaluate_requirement(shipment: Shipment, *, now: dt.datetime) -> None:
     )
 
 
+def _check_ship_date_ahead(shipment: Shipment, *, now: dt.datetime) -> None:
+    """A new shipment is planned for today or later: "today" is the date at `now` in the time
+        zone of its item's authority. An edit checks a changed date the same way, never an unchanged
+    one (a shipment planned for yesterday may still be edited otherwise)."""
+    day = shipment.planned_ship_date
+    if day is None or shipment.item_id is None:
+        return
+    today = local_date(now, shipment.item.authority.tz)
+    if day < today:
+        raise InvalidInput(
+            _("A new shipment cannot be planned for a day in the past (%(day)s).")
+            % {"day": day_words(day)},
+            fields={
+                "planned_ship_date": _(
+                    "%(day)s is in the past: plan the shipment for today (%(today)s) or later."
+                )
+                % {"day": day_words(day), "today": day_words(today)}
+            },
+        )
+
+
 def shipment_create(*, now: dt.datetime, actor: Any, **fields: Any) -> Shipment:
     """A new shipment; assigned to an application it reserves on a general license and follows
     the application's state."""
     shipment = Shipment(**fields)
     full_clean(shipment)
+    _check_ship_date_ahead(shipment, now=now)
     with transaction.atomic():
         application = None
         if shipment.application_id:
@@ -95,8 +119,8 @@ def shipment_update(*, shipment: Shipment, now: dt.datetime, actor: Any, **field
         return shipment
     if shipment.status not in EDITABLE_STATUSES:
         raise IllegalMove(
-            _("A shipment that is %(status)s can no longer be edited.")
-            % {"status": SS(shipment.status).label}
+            _("The shipment is %(state)s: it can no longer be edited.")
+            % {"state": status_phrase(shipment.status)}
         )
     old_app_id = shipment.application_id
     old_quantity, old_value = shipment.quantity, shipment.value
@@ -116,6 +140,8 @@ def shipment_update(*, shipment: Shipment, now: dt.datetime, actor: Any, **field
         if "item" in changed or "item_id" in changed:
             shipment.unit = shipment.item.unit
         full_clean(shipment)
+        if "planned_ship_date" in changed:
+            _check_ship_date_ahead(shipment, now=now)
         new_app_id = shipment.application_id
         amounts_changed = old_quantity != shipment.quantity or old_value != shipment.value
         if old_app_id and (old_app_id != new_app_id or amounts_changed):

@@ -22,6 +22,7 @@ from .shipments import ShipmentCorrect as ShipmentCorrect
 from .shipments import ShipmentCreate as ShipmentCreate
 from .shipments import ShipmentDetail as ShipmentDetail
 from .shipments import ShipmentEdit as ShipmentEdit
+from .shipments import ShipmentFileApplication as ShipmentFileApplication
 from .shipments import ShipmentList as ShipmentList
 from .shipments import ShipmentMove as ShipmentMove
 from .shipments import _shipment as _shipment

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import DomainError
 from core.web import Column, ListPage, MovePage, Page, ServiceFormPage
 from licenses import flags
 from licenses import selectors as license_selectors
@@ -20,20 +23,16 @@ from licenses.timeline import local_due_date, timeline
 
 from .. import selectors, services
 from ..forms import (
+    ShipForm,
     ShipmentFilter,
     ShipmentForm,
     ShipmentMoveForm,
 )
-from ..models import Shipment
+from ..models import Shipment, status_phrase
+from ..services.moves import MOVE_LABELS, not_legal_message
 from ..services.requirements import IN_SCOPE, shipment_measures
 
-MOVE_BUTTONS = {
-    "ship": gettext_lazy("Ship"),
-    "deliver": gettext_lazy("Deliver"),
-    "hold": gettext_lazy("Hold"),
-    "release": gettext_lazy("Release"),
-    "cancel": gettext_lazy("Cancel shipment"),
-}
+MOVE_BUTTONS = MOVE_LABELS
 
 MOVE_HELP = {
     "ship": gettext_lazy("The goods left under the license."),
@@ -52,6 +51,13 @@ MOVE_SERVICES: dict[str, Callable[..., Shipment]] = {
 }
 
 MOVE_PERMISSION = "shipments.move_shipment"
+
+
+def move_form(shipment: Shipment, name: str, data: Any = None, **kwargs: Any) -> Any:
+    """The form of a move: shipping asks what left, the others when and why."""
+    if name == "ship":
+        return ShipForm(data, shipment=shipment, **kwargs)
+    return ShipmentMoveForm(data, **kwargs)
 
 
 def shipment_flags(shipment: Shipment) -> list[Any]:
@@ -73,6 +79,7 @@ class ShipmentList(ListPage):
         "ship_date": ("planned_ship_date",),
         "status": ("status", "planned_ship_date"),
         "due": ("application__due_at",),
+        "file_by": ("file_by_date",),
         "quantity": ("quantity",),
     }
     default_sort = "ship_date"
@@ -95,9 +102,14 @@ class ShipmentList(ListPage):
             "license_due_date",
             lambda s: local_due_date(s.application) if s.application else None,
         ),
+        Column("file_by_date", lambda s: s.file_by_date),
         Column("status", lambda s: s.status),
         Column("license_required", lambda s: "true" if s.license_required else "false"),
         Column("flags", lambda s: " ".join(f.kind for f in shipment_flags(s))),
+        Column("shipped_at", lambda s: s.shipped_at),
+        Column("shipped_quantity", lambda s: s.shipped_quantity),
+        Column("transport_document", lambda s: s.transport_document),
+        Column("customs_declaration", lambda s: s.customs_declaration),
     )
 
     def base_queryset(self) -> QuerySet:
@@ -147,7 +159,7 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
                 "slug": name,
                 "label": MOVE_BUTTONS[name],
                 "help": MOVE_HELP[name],
-                "form": ShipmentMoveForm(auto_id=f"{name}-%s"),
+                "form": move_form(shipment, name, auto_id=f"{name}-%s"),
                 "action": reverse("shipment-move", args=[shipment.pk, name]),
             }
             for name in services.legal_shipment_moves(shipment)
@@ -169,11 +181,44 @@ def shipment_context(request: HttpRequest, shipment: Shipment) -> dict[str, Any]
         "correct_form": CorrectForm(auto_id="correct-%s") if correctable else None,
         "may_edit": user.has_perm("shipments.change_shipment")
         and shipment.status in services.EDITABLE_STATUSES,
+        "may_file": user.has_perm(FILE_PERMISSION) and services.may_file_application(shipment),
         "measures": shipment_measures([shipment])[shipment.pk],
         # before shipping, today's need for a license differs from the ship date's
         "control_change": shipment.status in IN_SCOPE
         and shipment.license_required != shipment.license_required_today,
     }
+
+
+FILE_PERMISSION = "licenses.add_licenseapplication"
+
+
+class ShipmentFileApplication(Page):
+    """POST: file a draft application from the shipment's facts and assign the shipment to
+    it (`shipments.services.shipment_file_application`), then show the draft. A refusal
+    (the shipment already has an application in force, or is not planned) goes back to the
+    shipment with the reason."""
+
+    permission_required = FILE_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shipment = _shipment(request, pk)
+        try:
+            application = services.shipment_file_application(
+                shipment=shipment, now=timezone.now(), actor=request.user
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("shipment-detail", pk=shipment.pk)
+        messages.success(
+            request,
+            _(
+                "Draft application %(app)s filed for shipment %(ref)s from its facts. "
+                "Check it, attach its documents and submit it."
+            )
+            % {"app": application.reference, "ref": shipment.reference},
+        )
+        return redirect("application-detail", pk=application.pk)
 
 
 class ShipmentCreate(ServiceFormPage):
@@ -234,22 +279,19 @@ class ShipmentMove(MovePage):
         return name in services.legal_shipment_moves(obj)
 
     def illegal_message(self, obj: Shipment, name: Any) -> str:
-        return _("Cannot %(move)s a shipment that is %(status)s.") % {
-            "move": str(MOVE_BUTTONS[name]).lower(),
-            "status": obj.get_status_display(),
-        }
+        return not_legal_message(name, obj.status)
 
     def get_form(self, obj: Shipment, name: Any, data: Any = None) -> Any:
-        return ShipmentMoveForm(data)
+        return move_form(obj, name, data)
 
     def service(self, name: Any) -> Callable[..., Any]:
         return MOVE_SERVICES[name]
 
     def success_message(self, obj: Shipment, name: Any) -> str:
-        return _("%(move)s recorded: %(ref)s is now %(status)s.") % {
+        return _("%(move)s recorded: %(ref)s is now %(state)s.") % {
             "move": MOVE_BUTTONS[name],
             "ref": obj,
-            "status": obj.get_status_display(),
+            "state": status_phrase(obj.status),
         }
 
     def context(self, obj: Shipment, name: Any) -> dict[str, Any]:
@@ -275,9 +317,9 @@ class ShipmentCorrect(MovePage):
         return services.shipment_correct
 
     def success_message(self, obj: Shipment, name: Any) -> str:
-        return _("Correction recorded: %(ref)s is %(status)s.") % {
+        return _("Correction recorded: %(ref)s is %(state)s.") % {
             "ref": obj,
-            "status": obj.get_status_display(),
+            "state": status_phrase(obj.status),
         }
 
     def context(self, obj: Shipment, name: Any) -> dict[str, Any]:

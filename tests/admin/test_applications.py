@@ -111,7 +111,7 @@ def test_a_submitted_applications_quantity_can_still_be_edited_in_the_admin(clie
 
 def test_a_duplicate_case_number_is_refused_on_its_field_and_nothing_changes(client, officer):
     taken = submitted(ApplicationFactory(authority_reference="MOF-1"), "2026-11-02")
-    app = submitted(ApplicationFactory(), "2026-11-02")
+    app = submitted(ApplicationFactory(authority_reference=None), "2026-11-02")
     client.force_login(officer)
     page = post_change(client, app, authority_reference="MOF-1", quantity="450")
     assert field_errors(page, "authority_reference") == ["Already used at this authority."]
@@ -183,6 +183,9 @@ class TestActions:
         app = ApplicationFactory()
         client.force_login(officer)
         page = post_action(client, LicenseApplication, "withdraw_selected", [app])
-        assert f"{app}: Cannot withdraw an application that is draft." in page_messages(page)
+        assert (
+            f"{app}: “Withdraw” is not possible now: the application is still a draft."
+            in page_messages(page)
+        )
         app.refresh_from_db()
         assert app.status == "draft"

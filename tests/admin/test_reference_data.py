@@ -4,8 +4,12 @@ pending applications at once. Exporters are saved through their service."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from core.errors import InvalidInput
+from licenses.authorities import controlled_item_create
 from licenses.models import Authority, CalendarDay, ControlledItem, EventKind, Exporter
 
 from ..factories import ApplicationFactory, ExporterFactory, authority, item
@@ -147,6 +151,40 @@ class TestControlledItems:
         page = post_change(client, item(), description="")
         assert field_errors(page, "description")
         assert item().description
+
+    def test_a_code_already_on_the_authoritys_list_is_refused(self, client, administrator):
+        client.force_login(administrator)
+        existing = item()
+        page = post_add(
+            client,
+            ControlledItem,
+            authority=existing.authority_id,
+            code=existing.code,
+            description="Another samarium entry",
+            unit="kg",
+        )
+        assert page.status_code == 200, "the form is shown again with the refusal"
+        assert ControlledItem.objects.filter(code=existing.code).count() == 1
+
+    def test_an_item_stays_on_its_authoritys_list(self, client, administrator):
+        client.force_login(administrator)
+        entry = item()
+        other = Authority.objects.exclude(pk=entry.authority_id).first()
+        page = post_change(client, entry, authority=other.pk)
+        assert field_errors(page, "authority")
+        entry.refresh_from_db()
+        assert entry.authority_id != other.pk
+
+
+class TestControlledItemService:
+    def test_it_creates_an_item_and_refuses_a_duplicate_code(self):
+        now = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+        fields = dict(authority=authority(), code="3A090.a", description="ICs", unit="pcs")
+        made = controlled_item_create(now=now, actor=None, **fields)
+        assert made.pk and made.code == "3A090.a"
+        with pytest.raises(InvalidInput) as refused:
+            controlled_item_create(now=now, actor=None, **fields)
+        assert set(refused.value.fields) == {"code"}
 
 
 class TestExporters:

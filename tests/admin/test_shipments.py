@@ -114,7 +114,7 @@ class TestShipments:
         shipping.shipment_cancel(shipment=shipment, now=NOW, actor=None)
         client.force_login(officer)
         page = post_change(client, shipment, quantity="25", **NO_EVENTS)
-        assert "A shipment that is cancelled can no longer be edited." in non_field_errors(page)
+        assert "The shipment is cancelled: it can no longer be edited." in non_field_errors(page)
         shipment.refresh_from_db()
         assert shipment.quantity == 100 and shipment.status == "cancelled"
         assert not shipment.events.filter(kind=EventKind.EDITED).exists()
@@ -220,7 +220,8 @@ class TestAlertSettings:
     def test_changing_settings_goes_through_the_service(self, client, administrator, officer):
         preference = AlertPreference.objects.create(user=officer)
         client.force_login(administrator)
-        assert post_change(client, preference, digest="on", digest_hour="7").status_code == 302
+        response = post_change(client, preference, watch_all="on", digest="on", digest_hour="7")
+        assert response.status_code == 302
         preference.refresh_from_db()
         assert preference.digest and preference.digest_hour == 7
 

@@ -203,7 +203,7 @@ def test_an_illegal_move_answers_409_with_the_error_body(api, officer, ganzhou):
     )
     assert body == {
         "code": "illegal_move",
-        "detail": "Cannot approve an application that is draft.",
+        "detail": "“Approve” is not possible now: the application is still a draft.",
         "fields": {},
     }
 

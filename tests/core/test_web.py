@@ -17,7 +17,7 @@ def test_a_refused_field_the_user_cannot_change_is_named_by_its_label_above_the_
     form = ReferenceForm({"note": "x"})
     form.is_valid()
     add_errors(form, DomainError("Refused.", fields={"reference": "Already taken."}))
-    assert form.non_field_errors() == ["Our reference: Already taken.", "Refused."]
+    assert form.non_field_errors() == ["Our reference: Already taken."]
     assert "reference" not in form.errors
 
 
@@ -26,3 +26,11 @@ def test_a_refused_field_of_the_form_gets_its_message_and_no_summary():
     form.is_valid()
     add_errors(form, DomainError("note: Too long.", fields={"note": "Too long."}))
     assert form.errors == {"note": ["Too long."]}
+
+
+def test_a_refusal_naming_no_field_is_shown_once_above_the_fields():
+    form = ReferenceForm({"note": "x"})
+    form.is_valid()
+    add_errors(form, DomainError("Someone else changed it meanwhile."))
+    assert form.non_field_errors() == ["Someone else changed it meanwhile."]
+    assert list(form.errors) == ["__all__"]

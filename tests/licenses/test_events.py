@@ -283,7 +283,7 @@ def test_the_flag_event_sql_builds_a_payload_of_its_kind(subjects):
 
 def typed_payload(kind: str) -> dict[str, Any]:
     due = {"from": None, "to": "2026-12-01T16:00:00+00:00", "window_days": 20, "source": "x"}
-    drawdown = dict.fromkeys(KINDS[EventKind.DRAWDOWN].keys, "1")
+    drawdown = {**dict.fromkeys(KINDS[EventKind.DRAWDOWN].keys, "1"), "move": "ship"}
     payloads: dict[str, dict[str, Any]] = {
         EventKind.CREATED: {},
         EventKind.EDITED: {"edited": {"destination": ["DE", "FR"], "note": "new"}},

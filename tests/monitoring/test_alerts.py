@@ -9,9 +9,11 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from licenses import services
+from licenses.models import LicenseApplication
 from monitoring import alerts, scan
 from monitoring.models import Alert, AlertAttempt, AlertPreference, Flag
 
@@ -175,7 +177,7 @@ def test_an_alert_email_names_the_flag_and_reference_and_links_to_the_page(expor
     assert message.extra_headers["Message-ID"] == f"<alert-{alert.pk}@tracker.example>"
     link = f"https://tracker.example/applications/{app.pk}/"
     assert link in message.body
-    assert "was due on 3 December 2026" in message.body
+    assert "was due to be decided on 3 December 2026" in message.body
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html" and f'href="{link}"' in html
     alert.refresh_from_db()
@@ -192,7 +194,9 @@ def test_a_shipment_alert_links_to_the_shipment(exporter):
     [message] = mail.outbox
     assert message.subject == f"File by: shipment {goods.reference} ({exporter.name})"
     assert f"/shipments/{goods.pk}/" in message.body
-    assert "had to be filed by 22 September 2026" in message.body
+    assert "the last day to file one, for a decision in time, was 22 September 2026" in (
+        " ".join(message.body.split())
+    )
 
 
 def test_a_redelivered_task_does_not_send_an_alert_again(exporter):
@@ -319,3 +323,74 @@ def test_an_at_risk_email_explains_a_stopped_clock(exporter):
     alerts.send_alert(alert.pk, now=when)
     [message] = mail.outbox
     assert "waiting for information the authority requested" in message.body
+
+
+# --- cleared before sending ------------------------------------------------------------------
+
+
+def test_an_alert_whose_flag_cleared_before_sending_is_not_sent_but_marked_skipped(
+    exporter, client, superuser
+):
+    """The case seen: a shipment recorded for a draft raises `file_by`, and filing the draft a
+    moment later clears it; its contact must not read "File by" about it."""
+    draft = mofcom_application(exporter, submitted=None)
+    recorded = moment("2026-10-01")
+    goods = shipment(exporter, ship="2026-12-15", application=draft, recorded=recorded)
+    flag = Flag.objects.get(shipment=goods, kind="file_by")
+    alert = Alert.objects.get(flag=flag)
+    submit(draft, "2026-10-01")
+    flag.refresh_from_db()
+    assert flag.cleared_at is not None
+
+    sent_at = recorded + dt.timedelta(seconds=5)
+    assert alerts.send_alert(alert.pk, now=sent_at).state == "cleared"
+    assert mail.outbox == []
+    alert.refresh_from_db()
+    assert (alert.state, alert.sent_at, alert.next_attempt_at) == ("skipped", None, None)
+    [note] = alert.attempt_log.all()
+    assert note.at == sent_at and not note.ok
+    assert note.error.startswith("Not sent: its flag cleared first")
+    # Never again: not by a redelivered task, the sweep or the admin's retry.
+    assert alerts.send_alert(alert.pk, now=sent_at + dt.timedelta(hours=1)).state == "skipped"
+    assert alerts.sweep(now=sent_at + dt.timedelta(hours=1)).sent == 0
+    result = alerts.alert_retry(alerts=Alert.objects.filter(pk=alert.pk), now=sent_at)
+    assert (result.due, result.skipped) == (0, 1)
+    alert.refresh_from_db()
+    assert alert.state == "skipped" and mail.outbox == []
+
+    # The admin shows it in the outbox, under its own filter, with when and why.
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:monitoring_alert_changelist"), {"state": "skipped"})
+    html = listing.content.decode()
+    assert listing.status_code == 200 and "not sent: cleared first" in html
+    assert goods.reference in html
+    sent = client.get(reverse("admin:monitoring_alert_changelist"), {"state": "sent"})
+    assert goods.reference not in sent.content.decode()
+    detail = client.get(reverse("admin:monitoring_alert_change", args=[alert.pk])).content.decode()
+    assert "Not sent: its flag cleared first" in detail
+
+
+def test_an_alert_whose_cause_is_gone_before_the_scan_clears_its_flag_is_skipped(exporter):
+    """A due date moved later (as a new fast-track decision does) before any scan ran: the flag
+    is still open, but "overdue" would no longer be true."""
+    app = overdue_application(exporter)
+    scan.scan(now=OVERDUE_ON)
+    alert = Alert.objects.get()
+    LicenseApplication.objects.filter(pk=app.pk).update(due_at=OVERDUE_ON + dt.timedelta(days=30))
+    assert alerts.send_alert(alert.pk, now=OVERDUE_ON).state == "cleared"
+    assert mail.outbox == []
+    alert.refresh_from_db()
+    assert alert.state == "skipped"
+    assert "no longer holds" in alert.attempt_log.get().error
+
+
+def test_the_sweep_counts_the_alerts_it_skips(exporter):
+    draft = mofcom_application(exporter, submitted=None)
+    shipment(exporter, ship="2026-12-15", application=draft, recorded=moment("2026-10-01"))
+    submit(draft, "2026-10-01")  # clears the shipment's file_by; never accepted: overdue later
+    overdue_application(exporter)
+    scan.scan(now=OVERDUE_ON)
+    result = alerts.sweep(now=OVERDUE_ON + dt.timedelta(minutes=3))
+    assert (result.sent, result.cleared, result.failed) == (2, 1, 0)
+    assert "2 alert(s) sent, 0 failed, 1 skipped (cleared first)" in result.summary()
+    assert sorted(m.subject.split(":")[0] for m in mail.outbox) == ["Overdue", "Overdue"]

@@ -67,7 +67,7 @@ def test_a_suspension_ending_before_the_ship_date_emails_what_to_do(ganzhou):
         "needs none today."
     ) in body
     deadline = goods.file_by_date
-    assert f"What to do: file an application by {deadline.day} " in body
+    assert f"What to do: File an application by {deadline.day} " in body
     assert f"/shipments/{goods.pk}/" in body
     [(html, _mimetype)] = message.alternatives
     assert "MOFCOM 2025 No. 55" in html
@@ -110,7 +110,7 @@ def test_a_measure_ending_before_the_ship_date_says_no_license_is_needed_then(ga
     alerts.send_alert(alert.pk, now=NOW)
     body = " ".join(mail.outbox[-1].body.split())
     assert "It no longer needs a license on that date" in body
-    assert "nothing is needed to ship on that date" in body
+    assert "What to do: Nothing is needed to ship on that date" in body
 
 
 # --- the digest ------------------------------------------------------------------------------

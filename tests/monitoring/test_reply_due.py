@@ -124,7 +124,7 @@ def test_its_email_in_chinese(exporter):
     app = asked_on_28_april(exporter)
     scan.scan(now=london("2026-05-20"))
     flag = Flag.objects.get(application=app, kind="reply_due")
-    subject, text, _html = alerts._render("alert", alerts.flag_context(flag), "zh-hans")
+    subject, text, _html = alerts.render_flag(flag, now=london("2026-05-20"), language="zh-hans")
     assert app.reference in subject
     assert "要求就申请" in text and "补充信息" in text
     assert "还剩 5 个工作日" in text
@@ -135,5 +135,5 @@ def test_a_late_reply_email_says_it_is_late(exporter):
     app = asked_on_28_april(exporter)
     scan.scan(now=london("2026-06-02"))
     flag = Flag.objects.get(application=app, kind="reply_due")
-    _subject, text, _html = alerts._render("alert", alerts.flag_context(flag), "en")
+    _subject, text, _html = alerts.render_flag(flag, now=london("2026-06-02"), language="en")
     assert "The reply was due on 28 May 2026 and is late." in text

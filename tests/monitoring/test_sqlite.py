@@ -30,7 +30,7 @@ app = services.application_create(
     now=dt.datetime(2026, 9, 1, tzinfo=tz), actor=None,
     items=[ControlledItem.objects.get(code="1C902")], exporter=exporter,
     authority=Authority.objects.get(code="MOFCOM"), destination="DE", reference="SMOKE-1",
-    quantity=Decimal(1), value=Decimal(1), currency="USD",
+    authority_reference="MOFCOM-SMOKE-1", quantity=Decimal(1), value=Decimal(1), currency="USD",
 )
 for move, day in ((services.application_submit, 20), (services.application_accept, 24)):
     when = dt.datetime(2026, 9, day, 10, tzinfo=tz)

@@ -73,6 +73,7 @@ def build_side(exporter, prefix: str, *, destination: str = "DE", submitted_days
         license_type="individual",
         destination=destination,
         reference=f"{prefix}-APP-1",
+        authority_reference=f"{prefix}-CASE-1",  # MOFCOM's case number: acceptance needs it
         quantity=Decimal("500"),
         value=Decimal("120000"),
         currency="USD",

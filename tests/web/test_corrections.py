@@ -72,7 +72,7 @@ def test_the_latest_shipment_move_is_undone_and_the_timeline_shows_it(client, of
         {"action": "undo", "note": "Held the wrong shipment"},
         follow=True,
     )
-    assert flash(response) == ["Correction recorded: GZ-SHP-1 is awaiting license."]
+    assert flash(response) == ["Correction recorded: GZ-SHP-1 is waiting for its license."]
     assert Shipment.objects.get(pk=shipment.pk).status == "awaiting_license"
     html = response.content.decode()
     assert "Correction: “Put on hold” undone" in html
@@ -125,7 +125,8 @@ def test_a_shipment_with_nothing_to_correct_is_refused(client, officer, world):
     shipment = world.mine.shipment
     client.force_login(officer)
     response = client.post(f"/shipments/{shipment.pk}/correct/", {"action": "undo", "note": "x"})
-    assert flash(response) == ["The shipment has no move to correct."]
+    assert flash(response) == []  # said once, above the form
+    assert response.context["form"].non_field_errors() == ["The shipment has no move to correct."]
     assert Shipment.objects.get(pk=shipment.pk).status == "awaiting_license"
 
 
@@ -138,7 +139,7 @@ def test_undoing_an_approval_under_which_a_shipment_shipped_is_refused_naming_it
     shipping.shipment_ship(shipment=shipment, at=ago(2), now=timezone.now(), actor=None)
     client.force_login(officer)
     response = client.post(f"/applications/{app.pk}/correct/", {"action": "undo", "note": "x"})
-    [message] = flash(response)
+    [message] = response.context["form"].non_field_errors()
     assert "GZ-SHP-1" in message
     app.refresh_from_db()
     assert app.status == "approved"

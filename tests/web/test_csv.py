@@ -30,7 +30,8 @@ def test_the_shipment_export_has_the_listed_columns_and_one_row_per_shipment(
     assert list(rows[0]) == [
         "id", "reference", "exporter", "item", "quantity", "unit", "value", "currency",
         "destination", "consignee", "planned_ship_date", "application", "application_status",
-        "license_due_date", "status", "license_required", "flags",
+        "license_due_date", "file_by_date", "status", "license_required", "flags", "shipped_at",
+        "shipped_quantity", "transport_document", "customs_declaration",
     ]  # fmt: skip
     mine = next(r for r in rows if r["reference"] == "GZ-SHP-1")
     assert mine["exporter"] == world.mine.exporter.name
@@ -82,7 +83,11 @@ def test_a_limited_user_cannot_widen_the_export_with_another_exporters_filter(
 ):
     client.force_login(limited)
     rows = read_csv(client.get(f"/shipments/export.csv?exporter={world.theirs.exporter.pk}"))
-    assert rows == []  # not a valid choice for this user: the filter shows nothing
+    # Not a valid choice for this user: the filter is ignored (the list says so), and the
+    # rows are still only the user's own, exactly as the list shows them.
+    assert [r["reference"] for r in rows] == ["GZ-SHP-1"]
+    page = client.get(f"/shipments/?exporter={world.theirs.exporter.pk}").content.decode()
+    assert "These filters were not applied" in page and "BT-SHP-1" not in page
 
 
 def test_the_application_export_follows_the_open_flag_filter(client, officer, world):

@@ -82,7 +82,7 @@ def test_an_amendment_through_the_page_shows_with_its_due_date(client, officer, 
         follow=True,
     )
     assert flash(response) == [
-        "Request an amendment recorded: GZ-APP-1 is now amendment requested."
+        "Request an amendment recorded: GZ-APP-1 is now waiting on a requested amendment."
     ]
     app.refresh_from_db()
     assert app.status == "amendment_requested" and app.due_at is not None

@@ -122,7 +122,7 @@ def test_accepting_records_the_moment_given_and_the_case_number(client, officer,
         follow=True,
     )
     assert response.redirect_chain[-1][0] == f"/applications/{app.pk}/"
-    assert flash(response) == ["Accept recorded: GZ-APP-1 is now accepted."]
+    assert flash(response) == ["Accept recorded: GZ-APP-1 is now accepted for review."]
     app.refresh_from_db()
     assert (app.status, app.accepted_at, app.authority_reference) == ("accepted", moment, "MOF-77")
     event = Event.objects.get(application=app, kind="status_changed", to_status="accepted")
@@ -139,7 +139,9 @@ def test_the_moment_is_read_in_the_users_time_zone(client, officer, world):
     assert app.accepted_at == moment
     # …and shown in it.
     page = client.get(f"/applications/{app.pk}/").content.decode()
-    assert moment.strftime("%Y-%m-%d %H:%M CST") in page
+    # In the user's zone, with its UTC offset (not an ambiguous "CST").
+    assert moment.strftime("%Y-%m-%d %H:%M UTC+08:00") in page
+    assert " CST" not in page
 
 
 def test_approval_asks_for_the_license_and_for_a_general_license_its_amounts(
@@ -177,7 +179,7 @@ def test_a_move_dated_in_the_future_is_refused_on_its_field_and_changes_nothing(
     )
     assert response.status_code == 200
     assert response.context["form"].errors["at"] == ["This moment is in the future."]
-    assert flash(response) == ["A move cannot be dated in the future."]
+    assert flash(response) == []  # once, on its field
     app.refresh_from_db()
     assert app.status == "submitted"
 
@@ -193,10 +195,15 @@ def test_an_illegal_move_is_refused_with_a_clear_message(client, officer, world)
     client.force_login(officer)
     app = world.mine.application
     response = client.post(f"/applications/{app.pk}/submit/", {"at": local(ago(1))})
-    assert flash(response) == ["Cannot submit an application that is submitted."]
+    assert flash(response) == []  # said once, above the form
+    assert response.context["form"].non_field_errors() == [
+        "“Submit” is not possible now: the application is submitted to the authority."
+    ]
     assert "Record: Submit" not in response.content.decode()  # no form to try again
     response = client.get(f"/applications/{app.pk}/provide-info/", follow=True)
-    assert flash(response) == ["Cannot provide information an application that is submitted."]
+    assert flash(response) == [
+        "“Provide information” is not possible now: the application is submitted to the authority."
+    ]
 
 
 def test_a_shipment_move_goes_through_the_service(client, officer, world):
@@ -207,11 +214,13 @@ def test_a_shipment_move_goes_through_the_service(client, officer, world):
         {"at": local(ago(1)), "note": "Customer asked"},
         follow=True,
     )
-    assert flash(response) == ["Hold recorded: GZ-SHP-1 is now on hold."]
+    assert flash(response) == ["Hold recorded: GZ-SHP-1 is now on hold."]  # a sentence
     shipment.refresh_from_db()
     assert shipment.status == "on_hold"
     response = client.post(f"/shipments/{shipment.pk}/ship/", {"at": local(ago(0))})
-    assert flash(response) == ["Cannot ship a shipment that is on hold."]
+    assert response.context["form"].non_field_errors() == [
+        "“Ship” is not possible now: the shipment is on hold."
+    ]
 
 
 def test_moves_need_the_move_permission_and_visibility(client, viewer, outsider, world):
@@ -243,7 +252,7 @@ def test_the_latest_move_is_re_dated_and_the_timeline_shows_the_correction(clien
         {"action": "redate", "at": local(new_moment), "note": "Filed a week later"},
         follow=True,
     )
-    assert flash(response) == ["Correction recorded: GZ-APP-1 is submitted."]
+    assert flash(response) == ["Correction recorded: GZ-APP-1 is submitted to the authority."]
     app.refresh_from_db()
     assert app.submitted_at == new_moment
     timeline = response.context["timeline"]
@@ -281,5 +290,8 @@ def test_a_correction_with_nothing_to_correct_is_refused(client, officer, world)
     client.force_login(officer)
     draft = ApplicationFactory(exporter=world.mine.exporter)
     response = client.post(f"/applications/{draft.pk}/correct/", {"action": "undo", "note": "Oops"})
-    assert flash(response) == ["The application has no move to correct."]
+    assert flash(response) == []  # said once, above the form
+    assert response.context["form"].non_field_errors() == [
+        "The application has no move to correct."
+    ]
     assert LicenseApplication.objects.get(pk=draft.pk).status == "draft"

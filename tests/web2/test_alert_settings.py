@@ -141,7 +141,9 @@ def test_unknown_choices_are_refused_on_their_field(client, officer, field, valu
 
 def test_choosing_chinese_switches_the_pages_and_the_time_zone_at_once(client, officer):
     client.force_login(officer)
-    response = client.post("/settings/alerts/", form_data(language="zh-hans"), follow=True)
+    response = client.post(
+        "/settings/alerts/", form_data(language="zh-hans", watch="all"), follow=True
+    )
     page = response.content.decode()
     assert '<html lang="zh-hans">' in page
     assert "Asia/Shanghai" in page

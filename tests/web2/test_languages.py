@@ -175,18 +175,18 @@ def test_an_alert_is_written_in_its_recipients_language(officer, manager, world)
         flag=flag, recipient=officer.email, defaults={"user": officer, "created_at": flag.raised_at}
     )
     active = translation.get_language()
-    message = alert_message(chinese)
+    message = alert_message(chinese, now=flag.raised_at)
     assert message.subject == "逾期：申请 GZ-APP-1（Ganzhou Rare Earth Trading Co., Ltd.）"  # noqa: RUF001
-    assert "已超过主管部门承诺的审查期限" in message.body
+    assert "但尚未记录受理" in message.body  # submitted, never accepted
     due = world.mine.application.due_at.astimezone(world.mine.application.authority.tz)
     assert f"{due.year}年" in message.body
     html = message.alternatives[0][0]
     assert '<html lang="zh-hans">' in html and "打开申请" in html
-    message = alert_message(english)
+    message = alert_message(english, now=flag.raised_at)
     assert message.subject == (
         "Overdue: application GZ-APP-1 (Ganzhou Rare Earth Trading Co., Ltd.)"
     )
-    assert "past the review window the authority promises" in message.body
+    assert "and no acceptance is recorded" in message.body
     assert translation.get_language() == active  # rendering leaves the caller's language
 
 
@@ -199,6 +199,6 @@ def test_a_digest_is_written_in_its_recipients_language(manager, world):
     AlertPreference.objects.create(user=manager, language="zh-hans", watch_all=True, digest=True)
     now = timezone.now()
     digest = Digest.objects.create(user=manager, local_date=now.date(), created_at=now)
-    message = digest_message(digest, manager, _preferences([manager])[manager.pk])
+    message = digest_message(digest, manager, _preferences([manager])[manager.pk], now=now)
     assert message.subject.startswith(f"每日摘要 {now.year}年")
     assert "未解除的标记" in message.body and "逾期" in message.body

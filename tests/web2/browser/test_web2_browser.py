@@ -180,7 +180,7 @@ def test_a_manager_previews_and_logs_a_decision_and_the_due_dates_move(
 
     preview = page.locator("#preview")
     preview.get_by_text("It would move the due date of 1 of the 1 pending applications").wait_for()
-    row = preview.locator("tbody tr")
+    row = preview.locator("table.preview-sample tbody tr")
     assert row.locator("th").inner_text() == "GZ-FT-1"
     old_day, new_day = row.locator("td").nth(1).inner_text(), row.locator("td").nth(2).inner_text()
     assert new_day < old_day and "days earlier" in row.locator("td").nth(3).inner_text()

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licenses", "0011_license_expires_index"),
+        ("licenses", "0012_country_codes_iso_assigned"),
     ]
 
     operations = [

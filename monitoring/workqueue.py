@@ -1,0 +1,360 @@
+"""The work queue: what the signed-in user's exporters need done, most urgent first.
+
+Six sections, each a question an officer asks every morning:
+
+- `file_by`: planned shipments past or near their last day to file (`file_by_date` within
+  `HORIZON_DAYS`), with that day;
+- `reply_due`: applications waiting on our reply to a request for information (reason
+  `information`), with the reply deadline (`reply_due_at`, none at some authorities);
+- `overdue`: applications (and requested amendments) past their due date;
+- `at_risk`: shipments whose license is due after their planned ship date (open flag);
+- `expiring`: licenses whose validity ends soon with shipments left to ship (open flag);
+- `license_expires`: shipments planned after their license's validity (open flag).
+
+Reading it costs a fixed number of queries, whatever the size of the book: one UNION ALL of
+the six sections, each sorted by its deciding date, cut at `PER_SECTION` rows and carrying the
+section's full count (`COUNT(*) OVER ()`); one query for those shipments and one for those
+applications (through the selectors, so a user limited to some exporters sees only theirs);
+one for the calendar days administrators added to the authorities involved. Rows are then
+merged by their deciding date (the earliest first; a reply with no deadline last), and each
+says the date in words ("3 days late", "in 2 working days") on its authority's calendar, and
+links to the page where the work is done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, Exists, F, QuerySet, Value, Window
+from django.db.models.fields import CharField, IntegerField
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from licenses import selectors as license_selectors
+from licenses.calendars import WorkCalendar
+from licenses.clock import calendar_for
+from licenses.models import (
+    CLOCKED_STATUSES,
+    Authority,
+    CalendarDay,
+    LicenseApplication,
+    PauseReason,
+    Status,
+    WindowUnit,
+)
+from licenses.timeline import local_due_date, local_reply_due_date
+from shipments import selectors as shipment_selectors
+from shipments.models import Shipment, ShipmentStatus
+
+from .models import FlagKind
+from .selectors import open_of
+
+# A shipment's last day to file is "near" within this many days (it is already flagged
+# `file_by` once the day has ended).
+HORIZON_DAYS = 14
+# Rows read per section, and rows shown in the merged queue.
+PER_SECTION = 10
+SHOWN = 20
+
+FILE_BY, REPLY, OVERDUE, AT_RISK, EXPIRING, LICENSE_EXPIRES = (
+    "file_by",
+    "reply_due",
+    "overdue",
+    "at_risk",
+    "expiring",
+    "license_expires",
+)
+# Section order: the tie-break between rows decided by the same day.
+SECTIONS = (OVERDUE, FILE_BY, REPLY, LICENSE_EXPIRES, AT_RISK, EXPIRING)
+LABELS = {
+    FILE_BY: gettext_lazy("Last day to file"),
+    REPLY: gettext_lazy("Reply to the authority"),
+    OVERDUE: gettext_lazy("Overdue applications"),
+    AT_RISK: gettext_lazy("Shipments at risk"),
+    EXPIRING: gettext_lazy("Licenses expiring with shipments left"),
+    LICENSE_EXPIRES: gettext_lazy("License ends before the ship date"),
+}
+# The flag chip each section shows (the colour of its urgency).
+CHIPS = {
+    FILE_BY: FlagKind.FILE_BY,
+    REPLY: FlagKind.REPLY_DUE,
+    OVERDUE: FlagKind.OVERDUE,
+    AT_RISK: FlagKind.AT_RISK,
+    EXPIRING: FlagKind.EXPIRING,
+    LICENSE_EXPIRES: FlagKind.LICENSE_EXPIRES,
+}
+SHIPMENT_SECTIONS = {FILE_BY, AT_RISK, LICENSE_EXPIRES}
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    label: str
+    count: int
+    url: str
+
+
+@dataclass(frozen=True)
+class Row:
+    section: str
+    label: str
+    chip: str
+    reference: str
+    subject_url: str
+    exporter: str
+    date: dt.date | None
+    when: str
+    late: bool
+    detail: str
+    action: str
+    action_url: str
+    days: int | None  # from today to `date`, in calendar days (negative: late)
+
+
+@dataclass(frozen=True)
+class Queue:
+    sections: list[Section]
+    rows: list[Row]
+
+    @property
+    def total(self) -> int:
+        return sum(s.count for s in self.sections)
+
+
+def _list_url(name: str, **params: str) -> str:
+    return reverse(name) + "?" + urlencode(params)
+
+
+FULL_LISTS = {
+    FILE_BY: lambda: _list_url("shipment-list", status="planned", sort="file_by"),
+    REPLY: lambda: _list_url("application-list", status="info_requested", sort="due"),
+    OVERDUE: lambda: _list_url("application-list", flag="overdue", sort="due"),
+    AT_RISK: lambda: _list_url("shipment-list", flag="at_risk", sort="ship_date"),
+    EXPIRING: lambda: _list_url("application-list", flag="expiring"),
+    LICENSE_EXPIRES: lambda: _list_url("shipment-list", flag="license_expires"),
+}
+
+
+def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QuerySet, tuple]]:
+    """Each section's rows for this user, with the order of its deciding date."""
+    shipments = shipment_selectors.shipment_list(user=user)
+    applications = license_selectors.application_list(user=user)
+    # The widest "today" of any time zone: a last day to file ends in its authority's zone.
+    near = (now + dt.timedelta(days=1)).date() + dt.timedelta(days=HORIZON_DAYS)
+    return {
+        FILE_BY: (
+            shipments.filter(
+                status=ShipmentStatus.PLANNED,
+                file_by_date__isnull=False,
+                file_by_date__lte=near,
+            ),
+            (F("file_by_date").asc(), "planned_ship_date", "pk"),
+        ),
+        REPLY: (
+            applications.filter(status=Status.INFO_REQUESTED, pause_reason=PauseReason.INFORMATION),
+            (F("reply_due_at").asc(nulls_last=True), "pk"),
+        ),
+        OVERDUE: (
+            applications.filter(status__in=CLOCKED_STATUSES, due_at__lt=now),
+            (F("due_at").asc(), "pk"),
+        ),
+        AT_RISK: (
+            shipments.filter(Exists(open_of(Shipment, kind=FlagKind.AT_RISK))),
+            (F("planned_ship_date").asc(), "pk"),
+        ),
+        EXPIRING: (
+            applications.filter(Exists(open_of(LicenseApplication, kind=FlagKind.EXPIRING))),
+            (F("valid_until").asc(nulls_last=True), "pk"),
+        ),
+        LICENSE_EXPIRES: (
+            shipments.filter(Exists(open_of(Shipment, kind=FlagKind.LICENSE_EXPIRES))),
+            (F("application__valid_until").asc(nulls_last=True), "planned_ship_date", "pk"),
+        ),
+    }
+
+
+def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """One query: the first `PER_SECTION` ids of each section in its order, and each
+    section's count."""
+    parts = []
+    for code, (qs, order) in _section_querysets(user=user, now=now).items():
+        parts.append(
+            qs.annotate(
+                wq_section=Value(code, output_field=CharField()),
+                wq_id=F("pk"),
+                wq_total=Window(Count("pk"), output_field=IntegerField()),
+            )
+            .order_by(*order)
+            .values_list("wq_section", "wq_id", "wq_total")[:PER_SECTION]
+        )
+    first, *rest = parts
+    counts: dict[str, int] = {}
+    ids: list[tuple[str, int]] = []
+    for section, pk, total in first.union(*rest, all=True):
+        counts[section] = total
+        ids.append((section, pk))
+    return counts, ids
+
+
+def _calendars(authorities: set[Authority]) -> dict[int, WorkCalendar]:
+    """Each authority's working calendar, with the days added to any of them read at once."""
+    days: dict[int, list[CalendarDay]] = defaultdict(list)
+    for day in CalendarDay.objects.filter(authority_id__any=[a.pk for a in authorities]):
+        days[day.authority_id].append(day)
+    return {a.pk: calendar_for(a, days[a.pk]) for a in authorities}
+
+
+def _in_words(
+    day: dt.date | None, *, today: dt.date, calendar: WorkCalendar | None
+) -> tuple[str, bool, int | None]:
+    """A deciding date as the user says it: "3 days late", "today", "in 2 working days" (on
+    the authority's calendar when `calendar` is given), "in 5 days"."""
+    if day is None:
+        return _("no deadline set"), False, None
+    days = (day - today).days
+    if days < 0:
+        return ngettext("%(n)s day late", "%(n)s days late", -days) % {"n": -days}, True, days
+    if days == 0:
+        return _("today"), False, days
+    if calendar is not None:
+        working = calendar.working_days_between(today, day)
+        if working > 0:
+            return (
+                ngettext("in %(n)s working day", "in %(n)s working days", working) % {"n": working},
+                False,
+                days,
+            )
+    return ngettext("in %(n)s day", "in %(n)s days", days) % {"n": days}, False, days
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _shipment_row(
+    section: str, s: Shipment, *, now: dt.datetime, calendars: dict[int, WorkCalendar]
+) -> Row:
+    application = s.application
+    authority = application.authority if application else s.item.authority
+    today = timezone.localtime(now, authority.tz).date()
+    url = reverse("shipment-detail", args=[s.pk])
+    working: WorkCalendar | None = None
+    if section == FILE_BY:
+        day, working = s.file_by_date, calendars.get(authority.pk)
+        detail = _("ships %(date)s") % {"date": _date(s.planned_ship_date)}
+        if application is not None and application.status == Status.DRAFT:
+            action = _("Submit draft %(ref)s") % {"ref": application.reference}
+            action_url = reverse("application-move", args=[application.pk, "submit"])
+        else:
+            action = _("File an application")
+            action_url = url + "#file-application"
+    elif section == AT_RISK:
+        day = s.planned_ship_date
+        due = local_due_date(application) if application else None
+        detail = _("ship date; license due %(date)s") % {"date": _date(due)}
+        action, action_url = _("Review the ship date"), url
+    else:  # LICENSE_EXPIRES
+        day = application.valid_until if application else None
+        detail = _("license ends; ships %(date)s") % {"date": _date(s.planned_ship_date)}
+        action, action_url = _("Amend the license or move the ship date"), url
+    when, late, days = _in_words(day, today=today, calendar=working)
+    return Row(
+        section=section,
+        label=str(LABELS[section]),
+        chip=CHIPS[section],
+        reference=s.reference,
+        subject_url=url,
+        exporter=s.exporter.name,
+        date=day,
+        when=when,
+        late=late,
+        detail=detail,
+        action=action,
+        action_url=action_url,
+        days=days,
+    )
+
+
+def _application_row(
+    section: str,
+    a: LicenseApplication,
+    *,
+    now: dt.datetime,
+    calendars: dict[int, WorkCalendar],
+) -> Row:
+    authority = a.authority
+    today = timezone.localtime(now, authority.tz).date()
+    url = reverse("application-detail", args=[a.pk])
+    working: WorkCalendar | None = None
+    if section == REPLY:
+        day = local_reply_due_date(a)
+        if authority.reply_window_unit == WindowUnit.WORKING:
+            working = calendars.get(authority.pk)
+        detail = _("%(authority)s asked for information; reply by") % {"authority": authority.code}
+        action = _("Provide the information")
+        action_url = reverse("application-move", args=[a.pk, "provide-info"])
+    elif section == OVERDUE:
+        day = local_due_date(a)
+        detail = _("%(authority)s was due to decide") % {"authority": authority.code}
+        action, action_url = _("Follow up with the authority"), url
+    else:  # EXPIRING
+        day = a.valid_until
+        detail = _("license %(number)s ends") % {"number": a.license_number or a.reference}
+        action, action_url = _("Ship or amend before it ends"), url
+    when, late, days = _in_words(day, today=today, calendar=working)
+    return Row(
+        section=section,
+        label=str(LABELS[section]),
+        chip=CHIPS[section],
+        reference=a.reference,
+        subject_url=url,
+        exporter=a.exporter.name,
+        date=day,
+        when=when,
+        late=late,
+        detail=detail,
+        action=action,
+        action_url=action_url,
+        days=days,
+    )
+
+
+def work_queue(*, user: Any, now: dt.datetime) -> Queue:
+    """The user's work queue: a count per section, and the most urgent rows of them all."""
+    counts, heads = _heads(user=user, now=now)
+    shipment_ids = {pk for section, pk in heads if section in SHIPMENT_SECTIONS}
+    application_ids = {pk for section, pk in heads if section not in SHIPMENT_SECTIONS}
+    # Always the same queries, rows or none (`__any` asks even for an empty list).
+    shipments = {
+        s.pk: s
+        for s in shipment_selectors.shipment_list(user=user)
+        .select_related("exporter", "item__authority", "application__authority")
+        .filter(pk__any=shipment_ids)
+    }
+    applications = {
+        a.pk: a
+        for a in license_selectors.application_list(user=user).filter(pk__any=application_ids)
+    }
+    authorities = {a.authority for a in applications.values()} | {
+        (s.application.authority if s.application else s.item.authority) for s in shipments.values()
+    }
+    calendars = _calendars(authorities)
+    rows = []
+    for section, pk in heads:
+        if section in SHIPMENT_SECTIONS and pk in shipments:
+            rows.append(_shipment_row(section, shipments[pk], now=now, calendars=calendars))
+        elif pk in applications:
+            rows.append(_application_row(section, applications[pk], now=now, calendars=calendars))
+    order = {code: n for n, code in enumerate(SECTIONS)}
+    rows.sort(key=lambda r: (r.days is None, r.days or 0, order[r.section], r.reference))
+    sections = [
+        Section(code, str(LABELS[code]), counts.get(code, 0), FULL_LISTS[code]())
+        for code in SECTIONS
+    ]
+    return Queue(sections=sections, rows=rows[:SHOWN])
