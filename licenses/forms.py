@@ -258,6 +258,13 @@ class ApplicationFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(
         label=_("Due on or before"), method="by_due_before", widget=DateInput()
     )
+    likely_before = django_filters.DateFilter(
+        label=_("Likely decided by"),
+        field_name="forecast_p50",
+        lookup_expr="lte",
+        widget=DateInput(),
+        help_text=_("The forecast from the authority's history (even odds)."),
+    )
 
     class Meta:
         model = LicenseApplication

@@ -10,6 +10,8 @@ Six sections, each a question an officer asks every morning:
 - `at_risk`: shipments whose license is due after their planned ship date (open flag);
 - `expiring`: licenses whose validity ends soon with shipments left to ship (open flag);
 - `license_expires`: shipments planned after their license's validity (open flag).
+- `likely_late`: shipments whose application is likely decided after their ship date (the
+  forecast from history; open flag).
 
 Reading it costs a fixed number of queries, whatever the size of the book: one UNION ALL of
 the six sections, each sorted by its deciding date, cut at `PER_SECTION` rows and carrying the
@@ -62,16 +64,17 @@ HORIZON_DAYS = 14
 PER_SECTION = 10
 SHOWN = 20
 
-FILE_BY, REPLY, OVERDUE, AT_RISK, EXPIRING, LICENSE_EXPIRES = (
+FILE_BY, REPLY, OVERDUE, AT_RISK, EXPIRING, LICENSE_EXPIRES, LIKELY_LATE = (
     "file_by",
     "reply_due",
     "overdue",
     "at_risk",
     "expiring",
     "license_expires",
+    "likely_late",
 )
 # Section order: the tie-break between rows decided by the same day.
-SECTIONS = (OVERDUE, FILE_BY, REPLY, LICENSE_EXPIRES, AT_RISK, EXPIRING)
+SECTIONS = (OVERDUE, FILE_BY, REPLY, LICENSE_EXPIRES, AT_RISK, LIKELY_LATE, EXPIRING)
 LABELS = {
     FILE_BY: gettext_lazy("Last day to file"),
     REPLY: gettext_lazy("Reply to the authority"),
@@ -79,6 +82,7 @@ LABELS = {
     AT_RISK: gettext_lazy("Shipments at risk"),
     EXPIRING: gettext_lazy("Licenses expiring with shipments left"),
     LICENSE_EXPIRES: gettext_lazy("License ends before the ship date"),
+    LIKELY_LATE: gettext_lazy("Likely decided after the ship date"),
 }
 # The flag chip each section shows (the colour of its urgency).
 CHIPS = {
@@ -88,8 +92,9 @@ CHIPS = {
     AT_RISK: FlagKind.AT_RISK,
     EXPIRING: FlagKind.EXPIRING,
     LICENSE_EXPIRES: FlagKind.LICENSE_EXPIRES,
+    LIKELY_LATE: FlagKind.LIKELY_LATE,
 }
-SHIPMENT_SECTIONS = {FILE_BY, AT_RISK, LICENSE_EXPIRES}
+SHIPMENT_SECTIONS = {FILE_BY, AT_RISK, LICENSE_EXPIRES, LIKELY_LATE}
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,7 @@ FULL_LISTS = {
     AT_RISK: lambda: _list_url("shipment-list", flag="at_risk", sort="ship_date"),
     EXPIRING: lambda: _list_url("application-list", flag="expiring"),
     LICENSE_EXPIRES: lambda: _list_url("shipment-list", flag="license_expires"),
+    LIKELY_LATE: lambda: _list_url("shipment-list", flag="likely_late", sort="ship_date"),
 }
 
 
@@ -175,6 +181,10 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
         LICENSE_EXPIRES: (
             shipments.filter(Exists(open_of(Shipment, kind=FlagKind.LICENSE_EXPIRES))),
             (F("application__valid_until").asc(nulls_last=True), "planned_ship_date", "pk"),
+        ),
+        LIKELY_LATE: (
+            shipments.filter(Exists(open_of(Shipment, kind=FlagKind.LIKELY_LATE))),
+            (F("planned_ship_date").asc(), "pk"),
         ),
     }
 
@@ -258,6 +268,11 @@ def _shipment_row(
         day = s.planned_ship_date
         due = local_due_date(application) if application else None
         detail = _("ship date; license due %(date)s") % {"date": _date(due)}
+        action, action_url = _("Review the ship date"), url
+    elif section == LIKELY_LATE:
+        day = s.planned_ship_date
+        likely = application.forecast_p50 if application else None
+        detail = _("ship date; likely decided %(date)s") % {"date": _date(likely)}
         action, action_url = _("Review the ship date"), url
     else:  # LICENSE_EXPIRES
         day = application.valid_until if application else None

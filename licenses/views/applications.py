@@ -123,6 +123,7 @@ class ApplicationList(ListPage):
         "status": ("status", "reference"),
         "submitted": ("submitted_at",),
         "due": ("due_at",),
+        "likely": ("forecast_p50",),
         "decided": ("decided_at",),
     }
     default_sort = "-submitted"
@@ -149,6 +150,9 @@ class ApplicationList(ListPage):
         Column("flags", _flags),
         Column("pause_reason", lambda a: a.pause_reason or ""),
         Column("reply_due_at", lambda a: a.reply_due_at),
+        Column("forecast_p50", lambda a: a.forecast_p50),
+        Column("forecast_p90", lambda a: a.forecast_p90),
+        Column("forecast_level", lambda a: a.forecast_level),
     )
 
     def base_queryset(self) -> QuerySet:

@@ -258,3 +258,28 @@ def test_the_docs_page_loads_only_local_assets_that_exist():
     script = APIClient().get("/api/docs/?script=")
     assert script.status_code == 200
     assert "/api/schema/" in script.content.decode()
+
+
+def test_the_forecast_is_described_as_the_contract_says(schema):
+    components = schema["components"]["schemas"]
+    field = components["Application"]["properties"]["forecast"]
+    ref = next(part["$ref"] for part in field.get("allOf", [field]) if "$ref" in part).rsplit(
+        "/", 1
+    )[1]
+    assert field.get("nullable") is True
+    assert field.get("readOnly") is True
+    forecast = components[ref]["properties"]
+    assert set(forecast) == {"p50", "p90", "level", "decided", "censored"}
+    assert forecast["p50"]["format"] == "date" and forecast["p50"]["nullable"] is True
+    assert forecast["p90"]["format"] == "date" and forecast["p90"]["nullable"] is True
+    level = forecast["level"]
+    enum = level.get("enum") or components[level["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert set(enum) == {"destination", "item", "authority"}
+    assert forecast["decided"]["minimum"] == 0
+    operation = schema["paths"]["/api/v1/applications/"]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {"forecast_before", "forecast_after"} <= names
+    flag = next(
+        p for p in schema["paths"]["/api/v1/shipments/"]["get"]["parameters"] if p["name"] == "flag"
+    )
+    assert "likely_late" in flag["schema"]["enum"]
