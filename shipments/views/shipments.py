@@ -28,7 +28,7 @@ from ..forms import (
     ShipmentForm,
     ShipmentMoveForm,
 )
-from ..models import Shipment, status_phrase
+from ..models import Shipment, ShipmentStatus, status_phrase
 from ..services.moves import MOVE_LABELS, not_legal_message
 from ..services.requirements import IN_SCOPE, shipment_measures
 
@@ -291,7 +291,7 @@ class ShipmentMove(MovePage):
         return _("%(move)s recorded: %(ref)s is now %(state)s.") % {
             "move": MOVE_BUTTONS[name],
             "ref": obj,
-            "state": status_phrase(obj.status),
+            "state": ShipmentStatus(obj.status).label,
         }
 
     def context(self, obj: Shipment, name: Any) -> dict[str, Any]:
