@@ -20,6 +20,7 @@ from licenses.models import ControlledItem, LicenseApplication
 from licenses.services.forecasts import forecasts_refresh
 from monitoring import scan
 from monitoring.models import Flag
+from monitoring.workqueue import work_queue
 from shipments import services as shipping
 
 from ..factories import ApplicationFactory, ConsigneeFactory, ExporterFactory, authority
@@ -172,7 +173,9 @@ def test_no_forecast_while_the_clock_is_stopped_and_paused_days_push_the_date(bi
     assert forecast(pending)["p50"] == day0 + dt.timedelta(days=23)
 
 
-def test_likely_late_is_raised_when_the_forecast_passes_the_ship_date_and_cleared(bis_item):
+def test_likely_late_is_raised_when_the_forecast_passes_the_ship_date_and_cleared(
+    bis_item, officer
+):
     exporter = ExporterFactory()
     decided_history(exporter, bis_item)
     day0 = dt.date(2026, 6, 1)
@@ -196,6 +199,11 @@ def test_likely_late_is_raised_when_the_forecast_passes_the_ship_date_and_cleare
     )
     flags = Flag.objects.filter(shipment=goods, kind="likely_late")
     assert flags.filter(cleared_at__isnull=True).count() == 1
+    # It is work for the officer: the queue lists it, by its ship date, with the forecast.
+    queue = work_queue(user=officer, now=created)
+    [row] = [r for r in queue.rows if r.section == "likely_late"]
+    assert (row.reference, row.date) == ("SHP-LATE", goods.planned_ship_date)
+    assert str(p50) in row.detail
     shipping.shipment_update(
         shipment=goods, now=created, actor=None, planned_ship_date=p50 + dt.timedelta(days=3)
     )

@@ -95,6 +95,7 @@ def test_the_officers_queue_lists_every_kind_of_work_most_urgent_first(officer, 
         "file_by": 2,
         "reply_due": 1,
         "license_expires": 0,
+        "likely_late": 0,
         "at_risk": 1,
         "expiring": 0,
     }
