@@ -114,6 +114,27 @@ def render(r: dict[str, Any]) -> str:
     scan_rows(r, row)
     k = r["newly_due"]
     full = r["scan_full"]
+    fc = r.get("forecasts")
+    if fc:
+        fcp = {k: median(v) for k, v in fc["timings"]["product"].items()}
+        fcf = {k: median(v) for k, v in fc["timings"]["floor"].items()}
+        row(
+            "Forecasts: every one recomputed, likely_late raised: product / floor (median of 5)",
+            f"{_ms(fcp[S])} / {_ms(fcf[S])}",
+            f"{_ms(fcp[L])} / {_ms(fcf[L])}",
+            "<= 2x; under 60 s",
+            f"{fcp[L] / fcf[L]:.2f}x",
+            fcp[L] / fcf[L] <= 2 and fcp[L] < 60,
+        )
+        written = fc["written"]["product"][L]
+        row(
+            "Forecasts: rows both wrote (forecasts / with a p50 / likely_late open)",
+            "",
+            f"{written['forecasts']:,} / {written['with_p50']:,} / {written['likely_late']:,}",
+            "the same",
+            "",
+            fc["same"],
+        )
     ft = r["fasttrack"]
     fp, ff = median(ft["timings"]["product"]), median(ft["timings"]["floor"])
     row(

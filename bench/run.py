@@ -297,6 +297,7 @@ def run(args: argparse.Namespace) -> dict:
             return results
         results["web"] = measure_web(args, workers, names)
         results["fasttrack"] = measure_fasttrack(args, workers, sizes)
+        results["forecasts"] = measure_forecasts(workers, sizes)
     finally:
         for worker in workers.values():
             worker.close()
@@ -391,6 +392,25 @@ def measure_fasttrack(
     if not same:
         raise SystemExit(f"the fast-track floor wrote other rows than the product: {counts}")
     return {**info, "timings": timings, "counts": counts, "same": same, "file_by": file_by}
+
+
+def measure_forecasts(workers: dict[int, Worker], sizes: list[int]) -> dict:
+    """Every forecast recomputed (and `likely_late` raised), product and floor alternating,
+    five times at each size; both must write the same rows."""
+    timings: dict[str, dict[int, list[float]]] = {"product": {}, "floor": {}}
+    written: dict[str, dict[int, Any]] = {"product": {}, "floor": {}}
+    for rep in range(5):
+        for size in sizes:
+            kinds = ("product", "floor") if rep % 2 == 0 else ("floor", "product")
+            for which in kinds:
+                answer = workers[size].ask(f"forecasts_{which}")
+                timings[which].setdefault(size, []).append(answer["seconds"])
+                written[which][size] = answer["summary"]["written"]
+        log(f"forecasts repetition {rep + 1}/5")
+    same = written["product"] == written["floor"]
+    if not same:
+        raise SystemExit(f"the forecast floor wrote other rows than the product: {written}")
+    return {"timings": timings, "written": written, "same": same}
 
 
 def main() -> None:

@@ -324,6 +324,20 @@ def command_fasttrack_floor(_: dict) -> dict:
     return {"seconds": seconds, "summary": summary}
 
 
+def command_forecasts_product(_: dict) -> dict:
+    from bench import forecasts
+
+    _elapsed, summary = rolled_back(forecasts.product)
+    return {"seconds": summary["seconds"], "summary": summary}
+
+
+def command_forecasts_floor(_: dict) -> dict:
+    from bench import forecasts
+
+    _elapsed, summary = rolled_back(forecasts.floor)
+    return {"seconds": summary["seconds"], "summary": summary}
+
+
 COMMANDS: dict[str, Callable[[dict], dict]] = {
     name.removeprefix("command_"): fn
     for name, fn in globals().items()

@@ -86,3 +86,16 @@ def no_seeded_measures(db):
 
     MeasureChange.objects.all().delete()
     Measure.objects.all().delete()
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in the default language: a page requested in Chinese leaves Chinese
+    active in the thread (LocaleMiddleware activates, nothing deactivates), and a test that
+    reads words must not depend on which test ran before it on its worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -58,6 +58,9 @@ def it_holds_every_state_and_flag() -> None:
     # The demo ends with the daily job as of today: the flags open are those true now.
     open_kinds = set(Flag.objects.filter(cleared_at=None).values_list("kind", flat=True))
     assert open_kinds == set(FlagKind.values)
+    # Two years of decisions: the pending applications whose clock runs get a forecast.
+    forecast = LicenseApplication.objects.filter(forecast_p50__isnull=False)
+    assert set(forecast.values_list("authority__code", flat=True)) == {"MOFCOM", "BIS", "ECJU"}
     call_command("scan_windows", stdout=io.StringIO())
     assert set(Flag.objects.filter(cleared_at=None).values_list("kind", flat=True)) == open_kinds
     reasons = set(

@@ -28,8 +28,10 @@ every pending forecast).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,11 +283,28 @@ def _write(rows: list[tuple[int, dict[str, Any]]]) -> None:
         cursor.execute(WRITE, columns)
 
 
+_deferral = threading.local()
+
+
+@contextmanager
+def forecasts_deferred() -> Iterator[None]:
+    """A bulk load (the demo writing two years of history move by move): the moves inside run
+    no forecast pass; the caller runs one at the end (`forecasts_refresh`)."""
+    previous = getattr(_deferral, "on", False)
+    _deferral.on = True
+    try:
+        yield
+    finally:
+        _deferral.on = previous
+
+
 def forecasts_after_move(*, application: LicenseApplication, now: dt.datetime) -> None:
     """A move changed the history of the application's authority (a decision, a withdrawal)
     or its own clock (a pause, a submission): refresh the authority's forecasts inline when it
     is small enough, else clear the application's own forecast if its clock stopped and queue
     the pass on commit."""
+    if getattr(_deferral, "on", False):
+        return
     authority = application.authority
     started = LicenseApplication.objects.filter(_started(authority), authority=authority)
     if started.count() <= inline_limit():

@@ -187,7 +187,9 @@ def test_the_dashboard_shows_overdue_shipments_and_its_charts(
     at_risk = page.locator("section", has=page.get_by_role("heading", name="Shipments at risk"))
     assert at_risk.get_by_role("link", name="GZ-RISK-SHP").is_visible()
     charts = page.locator("figure.chart svg.chart-svg")
-    assert charts.count() == 2  # approval time at MOFCOM, open flags over time
+    # what MOFCOM actually takes (survival), approval time at MOFCOM, open flags over time
+    assert charts.count() == 3
+    assert page.locator("#survival-mofcom polyline").count() == 1
     assert page.locator("#approval-mofcom polyline").count() == 2  # median and 90th percentile
     assert page.locator("#open-flags .series-overdue polyline").count() == 1
     assert charts.first.bounding_box()["width"] > 300
