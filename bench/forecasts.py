@@ -204,11 +204,28 @@ def floor() -> dict[str, Any]:
 
 
 def main() -> None:
+    import argparse
+    import statistics
+
     from bench.worker import rolled_back
 
-    for which, work in (("product", product), ("floor", floor), ("product", product)):
-        _seconds, result = rolled_back(work)
-        print(f"{which}: {result['seconds']:.2f} s, {result['written']}")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args()
+    print(info())
+    timings: dict[str, list[float]] = {"product": [], "floor": []}
+    written: dict[str, Any] = {}
+    for rep in range(args.reps):
+        for which in ("product", "floor") if rep % 2 == 0 else ("floor", "product"):
+            _seconds, result = rolled_back(product if which == "product" else floor)
+            timings[which].append(result["seconds"])
+            written[which] = result["written"]
+            print(f"{rep + 1} {which}: {result['seconds']:.2f} s, {result['written']}")
+    p, f = statistics.median(timings["product"]), statistics.median(timings["floor"])
+    print(
+        f"median product {p:.2f} s, floor {f:.2f} s, ratio {p / f:.2f}x; same rows:"
+        f" {written['product'] == written['floor']}"
+    )
 
 
 if __name__ == "__main__":
