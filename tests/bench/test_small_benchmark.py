@@ -136,3 +136,34 @@ def test_the_fast_track_pass_and_its_floor_write_the_same_rows(book, settings):
     floor_answer = worker.command_fasttrack_floor({})
     assert floor_answer["summary"]["written"] == written
     assert floor_answer["summary"]["updated"] == info["pending"]
+
+
+def test_the_forecast_pass_and_its_floor_write_the_same_values(book):
+    from bench import forecasts
+    from licenses.models import LicenseApplication
+    from monitoring.models import Flag
+
+    def snapshot(work):
+        def run():
+            result = work()
+            rows = sorted(
+                LicenseApplication.objects.filter(history_units__isnull=False).values_list(
+                    "pk", "forecast_p50", "forecast_p90", "forecast_level", "forecast_decided",
+                    "forecast_censored", "history_units",
+                )
+            )  # fmt: skip
+            late = sorted(
+                Flag.objects.filter(kind="likely_late", cleared_at=None).values_list(
+                    "shipment_id", flat=True
+                )
+            )
+            return result, rows, late
+
+        return worker.rolled_back(run)[1]
+
+    product, product_rows, product_late = snapshot(forecasts.product)
+    floor_answer, floor_rows, floor_late = snapshot(forecasts.floor)
+    assert product_rows == floor_rows
+    assert product_late == floor_late
+    assert product["written"] == floor_answer["written"]
+    assert product["written"]["with_p50"] > 100 and product["written"]["likely_late"] > 0
