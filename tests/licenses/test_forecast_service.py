@@ -235,3 +235,22 @@ def test_the_api_gives_the_forecast_and_null_without_one(bis_item, officer):
     before = client.get(f"/api/v1/applications/?forecast_before={day0}").json()
     assert before["results"] == []
     assert LicenseApplication.objects.filter(forecast_p50__isnull=False).count() == 1
+
+
+def test_the_applications_list_sorts_and_filters_by_the_forecast(bis_item, client, officer):
+    exporter = ExporterFactory()
+    decided_history(exporter, bis_item)
+    day0 = dt.date(2026, 6, 1)
+    later = bis_application(exporter, bis_item, submitted=day0)
+    sooner = bis_application(exporter, bis_item, submitted=day0 - dt.timedelta(days=3))
+    bis_application(exporter, bis_item)  # a draft: no forecast
+    client.force_login(officer)
+    page = client.get("/applications/?sort=likely").content.decode()
+    assert page.index(sooner.reference) < page.index(later.reference)
+    assert str(forecast(sooner)["p50"]) in page
+    cut = forecast(sooner)["p50"]
+    page = client.get(f"/applications/?likely_before={cut}").content.decode()
+    assert sooner.reference in page and later.reference not in page
+    response = client.get("/applications/export.csv?sort=likely")
+    export = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "forecast_p50" in export.splitlines()[0]
