@@ -248,8 +248,7 @@ def forecasts_refresh(*, now: dt.datetime, authority_ids: Iterable[int] | None =
                 .values_list("pk", flat=True)
             )
             rows += [(pk, {**NO_FORECAST, "history_units": None}) for pk in stale]
-            _write(rows)
-            ids = [pk for pk, _values in rows]
+            ids = _write(rows)
             if ids:
                 signals.forecasts_changed.send(
                     sender=LicenseApplication, application_ids=ids, now=now
@@ -270,17 +269,34 @@ WHERE a.id = v.id
 """
 
 
-def _write(rows: list[tuple[int, dict[str, Any]]]) -> None:
+LOCK = """
+SELECT id FROM licenses_licenseapplication WHERE id = ANY(%s::integer[])
+ORDER BY id FOR UPDATE SKIP LOCKED
+"""
+
+
+def _write(rows: list[tuple[int, dict[str, Any]]]) -> list[int]:
+    """Store the new values; returns the ids written.
+
+    On PostgreSQL the rows are first locked with SKIP LOCKED and only those are written: a
+    pass run inline by one move must never wait for a row another move holds (two moves at
+    the same authority, each holding its own application and refreshing the other's, would
+    deadlock). A row skipped belongs to a move in progress, whose own pass refreshes it; the
+    next pass or the nightly one settles anything left."""
     if not rows:
-        return
+        return []
     if connection.vendor != "postgresql":
         LicenseApplication.objects.bulk_update(
             [LicenseApplication(pk=pk, **values) for pk, values in rows], FIELDS, batch_size=BATCH
         )
-        return
-    columns = [[pk for pk, _v in rows]] + [[values[f] for _pk, values in rows] for f in FIELDS]
+        return [pk for pk, _values in rows]
     with connection.cursor() as cursor:
+        cursor.execute(LOCK, [[pk for pk, _values in rows]])
+        free = {pk for (pk,) in cursor.fetchall()}
+        rows = [(pk, values) for pk, values in rows if pk in free]
+        columns = [[pk for pk, _v in rows]] + [[values[f] for _pk, values in rows] for f in FIELDS]
         cursor.execute(WRITE, columns)
+    return [pk for pk, _values in rows]
 
 
 _deferral = threading.local()
