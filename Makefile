@@ -27,7 +27,9 @@ run: install
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	@# exec: honcho replaces the shell, so a SIGTERM to make (which make passes on to its
 	@# child) reaches honcho, which stops web, worker and beat together, as Ctrl-C does.
-	exec env DJANGO_SETTINGS_MODULE=config.settings.local $(VENV)/bin/honcho start -f Procfile.local
+	@# SITE_URL (links in e-mail) is the address served: honcho gives each process a PORT of
+	@# its own (web $(PORT), worker $(PORT)+100, ...), so the worker must not derive it.
+	exec env DJANGO_SETTINGS_MODULE=config.settings.local SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(VENV)/bin/honcho start -f Procfile.local
 
 ## make test: quality gates, then every test against PostgreSQL and Redis on localhost.
 test: install

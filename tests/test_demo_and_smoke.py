@@ -221,3 +221,19 @@ def test_the_embedded_default_runs_on_sqlite(tmp_path):
     assert lines[3] == "2 0", "field__any falls back to IN on SQLite"
     assert lines[4].startswith("refused: the event log is append-only")
     assert lines[5].startswith("refused: the event log is append-only")
+
+
+def test_make_run_gives_every_process_the_served_address_for_links():
+    """honcho gives each process a PORT of its own (the worker, which sends the e-mails, gets
+    the web's plus 100): `make run` sets SITE_URL from the port served, unless it is set."""
+    shown = subprocess.run(
+        ["make", "-n", "run", "PORT=8091"],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "SITE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    [line] = [line for line in shown.splitlines() if "honcho start" in line]
+    assert 'SITE_URL="${SITE_URL:-http://127.0.0.1:8091}"' in line
+    assert "runserver 127.0.0.1:${PORT:-8000}" in (ROOT / "Procfile.local").read_text()
