@@ -22,7 +22,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.utils.translation import gettext as _
 
 from licenses import selectors as license_selectors
-from licenses.forecasts import Survival, kaplan_meier_counts, quantile
+from licenses.forecasts import kaplan_meier_counts, quantile
 from licenses.models import Authority, Status
 
 from .dashboard import Chart, line_chart
@@ -44,7 +44,7 @@ class AuthorityHistory:
     chart: Chart
 
 
-def survival_points(curve: Survival, *, until: int, points: int = CHART_POINTS) -> list[int]:
+def survival_points(*, until: int, points: int = CHART_POINTS) -> list[int]:
     """The elapsed units the chart shows: 0 to `until` in even steps."""
     step = max(1, -(-until // points))
     return list(range(0, until + 1, step))
@@ -74,7 +74,7 @@ def authority_history(*, user: Any) -> list[AuthorityHistory]:
         curve = kaplan_meier_counts(groups[authority.pk])
         window = authority.window_days
         longest = max([*curve.times, window])
-        days = survival_points(curve, until=longest)
+        days = survival_points(until=longest)
         unit = authority.get_window_unit_display()
         chart = line_chart(
             id=f"survival-{authority.code.lower()}",

@@ -99,3 +99,16 @@ def _english_by_default():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def bis_item(db):
+    """An EAR item at BIS (calendar days from submission: simple hand-worked durations)."""
+    from licenses.models import Authority, ControlledItem
+
+    return ControlledItem.objects.create(
+        authority=Authority.objects.get(code="BIS"),
+        code="3A090.a",
+        description="Advanced computing ICs",
+        unit="pcs",
+    )

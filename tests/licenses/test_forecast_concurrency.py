@@ -18,17 +18,6 @@ from .test_forecast_service import bis_application, decided_history, moment
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture
-def bis_item(db):
-    from licenses.models import ControlledItem
-
-    from ..factories import authority
-
-    return ControlledItem.objects.create(
-        authority=authority("BIS"), code="3A090.c", description="Advanced computing ICs", unit="pcs"
-    )
-
-
 def test_a_pass_skips_a_row_another_transaction_holds_instead_of_waiting(bis_item):
     from ..factories import ExporterFactory
 

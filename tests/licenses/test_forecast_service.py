@@ -16,7 +16,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from licenses import services
-from licenses.models import ControlledItem, LicenseApplication
+from licenses.models import LicenseApplication
 from licenses.services.forecasts import forecasts_refresh
 from monitoring import scan
 from monitoring.models import Flag
@@ -33,13 +33,6 @@ DAY0 = dt.date(2026, 3, 2)
 
 def moment(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=NEW_YORK)
-
-
-@pytest.fixture
-def bis_item(db):
-    return ControlledItem.objects.create(
-        authority=authority("BIS"), code="3A090.a", description="Advanced computing ICs", unit="pcs"
-    )
 
 
 def bis_application(exporter, item, *, destination="DE", submitted: dt.date | None = None):
@@ -254,3 +247,23 @@ def test_the_applications_list_sorts_and_filters_by_the_forecast(bis_item, clien
     response = client.get("/applications/export.csv?sort=likely")
     export = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "forecast_p50" in export.splitlines()[0]
+
+
+def test_at_a_large_authority_a_move_queues_the_pass_and_clears_its_own_forecast(
+    bis_item, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from licenses import tasks
+
+    exporter = ExporterFactory()
+    decided_history(exporter, bis_item)
+    day0 = dt.date(2026, 6, 1)
+    pending = bis_application(exporter, bis_item, submitted=day0)
+    assert forecast(pending)["level"] == "destination"
+    queued: list[tuple] = []
+    monkeypatch.setattr(tasks.refresh_forecasts, "delay", lambda *args: queued.append(args))
+    settings.FORECAST_INLINE_LIMIT = 5  # the authority holds 21 started applications
+    asked = moment(day0 + dt.timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_request_info(application=pending, at=asked, now=asked, actor=None)
+    assert forecast(pending)["level"] == ""  # its clock stopped: cleared at once
+    assert queued == [([pending.authority_id], asked.isoformat())]

@@ -17,17 +17,6 @@ from ..licenses.test_forecast_service import bis_application, decided_history, m
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def bis_item(db):
-    from licenses.models import ControlledItem
-
-    from ..factories import authority
-
-    return ControlledItem.objects.create(
-        authority=authority("BIS"), code="3A090.b", description="Advanced computing ICs", unit="pcs"
-    )
-
-
 def test_observed_figures_and_the_survival_table(ganzhou, baotou, bis_item, officer, limited):
     # Ganzhou: decisions after 10..29 days (twenty), then one rejected after 100 days
     # (beyond BIS's 90-day window). Baotou: one pending application, seen only by the officer.
