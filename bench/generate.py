@@ -20,7 +20,7 @@ MOFCOM; a large minority pending):
   its approved quantity and value;
 - due dates are computed by the product's own clock arithmetic (`licenses.calendars`, the
   authority's default window, the acceptance window before acceptance at MOFCOM), and every
-  shipment's file-by deadline likewise (`file_by_date`/`file_by_at`, what
+  shipment's file-by deadline likewise (`FilingDeadline`, what
   `monitoring.scan.file_by_dates` stores when no rule or decision exists);
 - events: `created` per application and shipment, `status_changed` per move (with the moves'
   names as the services write them), `drawdown` per shipment on a general license.
@@ -61,7 +61,7 @@ from licenses.models import (
     Exporter,
     LicenseApplication,
 )
-from shipments.models import Consignee, Shipment
+from shipments.models import Consignee, FilingDeadline, Shipment
 
 from .plan import (
     AUTHORITY_SHARES,
@@ -416,6 +416,17 @@ def generate(
         ),
     )
     counts["shipments"] = copy_rows(Shipment, ship_rows)
+    copy_rows(
+        FilingDeadline,
+        (
+            {
+                "shipment_id": r["id"],
+                "file_by_date": r["file_by_date"],
+                "file_by_at": r["file_by_at"],
+            }
+            for r in ship_rows
+        ),
+    )
     counts["events"] = copy_rows(Event, _events(plan, ship_rows))
     reset_sequences(
         [

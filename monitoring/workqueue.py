@@ -157,10 +157,9 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
         FILE_BY: (
             shipments.filter(
                 status=ShipmentStatus.PLANNED,
-                file_by_date__isnull=False,
-                file_by_date__lte=near,
+                deadline__file_by_date__lte=near,
             ),
-            (F("file_by_date").asc(), "planned_ship_date", "pk"),
+            (F("deadline__file_by_date").asc(), "planned_ship_date", "pk"),
         ),
         REPLY: (
             applications.filter(status=Status.INFO_REQUESTED, pause_reason=PauseReason.INFORMATION),

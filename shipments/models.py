@@ -105,12 +105,7 @@ class Shipment(models.Model):
         editable=False,
     )
     last_moved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # The last day to file its application so that the window that would govern it (plus the
-    # acceptance window where the clock starts at acceptance) ends by the planned ship date,
-    # and the instant that day ends in the authority's time zone: the `file_by` flag's stored,
-    # indexed deadline. Kept by monitoring.scan.refresh_file_by (see its docstring for when).
-    file_by_date = models.DateField(_("file by"), null=True, blank=True, editable=False)
-    file_by_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Its last day to file is kept in its own narrow table (`FilingDeadline`, below): see there.
     # Whether a `control` measure applies to its item and destination on its planned ship date
     # (an item no measure names always needs one), and whether one applies today: kept,
     # set-based, by shipments.services.requirements whenever a measure or the ship date changes
@@ -161,12 +156,6 @@ class Shipment(models.Model):
                 name="shipment_open_ship_date",
                 condition=Q(status__in=["planned", "awaiting_license", "cleared", "on_hold"]),
             ),
-            # `file_by`: shipments with no application in force, by their filing deadline.
-            models.Index(
-                fields=["file_by_at"],
-                name="shipment_file_by",
-                condition=Q(status="planned"),
-            ),
             # `control_change`: before shipping, today's need for a license differs from the
             # ship date's (few rows: the index holds only them).
             models.Index(
@@ -192,6 +181,31 @@ class Shipment(models.Model):
     def status_phrase(self) -> str:
         """Its state as a sentence says it: "already shipped"."""
         return status_phrase(self.status)
+
+    @property
+    def file_by_date(self) -> Any:
+        """Its last day to file (`FilingDeadline.file_by_date`), or None when it has none. Lists
+        load it with `select_related("deadline")`."""
+        deadline = self._deadline()
+        return deadline.file_by_date if deadline else None
+
+    @property
+    def file_by_at(self) -> Any:
+        """The instant its last day to file ends, or None."""
+        deadline = self._deadline()
+        return deadline.file_by_at if deadline else None
+
+    def forget_deadline(self) -> None:
+        """Its deadline was written elsewhere (set-based): read it again when next asked."""
+        self._state.fields_cache.pop("deadline", None)
+
+    def _deadline(self) -> FilingDeadline | None:
+        if self.pk is None:
+            return None
+        try:
+            return self.deadline  # type: ignore[attr-defined,no-any-return]
+        except FilingDeadline.DoesNotExist:
+            return None
 
     def clean(self) -> None:
         """A shipment must match the application that covers it and the consignee it goes to."""
@@ -222,3 +236,33 @@ class Shipment(models.Model):
                     errors["item"] = _("The application counts quantities in another unit.")
         if errors:
             raise ValidationError(errors)
+
+
+class FilingDeadline(models.Model):
+    """A shipment's last day to file its application so that the window that would govern it
+    (plus the acceptance window where the clock starts at acceptance) ends by the planned ship
+    date, and the instant that day ends in the authority's time zone: the `file_by` flag's
+    stored, indexed deadline. Kept by `monitoring.scan.refresh_file_by` (see its docstring for
+    when); a shipment that needs no license has no row.
+
+    Its own narrow table, not two columns of the shipment: a fast-track decision or a calendar
+    change moves hundreds of thousands of deadlines at once, and updating them here rewrites a
+    row of three columns under two indexes instead of a wide shipment row under all of its
+    indexes."""
+
+    shipment = models.OneToOneField(
+        Shipment, on_delete=models.CASCADE, primary_key=True, related_name="deadline"
+    )
+    file_by_date = models.DateField(_("file by"))
+    file_by_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("filing deadline")
+        verbose_name_plural = _("filing deadlines")
+        indexes = [
+            # `file_by`: deadlines that ended in a scan's interval (joined to planned shipments).
+            models.Index(fields=["file_by_at"], name="filing_deadline_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id}: {self.file_by_date}"

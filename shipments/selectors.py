@@ -17,7 +17,8 @@ def consignee_list(*, user: Any) -> QuerySet[Consignee]:
 
 def shipment_list(*, user: Any) -> QuerySet[Shipment]:
     return scope(
-        Shipment.objects.select_related("exporter", "item", "consignee", "application"), user
+        Shipment.objects.select_related("exporter", "item", "consignee", "application", "deadline"),
+        user,
     )
 
 

@@ -104,6 +104,4 @@ class ShipmentFactory(factory.django.DjangoModelFactory):
         from monitoring import scan
 
         scan.refresh_file_by(now=FACTORY_NOW, shipments=Shipment.objects.filter(pk=self.pk))
-        self.file_by_date, self.file_by_at = Shipment.objects.values_list(
-            "file_by_date", "file_by_at"
-        ).get(pk=self.pk)
+        self.forget_deadline()

@@ -1,7 +1,7 @@
 """The window scan: raise and clear flags, set-based, idempotent and safe to run concurrently.
 
 The cousin of healthchecks' `sendalerts`: every deadline the scan compares with is a stored,
-indexed column (`LicenseApplication.due_at`, `.valid_until`, `Shipment.file_by_at`), each kind
+indexed column (`LicenseApplication.due_at`, `.valid_until`, `FilingDeadline.file_by_at`), each kind
 of flag is one query that says which subjects are *due* now (`due_applications`,
 `due_shipments`), and a partial unique constraint (one open flag per subject and kind) makes a
 second scan, or a second worker, a no-op.
@@ -38,8 +38,9 @@ Flags and their causes (`now` is passed in; "today" is the authority's local dat
   (`licenses.clock.governing_window` on an unsaved application built from the shipment's
   exporter, item and destination, with the license type of its draft application, else
   individual) and, where the clock starts at acceptance, the acceptance window before that
-  (`licenses.calendars.subtract_days`, in the authority's unit). It is stored on the shipment
-  (`file_by_date`, and `file_by_at`, the instant that day ends, behind a partial index) and
+  (`licenses.calendars.subtract_days`, in the authority's unit). It is stored in its narrow
+  table (`shipments.FilingDeadline`: `file_by_date`, and `file_by_at`, the instant that day
+  ends, behind an index) and
   recomputed whenever an input changes — see `refresh_file_by`.
 - `control_change` — before shipping, the shipment's need for a license on its planned ship
   date differs from today's (`license_required` ≠ `license_required_today`).

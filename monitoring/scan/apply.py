@@ -23,6 +23,7 @@ from .statements import (
     DETAILS,
     candidates_query,
     clear_statement,
+    detail_key,
     raise_statement,
     recorded_clear_statement,
     recorded_raise_statement,
@@ -108,10 +109,7 @@ def _write_events(
             flag_id=flag_id,
             now=now,
             details={
-                name.replace("application__", "application_"): candidates.get(subject_id, {}).get(
-                    name
-                )
-                for name in DETAILS[kind]
+                detail_key(name): candidates.get(subject_id, {}).get(name) for name in DETAILS[kind]
             },
         )
         for flag_id, subject_id, _exporter in result.raised

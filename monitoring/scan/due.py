@@ -110,7 +110,7 @@ def due_shipments(kind: str, th: Thresholds) -> QuerySet[Shipment]:
             application__due_at__isnull=False,
         )
     if kind == FlagKind.FILE_BY:
-        return qs.filter(status=SS.PLANNED, file_by_at__lte=th.now)
+        return qs.filter(status=SS.PLANNED, deadline__file_by_at__lte=th.now)
     if kind == FlagKind.CONTROL_CHANGE:
         # Before shipping, its need for a license on the ship date differs from today's.
         return qs.filter(status__in=TO_SHIP).exclude(license_required=F("license_required_today"))

@@ -1,6 +1,6 @@
 """The file-by deadline: the last day to file a shipment's application (and the instant it
-ends), computed from the window that would govern it, and stored on the shipment — set-based on
-PostgreSQL — whenever one of its inputs changes."""
+ends), computed from the window that would govern it, and stored in its narrow table
+(`shipments.FilingDeadline`) — set-based on PostgreSQL — whenever one of its inputs changes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, CharField, F, Q, QuerySet, When
+from django.db.models import Case, CharField, F, QuerySet, When
 from django.db.models import Value as V
 
 from core.lookups import ids_in
@@ -25,7 +25,7 @@ from licenses.models import (
     LicenseType,
     Status,
 )
-from shipments.models import Shipment
+from shipments.models import FilingDeadline, Shipment
 
 from .statements import subquery
 
@@ -114,27 +114,15 @@ def _last_day_to_file(ctx: AuthorityContext, *, ship_date: dt.date, days: int) -
     return last
 
 
-def _store_file_by(rows: Sequence[Shipment]) -> None:
-    """Write the deadlines of many shipments: on PostgreSQL one UPDATE … FROM over a JSON
-    array (Django's `bulk_update` builds a CASE arm per row, slow to plan and to run)."""
-    if connection.vendor != "postgresql":
-        Shipment.objects.bulk_update(rows, ["file_by_date", "file_by_at"])
-        return
-    table = Shipment._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS s SET file_by_date = (e->>1)::date, "
-            "file_by_at = (e->>2)::timestamptz "
-            "FROM jsonb_array_elements(%s::jsonb) AS e WHERE s.id = (e->>0)::bigint",
-            [
-                json.dumps(
-                    [
-                        [r.pk, r.file_by_date.isoformat(), r.file_by_at.isoformat()]  # type: ignore[union-attr]
-                        for r in rows
-                    ]
-                )
-            ],
-        )
+def _store_file_by(rows: Sequence[tuple[int, dt.date, dt.datetime]]) -> None:
+    """Write the deadlines of many shipments ((shipment id, day, instant) rows) into their
+    narrow table: an upsert on the shipment's key."""
+    FilingDeadline.objects.bulk_create(
+        [FilingDeadline(shipment_id=pk, file_by_date=day, file_by_at=at) for pk, day, at in rows],
+        update_conflicts=True,
+        unique_fields=["shipment"],
+        update_fields=["file_by_date", "file_by_at"],
+    )
 
 
 def refresh_file_by(
@@ -157,27 +145,32 @@ def refresh_file_by(
     - a shipment's need for a license changed (`shipments.services.requirements`).
 
     A shipment that needs no license (`license_required` false) has no deadline: its
-    `file_by_date` and `file_by_at` are emptied, so `file_by` never flags it.
+    deadline row is deleted, so `file_by` never flags it.
 
     On PostgreSQL it is set-based (`_refresh_file_by_sql`): a deadline depends only on the
     window of (exporter, item, destination, license type) and on the planned ship date, so the
-    distinct combinations are read and computed once each, and one UPDATE joins them back to
-    the shipments and writes only the deadlines that differ. Elsewhere chunk by chunk.
+    distinct combinations are read and computed once each, and one upsert joins them back to
+    the shipments and writes only the deadlines that differ (into `FilingDeadline`). Elsewhere
+    chunk by chunk.
     """
     emptied = _empty_unneeded(shipments)
     shipments = shipments.filter(license_required=True)
     if connection.vendor == "postgresql":
         return sorted({*emptied, *_refresh_file_by_sql(now=now, shipments=shipments)})
     changed: list[int] = list(emptied)
-    qs = shipments.order_by("pk").only(
-        "pk",
-        "exporter_id",
-        "item_id",
-        "destination",
-        "planned_ship_date",
-        "application_id",
-        "file_by_date",
-        "file_by_at",
+    qs = (
+        shipments.order_by("pk")
+        .select_related("deadline")
+        .only(
+            "pk",
+            "exporter_id",
+            "item_id",
+            "destination",
+            "planned_ship_date",
+            "application_id",
+            "deadline__file_by_date",
+            "deadline__file_by_at",
+        )
     )
     last_pk = 0
     memo = _FileByMemo()
@@ -190,11 +183,10 @@ def refresh_file_by(
         for shipment in batch:
             date, instant = computed[shipment.pk]
             if (shipment.file_by_date, shipment.file_by_at) != (date, instant):
-                shipment.file_by_date, shipment.file_by_at = date, instant
-                rows.append(shipment)
+                rows.append((shipment.pk, date, instant))
         if rows:
             _store_file_by(rows)
-            changed.extend(s.pk for s in rows)
+            changed.extend(pk for pk, _day, _at in rows)
         last_pk = batch[-1].pk
 
 
@@ -202,12 +194,11 @@ def _empty_unneeded(shipments: QuerySet[Shipment]) -> list[int]:
     """Empty the deadline of the given shipments that need no license; returns their ids."""
     ids = list(
         shipments.order_by()
-        .filter(license_required=False)
-        .filter(Q(file_by_date__isnull=False) | Q(file_by_at__isnull=False))
+        .filter(license_required=False, deadline__isnull=False)
         .values_list("pk", flat=True)
     )
     if ids:
-        Shipment.objects.filter(ids_in("pk", ids)).update(file_by_date=None, file_by_at=None)
+        FilingDeadline.objects.filter(ids_in("shipment_id", ids)).delete()
     return sorted(ids)
 
 
@@ -223,7 +214,8 @@ def _license_type() -> Case:
 
 def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> list[int]:
     """`refresh_file_by` on PostgreSQL, in three statements whatever the number of shipments:
-    the distinct window inputs, the distinct (authority, ship date), one UPDATE … FROM."""
+    the distinct window inputs, the distinct (authority, ship date), one upsert (INSERT … ON
+    CONFLICT DO UPDATE) of the deadlines that differ."""
     shipments = shipments.order_by()
     keys = list(
         shipments.annotate(license=_license_type())
@@ -263,17 +255,18 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
                 ]
             )
     subjects_sql, subjects_params = subquery(shipments)
-    table = Shipment._meta.db_table
+    table, deadline_table = Shipment._meta.db_table, FilingDeadline._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             # The shipments first (materialised: the planner knows their number from their own
             # predicate), then the two small lists joined to them by hash, whatever their size.
             "WITH subject AS MATERIALIZED (SELECT s.id, s.exporter_id, s.item_id, "
-            "s.destination, s.planned_ship_date, s.file_by_date, s.file_by_at, i.authority_id, "
+            "s.destination, s.planned_ship_date, f.file_by_date, f.file_by_at, i.authority_id, "
             "COALESCE(a.license_type, %s) AS license_type "
             f"FROM {table} AS s JOIN {ControlledItem._meta.db_table} AS i ON i.id = s.item_id "
             f"LEFT JOIN {LicenseApplication._meta.db_table} AS a "
             "ON a.id = s.application_id AND a.status = %s "
+            f"LEFT JOIN {deadline_table} AS f ON f.shipment_id = s.id "
             f"WHERE s.id IN ({subjects_sql})), "
             "w AS (SELECT (e->>0)::bigint AS exporter_id, (e->>1)::bigint AS item_id, "
             "e->>2 AS destination, e->>3 AS license_type, (e->>4)::integer AS days "
@@ -287,8 +280,11 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
             "JOIN d ON d.authority_id = x.authority_id AND d.days = w.days "
             "AND d.ship = x.planned_ship_date "
             "WHERE x.file_by_date IS DISTINCT FROM d.last OR x.file_by_at IS DISTINCT FROM d.at) "
-            f"UPDATE {table} AS s SET file_by_date = target.last, file_by_at = target.at "
-            "FROM target WHERE s.id = target.id RETURNING s.id",
+            f"INSERT INTO {deadline_table} AS f (shipment_id, file_by_date, file_by_at) "
+            "SELECT id, last, at FROM target ORDER BY id "
+            "ON CONFLICT (shipment_id) DO UPDATE "
+            "SET file_by_date = EXCLUDED.file_by_date, file_by_at = EXCLUDED.file_by_at "
+            "RETURNING f.shipment_id",
             [
                 LicenseType.INDIVIDUAL,
                 Status.DRAFT,

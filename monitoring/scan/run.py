@@ -100,7 +100,7 @@ def scan(*, now: dt.datetime, incremental: bool = False) -> ScanResult:
         refresh_file_by(
             now=now,
             shipments=Shipment.objects.filter(
-                status=SS.PLANNED, file_by_at__isnull=True, license_required=True
+                status=SS.PLANNED, deadline__isnull=True, license_required=True
             ),
         )
     )
@@ -154,7 +154,9 @@ def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
     scopes: dict[str, Q | None] = {
         FlagKind.OVERDUE: pending & ended,
         FlagKind.DUE_SOON: pending & any_of([ended, *entering]),  # type: ignore[operator]
-        FlagKind.FILE_BY: Q(status=SS.PLANNED, file_by_at__gt=lo, file_by_at__lte=now),
+        FlagKind.FILE_BY: Q(
+            status=SS.PLANNED, deadline__file_by_at__gt=lo, deadline__file_by_at__lte=now
+        ),
     }
     if replies:
         # `reply_due` holds once late too: only deadlines entering the horizon raise it.

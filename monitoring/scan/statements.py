@@ -28,13 +28,19 @@ DETAILS: dict[str, tuple[str, ...]] = {
     FlagKind.DUE_SOON: ("status", "due_at"),
     FlagKind.EXPIRING: ("valid_until",),
     FlagKind.AT_RISK: ("planned_ship_date", "application_id", "application__due_at"),
-    FlagKind.FILE_BY: ("planned_ship_date", "file_by_date"),
+    FlagKind.FILE_BY: ("planned_ship_date", "deadline__file_by_date"),
     FlagKind.REPLY_DUE: ("status", "reply_due_at"),
     FlagKind.CONTROL_CHANGE: ("planned_ship_date", "license_required", "license_required_today"),
     FlagKind.LICENSE_EXPIRES: ("planned_ship_date", "application_id", "application__valid_until"),
     FlagKind.LIKELY_LATE: ("planned_ship_date", "application_id", "application__forecast_p50"),
 }
 INSERT_BATCH = 500
+
+
+def detail_key(name: str) -> str:
+    """The key a detail is kept under in the event: `application__due_at` as
+    `application_due_at`, a shipment's `deadline__file_by_date` as `file_by_date`."""
+    return name.replace("application__", "application_").replace("deadline__", "")
 
 
 def subject_column(kind: str) -> str:
@@ -135,7 +141,7 @@ def recorded_raise_statement(
         flag="%s::text",
         flag_id="r.id",
         details={
-            name.replace("application__", "application_"): _detail_sql(model, name, f"d.{alias}")
+            detail_key(name): _detail_sql(model, name, f"d.{alias}")
             for name, alias in zip(names, aliases, strict=True)
         },
     )

@@ -32,7 +32,7 @@ def _reevaluate(
     transaction: its flags, and those of the applications it is (or was) assigned to
     (`expiring` counts the shipments still to ship under a license), are re-evaluated with the
     service's `now`; when `file_by`, its file-by deadline is recomputed first (its inputs were
-    written) and read back onto the instance."""
+    written) and read again when the instance is next asked for it."""
     signals.changed.send(
         sender=Shipment,
         now=now,
@@ -40,9 +40,7 @@ def _reevaluate(
         **({"file_by_ids": [shipment.pk]} if file_by else {"shipment_ids": [shipment.pk]}),
     )
     if file_by:
-        shipment.file_by_date, shipment.file_by_at = Shipment.objects.values_list(
-            "file_by_date", "file_by_at"
-        ).get(pk=shipment.pk)
+        shipment.forget_deadline()
 
 
 EDITABLE_STATUSES = set(FOLLOWING_STATUSES) | {SS.ON_HOLD}

@@ -79,7 +79,7 @@ class ShipmentList(ListPage):
         "ship_date": ("planned_ship_date",),
         "status": ("status", "planned_ship_date"),
         "due": ("application__due_at",),
-        "file_by": ("file_by_date",),
+        "file_by": ("deadline__file_by_date",),
         "quantity": ("quantity",),
     }
     default_sort = "ship_date"

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from licenses.clock import end_of_day
 from licenses.models import Authority, ControlledItem, Exporter, LicenseApplication
-from shipments.models import Shipment
+from shipments.models import FilingDeadline, Shipment
 
 KG = "kg"
 
@@ -146,12 +146,26 @@ def load(
         if shipment.status in ("planned", "awaiting_license", "cleared", "on_hold"):
             shipment.license_required_today = control.random() >= 0.01
     Shipment.objects.bulk_create(shipments, batch_size=2000)
+    FilingDeadline.objects.bulk_create(
+        [
+            FilingDeadline(
+                shipment=s,
+                file_by_date=_file_by(s.planned_ship_date),
+                file_by_at=end_of_day(_file_by(s.planned_ship_date), s.item.authority.tz),
+            )
+            for s in shipments
+        ],
+        batch_size=2000,
+    )
     return {"applications": len(apps), "shipments": len(shipments)}
 
 
+def _file_by(ship: dt.date) -> dt.date:
+    """A plausible stored deadline (the scan and the daily job keep the real one)."""
+    return ship - dt.timedelta(days=80)
+
+
 def _shipment(n, exporter, item, app, status, ship, destination) -> Shipment:
-    # A plausible stored deadline (the scan and the daily job keep the real one).
-    file_by = ship - dt.timedelta(days=80)
     return Shipment(
         exporter=exporter,
         reference=f"BULK-S-{n:06d}",
@@ -164,6 +178,4 @@ def _shipment(n, exporter, item, app, status, ship, destination) -> Shipment:
         planned_ship_date=ship,
         application=app,
         status=status,
-        file_by_date=file_by,
-        file_by_at=end_of_day(file_by, item.authority.tz),
     )

@@ -18,7 +18,7 @@ from licenses.models import CalendarDay, EventKind, LicenseApplication
 from licenses.rules import rule_create
 from monitoring.models import Flag
 from shipments import services as shipping
-from shipments.models import Shipment
+from shipments.models import FilingDeadline, Shipment
 
 from ..admin.forms import post_change
 from ..factories import ApplicationFactory, ShipmentFactory, authority, item
@@ -37,7 +37,9 @@ def product_models():
 
 
 def deadline(goods: Shipment) -> dt.date | None:
-    return Shipment.objects.values_list("file_by_date", flat=True).get(pk=goods.pk)
+    return (
+        FilingDeadline.objects.filter(shipment=goods).values_list("file_by_date", flat=True).first()
+    )
 
 
 def fresh(app: LicenseApplication) -> LicenseApplication:

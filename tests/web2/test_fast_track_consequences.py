@@ -120,7 +120,7 @@ def test_the_preview_writes_nothing(client, manager, busy, mofcom):
         Flag.objects.count(),
         Alert.objects.count(),
         sorted(LicenseApplication.objects.values_list("pk", "due_at")),
-        sorted(Shipment.objects.values_list("pk", "file_by_date")),
+        sorted(Shipment.objects.values_list("pk", "deadline__file_by_date")),
     )
     preview(client, decision_data(authority=mofcom.pk, window_days="10"))
     assert not FastTrackDecision.objects.exists()
@@ -129,7 +129,7 @@ def test_the_preview_writes_nothing(client, manager, busy, mofcom):
         Flag.objects.count(),
         Alert.objects.count(),
         sorted(LicenseApplication.objects.values_list("pk", "due_at")),
-        sorted(Shipment.objects.values_list("pk", "file_by_date")),
+        sorted(Shipment.objects.values_list("pk", "deadline__file_by_date")),
     )
 
 

@@ -55,7 +55,7 @@ def snapshot():
         Alert.objects.count(),
         FastTrackDecision.objects.count(),
         sorted(LicenseApplication.objects.values_list("pk", "due_at")),
-        sorted(Shipment.objects.values_list("pk", "file_by_date")),
+        sorted(Shipment.objects.values_list("pk", "deadline__file_by_date")),
     )
 
 

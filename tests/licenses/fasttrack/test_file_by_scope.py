@@ -14,7 +14,7 @@ from licenses.tasks import recompute_decision_scope
 from monitoring import scan
 from monitoring.models import Flag
 from monitoring.tasks import refresh_decision_file_by
-from shipments.models import Shipment
+from shipments.models import FilingDeadline, Shipment
 
 from ...factories import ShipmentFactory
 from ...helpers import NOW
@@ -28,7 +28,11 @@ FILE_BY_20 = dt.date(2026, 11, 3)  # 20 + 10
 
 
 def deadline(shipment: Shipment) -> dt.date | None:
-    return Shipment.objects.values_list("file_by_date", flat=True).get(pk=shipment.pk)
+    return (
+        FilingDeadline.objects.filter(shipment=shipment)
+        .values_list("file_by_date", flat=True)
+        .first()
+    )
 
 
 def test_a_decision_moves_only_the_deadlines_in_its_scope(manager, ganzhou):
@@ -98,12 +102,36 @@ def test_the_set_based_refresh_matches_the_shipment_by_shipment_computation(mana
     expected = scan.file_by_dates(
         list(Shipment.objects.filter(pk__in=[s.pk for s in ships])), now=NOW
     )
-    Shipment.objects.filter(pk__in=[s.pk for s in ships]).update(file_by_date=None, file_by_at=None)
+    FilingDeadline.objects.filter(shipment__in=ships).delete()
     changed = scan.refresh_file_by(now=NOW, shipments=Shipment.objects.all())
     assert sorted(changed) == sorted(s.pk for s in ships)
     stored = dict(
         (pk, (day, at))
-        for pk, day, at in Shipment.objects.values_list("pk", "file_by_date", "file_by_at")
+        for pk, day, at in FilingDeadline.objects.values_list(
+            "shipment_id", "file_by_date", "file_by_at"
+        )
     )
     assert stored == expected
     assert scan.refresh_file_by(now=NOW, shipments=Shipment.objects.all()) == []
+
+
+def test_moving_deadlines_rewrites_no_shipment_row(manager, ganzhou):
+    """The deadlines live in their own narrow table: a decision that moves them leaves every
+    shipment row as it was (PostgreSQL's `ctid`, where the row version lies, is unchanged:
+    any UPDATE of the row would write a new version elsewhere), so the shipments table and
+    its indexes are not touched."""
+    ships = [ShipmentFactory(exporter=ganzhou, destination="US") for _ in range(3)]
+
+    def versions() -> dict[int, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, ctid::text FROM shipments_shipment WHERE id = ANY(%s)",
+                [[s.pk for s in ships]],
+            )
+            return dict(cursor.fetchall())
+
+    before = versions()
+    assert {deadline(s) for s in ships} == {FILE_BY_45}
+    log(window_days=20, destinations=["US"], actor=manager)
+    assert {deadline(s) for s in ships} == {FILE_BY_20}
+    assert versions() == before
