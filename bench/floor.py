@@ -197,10 +197,10 @@ def scan_statements(th: Any, earlier: Any) -> tuple[list[tuple[str, str]], dict[
             table=ship,
             subject="shipment_id",
             due="s.status = 'planned' AND EXISTS (SELECT 1 FROM shipments_filingdeadline f "
-            "WHERE f.shipment_id = s.id AND f.file_by_at <= %(now)s)",
+            "WHERE f.shipment_id = s.id AND f.planned AND f.file_by_at <= %(now)s)",
             scope="s.status = 'planned' AND s.id IN (SELECT f.shipment_id "
             "FROM shipments_filingdeadline f "
-            "WHERE f.file_by_at > %(lo)s AND f.file_by_at <= %(now)s)",
+            "WHERE f.planned AND f.file_by_at > %(lo)s AND f.file_by_at <= %(now)s)",
             details="jsonb_build_object('planned_ship_date', s.planned_ship_date, "
             "'file_by_date', (SELECT f.file_by_date FROM shipments_filingdeadline f "
             "WHERE f.shipment_id = s.id))",

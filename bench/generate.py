@@ -50,6 +50,7 @@ from typing import Any
 
 from django.db import connection
 
+from licenses import tallies
 from licenses.calendars import WorkCalendar, add_days, subtract_days
 from licenses.clock import _public_calendar, end_of_day, local_date
 from licenses.models import (
@@ -441,6 +442,7 @@ def generate(
     )
     counts["pending"] = sum(a.status in PENDING for a in plan)
     counts["newly_due"] = len(designated)
+    tallies.rebuild()  # the states were copied in, not moved: count them once
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return counts

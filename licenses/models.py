@@ -884,3 +884,31 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class StatusTally(models.Model):
+    """How many applications and shipments each exporter has in each state (applications also
+    by authority): the dashboard's counts and pending-by-authority, without counting a
+    million rows. Rows are signed deltas, written by the event writer (`licenses.tallies`) in
+    the transaction of every change of state, so the sum over a key is the count; compaction
+    folds them into one row per key, and the daily job recounts to heal any drift."""
+
+    class Subject(models.TextChoices):
+        APPLICATION = "application", _("application")
+        SHIPMENT = "shipment", _("shipment")
+
+    exporter = models.ForeignKey(Exporter, on_delete=models.CASCADE, related_name="+")
+    authority = models.ForeignKey(
+        Authority, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=12, choices=Subject.choices)
+    status = models.CharField(max_length=20)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("status tally")
+        verbose_name_plural = _("status tallies")
+        indexes = [models.Index(fields=["exporter"], name="status_tally_exporter")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.status}: {self.n:+d}"

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zoneinfo
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,36 +20,28 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    Case,
     Count,
     DateField,
-    DateTimeField,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
     F,
     FloatField,
     Func,
     Max,
-    OuterRef,
     Prefetch,
-    Q,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from licenses import selectors as license_selectors
-from licenses.models import CLOCKED_STATUSES, PENDING_STATUSES, Event, Status
+from licenses import tallies
+from licenses.models import CLOCKED_STATUSES, Event, Status
 from licenses.timeline import local_due_date
 from shipments import selectors as shipment_selectors
 from shipments.models import Shipment, ShipmentStatus
 
-from . import selectors
+from . import flag_tallies, selectors
 from .models import APPLICATION_FLAGS, FlagKind
 from .workqueue import work_queue
 
@@ -83,19 +73,10 @@ def _url(name: str, **params: str) -> str:
 
 
 def status_counts(*, user: Any) -> dict[str, list[Tally]]:
-    """Applications and shipments by state, in the order of their life."""
-    apps = dict(
-        license_selectors.application_list(user=user)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-    )
-    ships = dict(
-        shipment_selectors.shipment_list(user=user)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-    )
+    """Applications and shipments by state, in the order of their life: from the status
+    tallies (`licenses.tallies`) of the exporters the user may see."""
+    counted = tallies.counts(license_selectors.visible_exporter_ids(user))
+    apps, ships = counted[tallies.APPLICATION], counted[tallies.SHIPMENT]
     return {
         "applications": [
             Tally(code, str(label), apps.get(code, 0), _url("application-list", status=code))
@@ -109,14 +90,8 @@ def status_counts(*, user: Any) -> dict[str, list[Tally]]:
 
 
 def flag_counts(*, user: Any) -> list[Tally]:
-    """Open flags by kind; each links to the list it concerns."""
-    counts = dict(
-        selectors.flag_list(user=user)
-        .filter(cleared_at__isnull=True)
-        .order_by()
-        .values_list("kind")
-        .annotate(n=Count("id"))
-    )
+    """Open flags by kind (from the flag tallies); each links to the list it concerns."""
+    counts = flag_tallies.open_counts(license_selectors.visible_exporter_ids(user))
     return [
         Tally(
             code,
@@ -173,58 +148,32 @@ class AtRiskRow:
     shipment: Shipment
     due_date: dt.date | None
     days_late: int | None
-    flagged: bool
 
 
 def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[AtRiskRow]:
-    """Shipments not yet cleared whose license is due after their planned ship date (or that
-    the scan has flagged at risk), the latest first: days late = due date - ship date.
+    """The shipments at risk (an open `at_risk` flag: not yet cleared, their license due after
+    their planned ship date), the latest first: days late = due date - ship date.
 
-    The database computes the due date (the local day `due_at` ends in, per authority), sorts
-    and keeps the first `limit`: only those rows are loaded, however many are at risk."""
-    flagged = (
+    The scan keeps the flags and their lateness (`Flag.late`) whenever a due date or a ship
+    date changes, so the first `limit` are read from the index of open `at_risk` flags by
+    lateness, however many are at risk."""
+    open_flags = (
         selectors.flag_list(user=user)
-        .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True, shipment__isnull=False)
-        .values("shipment_id")
+        .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
+        .select_related("shipment__application__authority", "shipment__exporter")
     )
-    due_instant = ExpressionWrapper(
-        F("application__due_at") - Value(dt.timedelta(microseconds=1)),
-        output_field=DateTimeField(),
-    )
-    authorities = list(license_selectors.authority_list(user=user))
-    due_day = Case(
-        *(
-            When(
-                application__authority_id=a.pk,
-                then=TruncDate(due_instant, tzinfo=zoneinfo.ZoneInfo(a.time_zone)),
-            )
-            for a in authorities
-        ),
-        output_field=DateField(),
-    )
-    late = ExpressionWrapper(F("due_day") - F("planned_ship_date"), output_field=DurationField())
-    pending_due = Q(application__status__in=PENDING_STATUSES, application__due_at__isnull=False)
-    rows_qs = (
-        shipment_selectors.shipment_list(user=user)
-        .filter(status__in=WAITING)
-        .filter(pending_due | Q(pk__in=flagged))
-        .annotate(
-            due_day=Case(When(pending_due, then=due_day), output_field=DateField()),
-            late=late,
-            is_flagged=Exists(flagged.filter(shipment_id=OuterRef("pk"))),
-        )
-        .filter(Q(late__gt=dt.timedelta(0)) | Q(is_flagged=True))
-        .select_related("application__authority")
-        .order_by(Coalesce("late", Value(dt.timedelta(0))).desc(), "planned_ship_date", "pk")[
-            :limit
-        ]
-    )
+    order = ("shipment__planned_ship_date", "shipment_id")
+    flags = list(open_flags.filter(late__isnull=False).order_by("-late", *order)[:limit])
+    if len(flags) < limit:  # then those whose due date is unknown (paused), by ship date
+        flags += open_flags.filter(late__isnull=True).order_by(*order)[: limit - len(flags)]
     out = []
-    for shipment in rows_qs:
+    for flag in flags:
+        shipment = flag.shipment
+        assert shipment is not None  # an at_risk flag is a shipment's
         application = shipment.application
         due = local_due_date(application) if application and application.due_at else None
         days_late = (due - shipment.planned_ship_date).days if due else None
-        out.append(AtRiskRow(shipment, due, days_late, shipment.is_flagged))
+        out.append(AtRiskRow(shipment, due, days_late))
     return out
 
 
@@ -238,8 +187,9 @@ class AuthorityRow:
 
 
 def pending_by_authority(*, user: Any, now: dt.datetime) -> list[AuthorityRow]:
-    pending = license_selectors.application_list(user=user).filter(status__in=PENDING_STATUSES)
-    totals = dict(pending.order_by().values_list("authority_id").annotate(n=Count("id")))
+    """Pending applications by authority (from the status tallies), and how many of them are
+    overdue (which time alone changes: counted over the pending-due index)."""
+    totals = tallies.pending_by_authority(license_selectors.visible_exporter_ids(user))
     # Overdue: pending applications and requested amendments past their due date.
     overdue = dict(
         license_selectors.application_list(user=user)
@@ -377,32 +327,15 @@ def open_flags_over_time(
     *, user: Any, now: dt.datetime, days: int = 90
 ) -> tuple[list[dt.date], dict[str, list[int]]]:
     """How many flags of each kind were open at the end of each of the last `days` days (in
-    the user's time zone), derived from when each was raised and cleared."""
+    the user's time zone): from the flag tallies, the open count less the changes of the hours
+    since each day ended."""
     tz = timezone.get_current_timezone()
     today = timezone.localtime(now).date()
     day_list = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
     # The end of each day; today's "end" is now.
     ends = [min(now, dt.datetime.combine(d + DAY, dt.time.min, tzinfo=tz)) for d in day_list]
-    start = dt.datetime.combine(day_list[0], dt.time.min, tzinfo=tz)
-    rows = (
-        selectors.flag_list(user=user)
-        .filter(raised_at__lte=now)
-        .exclude(cleared_at__lt=start)
-        .order_by()
-        .values_list("kind", "raised_at", "cleared_at")
-    )
-    raised: dict[str, list[dt.datetime]] = defaultdict(list)
-    cleared: dict[str, list[dt.datetime]] = defaultdict(list)
-    for kind, raised_at, cleared_at in rows:
-        raised[kind].append(raised_at)
-        if cleared_at is not None:
-            cleared[kind].append(cleared_at)
-    series: dict[str, list[int]] = {}
-    for kind in FlagKind.values:
-        r, c = sorted(raised[kind]), sorted(cleared[kind])
-        # Open at t: raised at or before t, and not cleared at or before t.
-        series[kind] = [bisect_right(r, t) - bisect_right(c, t) for t in ends]
-    return day_list, series
+    counted = flag_tallies.open_at(license_selectors.visible_exporter_ids(user), ends, now=now)
+    return day_list, {kind: counted.get(kind, [0] * len(ends)) for kind in FlagKind.values}
 
 
 # --- charts -----------------------------------------------------------------------------------

@@ -57,6 +57,11 @@ class Flag(models.Model):
     raised_at = models.DateTimeField()
     cleared_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # An open `at_risk` flag: how much later than its planned ship date the shipment's license
+    # is due (the local due day minus the ship date; empty while the due date is unknown). Kept
+    # by the scan whenever it evaluates the shipment (`monitoring.scan.apply.rank_at_risk`), so
+    # the dashboard's at-risk list reads the latest first from an index.
+    late = models.DurationField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -91,6 +96,11 @@ class Flag(models.Model):
                 fields=["kind", "exporter"],
                 name="flag_open_kind",
                 condition=Q(cleared_at__isnull=True),
+            ),
+            models.Index(
+                fields=["late"],
+                name="flag_open_at_risk_late",
+                condition=Q(kind="at_risk", cleared_at__isnull=True, late__isnull=False),
             ),
             models.Index(fields=["application", "cleared_at"], name="flag_application"),
             models.Index(fields=["shipment", "cleared_at"], name="flag_shipment"),
@@ -257,3 +267,27 @@ class AlertPreference(models.Model):
             zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValidationError({"time_zone": _("Unknown time zone.")}) from exc
+
+
+class FlagTally(models.Model):
+    """Open flags counted without counting them: signed deltas of the flags raised (+1) and
+    cleared (-1), by exporter, kind and the hour (UTC) it happened, written by the scan in the
+    statement's transaction (`monitoring.flag_tallies`). Each change is written twice: for its
+    exporter and for all exporters (`exporter` empty), so a user who sees everything reads a few
+    rows. The sum over a key is the number of open flags; the sums since an hour give the chart
+    of open flags over time."""
+
+    exporter = models.ForeignKey(
+        Exporter, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=FlagKind.choices)
+    hour = models.DateTimeField()
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("flag tally")
+        verbose_name_plural = _("flag tallies")
+        indexes = [models.Index(fields=["exporter", "hour"], name="flag_tally_exporter_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.hour:%Y-%m-%d %H}h: {self.n:+d}"

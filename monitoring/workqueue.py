@@ -157,9 +157,10 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
         FILE_BY: (
             shipments.filter(
                 status=ShipmentStatus.PLANNED,
+                deadline__planned=True,
                 deadline__file_by_date__lte=near,
             ),
-            (F("deadline__file_by_date").asc(), "planned_ship_date", "pk"),
+            (F("deadline__file_by_at").asc(), "planned_ship_date", "pk"),
         ),
         REPLY: (
             applications.filter(status=Status.INFO_REQUESTED, pause_reason=PauseReason.INFORMATION),

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.lookups import ids_in
 from licenses.models import (
     POSITIVE,
     ControlledItem,
@@ -255,14 +256,31 @@ class FilingDeadline(models.Model):
     )
     file_by_date = models.DateField(_("file by"))
     file_by_at = models.DateTimeField()
+    # Whether the shipment is `planned` (no application in force), the only state in which
+    # its deadline is work to do: it follows the shipment's moves (`follow_status`), so the
+    # `file_by` flag and the work queue read the deadlines that matter from a partial index.
+    planned = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("filing deadline")
         verbose_name_plural = _("filing deadlines")
         indexes = [
-            # `file_by`: deadlines that ended in a scan's interval (joined to planned shipments).
-            models.Index(fields=["file_by_at"], name="filing_deadline_at"),
+            # `file_by` and the work queue: the deadlines of planned shipments, in order.
+            models.Index(
+                fields=["file_by_at"], name="filing_deadline_planned", condition=Q(planned=True)
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.shipment_id}: {self.file_by_date}"
+
+
+def follow_status(shipment_ids: Any) -> int:
+    """The deadlines of these shipments say again whether the shipment is `planned`: called
+    by every service that moves shipments, after it moved them. Returns the rows changed."""
+    planned = Shipment.objects.filter(pk=models.OuterRef("shipment_id"), status="planned")
+    return (
+        FilingDeadline.objects.filter(ids_in("shipment_id", list(shipment_ids)))
+        .exclude(planned=models.Exists(planned))
+        .update(planned=models.Exists(planned))
+    )

@@ -8,6 +8,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
+from licenses import tallies
 from licenses.models import Authority, ControlledItem, Exporter, LicenseApplication
 from shipments.models import Consignee, Shipment
 
@@ -77,6 +78,12 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
             return
         self.items.set(extracted if extracted is not None else [item("1C902")])
 
+    @factory.post_generation
+    def tally(self, create, extracted, **kwargs):
+        """Counted in the status tallies, as its `created` event counts it."""
+        if create:
+            tallies.record([(self.pk, None, "", self.status)])
+
 
 class ShipmentFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -105,3 +112,9 @@ class ShipmentFactory(factory.django.DjangoModelFactory):
 
         scan.refresh_file_by(now=FACTORY_NOW, shipments=Shipment.objects.filter(pk=self.pk))
         self.forget_deadline()
+
+    @factory.post_generation
+    def tally(self, create, extracted, **kwargs):
+        """Counted in the status tallies, as its `created` event counts it."""
+        if create:
+            tallies.record([(self.application_id, self.pk, "", self.status)])

@@ -1,6 +1,7 @@
 """The writers of events: one small function per kind, each checking its payload against the
 kind's definition (`kinds.py`) when written, and `bulk` for the set-based paths. Nothing else
-inserts events. Events are only ever inserted."""
+inserts events. Events are only ever inserted. A change of state also writes its delta of the
+status tallies (`licenses.tallies`), in the same transaction."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
+from .. import tallies
 from ..models import Event, EventKind, LicenseApplication
 from .kinds import check_data, check_keys, check_subjects, definition_of
 
@@ -63,6 +65,8 @@ def _write(
     if application is None and application_id is not None:
         event.application_id = application_id
     event.save(force_insert=True)
+    if from_status != to_status:
+        tallies.record([(event.application_id, event.shipment_id, from_status, to_status)])
     return event
 
 
@@ -420,6 +424,16 @@ def bulk(rows: Iterable[dict[str, Any]]) -> int:
     if not rows:
         return 0
     _check_rows(rows)
+    tallies.record(
+        (
+            row.get("application_id"),
+            row.get("shipment_id"),
+            row.get("from_status", ""),
+            row.get("to_status", ""),
+        )
+        for row in rows
+        if row.get("from_status", "") != row.get("to_status", "")
+    )
     if connection.vendor != "postgresql":
         Event.objects.bulk_create(Event(**row) for row in rows)
         return len(rows)

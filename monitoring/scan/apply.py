@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
+from core.lookups import ids_in
 from licenses import consequences, events
 from licenses.models import EventKind
+from shipments.models import Shipment
 
-from .. import alerts
-from ..models import ALERTING_FLAGS, Alert
+from .. import alerts, flag_tallies
+from ..models import ALERTING_FLAGS, Alert, Flag, FlagKind
+from .due import at_risk_late
 from .horizons import Thresholds
 from .statements import (
     DETAILS,
@@ -90,8 +93,40 @@ def apply_kind(
                         "recipient", flat=True
                     )
                 )
+        if result.raised or result.cleared:
+            flag_tallies.record(
+                kind,
+                raised=[exporter for _f, _s, exporter in result.raised],
+                cleared=[exporter for _f, _s, exporter in result.cleared],
+                now=th.now,
+            )
+        if kind == FlagKind.AT_RISK:
+            rank_at_risk(th, only=only, scope=scope)
     consequences.report_flags(kind, raised=len(result.raised), cleared=len(result.cleared))
     return result
+
+
+def rank_at_risk(
+    th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+) -> int:
+    """Write the lateness (`Flag.late`) of the open `at_risk` flags of the shipments evaluated
+    (the `only` ones, those in `scope`, or all), in one UPDATE: every change that can move a
+    due date or a ship date re-evaluates `at_risk` for its shipments, so the stored order
+    follows them. Returns the number of flags written."""
+    shipments = Shipment.objects.order_by()
+    if only is not None:
+        shipments = shipments.filter(ids_in("pk", only))
+    if scope is not None:
+        shipments = shipments.filter(scope)
+    late = (
+        Shipment.objects.filter(pk=OuterRef("shipment_id"))
+        .annotate(late=at_risk_late(th))
+        .values("late")
+    )
+    flags = Flag.objects.filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
+    if only is not None or scope is not None:
+        flags = flags.filter(shipment__in=shipments.values("pk"))
+    return flags.update(late=Subquery(late))
 
 
 def _write_events(

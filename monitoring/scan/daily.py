@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from core.errors import ConcurrentUpdate, DomainError, IllegalMove
+from licenses import tallies
 from licenses.clock import end_of_day, local_date
 from licenses.fasttrack import decisions_daily
 from licenses.models import Authority, LicenseApplication, Status
@@ -19,6 +20,7 @@ from licenses.services.forecasts import forecasts_refresh
 from shipments.models import Shipment
 from shipments.services.requirements import evaluate_requirements
 
+from .. import flag_tallies
 from .due import TO_SHIP, any_of
 from .file_by import refresh_file_by
 from .run import ScanResult, scan
@@ -33,6 +35,7 @@ class DailyResult:
     requirements_changed: int = 0  # shipments whose need for a license changed, or moved
     file_by_changed: int = 0
     forecasts_changed: int = 0  # applications whose stored forecast moved
+    tally_drift: int = 0  # status tallies the recount corrected (0 unless a path missed one)
     scan: ScanResult | None = None
 
     def summary(self) -> str:
@@ -41,6 +44,7 @@ class DailyResult:
             f"expired: {len(self.expired)}; "
             f"license requirements changed: {self.requirements_changed}; "
             f"file-by deadlines changed: {self.file_by_changed}; "
+            f"status tallies corrected: {self.tally_drift}; "
             f"scan: {self.scan.summary() if self.scan else '-'}"
         )
 
@@ -86,8 +90,9 @@ def expire_licenses(*, now: dt.datetime) -> list[int]:
 def run_daily(*, now: dt.datetime) -> DailyResult:
     """The daily job: decisions that begin or end, expiry, license requirements (a measure or
     a suspension begins or ends with the date alone, and today's need moves: `control_change`),
-    file-by deadlines, forecasts (the time waited moves them; `likely_late` follows), then a
-    scan."""
+    file-by deadlines, forecasts (the time waited moves them; `likely_late` follows), a recount
+    of the status tallies (`licenses.tallies.rebuild`: any drift is logged and corrected), then
+    a scan."""
     result = DailyResult()
     result.decisions = decisions_daily(now=now)
     result.expired = expire_licenses(now=now)
@@ -97,5 +102,12 @@ def run_daily(*, now: dt.datetime) -> DailyResult:
         refresh_file_by(now=now, shipments=Shipment.objects.filter(status__in=TO_SHIP))
     )
     result.forecasts_changed = len(forecasts_refresh(now=now))
+    drift = tallies.rebuild()
+    if drift:
+        log.warning("Status tallies differed from a recount (corrected): %s", drift)
+    flag_drift = flag_tallies.rebuild(now=now)
+    if flag_drift:
+        log.warning("Flag tallies of %s keys differed from a recount (corrected)", flag_drift)
+    result.tally_drift = len(drift) + flag_drift
     result.scan = scan(now=now)
     return result

@@ -8,7 +8,19 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    DateField,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 from django.db.models import Value as V
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan
@@ -88,6 +100,25 @@ def due_applications(kind: str, th: Thresholds) -> QuerySet[LicenseApplication]:
     raise ValueError(f"not an application flag: {kind}")
 
 
+def at_risk_late(th: Thresholds) -> Any:
+    """A shipment's lateness (`Flag.late`): the local day its application's `due_at` ends in
+    (in the authority's zone) minus its planned ship date; empty without a due date."""
+    due_instant = ExpressionWrapper(
+        F("application__due_at") - V(ONE_MICROSECOND), output_field=DateTimeField()
+    )
+    due_day = Case(
+        *(
+            When(
+                application__authority_id=a.authority.pk,
+                then=TruncDate(due_instant, tzinfo=a.authority.tz),
+            )
+            for a in th.authorities
+        ),
+        output_field=DateField(),
+    )
+    return ExpressionWrapper(due_day - F("planned_ship_date"), output_field=DurationField())
+
+
 def due_shipments(kind: str, th: Thresholds) -> QuerySet[Shipment]:
     """The shipments that should carry an open flag of `kind` now."""
     qs = Shipment.objects.order_by()
@@ -110,7 +141,9 @@ def due_shipments(kind: str, th: Thresholds) -> QuerySet[Shipment]:
             application__due_at__isnull=False,
         )
     if kind == FlagKind.FILE_BY:
-        return qs.filter(status=SS.PLANNED, deadline__file_by_at__lte=th.now)
+        return qs.filter(
+            status=SS.PLANNED, deadline__planned=True, deadline__file_by_at__lte=th.now
+        )
     if kind == FlagKind.CONTROL_CHANGE:
         # Before shipping, its need for a license on the ship date differs from today's.
         return qs.filter(status__in=TO_SHIP).exclude(license_required=F("license_required_today"))

@@ -25,7 +25,7 @@ from licenses.models import (
     LicenseType,
     Status,
 )
-from shipments.models import FilingDeadline, Shipment
+from shipments.models import FilingDeadline, Shipment, ShipmentStatus
 
 from .statements import subquery
 
@@ -114,11 +114,15 @@ def _last_day_to_file(ctx: AuthorityContext, *, ship_date: dt.date, days: int) -
     return last
 
 
-def _store_file_by(rows: Sequence[tuple[int, dt.date, dt.datetime]]) -> None:
-    """Write the deadlines of many shipments ((shipment id, day, instant) rows) into their
-    narrow table: an upsert on the shipment's key."""
+def _store_file_by(rows: Sequence[tuple[int, dt.date, dt.datetime, bool]]) -> None:
+    """Write the deadlines of many shipments ((shipment id, day, instant, planned) rows) into
+    their narrow table: an upsert on the shipment's key (a new row says whether the shipment
+    is planned; an existing one already follows its moves)."""
     FilingDeadline.objects.bulk_create(
-        [FilingDeadline(shipment_id=pk, file_by_date=day, file_by_at=at) for pk, day, at in rows],
+        [
+            FilingDeadline(shipment_id=pk, file_by_date=day, file_by_at=at, planned=planned)
+            for pk, day, at, planned in rows
+        ],
         update_conflicts=True,
         unique_fields=["shipment"],
         update_fields=["file_by_date", "file_by_at"],
@@ -168,6 +172,7 @@ def refresh_file_by(
             "destination",
             "planned_ship_date",
             "application_id",
+            "status",
             "deadline__file_by_date",
             "deadline__file_by_at",
         )
@@ -183,10 +188,10 @@ def refresh_file_by(
         for shipment in batch:
             date, instant = computed[shipment.pk]
             if (shipment.file_by_date, shipment.file_by_at) != (date, instant):
-                rows.append((shipment.pk, date, instant))
+                rows.append((shipment.pk, date, instant, shipment.status == ShipmentStatus.PLANNED))
         if rows:
             _store_file_by(rows)
-            changed.extend(pk for pk, _day, _at in rows)
+            changed.extend(row[0] for row in rows)
         last_pk = batch[-1].pk
 
 
@@ -260,7 +265,7 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
         cursor.execute(
             # The shipments first (materialised: the planner knows their number from their own
             # predicate), then the two small lists joined to them by hash, whatever their size.
-            "WITH subject AS MATERIALIZED (SELECT s.id, s.exporter_id, s.item_id, "
+            "WITH subject AS MATERIALIZED (SELECT s.id, s.status, s.exporter_id, s.item_id, "
             "s.destination, s.planned_ship_date, f.file_by_date, f.file_by_at, i.authority_id, "
             "COALESCE(a.license_type, %s) AS license_type "
             f"FROM {table} AS s JOIN {ControlledItem._meta.db_table} AS i ON i.id = s.item_id "
@@ -274,14 +279,14 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
             "d AS (SELECT (e->>0)::bigint AS authority_id, (e->>1)::integer AS days, "
             "(e->>2)::date AS ship, (e->>3)::date AS last, (e->>4)::timestamptz AS at "
             "FROM jsonb_array_elements(%s::jsonb) AS e), "
-            "target AS (SELECT x.id, d.last, d.at FROM subject AS x "
+            "target AS (SELECT x.id, x.status, d.last, d.at FROM subject AS x "
             "JOIN w ON w.exporter_id = x.exporter_id AND w.item_id = x.item_id "
             "AND w.destination = x.destination AND w.license_type = x.license_type "
             "JOIN d ON d.authority_id = x.authority_id AND d.days = w.days "
             "AND d.ship = x.planned_ship_date "
             "WHERE x.file_by_date IS DISTINCT FROM d.last OR x.file_by_at IS DISTINCT FROM d.at) "
-            f"INSERT INTO {deadline_table} AS f (shipment_id, file_by_date, file_by_at) "
-            "SELECT id, last, at FROM target ORDER BY id "
+            f"INSERT INTO {deadline_table} AS f (shipment_id, file_by_date, file_by_at, planned) "
+            "SELECT id, last, at, status = %s FROM target ORDER BY id "
             "ON CONFLICT (shipment_id) DO UPDATE "
             "SET file_by_date = EXCLUDED.file_by_date, file_by_at = EXCLUDED.file_by_at "
             "RETURNING f.shipment_id",
@@ -291,6 +296,7 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
                 *subjects_params,
                 json.dumps(windows),
                 json.dumps(deadlines),
+                ShipmentStatus.PLANNED,
             ],
         )
         return sorted(row[0] for row in cursor.fetchall())

@@ -15,9 +15,11 @@ from django.db.models import Q
 from django.db.models import Value as V
 
 from core.lookups import ids_in
+from licenses import tallies
 from licenses.models import CLOCKED_STATUSES, Status
 from shipments.models import Shipment, ShipmentStatus
 
+from .. import flag_tallies
 from ..models import APPLICATION_FLAGS, SHIPMENT_FLAGS, Flag, FlagKind, ScanSettings
 from .apply import KindResult, apply_kind, retrying
 from .due import TO_SHIP, USABLE_LICENSE, any_of, due_queryset, kept_shipments
@@ -38,6 +40,7 @@ FEW = 20
 class ScanResult:
     kinds: dict[str, KindResult] = field(default_factory=dict)
     file_by_filled: int = 0
+    tallies_folded: int = 0  # status and flag tally rows folded (`tallies.compact`)
     file_by_changed: int = 0  # `refresh_decision_scope`: deadlines that moved
     since: dt.datetime | None = None  # incremental: the previous scan's `now`; None: in full
 
@@ -94,16 +97,18 @@ def scan(*, now: dt.datetime, incremental: bool = False) -> ScanResult:
     reconciles anything written by a path that bypassed the services.
     """
     result = ScanResult()
-    # A shipment whose deadline was never computed (written by a path that bypassed save())
-    # gets it first, so that `file_by` sees it.
-    result.file_by_filled = len(
-        refresh_file_by(
-            now=now,
-            shipments=Shipment.objects.filter(
-                status=SS.PLANNED, deadline__isnull=True, license_required=True
-            ),
+    # The full scan: a shipment whose deadline was never computed (written by a path that
+    # bypassed the services) gets it first, so that `file_by` sees it.
+    if not incremental:
+        result.file_by_filled = len(
+            refresh_file_by(
+                now=now,
+                shipments=Shipment.objects.filter(
+                    status=SS.PLANNED, deadline__isnull=True, license_required=True
+                ),
+            )
         )
-    )
+    result.tallies_folded = tallies.compact() + flag_tallies.compact(now=now)
     inputs = ThresholdInputs.read()
     th = thresholds(now=now, inputs=inputs)
     since = inputs.settings.scanned_through if incremental else None
@@ -155,7 +160,10 @@ def time_scopes(th: Thresholds, earlier: Thresholds) -> dict[str, Q | None]:
         FlagKind.OVERDUE: pending & ended,
         FlagKind.DUE_SOON: pending & any_of([ended, *entering]),  # type: ignore[operator]
         FlagKind.FILE_BY: Q(
-            status=SS.PLANNED, deadline__file_by_at__gt=lo, deadline__file_by_at__lte=now
+            status=SS.PLANNED,
+            deadline__planned=True,
+            deadline__file_by_at__gt=lo,
+            deadline__file_by_at__lte=now,
         ),
     }
     if replies:

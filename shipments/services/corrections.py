@@ -18,7 +18,7 @@ from licenses.services import (
     effective_moment,
 )
 
-from ..models import FOLLOWING_STATUSES, Shipment
+from ..models import FOLLOWING_STATUSES, Shipment, follow_status
 from .drawdown import _reserve, released_by, unship_drawdown
 from .moves import SHIPMENT_MOVES, _check_shipped_after_approval
 from .shipments import _reevaluate
@@ -250,6 +250,7 @@ def shipment_correct(
             )
             if updated != 1:
                 raise ConcurrentUpdate(_("The shipment was changed by someone else meanwhile."))
+            follow_status([locked.pk])
             locked.refresh_from_db()
             if move_name == "ship" and application is not None:
                 unship_drawdown(locked, application, shipped_quantity, now=now, actor=actor)

@@ -22,7 +22,7 @@ from licenses.services import (
     check_moment,
 )
 
-from ..models import FOLLOWING_STATUSES, Shipment, status_phrase
+from ..models import FOLLOWING_STATUSES, Shipment, follow_status, status_phrase
 from .drawdown import (
     RELEASED_AT_MOVE,
     _release,
@@ -107,6 +107,7 @@ def _move(
             raise ConcurrentUpdate(
                 _("The shipment was changed by someone else meanwhile; reload and try again.")
             )
+        follow_status([shipment.pk])
         shipment.refresh_from_db()
         data: dict[str, Any] = {"move": name}
         if name == "ship":
@@ -332,6 +333,7 @@ def follow_application(
         Shipment.objects.filter(ids_in("pk", [pk for pk, _s in moving])).update(
             status=goal, updated_at=now
         )
+        follow_status([pk for pk, _s in moving])
         moved += events.shipments_followed(
             application=application,
             moved=moving,

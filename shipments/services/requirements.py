@@ -47,7 +47,7 @@ from licenses.models import (
     MeasureSuspension,
 )
 
-from ..models import FOLLOWING_STATUSES, Shipment
+from ..models import FOLLOWING_STATUSES, Shipment, follow_status
 from .states import FOLLOWS, SS
 
 # Before shipping: the shipments whose need for a license is kept current.
@@ -318,6 +318,7 @@ def evaluate_requirements(
                 ids_in("pk", [pk for pk, _s, _a in moving]), status__in=FOLLOWING_STATUSES
             ).update(status=goal, last_moved_at=now, updated_at=now)
             result.moved[goal] = [pk for pk, _s, _a in moving]
+            follow_status(result.moved[goal])
         result.changed.sort()
         _write_events(moves, reasons, now=now)
         if announce:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from licenses import services
 from licenses.models import LicenseApplication
+from monitoring import flag_tallies
 from monitoring.models import Flag
 from shipments import services as shipping
 from shipments.models import Consignee, Shipment
@@ -121,7 +122,8 @@ def nobody(db):
 
 
 def open_flag(**fields):
-    """An open flag as the test wants it; the scan may already have raised it."""
+    """An open flag as the test wants it; the scan may already have raised it. Written around
+    the scan, so the flag tallies are recounted, as the daily job would."""
     flag, _created = Flag.objects.update_or_create(
         application=fields.pop("application", None),
         shipment=fields.pop("shipment", None),
@@ -129,4 +131,5 @@ def open_flag(**fields):
         cleared_at=None,
         defaults=fields,
     )
+    flag_tallies.rebuild(now=timezone.now())
     return flag

@@ -41,7 +41,7 @@ from licenses.fasttrack import decision_log
 from licenses.models import Authority, ControlledItem, Exporter, LicenseApplication, UserProfile
 from licenses.services.forecasts import forecasts_deferred
 from licenses.services.measures import measure_create
-from monitoring.scan.daily import run_daily
+from monitoring.scan.daily import DailyResult, run_daily
 from shipments import services as shipping
 from shipments.models import Consignee, Shipment
 from shipments.services import shipment_create
@@ -329,8 +329,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded; nothing changed.")
         else:
             with transaction.atomic():
-                Loader(now=timezone.now()).load()
+                daily = Loader(now=timezone.now()).load()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+            self.stdout.write(f"The daily job, as of now: {daily.summary()}")
         self.stdout.write("Demo sign-ins (username / password):")
         for username, password, role, _staff, limited in USERS:
             scope = " (limited to Ganzhou Rare Earth)" if limited else ""
@@ -485,7 +486,7 @@ class Loader:
 
     # -- the sample --------------------------------------------------------------------------
 
-    def load(self) -> None:
+    def load(self) -> DailyResult:
         start = self.now - dt.timedelta(days=760)
         # Two years of moves, each recorded as made: the forecasts are estimated once, as of
         # today, by the daily job below rather than after every historical move.
@@ -504,7 +505,7 @@ class Loader:
             self.decision()
         # The daily job, once, as of today: licenses whose validity ended expire, forecasts
         # are estimated, and the flags (and their e-mails) are those true today.
-        run_daily(now=self.now)
+        return run_daily(now=self.now)
 
     def reference_data(self, start: dt.datetime) -> None:
         for authority, rows in DEMO_ITEMS.items():

@@ -135,3 +135,27 @@ def test_moving_deadlines_rewrites_no_shipment_row(manager, ganzhou):
     log(window_days=20, destinations=["US"], actor=manager)
     assert {deadline(s) for s in ships} == {FILE_BY_20}
     assert versions() == before
+
+
+def test_a_deadline_says_whether_its_shipment_is_planned_through_every_move(ganzhou):
+    """The `file_by` flag and the work queue read the deadlines of planned shipments from a
+    partial index: the deadline follows its shipment in and out of `planned`."""
+    from licenses import services
+
+    from ...factories import ApplicationFactory
+    from ...helpers import at
+
+    app = ApplicationFactory(exporter=ganzhou)
+    goods = ShipmentFactory(exporter=ganzhou, application=app)
+
+    def planned() -> bool:
+        return FilingDeadline.objects.values_list("planned", flat=True).get(shipment=goods)
+
+    assert planned()
+    services.application_submit(application=app, at=at("2026-09-01"), now=NOW, actor=None)
+    assert not planned()  # awaiting its license
+    services.application_withdraw(application=app, at=at("2026-09-02"), now=NOW, actor=None)
+    goods.refresh_from_db()
+    assert goods.status == "planned" and planned()
+    # and the deadline that passed is flagged again at once
+    assert Flag.objects.filter(shipment=goods, kind="file_by", cleared_at__isnull=True).exists()

@@ -1,0 +1,176 @@
+"""Flag tallies: the open flags by exporter and kind, and how many were open at the end of each
+of the last days, without reading the flags (`FlagTally`).
+
+- **Written by the scan.** Flags are raised and cleared in one place (`scan.apply.apply_kind`,
+  for the periodic scan, the daily job and every re-evaluation inside a move), which passes the
+  exporters of the flags it raised and cleared to `record` in the same transaction: a delta row
+  per exporter, kind and hour, and one for all exporters.
+- **Read as sums.** Open flags of a kind = the sum of its rows (`open_counts`); open at the end
+  of a day = that minus the changes of the hours since (`open_at`). Hours are UTC hours: a day
+  of a time zone whose offset is not a whole number of hours is read to the hour.
+- **Compacted and reconciled** like the status tallies (`licenses.tallies`): `compact` folds the
+  rows of each (exporter, kind, hour), and hours older than `KEEP_HOURS` into one; `rebuild`
+  recounts from the flags (the daily job; and after a path that wrote flags around the scan).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, transaction
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncHour
+
+from core.lookups import ids_in
+
+from .models import Flag, FlagTally
+
+# How far back the hours are kept apart (the chart reads 90 days); older ones are one bucket.
+KEEP_HOURS = 100 * 24
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def hour_of(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def record(kind: str, *, raised: Sequence[int], cleared: Sequence[int], now: dt.datetime) -> int:
+    """The deltas of the flags of `kind` just raised and cleared (their exporters' ids), at
+    `now`; returns how many rows were written."""
+    net: Counter[int] = Counter(raised)
+    net.subtract(Counter(cleared))
+    hour = hour_of(now)
+    rows = [FlagTally(exporter_id=e, kind=kind, hour=hour, n=n) for e, n in net.items() if n]
+    total = sum(net.values())
+    if total:
+        rows.append(FlagTally(exporter_id=None, kind=kind, hour=hour, n=total))
+    FlagTally.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _visible(exporter_ids: Iterable[int] | None) -> QuerySet[FlagTally]:
+    qs = FlagTally.objects.order_by()
+    if exporter_ids is None:
+        return qs.filter(exporter__isnull=True)
+    return qs.filter(ids_in("exporter_id", exporter_ids))
+
+
+def open_counts(exporter_ids: Iterable[int] | None) -> dict[str, int]:
+    """{kind: open flags} over the given exporters (None: all)."""
+    return {
+        kind: n
+        for kind, n in _visible(exporter_ids).values_list("kind").annotate(total=Sum("n"))
+        if n
+    }
+
+
+def open_at(
+    exporter_ids: Iterable[int] | None, moments: Sequence[dt.datetime], *, now: dt.datetime
+) -> dict[str, list[int]]:
+    """{kind: open flags at each of `moments`} (each at or before `now`): the open count less
+    the changes of the hours from that moment's hour on."""
+    visible = list(exporter_ids) if exporter_ids is not None else None
+    current = open_counts(visible)
+    since = hour_of(min(moments)) if moments else hour_of(now)
+    changes: dict[str, list[tuple[dt.datetime, int]]] = {}
+    for kind, hour, n in (
+        _visible(visible)
+        .filter(hour__gte=since)
+        .values_list("kind", "hour")
+        .annotate(total=Sum("n"))
+        .order_by("hour")
+    ):
+        changes.setdefault(kind, []).append((hour, n))
+    out: dict[str, list[int]] = {}
+    for kind in {*current, *changes}:
+        series = []
+        for moment in moments:
+            if moment >= now:
+                series.append(current.get(kind, 0))
+                continue
+            later = sum(n for hour, n in changes.get(kind, []) if hour >= moment)
+            series.append(current.get(kind, 0) - later)
+        out[kind] = series
+    return out
+
+
+_KEY = "exporter_id, kind, hour"
+
+
+def compact(*, now: dt.datetime) -> int:
+    """Fold the rows of each (exporter, kind, hour) into one, hours older than `KEEP_HOURS`
+    into one bucket; returns the rows folded. One statement on PostgreSQL (its parts share a
+    snapshot: what it deletes is what it sums)."""
+    table = FlagTally._meta.db_table
+    cutoff = hour_of(now) - dt.timedelta(hours=KEEP_HOURS)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            bucket = "(CASE WHEN {t}hour < %(cutoff)s THEN %(epoch)s ELSE {t}hour END)"
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH k AS (SELECT exporter_id, kind, {bucket.format(t='')} AS bucket "
+                    f"FROM {table} GROUP BY 1, 2, 3 "
+                    f"HAVING COUNT(*) > 1 OR MIN(hour) < %(cutoff)s AND MIN(hour) <> %(epoch)s), "
+                    f"gone AS (DELETE FROM {table} AS t USING k "
+                    "WHERE t.exporter_id IS NOT DISTINCT FROM k.exporter_id AND t.kind = k.kind "
+                    f"AND {bucket.format(t='t.')} = k.bucket "
+                    f"RETURNING t.exporter_id, t.kind, {bucket.format(t='t.')} AS hour, t.n), "
+                    f"kept AS (INSERT INTO {table} ({_KEY}, n) "
+                    f"SELECT {_KEY}, SUM(n) FROM gone GROUP BY {_KEY} HAVING SUM(n) <> 0 "
+                    "RETURNING 1) SELECT COUNT(*) FROM gone",
+                    {"cutoff": cutoff, "epoch": EPOCH},
+                )
+                return int(cursor.fetchone()[0])
+        rows = list(FlagTally.objects.all())
+        sums: Counter[tuple[int | None, str, dt.datetime]] = Counter()
+        for row in rows:
+            sums[(row.exporter_id, row.kind, EPOCH if row.hour < cutoff else row.hour)] += row.n
+        FlagTally.objects.all().delete()
+        FlagTally.objects.bulk_create(
+            FlagTally(exporter_id=e, kind=k, hour=h, n=n) for (e, k, h), n in sums.items() if n
+        )
+        return len(rows)
+
+
+def _recount(*, now: dt.datetime) -> Counter[tuple[int | None, str, dt.datetime]]:
+    out: Counter[tuple[int | None, str, dt.datetime]] = Counter()
+    cutoff = hour_of(now) - dt.timedelta(hours=KEEP_HOURS)
+    for column, sign, flags in (
+        ("raised_at", 1, Flag.objects.all()),
+        ("cleared_at", -1, Flag.objects.filter(cleared_at__isnull=False)),
+    ):
+        for exporter, kind, hour, n in (
+            flags.order_by()
+            .annotate(h=TruncHour(column, tzinfo=dt.UTC))
+            .values_list("exporter_id", "kind", "h")
+            .annotate(n=Count("id"))
+        ):
+            bucket = EPOCH if hour < cutoff else hour
+            out[(exporter, kind, bucket)] += sign * n
+            out[(None, kind, bucket)] += sign * n
+    return out
+
+
+def rebuild(*, now: dt.datetime) -> int:
+    """Recount every tally from the flags (concurrent scans wait: they need the table);
+    returns how many keys' open counts differed (0 when the deltas were right)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {FlagTally._meta.db_table} IN EXCLUSIVE MODE")
+        before: Counter[tuple[int | None, str]] = Counter()
+        for exporter, kind, n in (
+            FlagTally.objects.order_by().values_list("exporter_id", "kind").annotate(total=Sum("n"))
+        ):
+            before[(exporter, kind)] = n
+        recounted = _recount(now=now)
+        after: Counter[tuple[int | None, str]] = Counter()
+        for (exporter, kind, _hour), n in recounted.items():
+            after[(exporter, kind)] += n
+        FlagTally.objects.all().delete()
+        FlagTally.objects.bulk_create(
+            FlagTally(exporter_id=e, kind=k, hour=h, n=n) for (e, k, h), n in recounted.items() if n
+        )
+    return sum(1 for key in before.keys() | after.keys() if before[key] != after[key])
