@@ -89,6 +89,16 @@ def no_seeded_measures(db):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counts and cached dashboards live in the cache, Redis in the test settings (this
+    xdist worker's database number, which outlives the process): every test starts with none,
+    whatever ran before it, in this run or an earlier one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Each test starts in the default language: a page requested in Chinese leaves Chinese
     active in the thread (LocaleMiddleware activates, nothing deactivates), and a test that
