@@ -122,3 +122,20 @@ def bis_item(db):
         description="Advanced computing ICs",
         unit="pcs",
     )
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    """Call it, and from then on every query fails as when PostgreSQL is down or restarting
+    (the client and data the test needs are made before)."""
+    from django.db import OperationalError
+    from django.db.backends.utils import CursorWrapper
+
+    def refuse(self, *args, **kwargs):
+        raise OperationalError('connection to server at "127.0.0.1", port 5432 failed')
+
+    def take_it_down():
+        monkeypatch.setattr(CursorWrapper, "execute", refuse)
+        monkeypatch.setattr(CursorWrapper, "executemany", refuse)
+
+    return take_it_down

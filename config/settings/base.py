@@ -311,6 +311,9 @@ CONTENT_SECURITY_POLICY = {
 # EMAIL_BACKEND): a reset link works once, for a day.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 SESSION_COOKIE_HTTPONLY = True
+# A form sent without a valid CSRF token (a page left open across a sign-out) gets the site's
+# own 403 page, in the visitor's language, saying to reload and try again.
+CSRF_FAILURE_VIEW = "core.error_views.csrf_failure"
 
 # REST API (config/api): the SPEC's error body for every DRF error, and throttling. Rates are
 # generous defaults; `login` limits sign-in attempts and `bad_token` requests with a wrong
