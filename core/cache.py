@@ -8,6 +8,9 @@ computed afresh. The first failure is logged; the process then leaves Redis alon
 `PAUSE_SECONDS` (a refused connection fails at once, but a hung Redis would cost every request
 its socket timeout), logs again when it tries again and it still fails, and says when Redis is
 back.
+
+`clear` deletes the cache's own keys (its KEY_PREFIX), not the whole Redis database, which it
+may share with Celery's queue.
 """
 
 from __future__ import annotations
@@ -90,3 +93,16 @@ class ResilientRedisCache(RedisCache):
     delete_many = _quietly(_answer(None))(RedisCache.delete_many)
     # `incr`, `decr` and `clear` still raise: nothing in a request uses them, and a command or
     # test that empties the cache should hear that it could not.
+
+    def clear(self) -> None:
+        """Delete this cache's keys, and only them: Django's `clear` empties the whole Redis
+        database (FLUSHDB), which would drop Celery's queue too where the two share one."""
+        client = self._cache.get_client(write=True)  # type: ignore[attr-defined]
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                client.delete(*batch)
+                batch = []
+        if batch:
+            client.delete(*batch)

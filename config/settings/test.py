@@ -43,7 +43,7 @@ def _redis_for_this_worker(url: str) -> str:
 # unless REDIS_URL says otherwise).
 TEST_REDIS_URL = _redis_for_this_worker(env("REDIS_URL", default="redis://127.0.0.1:6379/12"))
 # The cache (throttle counts, the dashboard) is there too, as in production: each xdist worker
-# on its own database number, so that `cache.clear()` (FLUSHDB, before every test: see
+# on its own database number, so that `cache.clear()` (before every test: see
 # tests/conftest.py) empties only its own, and the servers an end-to-end test starts (which
 # inherit PYTEST_XDIST_WORKER) share it with the test.
 CACHES = cache_settings(TEST_REDIS_URL)

@@ -130,3 +130,18 @@ def test_clearing_a_cache_that_is_down_says_so(dead):
 
     with pytest.raises(ConnectionError):
         dead.clear()
+
+
+def test_clearing_the_cache_leaves_the_brokers_keys_alone():
+    """The cache may share its Redis database with Celery's queue (REDIS_URL for both)."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=True)
+    client.rpush("celery", "a queued task")
+    cache.set("dashboard:1", "page")
+    try:
+        cache.clear()
+        assert cache.get("dashboard:1") is None
+        assert client.lrange("celery", 0, -1) == [b"a queued task"]
+    finally:
+        client.delete("celery")
