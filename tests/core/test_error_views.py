@@ -41,7 +41,7 @@ def page(response, status: int, language: str) -> str:
     return html
 
 
-class DatabaseDown(Exception):
+class Failure(Exception):
     pass
 
 
@@ -188,8 +188,8 @@ def test_the_500_page_renders_with_the_database_down(officer, database_down):
 def test_a_failure_before_the_language_is_known_speaks_the_browsers_language():
     request = RequestFactory().get("/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
     try:
-        raise DatabaseDown
-    except DatabaseDown:
+        raise Failure
+    except Failure:
         response = error_views.server_error(request)
     assert '<html lang="zh-hans">' in response.content.decode()
 
