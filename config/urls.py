@@ -56,3 +56,10 @@ urlpatterns += [
 from config.language import set_language  # noqa: E402
 
 urlpatterns += [path("i18n/setlang/", set_language, name="set_language")]
+
+# What a failed request answers: the API's error body under /api/, else a page in the visitor's
+# language; 503 when the database or the broker is out of reach (core/error_views.py).
+handler400 = "core.error_views.bad_request"
+handler403 = "core.error_views.permission_denied"
+handler404 = "core.error_views.page_not_found"
+handler500 = "core.error_views.server_error"

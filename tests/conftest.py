@@ -89,6 +89,16 @@ def no_seeded_measures(db):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counts and cached dashboards live in the cache, Redis in the test settings (this
+    xdist worker's database number, which outlives the process): every test starts with none,
+    whatever ran before it, in this run or an earlier one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Each test starts in the default language: a page requested in Chinese leaves Chinese
     active in the thread (LocaleMiddleware activates, nothing deactivates), and a test that
@@ -112,3 +122,20 @@ def bis_item(db):
         description="Advanced computing ICs",
         unit="pcs",
     )
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    """Call it, and from then on every query fails as when PostgreSQL is down or restarting
+    (the client and data the test needs are made before)."""
+    from django.db import OperationalError
+    from django.db.backends.utils import CursorWrapper
+
+    def refuse(self, *args, **kwargs):
+        raise OperationalError('connection to server at "127.0.0.1", port 5432 failed')
+
+    def take_it_down():
+        monkeypatch.setattr(CursorWrapper, "execute", refuse)
+        monkeypatch.setattr(CursorWrapper, "executemany", refuse)
+
+    return take_it_down

@@ -178,6 +178,28 @@ def broker_transport_options(url: str) -> dict:
 
 
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL)
+
+
+def cache_settings(url: str) -> dict:
+    """The default cache: throttle counts and the dashboard. In Redis when there is one, so
+    that every process (gunicorn's workers, several containers) counts against the same limits
+    and reuses the same dashboards; else this process's memory, which is all the embedded
+    default (one web process) needs. A Redis that is down is a cache miss, never an error
+    (core.cache); a hung one fails within the socket timeout."""
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "tracker",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
+CACHE_REDIS_URL = env("CACHE_REDIS_URL", default=REDIS_URL)
+CACHES = cache_settings(CACHE_REDIS_URL)
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
@@ -289,12 +311,22 @@ CONTENT_SECURITY_POLICY = {
 # EMAIL_BACKEND): a reset link works once, for a day.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 SESSION_COOKIE_HTTPONLY = True
+# A form sent without a valid CSRF token (a page left open across a sign-out) gets the site's
+# own 403 page, in the visitor's language, saying to reload and try again.
+CSRF_FAILURE_VIEW = "core.error_views.csrf_failure"
 
 # REST API (config/api): the SPEC's error body for every DRF error, and throttling. Rates are
-# generous defaults; `login` limits sign-in attempts per client address. The counts live in
-# the default cache (per process unless a shared cache is configured).
+# generous defaults; `login` limits sign-in attempts and `bad_token` requests with a wrong
+# token, both per client address. The counts live in the default cache: in Redis, shared by
+# every process, when REDIS_URL is set (CACHES above). The client's address is the
+# connection's, or behind AXES_PROXY_COUNT proxies the one they name in X-Forwarded-For (never
+# a header the client could make up).
 _API_SETTINGS: dict[str, object] = {
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api.authentication.ThrottledTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttling.AnonThrottle",
         "core.api.throttling.UserThrottle",
@@ -303,7 +335,9 @@ _API_SETTINGS: dict[str, object] = {
         "anon": env("API_THROTTLE_ANON", default="120/minute"),
         "user": env("API_THROTTLE_USER", default="2000/minute"),
         "login": env("API_THROTTLE_LOGIN", default="20/minute"),
+        "bad_token": env("API_THROTTLE_BAD_TOKEN", default="20/minute"),
     },
+    "NUM_PROXIES": env.int("AXES_PROXY_COUNT", default=0),
 }
 REST_FRAMEWORK |= _API_SETTINGS  # type: ignore[arg-type]
 _API_SCHEMA_SETTINGS: dict[str, object] = {

@@ -11,7 +11,7 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracker")
 
 from .base import *  # noqa: F403
-from .base import DATABASES, broker_transport_options, env
+from .base import DATABASES, broker_transport_options, cache_settings, env
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEBUG = False
@@ -42,6 +42,11 @@ def _redis_for_this_worker(url: str) -> str:
 # The Redis the end-to-end tests run their worker on (db 12, plus the xdist worker's index,
 # unless REDIS_URL says otherwise).
 TEST_REDIS_URL = _redis_for_this_worker(env("REDIS_URL", default="redis://127.0.0.1:6379/12"))
+# The cache (throttle counts, the dashboard) is there too, as in production: each xdist worker
+# on its own database number, so that `cache.clear()` (before every test: see
+# tests/conftest.py) empties only its own, and the servers an end-to-end test starts (which
+# inherit PYTEST_XDIST_WORKER) share it with the test.
+CACHES = cache_settings(TEST_REDIS_URL)
 
 ALERT_RETRY_BASE_SECONDS = env.int("E2E_ALERT_RETRY_BASE_SECONDS", default=60)
 ALERT_SWEEP_AFTER_SECONDS = env.int("E2E_ALERT_SWEEP_AFTER_SECONDS", default=120)

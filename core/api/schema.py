@@ -18,8 +18,12 @@ ERRORS = {
     404: "No such object, or one the caller may not see.",
     406: "The `Accept` header asks for something other than JSON.",
     409: "An illegal move, or a change that lost a race with another one.",
+    413: "The body is larger than the server accepts (`DATA_UPLOAD_MAX_MEMORY_SIZE`).",
     415: "The body is not JSON.",
     429: "Too many requests; `Retry-After` says when to try again.",
+    500: "Something went wrong on the server; it is logged, and the body says no more.",
+    503: "The database or the queue cannot be reached for a moment; `Retry-After` says when "
+    "to try again.",
 }
 
 
@@ -29,13 +33,13 @@ class ApiAutoSchema(AutoSchema):
         return not any(isinstance(p, AllowAny) for p in permissions)
 
     def error_codes(self) -> list[int]:
-        codes = [400, 406, 429]
+        codes = [400, 406, 429, 500, 503]
         if self._requires_auth():
             codes += [401, 403]
         if "{" in self.path:
             codes.append(404)
         if self.method in ("POST", "PUT", "PATCH"):
-            codes.append(415)
+            codes += [413, 415]
             if getattr(self.view, "may_conflict", False):
                 codes.append(409)
         return sorted(codes)

@@ -1,19 +1,11 @@
-"""API clients for the cast: `api(user)` is a client signed in with that user's token."""
+"""API clients for the cast: `api(user)` is a client signed in with that user's token. (Every
+test starts with no throttle counts: see tests/conftest.py.)"""
 
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    """Throttle counts live in the cache: every test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

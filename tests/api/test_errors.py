@@ -286,3 +286,127 @@ def test_a_post_to_an_unknown_url_with_a_session_cookie_answers_404_not_a_csrf_p
 def test_asking_for_anything_but_json_answers_406_in_json(api, officer):
     response = api(officer).get("/api/v1/exporters/", HTTP_ACCEPT="text/html")
     assert error(response, 406)["code"] == "not_acceptable"
+
+
+# --- Failures outside a view's own handling: 413, 503, 500 (core/error_views.py) -------------
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_a_body_over_the_upload_limit_answers_413(api, officer):
+    payload = exporter_payload(name="x" * 2000)
+    response = api(officer).post("/api/v1/exporters/", payload, format="json")
+    body = error(response, 413)
+    assert body["code"] == "too_large"
+    assert body["detail"] == (
+        "The request is too large: send at most 1000\xa0bytes of data, or fewer fields, at a time."
+    )
+    assert not Exporter.objects.exists()
+
+
+def test_a_sign_in_over_the_default_upload_limit_answers_413_in_the_callers_language():
+    from rest_framework.test import APIClient
+
+    body = b'{"username": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
+    response = APIClient().post(
+        "/api/v1/auth/token/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    body = error(response, 413)
+    assert body["code"] == "too_large" and body["detail"].startswith("请求过大")
+
+
+def test_an_unknown_url_under_api_outside_v1_answers_404_with_the_error_body(api):
+    assert error(api().get("/api/v2/exporters/"), 404)["code"] == "not_found"
+
+
+def test_a_database_outage_answers_503_with_retry_after(api, officer, database_down):
+    client = api(officer)
+    client.raise_request_exception = False
+    database_down()  # even the token cannot be looked up
+    response = client.get("/api/v1/exporters/")
+    body = error(response, 503)
+    assert body == {
+        "code": "unavailable",
+        "detail": "The service is unavailable for a moment: a database or queue it needs "
+        "cannot be reached. Try again shortly.",
+        "fields": {},
+    }
+    assert response["Retry-After"] == "30"
+
+
+def test_a_database_outage_in_the_middle_of_a_write_answers_503(api, officer, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from licenses import services
+
+    def lost(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "exporter_create", lost)
+    client = api(officer)
+    client.raise_request_exception = False
+    response = client.post("/api/v1/exporters/", exporter_payload(), format="json")
+    assert error(response, 503)["code"] == "unavailable"
+    assert response["Retry-After"] == "30"
+    assert "server closed the connection unexpectedly" in caplog.text  # logged, not shown
+
+
+@pytest.mark.parametrize("outage", ["kombu", "redis"])
+def test_a_broker_outage_where_the_request_needs_the_broker_answers_503(
+    api, officer, monkeypatch, outage
+):
+    import kombu.exceptions
+    import redis.exceptions
+
+    from licenses import services
+
+    errors = {
+        "kombu": kombu.exceptions.OperationalError("Error 111 connecting to redis:6379."),
+        "redis": redis.exceptions.ConnectionError("Error 111 connecting to redis:6379."),
+    }
+
+    def unreachable(*args, **kwargs):
+        raise errors[outage]
+
+    monkeypatch.setattr(services, "exporter_create", unreachable)
+    client = api(officer)
+    client.raise_request_exception = False
+    response = client.post("/api/v1/exporters/", exporter_payload(), format="json")
+    assert error(response, 503)["code"] == "unavailable"
+    assert response["Retry-After"] == "30"
+
+
+def test_an_unhandled_error_answers_500_with_the_error_body_and_is_logged(
+    api, officer, monkeypatch, caplog
+):
+    from licenses import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(services, "exporter_create", broken)
+    client = api(officer)
+    client.raise_request_exception = False
+    response = client.post("/api/v1/exporters/", exporter_payload(), format="json")
+    body = error(response, 500)
+    assert body == {
+        "code": "server_error",
+        "detail": "Something went wrong on our side and it has been logged. Try again, and "
+        "tell an administrator if it keeps happening.",
+        "fields": {},
+    }
+    assert "secret" not in response.content.decode()
+    assert "Retry-After" not in response
+    logged = [r for r in caplog.records if r.name == "django.request" and r.exc_info]
+    assert logged and "secret internals" in str(logged[0].exc_info[1])
+
+
+def test_an_unhandled_error_speaks_the_callers_language(api, officer, monkeypatch):
+    from licenses import services
+
+    monkeypatch.setattr(services, "exporter_create", lambda **kwargs: 1 / 0)
+    client = api(officer)
+    client.raise_request_exception = False
+    response = client.post(
+        "/api/v1/exporters/", exporter_payload(), format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert error(response, 500)["detail"].startswith("服务器端出错")

@@ -180,7 +180,9 @@ def test_every_operation_documents_its_errors_with_the_one_error_body(schema):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            assert {"400", "429"} <= set(responses), (method, path)
+            assert {"400", "429", "500", "503"} <= set(responses), (method, path)
+            if method in ("post", "put", "patch"):
+                assert "413" in responses, (method, path)
             if path != "/api/v1/auth/token/" or method == "delete":
                 assert {"401", "403"} <= set(responses), (method, path)
             if "{" in path:

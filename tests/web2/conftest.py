@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..api.conftest import _fresh_throttle_counts, api  # noqa: F401
+from ..api.conftest import api  # noqa: F401
 from ..web.conftest import World, build_side, nobody, pinned_clock, world  # noqa: F401
 
 
