@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, CharField, F, QuerySet, When
 from django.db.models import Value as V
 
@@ -28,6 +28,8 @@ from licenses.models import (
 from shipments.models import FilingDeadline, Shipment, ShipmentStatus
 
 from .statements import subquery
+
+UPSERT_WORK_MEM = "64MB"
 
 
 @dataclass
@@ -261,35 +263,45 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
             )
     subjects_sql, subjects_params = subquery(shipments)
     table, deadline_table = Shipment._meta.db_table, FilingDeadline._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A decision can move half a million deadlines: enough memory for the statement's hash
+        # joins and its sort to stay off the disk (for this transaction only).
+        cursor.execute(f"SET LOCAL work_mem = '{UPSERT_WORK_MEM}'")
         cursor.execute(
             # The shipments first (materialised: the planner knows their number from their own
-            # predicate), then the two small lists joined to them by hash, whatever their size.
+            # predicate), then the two small lists (materialised too: their JSON is read once,
+            # not once per shipment) joined to them by hash, whatever their size. Deadlines
+            # that exist are updated, the others inserted.
             "WITH subject AS MATERIALIZED (SELECT s.id, s.status, s.exporter_id, s.item_id, "
-            "s.destination, s.planned_ship_date, f.file_by_date, f.file_by_at, i.authority_id, "
+            "s.destination, s.planned_ship_date, f.shipment_id IS NOT NULL AS stored, "
+            "f.file_by_date, f.file_by_at, i.authority_id, "
             "COALESCE(a.license_type, %s) AS license_type "
             f"FROM {table} AS s JOIN {ControlledItem._meta.db_table} AS i ON i.id = s.item_id "
             f"LEFT JOIN {LicenseApplication._meta.db_table} AS a "
             "ON a.id = s.application_id AND a.status = %s "
             f"LEFT JOIN {deadline_table} AS f ON f.shipment_id = s.id "
             f"WHERE s.id IN ({subjects_sql})), "
-            "w AS (SELECT (e->>0)::bigint AS exporter_id, (e->>1)::bigint AS item_id, "
+            "w AS MATERIALIZED (SELECT (e->>0)::bigint AS exporter_id, (e->>1)::bigint AS item_id, "
             "e->>2 AS destination, e->>3 AS license_type, (e->>4)::integer AS days "
             "FROM jsonb_array_elements(%s::jsonb) AS e), "
-            "d AS (SELECT (e->>0)::bigint AS authority_id, (e->>1)::integer AS days, "
+            "d AS MATERIALIZED (SELECT (e->>0)::bigint AS authority_id, (e->>1)::integer AS days, "
             "(e->>2)::date AS ship, (e->>3)::date AS last, (e->>4)::timestamptz AS at "
             "FROM jsonb_array_elements(%s::jsonb) AS e), "
-            "target AS (SELECT x.id, x.status, d.last, d.at FROM subject AS x "
+            "target AS (SELECT x.id, x.status, x.stored, d.last, d.at FROM subject AS x "
             "JOIN w ON w.exporter_id = x.exporter_id AND w.item_id = x.item_id "
             "AND w.destination = x.destination AND w.license_type = x.license_type "
             "JOIN d ON d.authority_id = x.authority_id AND d.days = w.days "
             "AND d.ship = x.planned_ship_date "
-            "WHERE x.file_by_date IS DISTINCT FROM d.last OR x.file_by_at IS DISTINCT FROM d.at) "
-            f"INSERT INTO {deadline_table} AS f (shipment_id, file_by_date, file_by_at, planned) "
-            "SELECT id, last, at, status = %s FROM target ORDER BY id "
-            "ON CONFLICT (shipment_id) DO UPDATE "
+            "WHERE x.file_by_date IS DISTINCT FROM d.last OR x.file_by_at IS DISTINCT FROM d.at), "
+            f"updated AS (UPDATE {deadline_table} AS f "
+            "SET file_by_date = target.last, file_by_at = target.at FROM target "
+            "WHERE target.stored AND f.shipment_id = target.id RETURNING f.shipment_id), "
+            f"inserted AS (INSERT INTO {deadline_table} (shipment_id, file_by_date, file_by_at, "
+            "planned) SELECT id, last, at, status = %s FROM target WHERE NOT stored "
+            "ORDER BY id ON CONFLICT (shipment_id) DO UPDATE "
             "SET file_by_date = EXCLUDED.file_by_date, file_by_at = EXCLUDED.file_by_at "
-            "RETURNING f.shipment_id",
+            "RETURNING shipment_id) "
+            "SELECT shipment_id FROM updated UNION ALL SELECT shipment_id FROM inserted",
             [
                 LicenseType.INDIVIDUAL,
                 Status.DRAFT,
