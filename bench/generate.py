@@ -424,6 +424,7 @@ def generate(
                 "shipment_id": r["id"],
                 "file_by_date": r["file_by_date"],
                 "file_by_at": r["file_by_at"],
+                "planned": r["status"] == "planned",
             }
             for r in ship_rows
         ),

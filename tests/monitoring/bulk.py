@@ -153,6 +153,7 @@ def load(
                 shipment=s,
                 file_by_date=_file_by(s.planned_ship_date),
                 file_by_at=end_of_day(_file_by(s.planned_ship_date), s.item.authority.tz),
+                planned=s.status == "planned",
             )
             for s in shipments
         ],
