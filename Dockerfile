@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for web (gunicorn, the default CMD), worker and beat:
-#   docker run IMAGE                                       -> web on ${PORT:-8000}
-#   docker run IMAGE celery -A config worker -l INFO       -> worker
-#   docker run IMAGE celery -A config beat -l INFO         -> beat (DatabaseScheduler)
+#   docker run IMAGE                                          -> web on ${PORT:-8000}
+#   docker run IMAGE celery -A config worker -n worker@%h -l INFO  -> a worker (as many as needed)
+#   docker run IMAGE celery -A config beat -l INFO            -> beat (DatabaseScheduler; one only)
+#   docker run IMAGE python manage.py migrate --noinput       -> the migrations, once per release
 # Configuration comes from the environment: see .env.example.
 
 ############################ builder: wheels for [project].dependencies only ############################

@@ -54,7 +54,9 @@ messages: install
 
 ## make bench: build (or reuse) the benchmark databases on PostgreSQL (SIZE shipments, default
 ## 1,000,000, and 100,000 for the scale ratios), measure, and write BENCHMARKS.md. REBUILD=1
-## builds them again. wrk (throughput) is installed with apt-get when missing.
+## builds them again. wrk (throughput) is installed with apt-get when missing. Last, the load
+## test: CLIENTS (50) signed-in clients for LOAD_SECONDS (60) against gunicorn with 4 workers,
+## with think times of mean THINK (1.5) seconds, then with none (bench/load.py).
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || \
 		echo "wrk is not installed (apt-get install wrk): throughput will not be measured"

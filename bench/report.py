@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from bench.load import TARGET_RATIO
 from bench.run import SEQ_SCAN, median, p95
 
 
@@ -99,6 +100,147 @@ def scan_table(r: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     return "\n".join(table + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+def _lat(stats: dict[str, Any]) -> str:
+    return f"{stats['median_ms']:,.0f} / {stats['p95_ms']:,.0f} / {stats['p99_ms']:,.0f} ms"
+
+
+def _errors(phase: dict[str, Any]) -> str:
+    """How many, and what they were: statuses answered, or the exceptions' names."""
+    causes = phase.get("error_causes") or {}
+    if not causes:
+        return f"{phase['errors']:,}"
+    return f"{phase['errors']:,} ({', '.join(f'{c}: {n:,}' for c, n in causes.items())})"
+
+
+def load_rows(load: dict[str, Any], row: Any) -> None:
+    """The load test's rows (`bench/load.py`): the single-client baseline, the clients with
+    their think time (the target's run, overall and kind by kind), and the same clients with
+    none (the saturation throughput)."""
+    single, think = load["single"], load["think"]
+    n, workers = load["clients"], load["workers"]
+    base = single["overall"]["median_ms"]
+    # A run with kinds of request left out of the mix says so on every row.
+    part = f" (mix without {', '.join(load['without'])})" if load.get("without") else ""
+    row(
+        f"Load{part}, one client, no think time: requests per second; latency p50 / p95 / p99",
+        "",
+        f"{single['rps']:.1f}/s; {_lat(single['overall'])}",
+        "",
+        "",
+        None,
+    )
+    what = (
+        f"Load{part}, {n} clients, think time {load['think_s']:g} s (exponential mean), "
+        f"{workers} workers"
+    )
+    row(
+        f"{what}: requests per second ({think['requests']:,} in {think['seconds']:.0f} s)",
+        "",
+        f"{think['rps']:.1f}/s",
+        "",
+        "",
+        None,
+    )
+    row(f"{what}: errors", "", _errors(think), "0", "", think["errors"] == 0)
+    ratio = think["overall"]["p95_ms"] / base
+    row(
+        f"{what}: latency p50 / p95 / p99, all requests",
+        "",
+        _lat(think["overall"]),
+        f"p95 < {TARGET_RATIO}x single-client median ({base:,.0f} ms)",
+        f"{ratio:.1f}x",
+        ratio < TARGET_RATIO,
+    )
+    for kind, stats in think["kinds"].items():
+        alone = single["kinds"].get(kind)
+        if not alone or not stats["n"]:
+            continue
+        ratio = stats["p95_ms"] / alone["median_ms"]
+        row(
+            f"{what}: {kind} ({stats['n']:,}), p50 / p95 / p99",
+            "",
+            _lat(stats),
+            f"p95 < {TARGET_RATIO}x its single-client median ({alone['median_ms']:,.0f} ms)",
+            f"{ratio:.1f}x",
+            ratio < TARGET_RATIO,
+        )
+    saturation = load.get("saturation")
+    if saturation:
+        what = f"Load{part}, {n} clients, no think time (saturation), {workers} workers"
+        row(
+            f"{what}: requests per second ({saturation['requests']:,} in "
+            f"{saturation['seconds']:.0f} s)",
+            "",
+            f"{saturation['rps']:.1f}/s",
+            "",
+            "",
+            None,
+        )
+        row(f"{what}: errors", "", _errors(saturation), "0", "", saturation["errors"] == 0)
+        ratio = saturation["overall"]["p95_ms"] / base
+        row(
+            f"{what}: latency p50 / p95 / p99 (queueing: about {n} / throughput)",
+            "",
+            _lat(saturation["overall"]),
+            f"p95 < {TARGET_RATIO}x single-client median ({base:,.0f} ms)",
+            f"{ratio:.1f}x",
+            ratio < TARGET_RATIO,
+        )
+        # Little's law: a client spends (think + response) per request, so the server keeps up
+        # with at most throughput x (think + response) clients before they queue. The lone
+        # client's mean response is its run's length over its requests (it never paused).
+        mean = single["seconds"] / single["requests"]
+        carried = saturation["rps"] * (load["think_s"] + mean)
+        row(
+            f"Clients this server carries at {load['think_s']:g} s think time before they queue "
+            "(saturation throughput x (think time + single-client mean))",
+            "",
+            f"{carried:.0f}",
+            f"{n}",
+            "",
+            None,
+        )
+
+
+def load_table(load: dict[str, Any]) -> str:
+    """The load test's rows alone, as a Markdown table (`python -m bench.load`)."""
+    rows: list[list[str]] = []
+
+    def row(what: str, _small: str, value: str, target: str, ratio: str, ok: bool | None):
+        rows.append([what, value, target, ratio, _verdict(ok)])
+
+    load_rows(load, row)
+    table = [
+        "| measurement | figure | target | ratio | result |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    return "\n".join(table + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+def load_method(load: dict[str, Any]) -> str:
+    """How the load figures are measured, for BENCHMARKS.md."""
+    mix = ", ".join(f"{kind} {weight} %" for kind, weight in load["mix"].items())
+    think = load["think"]
+    created = load.get("created")  # every shipment of the run, including the warm-up's
+    if created is None:
+        created = sum(load[p]["created"] for p in ("single", "think", "saturation") if p in load)
+    return (
+        f"gunicorn (`bench.wsgi`, {load['workers']} workers) on `{load['database']}`; "
+        f"{load['clients']} client threads (`bench/load.py`), each with a connection and a "
+        "session of its own (the officer's token for the API), after a 10 s warm-up. "
+        f"Mix: {mix}; a move is the next step of the client's own shipment (created through "
+        "the API, held, released, cancelled), so that a run leaves behind only cancelled "
+        f"shipments of its own and their events ({created:,} this time). One client with no pause "
+        f"first ({load['single']['seconds']:.0f} s), then the clients for "
+        f"{think['seconds']:.0f} s with exponential think times of mean {load['think_s']:g} s "
+        "(the target's run), then the same clients with no pause (the saturation "
+        "throughput; each request waits behind the others, so its latency is about clients "
+        "/ throughput). An error is any answer other than the one expected (200; 201 for a "
+        "creation), a failure or a 60 s timeout. The load generator shares the machine's "
+        f"two cores (its CPU time: {think['client_cpu_s']:.1f} s in the think-time run)."
+    )
 
 
 def render(r: dict[str, Any]) -> str:
@@ -242,6 +384,9 @@ def render(r: dict[str, Any]) -> str:
         "",
         None,
     )
+    load = r.get("load")
+    if load:
+        load_rows(load, row)
     mem = r["memory"]
     for job, label in (("scan", "periodic scan"), ("digest", "digest job (send_digests)")):
         a, b = (
@@ -300,6 +445,7 @@ def render(r: dict[str, Any]) -> str:
     n_ft = len(ft["timings"]["product"])
     n_cold = len(web.get("dashboard_cold") or [])
     dash_line = f"{dash['n']} sequential requests after 3 warm-ups, {dash['bytes']:,} bytes each"
+    load_text = f"- **Load.** {load_method(load)}\n" if load else ""
 
     return f"""# Benchmarks
 
@@ -374,7 +520,7 @@ the flags, events and alerts of a baseline scan.
 - **Dashboard.** gunicorn (`bench.wsgi`, 2 workers, `bench/settings.py`: production settings,
   DEBUG off) on 127.0.0.1, the officer's session cookie, {dash_line}, one keep-alive
   connection (`http.client`).
-
+{load_text}
 ## EXPLAIN excerpts (periodic scan, {large:,} shipments)
 
 ```
@@ -393,6 +539,7 @@ The floor's statements:
 make bench                 # SIZE=1000000 by default; also builds/reuses bench_100k
 make bench REBUILD=1       # drop and build the databases again
 .venv/bin/python -m bench.run --only scan   # the window scan alone; prints its rows
+.venv/bin/python -m bench.load --database bench_1m --clients 50 --seconds 60   # the load test alone
 ```
 
 Building the {large:,}-shipment database takes about {_build_minutes(r, large)} on this machine, the

@@ -3,13 +3,16 @@ write BENCHMARKS.md.
 
     python -m bench.run [--size 1000000] [--small 100000] [--reps 7] [--rebuild]
                         [--output BENCHMARKS.md] [--only scan]
+                        [--clients 50] [--load-seconds 60] [--think 1.5]
 
 Two databases: `bench_<size>` (default `bench_1m`) and `bench_<small>` (default `bench_100k`),
 the latter for the scale ratios. Both are built once with the same seed and the same number
 K of applications that become overdue in the measured minute (1 % of the large database's
 pending applications) and reused by later runs (`--rebuild` drops them first). Every timing is
 repeated `--reps` times (at least 5), alternating the databases and the product with its floor,
-and reported as the median (and the 95th percentile for latencies).
+and reported as the median (and the 95th percentile for latencies). Last, the load test
+(`bench/load.py`): `--clients` signed-in clients for `--load-seconds` against gunicorn with 4
+workers on the large database, with think times of mean `--think` seconds and then with none.
 
 `--only scan` measures the window scan alone (its floor, the full scan, EXPLAIN) and prints its
 rows of the table instead of writing BENCHMARKS.md; the results go to `var/bench-scan.json`.
@@ -302,6 +305,15 @@ def run(args: argparse.Namespace) -> dict:
         for worker in workers.values():
             worker.close()
     results["memory"] = measure_memory(sizes, names, reps=3)
+    # Last: its moves create (and cancel) shipments of their own, which nothing above counts.
+    from bench import load
+
+    results["load"] = load.measure(
+        database=names[args.size],
+        clients=args.clients,
+        seconds=args.load_seconds,
+        think=args.think,
+    )
     return results
 
 
@@ -419,6 +431,16 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=int(os.environ.get("SMALL", 100_000)))
     parser.add_argument("--reps", type=int, default=int(os.environ.get("REPS", 7)))
     parser.add_argument("--requests", type=int, default=int(os.environ.get("REQUESTS", 50)))
+    parser.add_argument("--clients", type=int, default=int(os.environ.get("CLIENTS", 50)))
+    parser.add_argument(
+        "--load-seconds", type=float, default=float(os.environ.get("LOAD_SECONDS", 60))
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=float(os.environ.get("THINK", 1.5)),
+        help="mean think time of the load test's clients, seconds",
+    )
     parser.add_argument(
         "--rebuild",
         action="store_true",

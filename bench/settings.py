@@ -23,6 +23,9 @@ ROOT_URLCONF = "bench.urls"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# Plain http on loopback, as docker-compose's local stack: production's redirect to https
+# would answer every request 301.
+SECURE_SSL_REDIRECT = False
 # Static files are not collected for the benchmark: no manifest.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -302,6 +302,31 @@ def command_api_info(_: dict) -> dict:
     return web.api_info()
 
 
+def command_load_info(_: dict) -> dict:
+    from bench import web
+
+    return web.load_info()
+
+
+def command_sessions(request: dict) -> dict:
+    from bench import web
+
+    return {"sessions": web.sessions(int(request["n"]))}
+
+
+def command_end_sessions(request: dict) -> dict:
+    from bench import web
+
+    return {"deleted": web.end_sessions(list(request["sessions"]))}
+
+
+def command_load_cleanup(request: dict) -> dict:
+    from bench import web
+
+    cancelled, created = web.load_cleanup(str(request["run"]))
+    return {"cancelled": cancelled, "created": created}
+
+
 def command_fasttrack_info(_: dict) -> dict:
     from bench import fasttrack
 
