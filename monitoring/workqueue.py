@@ -159,7 +159,12 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
             shipments.filter(
                 status=ShipmentStatus.PLANNED,
                 deadline__planned=True,
+                # the day, and a bound on the instant it ends (whatever the zone) that the
+                # partial index of planned deadlines can range over
                 deadline__file_by_date__lte=near,
+                deadline__file_by_at__lt=dt.datetime.combine(
+                    near + dt.timedelta(days=2), dt.time.min, tzinfo=dt.UTC
+                ),
             ),
             (F("deadline__file_by_at").asc(), "planned_ship_date", "pk"),
         ),
@@ -196,13 +201,16 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
 
 # Sections whose rows are exactly the subjects with an open flag of the same kind: their
 # counts come from the flag tallies (`monitoring.flag_tallies`), not from counting rows.
-FLAGGED = (AT_RISK, EXPIRING, LICENSE_EXPIRES, LIKELY_LATE)
+# (`overdue` too: its open flags are the overdue applications as of the last scan, a minute at
+# most before the rows listed.)
+FLAGGED = (OVERDUE, AT_RISK, EXPIRING, LICENSE_EXPIRES, LIKELY_LATE)
 
 
 def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[str, int]]]:
     """One query (a query per part on SQLite): the first `PER_SECTION` ids of each section in
-    its order, and each section's count (a row with no id): counted for the sections of
-    deadlines, summed from the flag tallies for the flagged ones."""
+    its order, and each section's count (rows with no id): summed from the flag tallies for the
+    flagged sections and for the last days to file that have ended (each carries an open
+    `file_by` flag), counted for the rest."""
     none_id = Value(None, output_field=IntegerField())
     parts = []
     for code, (qs, order) in _section_querysets(user=user, now=now).items():
@@ -212,6 +220,10 @@ def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[s
             .order_by(*order)
             .values_list("wq_section", "wq_id", "wq_total")[:PER_SECTION]
         )
+        if code == FILE_BY:
+            # those whose day has ended carry an open `file_by` flag (summed from the tallies
+            # below): counted here are only those still to come
+            qs = qs.filter(deadline__file_by_at__gt=now)
         if code not in FLAGGED:
             parts.append(
                 qs.order_by()
@@ -221,7 +233,7 @@ def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[s
                 .values_list("wq_section", "wq_id", "wq_total")
             )
     visible = license_selectors.visible_exporter_ids(user)
-    tallies = FlagTally.objects.order_by().filter(kind__in=FLAGGED)
+    tallies = FlagTally.objects.order_by().filter(kind__in=(*FLAGGED, FlagKind.FILE_BY))
     tallies = (
         tallies.filter(exporter__isnull=True)
         if visible is None
@@ -241,7 +253,7 @@ def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[s
     ids: list[tuple[str, int]] = []
     for section, pk, total in rows:
         if pk is None:
-            counts[section] = total or 0
+            counts[section] = counts.get(section, 0) + (total or 0)
         else:
             ids.append((section, pk))
     return counts, ids
