@@ -50,10 +50,31 @@ class FlagAdmin(ScopedAdmin):
         return False
 
 
+class UnfinishedAttemptFilter(admin.SimpleListFilter):
+    """Alerts with an attempt that started and never finished: one in its SMTP exchange right
+    now, or one whose worker died there (the outcome is unknown; the alert is sent again under
+    the same Message-ID once its claim runs out)."""
+
+    title = _("outcome of an attempt")
+    parameter_name = "unfinished"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [("1", _("started, not finished: outcome unknown"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "1":
+            return queryset.filter(
+                pk__in=AlertAttempt.objects.filter(
+                    alert__isnull=False, state=AlertAttempt.State.STARTED
+                ).values("alert_id")
+            )
+        return queryset
+
+
 class AlertAttemptInline(ReadOnlyInline):
     model = AlertAttempt
     fk_name = "alert"
-    fields = ("at", "ok", "error")
+    fields = ("at", "state", "resend", "error")
     readonly_fields = fields
 
 
@@ -72,7 +93,7 @@ class AlertAdmin(NoDeleteAdmin, ScopedAdmin):
     ]
     # "not sent: cleared first" (skipped) is one of the states: its flag cleared, or lost its
     # cause, before the alert could be sent; the attempt below says when and why.
-    list_filter = ["state", "flag__kind"]
+    list_filter = ["state", "flag__kind", UnfinishedAttemptFilter]
     list_select_related = ["flag__application", "flag__shipment"]
     search_fields = ["recipient", "flag__application__reference", "flag__shipment__reference"]
     actions = ["retry_now"]
@@ -128,7 +149,7 @@ class AlertAdmin(NoDeleteAdmin, ScopedAdmin):
 class DigestAttemptInline(ReadOnlyInline):
     model = AlertAttempt
     fk_name = "digest"
-    fields = ("at", "ok", "error")
+    fields = ("at", "state", "resend", "error")
     readonly_fields = fields
 
 

@@ -180,7 +180,20 @@ class Alert(models.Model):
 
 
 class AlertAttempt(models.Model):
-    """Every try to deliver an alert or a digest, with its error."""
+    """Every try to deliver an alert or a digest, with its error.
+
+    A try that talks to the mail server is written, and committed, as `started` before the
+    SMTP exchange begins, and finished as `sent` or `failed` when it ends. One left `started`
+    after its claim ran out was cut off mid-exchange (its worker died): whether the mail went
+    out is unknown, and the next try, a resend under the same Message-ID, says so (`resend`).
+    """
+
+    class State(models.TextChoices):
+        STARTED = "started", _("started, not finished: outcome unknown")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        # Never sent: its flag cleared, or lost its cause, first (the alert is `skipped`).
+        SKIPPED = "skipped", _("not sent: cleared first")
 
     alert = models.ForeignKey(
         Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="attempt_log"
@@ -188,15 +201,31 @@ class AlertAttempt(models.Model):
     digest = models.ForeignKey(
         "Digest", on_delete=models.CASCADE, null=True, blank=True, related_name="attempt_log"
     )
-    at = models.DateTimeField()
-    ok = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
+    at = models.DateTimeField(_("at"))
+    state = models.CharField(_("outcome"), max_length=10, choices=State.choices)
+    resend = models.BooleanField(
+        _("resend after an unknown outcome"),
+        default=False,
+        help_text=_(
+            "An earlier attempt was cut off during the SMTP exchange, so the message may have "
+            "arrived already; this one carries the same Message-ID."
+        ),
+    )
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-at", "-id"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["started", "sent", "failed", "skipped"]),
+                name="alert_attempt_valid_state",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.error[:60]}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_state_display()} {self.error[:60]}".strip()
 
 
 class Digest(models.Model):

@@ -195,11 +195,14 @@ SCAN_INTERVAL_SECONDS = env.int("SCAN_INTERVAL_SECONDS", default=300)
 
 # Alert delivery (monitoring.alerts): a failed send is retried after BASE * 2**(n-1) seconds
 # (capped at an hour) up to MAX attempts; the sweep sends any alert still pending
-# SWEEP_AFTER seconds after it was written (its task was lost, e.g. the broker was down).
+# SWEEP_AFTER seconds after it was written (its task was lost, e.g. the broker was down). A
+# claim holds an alert for LEASE seconds (far longer than one SMTP exchange): one older than
+# that is taken to be dead, and the alert is sent again unless an attempt completed.
 ALERT_RETRY_BASE_SECONDS = 60
 ALERT_MAX_ATTEMPTS = 10
 ALERT_SWEEP_AFTER_SECONDS = 120
 ALERT_SWEEP_INTERVAL_SECONDS = 60
+ALERT_LEASE_SECONDS = 300
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
