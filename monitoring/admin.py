@@ -15,7 +15,15 @@ from core.admin_services import ServiceFormAdmin
 from licenses.admin import ScopedAdmin
 
 from .alerts import alert_retry
-from .models import Alert, AlertAttempt, AlertPreference, Digest, Flag, ScanSettings
+from .models import (
+    Alert,
+    AlertAttempt,
+    AlertPreference,
+    Digest,
+    Flag,
+    PasswordResetRequest,
+    ScanSettings,
+)
 from .preferences import preference_save
 
 
@@ -161,6 +169,33 @@ class DigestAdmin(NoDeleteAdmin):
     inlines = [DigestAttemptInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PasswordResetRequest)
+class PasswordResetRequestAdmin(NoDeleteAdmin):
+    """What became of each address typed on the password-reset page (sent, no account with it,
+    too many in an hour, failed with its error), for an administrator answering "I never got
+    the e-mail". Read-only: the worker writes these."""
+
+    list_display = ["email", "requested_at", "state", "attempts", "handled_at"]
+    list_filter = ["state"]
+    search_fields = ["email"]
+    readonly_fields = [
+        "email",
+        "language",
+        "requested_at",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "handled_at",
+        "error",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -359,22 +359,28 @@ def queue_after_commit(alert_ids: Sequence[int]) -> None:
 
 
 def publish(alert_ids: Sequence[int]) -> bool:
-    """Queue one `send_alert` task per alert. Never raises and never waits long: a broker
-    error is logged, and this process then skips queueing for BROKER_PAUSE_SECONDS — the sweep
-    sends whatever was not queued."""
-    global _broker_paused_until
+    """Queue one `send_alert` task per alert (see `publish_tasks`)."""
     from .tasks import send_alert
 
+    return publish_tasks(send_alert, alert_ids, what="alert(s)")
+
+
+def publish_tasks(task: Any, ids: Sequence[int], *, what: str) -> bool:
+    """Queue `task` once per id. Never raises and never waits long: a broker error is logged,
+    and this process then skips queueing (of anything) for BROKER_PAUSE_SECONDS — the sweep
+    sends whatever was not queued."""
+    global _broker_paused_until
+
     if time.monotonic() < _broker_paused_until:
-        log.info("Broker recently unreachable; %d alert(s) left to the sweep.", len(alert_ids))
+        log.info("Broker recently unreachable; %d %s left to the sweep.", len(ids), what)
         return False
     try:
-        for pk in alert_ids:
-            send_alert.apply_async((pk,), retry=False)
+        for pk in ids:
+            task.apply_async((pk,), retry=False)
     except Exception:
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         log.warning(
-            "Could not queue %d alert(s); the sweep will send them.", len(alert_ids), exc_info=True
+            "Could not queue %d %s; the sweep will send them.", len(ids), what, exc_info=True
         )
         return False
     return True
@@ -929,18 +935,22 @@ class SweepResult:
     cleared: int = 0  # not sent: their flag cleared first (marked skipped)
     delivered: int = 0  # not sent again: an earlier attempt, whose claim ran out, had sent it
     digests: int = 0
+    password_resets: int = 0  # reset e-mails whose task was never queued, or retried
 
     def summary(self) -> str:
         return (
             f"{self.sent} alert(s) sent, {self.failed} failed, {self.cleared} skipped "
             f"(cleared first), {self.delivered} found sent by an earlier attempt, "
-            f"{self.digests} digest(s) sent"
+            f"{self.digests} digest(s) sent, {self.password_resets} password reset(s) sent"
         )
 
 
 def sweep(*, now: dt.datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
-    """Send the pending alerts whose time has come (index `alert_unsent`), and retry the
-    digests of the day that failed."""
+    """Send the pending alerts whose time has come (index `alert_unsent`), retry the digests
+    of the day that failed, and handle the password-reset requests still pending."""
+    # Imported here: the password-reset module queues its tasks through this one.
+    from .password_reset import password_reset_sweep
+
     result = SweepResult()
     due = list(
         Alert.objects.filter(state=Alert.State.PENDING, next_attempt_at__lte=now)
@@ -963,6 +973,7 @@ def sweep(*, now: dt.datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
             if failures_in_a_row >= SWEEP_GIVE_UP_AFTER:
                 break  # the mail server is down: the rest wait for their own backoff
     result.digests = retry_digests(now=now)
+    result.password_resets = password_reset_sweep(now=now, limit=limit)
     return result
 
 

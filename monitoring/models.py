@@ -286,3 +286,46 @@ class AlertPreference(models.Model):
             zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValidationError({"time_zone": _("Unknown time zone.")}) from exc
+
+
+class PasswordResetRequest(models.Model):
+    """An address typed on the password-reset page, recorded for every address whether an
+    account has it or not, and mailed by the worker (`monitoring.password_reset`)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        NO_ACCOUNT = "no_account", _("no account has this address: nothing sent")
+        THROTTLED = "throttled", _("too many for this address: nothing sent")
+        FAILED = "failed", _("failed")
+
+    email = models.EmailField(_("e-mail address"))
+    # The language of the page it was asked on: the e-mail's, unless the user saved another.
+    language = models.CharField(_("language"), max_length=10)
+    requested_at = models.DateTimeField(_("requested at"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="password_reset_unsent",
+                condition=Q(state="pending"),
+            ),
+            # The worker's limit: reset e-mails sent to one address in the last hour.
+            models.Index(
+                fields=["handled_at"], name="password_reset_sent", condition=Q(state="sent")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.requested_at:%Y-%m-%d %H:%M}"

@@ -288,9 +288,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Sign-in and password reset (LOGIN_URL and the redirects are set above; mail goes through
-# EMAIL_BACKEND): a reset link works once, for a day.
+# Sign-in and password reset (LOGIN_URL and the redirects are set above): the reset page only
+# records the address, and the worker mails the link (monitoring.password_reset), at most
+# PASSWORD_RESET_MAX_PER_HOUR times an hour to one address. A reset link works once, for a day.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+PASSWORD_RESET_MAX_PER_HOUR = env.int("PASSWORD_RESET_MAX_PER_HOUR", default=5)
 SESSION_COOKIE_HTTPONLY = True
 
 # REST API (config/api): the SPEC's error body for every DRF error, and throttling. Rates are

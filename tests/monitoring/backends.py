@@ -14,7 +14,7 @@ class RefusingBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         for message in email_messages:
-            RefusingBackend.message_ids.append(message.extra_headers["Message-ID"])
+            RefusingBackend.message_ids.append(message.extra_headers.get("Message-ID", ""))
         raise ConnectionRefusedError(111, "Connection refused")
 
 

@@ -24,9 +24,10 @@ from licenses.calendars import subtract_days
 from licenses.clock import calendar_for
 from licenses.models import LicenseApplication
 from monitoring import scan
-from monitoring.models import Alert, AlertAttempt
+from monitoring.models import Alert, AlertAttempt, PasswordResetRequest
 from shipments import services as shipping
 
+from ..conftest import make_user
 from ..factories import ApplicationFactory, ConsigneeFactory, ExporterFactory, authority, item
 from ..helpers import SHANGHAI
 from .e2e import (
@@ -271,3 +272,45 @@ def test_a_worker_killed_mid_exchange_leaves_its_attempt_and_the_resend_keeps_th
         ("started", False),
         ("sent", True),
     ]
+
+
+def test_a_password_reset_is_mailed_by_the_worker_and_its_link_works(tmp_path, redis_broker):
+    """The page only records the address and queues the task; the real worker looks the
+    account up and sends the link by SMTP; an unknown address gets nothing."""
+    user = make_user("reset_me", None)
+    smtp = SMTPServer()
+    smtp.start()
+    client = Client()
+    try:
+        with celery_processes(tmp_path, smtp_port=smtp.port, beat=False) as processes:
+            for address in ("nobody-here@example.com", "Reset_Me@example.com"):
+                response = client.post("/password/reset/", {"email": address})
+                assert response["Location"] == "/password/reset/done/"
+            wait_for(
+                lambda: smtp.messages,
+                timeout=30,
+                what="the reset e-mail\n" + processes["worker"].output()[-3000:],
+            )
+            wait_for(
+                lambda: worker_idle(processes["worker"]),
+                timeout=30,
+                what="the worker to finish\n" + processes["worker"].output()[-3000:],
+            )
+    finally:
+        smtp.stop()
+    [message] = smtp.messages
+    assert message["To"] == "reset_me@example.com"
+    assert sorted(PasswordResetRequest.objects.values_list("state", flat=True)) == [
+        "no_account",
+        "sent",
+    ]
+    body = message.get_payload(decode=True).decode()
+    link = body.split(settings.SITE_URL, 1)[1].split()[0]
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"]
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a new secret 2027", "new_password2": "a new secret 2027"},
+    )
+    user.refresh_from_db()
+    assert user.check_password("a new secret 2027")
