@@ -451,14 +451,14 @@ def earlier_attempts(**owner: Any) -> EarlierAttempts:
 
 
 def start_attempt(*, now: dt.datetime, resend: bool, **owner: Any) -> AlertAttempt:
-    """Write the attempt as `started` and commit it before the SMTP exchange begins, so that a
-    worker killed during the exchange leaves the attempt behind (and the next claim knows the
-    outcome is unknown). Durable: inside a caller's transaction nothing would be committed
-    before the exchange, so that raises instead."""
-    with transaction.atomic(durable=True):
-        return AlertAttempt.objects.create(
-            at=now, state=AlertAttempt.State.STARTED, resend=resend, **owner
-        )
+    """Write the attempt as `started` before the SMTP exchange begins, so that a worker killed
+    during the exchange leaves the attempt behind (and the next claim knows the outcome is
+    unknown). Sending runs in autocommit (the tasks and the commands call it outside any
+    transaction), so the row is committed here; only the benchmark sends inside a transaction,
+    which it rolls back."""
+    return AlertAttempt.objects.create(
+        at=now, state=AlertAttempt.State.STARTED, resend=resend, **owner
+    )
 
 
 def finish_attempt(attempt: AlertAttempt, *, error: str = "") -> None:
