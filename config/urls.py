@@ -5,6 +5,8 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 
+from config.auth import PasswordResetView
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
@@ -16,7 +18,8 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("img/favicon.svg"))
 
 
-# Web forms: sign-in, password change and reset (mail through EMAIL_BACKEND), the pages.
+# Web forms: sign-in, password change and reset (the reset e-mail goes out from the worker,
+# `config.auth.PasswordResetView`), the pages.
 urlpatterns += [
     path(
         "login/",
@@ -30,7 +33,7 @@ urlpatterns += [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", PasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/done/",
         auth_views.PasswordResetDoneView.as_view(),

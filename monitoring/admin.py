@@ -15,7 +15,15 @@ from core.admin_services import ServiceFormAdmin
 from licenses.admin import ScopedAdmin
 
 from .alerts import alert_retry
-from .models import Alert, AlertAttempt, AlertPreference, Digest, Flag, ScanSettings
+from .models import (
+    Alert,
+    AlertAttempt,
+    AlertPreference,
+    Digest,
+    Flag,
+    PasswordResetRequest,
+    ScanSettings,
+)
 from .preferences import preference_save
 
 
@@ -50,10 +58,31 @@ class FlagAdmin(ScopedAdmin):
         return False
 
 
+class UnfinishedAttemptFilter(admin.SimpleListFilter):
+    """Alerts with an attempt that started and never finished: one in its SMTP exchange right
+    now, or one whose worker died there (the outcome is unknown; the alert is sent again under
+    the same Message-ID once its claim runs out)."""
+
+    title = _("outcome of an attempt")
+    parameter_name = "unfinished"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [("1", _("started, not finished: outcome unknown"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "1":
+            return queryset.filter(
+                pk__in=AlertAttempt.objects.filter(
+                    alert__isnull=False, state=AlertAttempt.State.STARTED
+                ).values("alert_id")
+            )
+        return queryset
+
+
 class AlertAttemptInline(ReadOnlyInline):
     model = AlertAttempt
     fk_name = "alert"
-    fields = ("at", "ok", "error")
+    fields = ("at", "state", "resend", "error")
     readonly_fields = fields
 
 
@@ -72,7 +101,7 @@ class AlertAdmin(NoDeleteAdmin, ScopedAdmin):
     ]
     # "not sent: cleared first" (skipped) is one of the states: its flag cleared, or lost its
     # cause, before the alert could be sent; the attempt below says when and why.
-    list_filter = ["state", "flag__kind"]
+    list_filter = ["state", "flag__kind", UnfinishedAttemptFilter]
     list_select_related = ["flag__application", "flag__shipment"]
     search_fields = ["recipient", "flag__application__reference", "flag__shipment__reference"]
     actions = ["retry_now"]
@@ -128,7 +157,7 @@ class AlertAdmin(NoDeleteAdmin, ScopedAdmin):
 class DigestAttemptInline(ReadOnlyInline):
     model = AlertAttempt
     fk_name = "digest"
-    fields = ("at", "ok", "error")
+    fields = ("at", "state", "resend", "error")
     readonly_fields = fields
 
 
@@ -140,6 +169,33 @@ class DigestAdmin(NoDeleteAdmin):
     inlines = [DigestAttemptInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PasswordResetRequest)
+class PasswordResetRequestAdmin(NoDeleteAdmin):
+    """What became of each address typed on the password-reset page (sent, no account with it,
+    too many in an hour, failed with its error), for an administrator answering "I never got
+    the e-mail". Read-only: the worker writes these."""
+
+    list_display = ["email", "requested_at", "state", "attempts", "handled_at"]
+    list_filter = ["state"]
+    search_fields = ["email"]
+    readonly_fields = [
+        "email",
+        "language",
+        "requested_at",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "handled_at",
+        "error",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -3,28 +3,39 @@
 Raising a flag of a kind that alerts (`overdue`, `at_risk`, `file_by`, `reply_due`,
 `control_change`, `license_expires`: `ALERTING_FLAGS`) writes one `Alert` row per recipient
 in the transaction that raised it (`create_alerts`, the outbox) and queues its sending after
-commit (`queue_after_commit`). Delivery is at least once and never repeats what is recorded as
-sent:
+commit (`queue_after_commit`). Delivery is at least once, never repeats what is recorded as
+sent, and a repeat that SMTP forces on us carries the same Message-ID:
 
 1. `send_alert` claims the row with a compare-and-set (`state = pending AND attempts = <read>`,
-   which bumps `attempts` and leases the row by moving `next_attempt_at` a few minutes ahead),
-   so a redelivered task, the sweep and a second worker never send it twice; a row already
-   `sent` is left alone.
-2. It reads the flag again (`cause_holds`): if it has cleared, or its subject no longer meets
+   which bumps `attempts` and leases the row by moving `next_attempt_at` `lease()` ahead, five
+   minutes), so a redelivered task, the sweep and a second worker never send it twice; a row
+   already `sent` is left alone.
+2. A row claimed before (a failed try due again, or a claim that outlived its lease: its worker
+   died, or is still in the SMTP exchange) is sent only after a look at its attempts: one
+   `sent` means the mail went out, so the alert is marked sent and nothing is sent again; one
+   left `started` means the outcome is unknown, so it is sent again (at least once) under the
+   same Message-ID, the new attempt marked as a resend.
+3. It reads the flag again (`cause_holds`): if it has cleared, or its subject no longer meets
    the cause at the moment of sending (the scan's query of what is due), the alert is marked
    `skipped` with an attempt saying why, and never sent — it would say something untrue.
-3. It writes the message from the state of its subject at that moment (`flag_context`,
-   `explain`: what happened, why it matters, what to do next, with links) and sends it with
-   a stable Message-ID derived from the alert's id (a resend after a crash between SMTP and
-   the database carries the same id, so mail clients fold it).
-4. Success marks it `sent` and records an `AlertAttempt`; a failure records an `AlertAttempt`
-   with the error and schedules the next try `ALERT_RETRY_BASE_SECONDS * 2**(n-1)` seconds
-   later (capped at an hour); after `ALERT_MAX_ATTEMPTS` tries it is `failed` (kept, shown in
-   the admin with every attempt).
-5. `sweep` (periodic) sends every pending alert whose `next_attempt_at` has come: a new alert
+4. It writes the message from the state of its subject at that moment (`flag_context`,
+   `explain`: what happened, why it matters, what to do next, with links), with a stable
+   Message-ID derived from the alert's id and stored with the row, then writes and commits an
+   `AlertAttempt` as `started` before the SMTP exchange begins: a worker killed during the
+   exchange leaves it behind.
+5. Success marks the attempt and the alert `sent`; a failure marks the attempt `failed` with
+   the error and schedules the next try `ALERT_RETRY_BASE_SECONDS * 2**(n-1)` seconds later
+   (capped at an hour); after `ALERT_MAX_ATTEMPTS` tries it is `failed` (kept, shown in the
+   admin with every attempt).
+6. `sweep` (periodic) sends every pending alert whose `next_attempt_at` has come: a new alert
    is due for the sweep `ALERT_SWEEP_AFTER_SECONDS` after it was written, so an alert whose
    task was never queued (the broker was down) still goes out; a failed try is due at its
-   backoff; a lease that ran out (a worker died mid-send) makes the row due again.
+   backoff; a lease that ran out (a worker died mid-send) makes the row due again (step 2).
+
+What SMTP allows: the mail server's "250 OK" and our record of it cannot be one atomic step,
+so a worker killed between them leaves a delivered mail recorded only as `started`. Such a
+mail is sent again under the same Message-ID, by which a receiver can tell the repeat (many
+mail systems fold such duplicates).
 
 Queueing after commit never holds up a web request: a broker error is logged and swallowed
 (the sweep sends later), and after one failure this process stops trying for a while.
@@ -99,12 +110,17 @@ from .selectors import flag_list
 log = logging.getLogger(__name__)
 User = get_user_model()
 
-LEASE = dt.timedelta(minutes=5)  # longer than one SMTP conversation (EMAIL_TIMEOUT is 10 s)
 EARLY = dt.timedelta(seconds=2)  # a retry task may run this much before its time
 BROKER_PAUSE_SECONDS = 30.0  # after a broker error, this process stops queueing for this long
 SWEEP_LIMIT = 200  # alerts per sweep run
 SWEEP_GIVE_UP_AFTER = 3  # consecutive failures (SMTP down): the rest wait for their backoff
 DIGEST_LIMIT = 300  # flags listed in one digest; the rest are counted
+
+
+def lease() -> dt.timedelta:
+    """How long a claim holds an alert: longer than writing it and one SMTP conversation
+    (EMAIL_TIMEOUT is 10 s). A claim older than this is taken to be dead."""
+    return dt.timedelta(seconds=int(getattr(settings, "ALERT_LEASE_SECONDS", 300)))
 
 
 def retry_base() -> int:
@@ -343,22 +359,28 @@ def queue_after_commit(alert_ids: Sequence[int]) -> None:
 
 
 def publish(alert_ids: Sequence[int]) -> bool:
-    """Queue one `send_alert` task per alert. Never raises and never waits long: a broker
-    error is logged, and this process then skips queueing for BROKER_PAUSE_SECONDS — the sweep
-    sends whatever was not queued."""
-    global _broker_paused_until
+    """Queue one `send_alert` task per alert (see `publish_tasks`)."""
     from .tasks import send_alert
 
+    return publish_tasks(send_alert, alert_ids, what="alert(s)")
+
+
+def publish_tasks(task: Any, ids: Sequence[int], *, what: str) -> bool:
+    """Queue `task` once per id. Never raises and never waits long: a broker error is logged,
+    and this process then skips queueing (of anything) for BROKER_PAUSE_SECONDS — the sweep
+    sends whatever was not queued."""
+    global _broker_paused_until
+
     if time.monotonic() < _broker_paused_until:
-        log.info("Broker recently unreachable; %d alert(s) left to the sweep.", len(alert_ids))
+        log.info("Broker recently unreachable; %d %s left to the sweep.", len(ids), what)
         return False
     try:
-        for pk in alert_ids:
-            send_alert.apply_async((pk,), retry=False)
+        for pk in ids:
+            task.apply_async((pk,), retry=False)
     except Exception:
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         log.warning(
-            "Could not queue %d alert(s); the sweep will send them.", len(alert_ids), exc_info=True
+            "Could not queue %d %s; the sweep will send them.", len(ids), what, exc_info=True
         )
         return False
     return True
@@ -398,14 +420,53 @@ def alert_retry(*, alerts: QuerySet[Alert], now: dt.datetime) -> RetryResult:
 
 @dataclass(frozen=True)
 class Outcome:
-    # "sent", "retry", "failed", "cleared" (not sent: its flag cleared first, marked skipped)
-    # or "skipped" (not ours to send now: sent or given up already, leased, not due yet)
+    # "sent", "retry", "failed", "cleared" (not sent: its flag cleared first, marked skipped),
+    # "delivered" (an earlier attempt, whose claim ran out, had sent it: marked sent, not sent
+    # again) or "skipped" (not ours to send now: sent or given up already, leased, not due yet)
     state: str
     retry_in: dt.timedelta | None = None
 
 
 SKIPPED = Outcome("skipped")
 CLEARED = Outcome("cleared")
+DELIVERED = Outcome("delivered")
+
+
+@dataclass(frozen=True)
+class EarlierAttempts:
+    """What the earlier attempts of an alert or digest came to."""
+
+    delivered_at: dt.datetime | None  # the first that was sent, if any
+    unknown: bool  # one started and never finished: it may have been delivered
+
+
+def earlier_attempts(**owner: Any) -> EarlierAttempts:
+    """The attempts recorded for `alert=…` or `digest=…` so far, in one query."""
+    rows = list(AlertAttempt.objects.filter(**owner).values_list("state", "at"))
+    delivered = [at for state, at in rows if state == AlertAttempt.State.SENT]
+    return EarlierAttempts(
+        delivered_at=min(delivered) if delivered else None,
+        unknown=any(state == AlertAttempt.State.STARTED for state, _at in rows),
+    )
+
+
+def start_attempt(*, now: dt.datetime, resend: bool, **owner: Any) -> AlertAttempt:
+    """Write the attempt as `started` before the SMTP exchange begins, so that a worker killed
+    during the exchange leaves the attempt behind (and the next claim knows the outcome is
+    unknown). Sending runs in autocommit (the tasks and the commands call it outside any
+    transaction), so the row is committed here; only the benchmark sends inside a transaction,
+    which it rolls back."""
+    return AlertAttempt.objects.create(
+        at=now, state=AlertAttempt.State.STARTED, resend=resend, **owner
+    )
+
+
+def finish_attempt(attempt: AlertAttempt, *, error: str = "") -> None:
+    """Record how a started attempt ended: sent, or failed with `error`."""
+    AlertAttempt.objects.filter(pk=attempt.pk).update(
+        state=AlertAttempt.State.FAILED if error else AlertAttempt.State.SENT,
+        error=error[:4000],
+    )
 
 
 def _subject(flag: Flag) -> Any:
@@ -753,15 +814,26 @@ def send_alert(alert_id: int, *, now: dt.datetime) -> Outcome:
         return SKIPPED  # being sent by someone else (leased), or its retry is not due yet
     claimed = Alert.objects.filter(
         pk=alert.pk, state=Alert.State.PENDING, attempts=alert.attempts
-    ).update(attempts=F("attempts") + 1, next_attempt_at=now + LEASE)
+    ).update(attempts=F("attempts") + 1, next_attempt_at=now + lease())
     if claimed != 1:
         return SKIPPED
     attempt = alert.attempts + 1
+    resend = False
+    if alert.attempts:
+        # An earlier claim: failed and due again, or one that outlived its lease (its worker
+        # died, or is still in the SMTP exchange). Send only if no attempt completed.
+        earlier = earlier_attempts(alert=alert)
+        if earlier.delivered_at is not None:
+            _record_delivered(alert, at=earlier.delivered_at)
+            return DELIVERED
+        resend = earlier.unknown
     problem = _ineligible(alert)
     if problem:
         with transaction.atomic():
             Alert.objects.filter(pk=alert.pk).update(state=Alert.State.FAILED, next_attempt_at=None)
-            AlertAttempt.objects.create(alert=alert, at=now, ok=False, error=problem)
+            AlertAttempt.objects.create(
+                alert=alert, at=now, state=AlertAttempt.State.FAILED, error=problem
+            )
         return Outcome("failed")
     try:
         flag = _flag(alert.flag_id)
@@ -773,30 +845,78 @@ def send_alert(alert_id: int, *, now: dt.datetime) -> Outcome:
                     state=Alert.State.SKIPPED, next_attempt_at=None
                 )
                 AlertAttempt.objects.create(
-                    alert=alert, at=now, ok=False, error=_why_not_sent(flag)
+                    alert=alert, at=now, state=AlertAttempt.State.SKIPPED, error=_why_not_sent(flag)
                 )
             return CLEARED
-        alert_message(alert, now=now, flag=flag).send()
+        message = alert_message(alert, now=now, flag=flag)
     except Exception as exc:
         return _record_failure(alert, attempt, now=now, error=f"{type(exc).__name__}: {exc}")
+    started = start_attempt(alert=alert, now=now, resend=resend)
+    if resend:
+        log.warning(
+            "Alert %s to %s: an earlier attempt was cut off mid-send; sending again under the "
+            "same Message-ID %s.",
+            alert.pk,
+            alert.recipient,
+            message.extra_headers["Message-ID"],
+        )
+    try:
+        message.send()
+    except Exception as exc:
+        return _record_failure(
+            alert, attempt, now=now, error=f"{type(exc).__name__}: {exc}", started=started
+        )
     with transaction.atomic():
+        finish_attempt(started)
         Alert.objects.filter(pk=alert.pk).update(
             state=Alert.State.SENT, sent_at=now, next_attempt_at=None
         )
-        AlertAttempt.objects.create(alert=alert, at=now, ok=True)
         Flag.objects.filter(pk=alert.flag_id, notified_at__isnull=True).update(notified_at=now)
     return Outcome("sent")
 
 
-def _record_failure(alert: Alert, attempt: int, *, now: dt.datetime, error: str) -> Outcome:
+def _record_delivered(alert: Alert, *, at: dt.datetime) -> None:
+    """An earlier attempt sent the alert, but its worker stopped before marking the alert
+    sent: mark it now, as of that attempt, and send nothing."""
+    with transaction.atomic():
+        Alert.objects.filter(pk=alert.pk, state=Alert.State.PENDING).update(
+            state=Alert.State.SENT, sent_at=at, next_attempt_at=None
+        )
+        Flag.objects.filter(pk=alert.flag_id, notified_at__isnull=True).update(notified_at=at)
+    log.info("Alert %s to %s was sent at %s; not sent again.", alert.pk, alert.recipient, at)
+
+
+def _record_failure(
+    alert: Alert,
+    attempt: int,
+    *,
+    now: dt.datetime,
+    error: str,
+    started: AlertAttempt | None = None,
+) -> Outcome:
+    """Record a failed try (finishing `started`, when the SMTP exchange had begun) and, while
+    the claim is still this one (`attempts` unchanged: a worker whose lease ran out leaves the
+    alert to the one that claimed it since), schedule the next try or give up."""
     give_up = attempt >= max_attempts()
     delay = None if give_up else backoff(attempt)
     with transaction.atomic():
-        Alert.objects.filter(pk=alert.pk, state=Alert.State.PENDING).update(
+        still_ours = Alert.objects.filter(
+            pk=alert.pk, state=Alert.State.PENDING, attempts=attempt
+        ).update(
             state=Alert.State.FAILED if give_up else Alert.State.PENDING,
             next_attempt_at=None if delay is None else now + delay,
         )
-        AlertAttempt.objects.create(alert=alert, at=now, ok=False, error=error[:4000])
+        if started is not None:
+            finish_attempt(started, error=error)
+        else:
+            AlertAttempt.objects.create(
+                alert=alert, at=now, state=AlertAttempt.State.FAILED, error=error[:4000]
+            )
+    if not still_ours:
+        log.warning(
+            "Alert %s: attempt %d failed (%s) after its claim ran out.", alert.pk, attempt, error
+        )
+        return Outcome("retry")
     log.warning(
         "Alert %s to %s: attempt %d failed (%s); %s",
         alert.pk,
@@ -813,18 +933,24 @@ class SweepResult:
     sent: int = 0
     failed: int = 0
     cleared: int = 0  # not sent: their flag cleared first (marked skipped)
+    delivered: int = 0  # not sent again: an earlier attempt, whose claim ran out, had sent it
     digests: int = 0
+    password_resets: int = 0  # reset e-mails whose task was never queued, or retried
 
     def summary(self) -> str:
         return (
             f"{self.sent} alert(s) sent, {self.failed} failed, {self.cleared} skipped "
-            f"(cleared first), {self.digests} digest(s) sent"
+            f"(cleared first), {self.delivered} found sent by an earlier attempt, "
+            f"{self.digests} digest(s) sent, {self.password_resets} password reset(s) sent"
         )
 
 
 def sweep(*, now: dt.datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
-    """Send the pending alerts whose time has come (index `alert_unsent`), and retry the
-    digests of the day that failed."""
+    """Send the pending alerts whose time has come (index `alert_unsent`), retry the digests
+    of the day that failed, and handle the password-reset requests still pending."""
+    # Imported here: the password-reset module queues its tasks through this one.
+    from .password_reset import password_reset_sweep
+
     result = SweepResult()
     due = list(
         Alert.objects.filter(state=Alert.State.PENDING, next_attempt_at__lte=now)
@@ -839,12 +965,15 @@ def sweep(*, now: dt.datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
             failures_in_a_row = 0
         elif outcome.state == "cleared":
             result.cleared += 1
+        elif outcome.state == "delivered":
+            result.delivered += 1
         elif outcome.state in ("retry", "failed"):
             result.failed += 1
             failures_in_a_row += 1
             if failures_in_a_row >= SWEEP_GIVE_UP_AFTER:
                 break  # the mail server is down: the rest wait for their own backoff
     result.digests = retry_digests(now=now)
+    result.password_resets = password_reset_sweep(now=now, limit=limit)
     return result
 
 
@@ -918,23 +1047,44 @@ def digest_message(
 
 
 def _deliver_digest(digest: Digest, user: Any, preference: Preference, *, now: dt.datetime) -> bool:
-    """Claim (compare-and-set on `attempts`), send and record one digest."""
+    """Claim (compare-and-set on `attempts`), send and record one digest, as an alert is: the
+    attempt is committed as started before the SMTP exchange, and a digest that an earlier
+    attempt sent is marked sent, not sent again."""
     claimed = Digest.objects.filter(
         pk=digest.pk, sent_at__isnull=True, attempts=digest.attempts
     ).update(attempts=F("attempts") + 1)
     if claimed != 1:
         return False
+    resend = False
+    if digest.attempts:
+        earlier = earlier_attempts(digest=digest)
+        if earlier.delivered_at is not None:
+            Digest.objects.filter(pk=digest.pk, sent_at__isnull=True).update(
+                sent_at=earlier.delivered_at
+            )
+            return False
+        resend = earlier.unknown
     try:
-        digest_message(digest, user, preference, now=now).send()
+        message = digest_message(digest, user, preference, now=now)
     except Exception as exc:
         AlertAttempt.objects.create(
-            digest=digest, at=now, ok=False, error=f"{type(exc).__name__}: {exc}"[:4000]
+            digest=digest,
+            at=now,
+            state=AlertAttempt.State.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:4000],
         )
+        log.warning("Digest %s to %s could not be written: %s", digest.pk, user.email, exc)
+        return False
+    started = start_attempt(digest=digest, now=now, resend=resend)
+    try:
+        message.send()
+    except Exception as exc:
+        finish_attempt(started, error=f"{type(exc).__name__}: {exc}")
         log.warning("Digest %s to %s failed: %s", digest.pk, user.email, exc)
         return False
     with transaction.atomic():
         Digest.objects.filter(pk=digest.pk).update(sent_at=now)
-        AlertAttempt.objects.create(digest=digest, at=now, ok=True)
+        finish_attempt(started)
     return True
 
 
@@ -972,7 +1122,12 @@ def retry_digests(*, now: dt.datetime) -> int:
             created_at__gte=now - dt.timedelta(days=1),
         )
         .filter(Q(created_at__lte=now - sweep_after()) | Q(attempts__gt=0))
-        .annotate(last_try=Max("attempt_log__at"))
+        .annotate(
+            last_try=Max("attempt_log__at"),
+            last_started=Max(
+                "attempt_log__at", filter=Q(attempt_log__state=AlertAttempt.State.STARTED)
+            ),
+        )
         .select_related("user")
     )
     sent = 0
@@ -980,7 +1135,12 @@ def retry_digests(*, now: dt.datetime) -> int:
         if digest.last_try is None:
             # Never tried (its run died before sending), or being sent right now: wait out
             # the lease before trying it here.
-            if digest.attempts and digest.created_at + LEASE > now:
+            if digest.attempts and digest.created_at + lease() > now:
+                continue
+        elif digest.last_started == digest.last_try:
+            # The latest attempt never finished: still in its SMTP exchange, or cut off there
+            # (then the outcome is unknown, and it is sent again once the lease has run out).
+            if digest.last_try + lease() > now:
                 continue
         elif digest.last_try + backoff(digest.attempts) > now:
             continue

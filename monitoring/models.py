@@ -190,7 +190,20 @@ class Alert(models.Model):
 
 
 class AlertAttempt(models.Model):
-    """Every try to deliver an alert or a digest, with its error."""
+    """Every try to deliver an alert or a digest, with its error.
+
+    A try that talks to the mail server is written, and committed, as `started` before the
+    SMTP exchange begins, and finished as `sent` or `failed` when it ends. One left `started`
+    after its claim ran out was cut off mid-exchange (its worker died): whether the mail went
+    out is unknown, and the next try, a resend under the same Message-ID, says so (`resend`).
+    """
+
+    class State(models.TextChoices):
+        STARTED = "started", _("started, not finished: outcome unknown")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        # Never sent: its flag cleared, or lost its cause, first (the alert is `skipped`).
+        SKIPPED = "skipped", _("not sent: cleared first")
 
     alert = models.ForeignKey(
         Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="attempt_log"
@@ -198,15 +211,31 @@ class AlertAttempt(models.Model):
     digest = models.ForeignKey(
         "Digest", on_delete=models.CASCADE, null=True, blank=True, related_name="attempt_log"
     )
-    at = models.DateTimeField()
-    ok = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
+    at = models.DateTimeField(_("at"))
+    state = models.CharField(_("outcome"), max_length=10, choices=State.choices)
+    resend = models.BooleanField(
+        _("resend after an unknown outcome"),
+        default=False,
+        help_text=_(
+            "An earlier attempt was cut off during the SMTP exchange, so the message may have "
+            "arrived already; this one carries the same Message-ID."
+        ),
+    )
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-at", "-id"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["started", "sent", "failed", "skipped"]),
+                name="alert_attempt_valid_state",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.error[:60]}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_state_display()} {self.error[:60]}".strip()
 
 
 class Digest(models.Model):
@@ -291,3 +320,46 @@ class FlagTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.hour:%Y-%m-%d %H}h: {self.n:+d}"
+
+
+class PasswordResetRequest(models.Model):
+    """An address typed on the password-reset page, recorded for every address whether an
+    account has it or not, and mailed by the worker (`monitoring.password_reset`)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        NO_ACCOUNT = "no_account", _("no account has this address: nothing sent")
+        THROTTLED = "throttled", _("too many for this address: nothing sent")
+        FAILED = "failed", _("failed")
+
+    email = models.EmailField(_("e-mail address"))
+    # The language of the page it was asked on: the e-mail's, unless the user saved another.
+    language = models.CharField(_("language"), max_length=10)
+    requested_at = models.DateTimeField(_("requested at"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="password_reset_unsent",
+                condition=Q(state="pending"),
+            ),
+            # The worker's limit: reset e-mails sent to one address in the last hour.
+            models.Index(
+                fields=["handled_at"], name="password_reset_sent", condition=Q(state="sent")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.requested_at:%Y-%m-%d %H:%M}"

@@ -74,7 +74,8 @@ def ensure_schedules(*, reset: bool = False) -> None:
         SWEEP,
         "monitoring.sweep_unsent_alerts",
         getattr(settings, "ALERT_SWEEP_INTERVAL_SECONDS", 60),
-        "Sends alerts still pending (their task was lost, or a retry is due).",
+        "Sends alerts and password-reset e-mails still pending (their task was lost, or a "
+        "retry is due).",
         reset=reset,
     )
     _crontab_task(

@@ -12,7 +12,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from . import alerts, scan
+from . import alerts, password_reset, scan
 
 
 @shared_task(name="monitoring.scan_windows")
@@ -28,6 +28,13 @@ def send_alert(alert_id: int) -> str:
     if outcome.retry_in is not None:
         alerts.schedule_retry(alert_id, outcome.retry_in)
     return outcome.state
+
+
+@shared_task(name="monitoring.send_password_reset")
+def send_password_reset(request_id: int) -> str:
+    """Mail the reset link of one request to the accounts with its address, if any (a failure
+    is retried by the sweep). A redelivered task finds it handled and does nothing."""
+    return password_reset.password_reset_send(request_id, now=timezone.now())
 
 
 @shared_task(name="monitoring.sweep_unsent_alerts")

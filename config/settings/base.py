@@ -217,11 +217,14 @@ SCAN_INTERVAL_SECONDS = env.int("SCAN_INTERVAL_SECONDS", default=300)
 
 # Alert delivery (monitoring.alerts): a failed send is retried after BASE * 2**(n-1) seconds
 # (capped at an hour) up to MAX attempts; the sweep sends any alert still pending
-# SWEEP_AFTER seconds after it was written (its task was lost, e.g. the broker was down).
+# SWEEP_AFTER seconds after it was written (its task was lost, e.g. the broker was down). A
+# claim holds an alert for LEASE seconds (far longer than one SMTP exchange): one older than
+# that is taken to be dead, and the alert is sent again unless an attempt completed.
 ALERT_RETRY_BASE_SECONDS = 60
 ALERT_MAX_ATTEMPTS = 10
 ALERT_SWEEP_AFTER_SECONDS = 120
 ALERT_SWEEP_INTERVAL_SECONDS = 60
+ALERT_LEASE_SECONDS = 300
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -307,9 +310,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Sign-in and password reset (LOGIN_URL and the redirects are set above; mail goes through
-# EMAIL_BACKEND): a reset link works once, for a day.
+# Sign-in and password reset (LOGIN_URL and the redirects are set above): the reset page only
+# records the address, and the worker mails the link (monitoring.password_reset), at most
+# PASSWORD_RESET_MAX_PER_HOUR times an hour to one address. A reset link works once, for a day.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+PASSWORD_RESET_MAX_PER_HOUR = env.int("PASSWORD_RESET_MAX_PER_HOUR", default=5)
 SESSION_COOKIE_HTTPONLY = True
 # A form sent without a valid CSRF token (a page left open across a sign-out) gets the site's
 # own 403 page, in the visitor's language, saying to reload and try again.

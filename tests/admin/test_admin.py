@@ -18,7 +18,14 @@ from django_celery_beat.models import (
 from rest_framework.authtoken.models import Token
 
 from licenses.models import CalendarDay, Document, Event, FastTrackDecision, WindowRule
-from monitoring.models import Alert, AlertPreference, Digest, Flag, ScanSettings
+from monitoring.models import (
+    Alert,
+    AlertPreference,
+    Digest,
+    Flag,
+    PasswordResetRequest,
+    ScanSettings,
+)
 
 from ..factories import ApplicationFactory, ShipmentFactory, authority, item
 
@@ -58,6 +65,7 @@ def one_of_everything(administrator, ganzhou):
         user=administrator, local_date="2026-11-29", created_at=now, message_id="<d@y>"
     )
     AlertPreference.objects.create(user=administrator)
+    PasswordResetRequest.objects.create(email="a@example.com", language="en", requested_at=now)
     ScanSettings.load()
     Token.objects.create(user=administrator)
     every = IntervalSchedule.objects.create(every=5, period="minutes")

@@ -22,7 +22,14 @@ from licenses.models import (
     Measure,
     WindowRule,
 )
-from monitoring.models import Alert, AlertPreference, Digest, Flag, ScanSettings
+from monitoring.models import (
+    Alert,
+    AlertPreference,
+    Digest,
+    Flag,
+    PasswordResetRequest,
+    ScanSettings,
+)
 from shipments.models import Consignee, Shipment
 
 from ..factories import ApplicationFactory
@@ -43,6 +50,7 @@ NEVER_DELETED = [
     AlertPreference,
     Digest,
     Flag,
+    PasswordResetRequest,
     ScanSettings,
     Consignee,
     Shipment,

@@ -3,6 +3,7 @@ real Redis, and an SMTP server on localhost (aiosmtpd)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import os
@@ -78,13 +79,29 @@ class Inbox:
         return "250 OK"
 
 
+class HoldingInbox(Inbox):
+    """Takes the first message, then keeps its sender waiting for the "250 OK" until released
+    (so that the test can kill the worker in the middle of the SMTP exchange)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        if len(self.messages) == 1:
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        return reply
+
+
 class SMTPServer:
     """A real SMTP server on localhost that can be started late (to play a server that is down
     and comes back)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, inbox: Inbox | None = None) -> None:
         self.port = port or free_port()
-        self.inbox = Inbox()
+        self.inbox = inbox or Inbox()
         self._controller: Controller | None = None
 
     def start(self) -> None:

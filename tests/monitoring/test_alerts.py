@@ -183,7 +183,9 @@ def test_an_alert_email_names_the_flag_and_reference_and_links_to_the_page(expor
     alert.refresh_from_db()
     assert (alert.state, alert.attempts, alert.sent_at) == ("sent", 1, OVERDUE_ON)
     assert Flag.objects.get().notified_at == OVERDUE_ON
-    assert list(AlertAttempt.objects.values_list("ok", "error")) == [(True, "")]
+    assert list(AlertAttempt.objects.values_list("state", "error", "resend")) == [
+        ("sent", "", False)
+    ]
 
 
 def test_a_shipment_alert_links_to_the_shipment(exporter):
@@ -213,7 +215,7 @@ def test_an_alert_claimed_by_another_worker_is_left_to_it(exporter):
     scan.scan(now=OVERDUE_ON)
     alert = Alert.objects.get()
     Alert.objects.filter(pk=alert.pk).update(
-        attempts=1, next_attempt_at=OVERDUE_ON + alerts.LEASE
+        attempts=1, next_attempt_at=OVERDUE_ON + alerts.lease()
     )  # what a claim does
     assert alerts.send_alert(alert.pk, now=OVERDUE_ON).state == "skipped"
     assert mail.outbox == []
@@ -234,7 +236,7 @@ def test_an_smtp_failure_is_recorded_and_retried_with_backoff_under_the_same_mes
     assert (alert.state, alert.attempts) == ("pending", 1)
     assert alert.next_attempt_at == OVERDUE_ON + dt.timedelta(seconds=60)
     [attempt] = alert.attempt_log.all()
-    assert not attempt.ok and "Connection refused" in attempt.error
+    assert attempt.state == "failed" and "Connection refused" in attempt.error
 
     assert alerts.send_alert(alert.pk, now=OVERDUE_ON + dt.timedelta(seconds=30)).state == (
         "skipped"
@@ -248,10 +250,10 @@ def test_an_smtp_failure_is_recorded_and_retried_with_backoff_under_the_same_mes
     assert len(mail.outbox) == 1
     assert RefusingBackend.message_ids == [alert.message_id] * 2
     assert mail.outbox[0].extra_headers["Message-ID"] == alert.message_id
-    assert list(alert.attempt_log.order_by("at").values_list("ok", flat=True)) == [
-        False,
-        False,
-        True,
+    assert list(alert.attempt_log.order_by("at").values_list("state", flat=True)) == [
+        "failed",
+        "failed",
+        "sent",
     ]
 
 
@@ -348,7 +350,7 @@ def test_an_alert_whose_flag_cleared_before_sending_is_not_sent_but_marked_skipp
     alert.refresh_from_db()
     assert (alert.state, alert.sent_at, alert.next_attempt_at) == ("skipped", None, None)
     [note] = alert.attempt_log.all()
-    assert note.at == sent_at and not note.ok
+    assert note.at == sent_at and note.state == "skipped"
     assert note.error.startswith("Not sent: its flag cleared first")
     # Never again: not by a redelivered task, the sweep or the admin's retry.
     assert alerts.send_alert(alert.pk, now=sent_at + dt.timedelta(hours=1)).state == "skipped"

@@ -101,7 +101,7 @@ def test_a_failed_digest_is_retried_by_the_sweep_and_sent_once(open_flags, manag
     assert alerts.send_digests(now=utc("2026-12-04", 8)) == 0
     digest = Digest.objects.get()
     assert (digest.sent_at, digest.attempts) == (None, 1)
-    assert not AlertAttempt.objects.get(digest=digest).ok
+    assert AlertAttempt.objects.get(digest=digest).state == "failed"
     assert alerts.send_digests(now=utc("2026-12-04", 9)) == 0  # the day's row exists
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

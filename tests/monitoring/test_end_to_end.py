@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import signal
 import time
 from decimal import Decimal
 
@@ -22,12 +24,14 @@ from licenses.calendars import subtract_days
 from licenses.clock import calendar_for
 from licenses.models import LicenseApplication
 from monitoring import scan
-from monitoring.models import Alert, AlertAttempt
+from monitoring.models import Alert, AlertAttempt, PasswordResetRequest
 from shipments import services as shipping
 
+from ..conftest import make_user
 from ..factories import ApplicationFactory, ConsigneeFactory, ExporterFactory, authority, item
 from ..helpers import SHANGHAI
 from .e2e import (
+    HoldingInbox,
     SMTPServer,
     celery_processes,
     finished_runs,
@@ -189,7 +193,7 @@ def test_with_smtp_down_an_alert_is_retried_and_arrives_once_when_it_comes_back(
             scan.scan(now=timezone.now())  # the web side raises it and queues it after commit
             alert = Alert.objects.get(flag__application=app)
             wait_for(
-                lambda: AlertAttempt.objects.filter(alert=alert, ok=False).count() >= 2,
+                lambda: AlertAttempt.objects.filter(alert=alert, state="failed").count() >= 2,
                 timeout=20,
                 what="two failed attempts\n" + processes["worker"].output()[-3000:],
             )
@@ -211,7 +215,102 @@ def test_with_smtp_down_an_alert_is_retried_and_arrives_once_when_it_comes_back(
     alert.refresh_from_db()
     assert alert.state == "sent"
     assert message["Message-ID"] == alert.message_id
-    attempts = list(alert.attempt_log.order_by("at", "pk").values_list("ok", "error"))
-    assert attempts[-1] == (True, "")
-    assert all(not ok and "refused" in error.lower() for ok, error in attempts[:-1])
+    attempts = list(alert.attempt_log.order_by("at", "pk").values_list("state", "error"))
+    assert attempts[-1] == ("sent", "")
+    assert all(state == "failed" and "refused" in error.lower() for state, error in attempts[:-1])
     assert alert.attempts == len(attempts) >= 3
+
+
+def test_a_worker_killed_mid_exchange_leaves_its_attempt_and_the_resend_keeps_the_message_id(
+    tmp_path, redis_broker, exporter
+):
+    """The case seen under load: the worker is killed after the mail server took the message
+    and before it answered. The attempt is on record as started; once its claim's lease has
+    run out (3 s here) the sweep sends the alert again, under the same Message-ID."""
+    app = accepted_working_days_ago(exporter, 50)
+    inbox = HoldingInbox()
+    smtp = SMTPServer(inbox=inbox)
+    smtp.start()
+    lease = {"E2E_ALERT_LEASE_SECONDS": "3", "SCAN_INTERVAL_SECONDS": "3600"}
+    try:
+        with celery_processes(tmp_path, smtp_port=smtp.port, beat=False, extra_env=lease) as first:
+            scan.scan(now=timezone.now())  # the web side raises it and queues it after commit
+            wait_for(
+                lambda: smtp.messages,
+                timeout=30,
+                what="the first delivery\n" + first["worker"].output()[-3000:],
+            )
+            worker = first["worker"].popen
+            os.killpg(worker.pid, signal.SIGKILL)  # mid-exchange: no "250 OK" read yet
+            worker.wait(timeout=10)
+        alert = Alert.objects.get(flag__application=app)
+        assert (alert.state, alert.attempts) == ("pending", 1)
+        assert list(alert.attempt_log.values_list("state", "resend")) == [("started", False)]
+        inbox.release.set()
+
+        again = tmp_path / "after"
+        again.mkdir()
+        with celery_processes(again, smtp_port=smtp.port, beat=True, extra_env=lease) as second:
+            wait_for(
+                lambda: len(smtp.messages) == 2,
+                timeout=60,
+                what="the resend\n" + second["worker"].output()[-3000:],
+            )
+            sweeps = finished_runs(second["worker"], SWEEP) + 2
+            wait_for(
+                lambda: finished_runs(second["worker"], SWEEP) >= sweeps,
+                timeout=30,
+                what="two more sweeps\n" + second["worker"].output()[-3000:],
+            )
+    finally:
+        inbox.release.set()
+        smtp.stop()
+    alert.refresh_from_db()
+    assert [m["Message-ID"] for m in smtp.messages] == [alert.message_id] * 2
+    assert (alert.state, alert.attempts) == ("sent", 2)
+    assert list(alert.attempt_log.order_by("at", "pk").values_list("state", "resend")) == [
+        ("started", False),
+        ("sent", True),
+    ]
+
+
+def test_a_password_reset_is_mailed_by_the_worker_and_its_link_works(tmp_path, redis_broker):
+    """The page only records the address and queues the task; the real worker looks the
+    account up and sends the link by SMTP; an unknown address gets nothing."""
+    user = make_user("reset_me", None)
+    smtp = SMTPServer()
+    smtp.start()
+    client = Client()
+    try:
+        with celery_processes(tmp_path, smtp_port=smtp.port, beat=False) as processes:
+            for address in ("nobody-here@example.com", "Reset_Me@example.com"):
+                response = client.post("/password/reset/", {"email": address})
+                assert response["Location"] == "/password/reset/done/"
+            wait_for(
+                lambda: smtp.messages,
+                timeout=30,
+                what="the reset e-mail\n" + processes["worker"].output()[-3000:],
+            )
+            wait_for(
+                lambda: worker_idle(processes["worker"]),
+                timeout=30,
+                what="the worker to finish\n" + processes["worker"].output()[-3000:],
+            )
+    finally:
+        smtp.stop()
+    [message] = smtp.messages
+    assert message["To"] == "reset_me@example.com"
+    assert sorted(PasswordResetRequest.objects.values_list("state", flat=True)) == [
+        "no_account",
+        "sent",
+    ]
+    body = message.get_payload(decode=True).decode()
+    link = body.split(settings.SITE_URL, 1)[1].split()[0]
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"]
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a new secret 2027", "new_password2": "a new secret 2027"},
+    )
+    user.refresh_from_db()
+    assert user.check_password("a new secret 2027")

@@ -9,6 +9,11 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from monitoring.models import PasswordResetRequest
+from monitoring.password_reset import password_reset_send
+
+from ..helpers import NOW
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
@@ -105,6 +110,8 @@ def test_a_password_is_changed(client, officer):
 def test_a_password_is_reset_by_e_mail(client, officer):
     response = client.post("/password/reset/", {"email": officer.email})
     assert response["Location"] == "/password/reset/done/"
+    assert mail.outbox == []  # the worker sends it (tests/monitoring/test_password_reset.py)
+    assert password_reset_send(PasswordResetRequest.objects.get().pk, now=NOW) == "sent"
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/\s]+(/password/reset/[^\s]+/)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)

@@ -7,7 +7,10 @@ from monitoring import alerts
 
 
 class Command(BaseCommand):
-    help = "Send pending alerts whose time has come and retry failed digests of the day."
+    help = (
+        "Send pending alerts whose time has come, retry failed digests of the day and send "
+        "pending password-reset e-mails."
+    )
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(alerts.sweep(now=timezone.now()).summary())
