@@ -92,7 +92,7 @@ def authority_history(*, user: Any) -> list[AuthorityHistory]:
                     [round(float(curve.at(t)) * 100, 1) for t in days],
                 )
             ],
-            y_label=_("% still undecided"),
+            y_label=_("still undecided (%)"),
         )
         chart.table_head = [unit, _("still undecided (%)")]
         decided = curve.decided
