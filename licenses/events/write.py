@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 
 from ..models import Event, EventKind, LicenseApplication
+from . import chain
 from .kinds import check_data, check_keys, check_subjects, definition_of
 
 
@@ -62,7 +63,23 @@ def _write(
     )
     if application is None and application_id is not None:
         event.application_id = application_id
-    event.save(force_insert=True)
+    if connection.vendor == "postgresql":
+        event.save(force_insert=True)  # the database links it into its chain
+        return event
+    with transaction.atomic():
+        row = {
+            f.attname: getattr(event, f.attname)
+            for f in Event._meta.concrete_fields
+            if f.attname not in chain.LINK_COLUMNS
+        }
+        chain.assign([row])
+        event.id, event.seq, event.prev_hash, event.hash = (
+            row["id"],
+            row["seq"],
+            row["prev_hash"],
+            row["hash"],
+        )
+        event.save(force_insert=True)
     return event
 
 
@@ -410,9 +427,10 @@ _BULK_TYPES = (
 
 def bulk(rows: Iterable[dict[str, Any]]) -> int:
     """Insert many events, each a dict of column values (`_BULK_COLUMNS`; those missing are
-    empty); returns how many. On PostgreSQL one INSERT … SELECT over one JSON parameter (a
-    fast-track pass writes up to a hundred thousand: an event costs its row, not an ORM object
-    and twelve placeholders); elsewhere `bulk_create`.
+    empty), linked into their chains in the order given; returns how many. On PostgreSQL one
+    INSERT … SELECT over one JSON parameter (a fast-track pass writes up to a hundred
+    thousand: an event costs its row, not an ORM object and twelve placeholders); elsewhere
+    `bulk_create`.
 
     Each row is checked against its kind's definition, cheaply: its data's keys, its subjects
     and statuses on every row, the types of its data on the first row of each kind."""
@@ -421,7 +439,10 @@ def bulk(rows: Iterable[dict[str, Any]]) -> int:
         return 0
     _check_rows(rows)
     if connection.vendor != "postgresql":
-        Event.objects.bulk_create(Event(**row) for row in rows)
+        rows = [dict(row) for row in rows]
+        with transaction.atomic():
+            chain.assign(rows)  # SQLite links them here: no trigger does
+            Event.objects.bulk_create(Event(**row) for row in rows)
         return len(rows)
     defaults = {"from_status": "", "to_status": "", "note": "", "data": {}}
     # `_iso` keeps microseconds (DjangoJSONEncoder would cut them to milliseconds)
