@@ -872,9 +872,13 @@ class Event(models.Model):
     # event before it (64 zeros for the first) and its own hash over both and every field
     # above. Set by the database as the row is inserted (the event writer on SQLite); never
     # by a caller.
-    seq = models.PositiveIntegerField(_("position in its chain"), db_default=0, editable=False)
-    prev_hash = models.CharField(_("previous hash"), max_length=64, db_default="", editable=False)
-    hash = models.CharField(_("hash"), max_length=64, db_default="", editable=False)
+    seq = models.PositiveIntegerField(
+        _("position in its chain"), default=0, db_default=0, editable=False
+    )
+    prev_hash = models.CharField(
+        _("previous hash"), max_length=64, default="", db_default="", editable=False
+    )
+    hash = models.CharField(_("hash"), max_length=64, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["occurred_at", "id"]

@@ -224,3 +224,68 @@ def assign(rows: list[dict[str, Any]]) -> None:
     EventChain.objects.bulk_update(
         heads.values(), ["length", "prev_hash", "head", "last_event_id"], batch_size=500
     )
+
+
+# --- PostgreSQL: linking the events stored before the chains (a migration, a benchmark build) --
+
+LINK_BATCH = 25_000
+
+# The chains' subjects: each one's key column and the condition that an event is in its chain.
+_SUBJECTS = (
+    (ChainSubject.SHIPMENT, "shipment_id", "e.shipment_id IS NOT NULL"),
+    (ChainSubject.APPLICATION, "application_id", "e.shipment_id IS NULL"),
+    (ChainSubject.DECISION, "decision_id", "e.shipment_id IS NULL AND e.application_id IS NULL"),
+)
+
+# One batch: the events of the subjects whose keys lie in [lo, hi), numbered in order of their
+# ids, hashed by folding their records from the genesis hash, written back with their links;
+# one chain row each.
+_LINK_BATCH_SQL = """
+WITH numbered AS (
+    SELECT e AS ev, e.id, e.{key} AS subject_id,
+           row_number() OVER (PARTITION BY e.{key} ORDER BY e.id)::integer AS seq
+    FROM licenses_event e
+    WHERE {condition} AND e.{key} >= %(lo)s AND e.{key} < %(hi)s
+), hashed AS (
+    SELECT id, subject_id, seq,
+           licenses_event_chain_fold(%(genesis)s, licenses_event_record(ev, seq)) OVER chain
+               AS hash
+    FROM numbered
+    WINDOW chain AS (PARTITION BY subject_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
+), linked AS (
+    SELECT id, subject_id, seq, hash,
+           COALESCE(lag(hash) OVER (PARTITION BY subject_id ORDER BY seq), %(genesis)s)
+               AS prev_hash
+    FROM hashed
+), updated AS (
+    UPDATE licenses_event e SET seq = l.seq, prev_hash = l.prev_hash, hash = l.hash
+    FROM linked l WHERE e.id = l.id
+    RETURNING e.id
+)
+INSERT INTO licenses_eventchain
+    (subject_type, subject_id, length, prev_hash, head, last_event_id)
+SELECT DISTINCT ON (subject_id) %(subject)s, subject_id, seq, prev_hash, hash, id
+FROM linked
+ORDER BY subject_id, seq DESC
+"""
+
+
+def link_stored(cursor: Any, *, batch: int = LINK_BATCH) -> None:
+    """PostgreSQL: link every stored event into its chain, in order of ids, set-based in
+    batches of `batch` subjects — for events stored while nothing linked them (before the
+    chains existed; a benchmark's COPY with the trigger off). Their chains must have no rows
+    yet. Writes the events' links despite the append-only trigger, which it turns off for its
+    own transaction only (the caller must own the table and be in a transaction)."""
+    cursor.execute("ALTER TABLE licenses_event DISABLE TRIGGER licenses_event_append_only")
+    for subject, key, condition in _SUBJECTS:
+        cursor.execute(f"SELECT min(e.{key}), max(e.{key}) FROM licenses_event e WHERE {condition}")
+        lo, hi = cursor.fetchone()
+        if lo is None:
+            continue
+        sql = _LINK_BATCH_SQL.format(key=key, condition=condition)
+        for start in range(lo, hi + 1, batch):
+            cursor.execute(
+                sql,
+                {"lo": start, "hi": start + batch, "subject": str(subject), "genesis": GENESIS},
+            )
+    cursor.execute("ALTER TABLE licenses_event ENABLE TRIGGER licenses_event_append_only")

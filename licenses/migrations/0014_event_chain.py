@@ -1,9 +1,10 @@
 """Every event is linked into its subject's chain (`licenses.events.chain`): its position
 (`seq`), the previous event's hash and its own. On PostgreSQL a trigger links each event as it
-is inserted, whoever inserts it, and the SQL functions it uses stay for anyone who checks the
-chain in SQL; the events already stored are linked here in order of their ids, subject by
-subject, in batches of subjects (`BATCH` ids of one kind of subject a statement). On SQLite the
-event writer links what it inserts, and the events already stored are linked here in Python.
+is inserted, whoever inserts it (the set-based writers link theirs in the same statement), and
+the SQL functions they use stay, also for anyone who checks the chain in SQL; the events
+already stored are linked here, subject by subject in order of their ids
+(`licenses.events.chain.link_stored`). On SQLite the event writer links what it inserts, and
+the events already stored are linked here in Python.
 
 Whoever applies this migration must own the events table (it disables the append-only
 trigger of 0005 for its own transaction while it writes the links of the events stored)."""
@@ -16,32 +17,42 @@ _append_only = import_module("licenses.migrations.0005_events_append_only")
 SQLITE_UP, SQLITE_DOWN = _append_only.SQLITE_UP, _append_only.SQLITE_DOWN
 
 GENESIS = "0" * 64
-BATCH = 25_000
 
 # The record of an event at a position of its chain, as canonical JSON: the text PostgreSQL
 # gives `jsonb` (keys by length, then bytewise; what `licenses.events.chain.canonical` writes),
 # put together in that order by hand — building a `jsonb` and printing it costs three times
 # as much — and the link, sha256(previous hash, newline, record) in hex.
 PG_FUNCTIONS = r"""
+CREATE OR REPLACE FUNCTION licenses_event_record_of(
+    id bigint, seq integer, kind text, application_id bigint, shipment_id bigint,
+    decision_id bigint, from_status text, to_status text, occurred_at timestamptz,
+    recorded_at timestamptz, actor_id bigint, note text, data jsonb, corrects_id bigint
+) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT '{"id": ' || id
+        || ', "seq": ' || seq
+        || ', "data": ' || data::text
+        || ', "kind": ' || to_json(kind)::text
+        || ', "note": ' || to_json(note)::text
+        || ', "actor": ' || COALESCE(actor_id::text, 'null')
+        || ', "corrects": ' || COALESCE(corrects_id::text, 'null')
+        || ', "decision": ' || COALESCE(decision_id::text, 'null')
+        || ', "shipment": ' || COALESCE(shipment_id::text, 'null')
+        || ', "to_status": ' || to_json(to_status)::text
+        || ', "application": ' || COALESCE(application_id::text, 'null')
+        || ', "from_status": ' || to_json(from_status)::text
+        || ', "occurred_at": "'
+        || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        || '", "recorded_at": "'
+        || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        || '"}'
+$$;
+
 CREATE OR REPLACE FUNCTION licenses_event_record(e licenses_event, seq integer)
 RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT '{"id": ' || e.id
-        || ', "seq": ' || seq
-        || ', "data": ' || e.data::text
-        || ', "kind": ' || to_json(e.kind)::text
-        || ', "note": ' || to_json(e.note)::text
-        || ', "actor": ' || COALESCE(e.actor_id::text, 'null')
-        || ', "corrects": ' || COALESCE(e.corrects_id::text, 'null')
-        || ', "decision": ' || COALESCE(e.decision_id::text, 'null')
-        || ', "shipment": ' || COALESCE(e.shipment_id::text, 'null')
-        || ', "to_status": ' || to_json(e.to_status)::text
-        || ', "application": ' || COALESCE(e.application_id::text, 'null')
-        || ', "from_status": ' || to_json(e.from_status)::text
-        || ', "occurred_at": "'
-        || to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        || '", "recorded_at": "'
-        || to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        || '"}'
+    SELECT licenses_event_record_of(
+        e.id, seq, e.kind, e.application_id, e.shipment_id, e.decision_id, e.from_status,
+        e.to_status, e.occurred_at, e.recorded_at, e.actor_id, e.note, e.data, e.corrects_id
+    )
 $$;
 
 CREATE OR REPLACE FUNCTION licenses_event_link(prev_hash text, rec text)
@@ -49,31 +60,39 @@ RETURNS text LANGUAGE sql STABLE STRICT AS $$
     SELECT encode(sha256(convert_to(prev_hash || E'\n' || rec, 'UTF8')), 'hex')
 $$;
 
--- The hashes of a chain in one pass: fold the records in order (a window aggregate). Its
--- step is PL/pgSQL: an aggregate calls a SQL function through the executor, three times
--- slower.
-CREATE OR REPLACE FUNCTION licenses_event_chain_step(prev_hash text, rec text)
-RETURNS text LANGUAGE plpgsql STABLE STRICT AS $$
+-- The hashes of a chain's events in one pass: fold their records in order, from the hash the
+-- chain had before them (a window aggregate over the chain, ordered by position). Its step is
+-- PL/pgSQL: an aggregate calls a SQL function through the executor, three times slower. A
+-- missing record (NULL) gives NULL: that chain is not linked here.
+CREATE OR REPLACE FUNCTION licenses_event_chain_step(state text, head text, rec text)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN encode(sha256(convert_to(prev_hash || E'\n' || rec, 'UTF8')), 'hex');
+    IF rec IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN encode(sha256(convert_to(COALESCE(state, head) || E'\n' || rec, 'UTF8')), 'hex');
 END
 $$;
 
-CREATE OR REPLACE AGGREGATE licenses_event_chain_fold(text) (
-    SFUNC = licenses_event_chain_step, STYPE = text,
-    INITCOND = '0000000000000000000000000000000000000000000000000000000000000000'
+CREATE OR REPLACE AGGREGATE licenses_event_chain_fold(text, text) (
+    SFUNC = licenses_event_chain_step, STYPE = text
 );
 
 -- Link an event as it is inserted: claim the next position of its subject's chain on the
 -- chain's row (a second writer of the same subject waits there until the first commits,
 -- then links after it), and set its position and hashes. Whatever the caller sent for them
--- is overwritten.
+-- is overwritten — except by the set-based writers of `licenses.events`, which link their
+-- rows in the same statement, under the same row locks, and say so for their transaction
+-- (`licenses.events_linked`).
 CREATE OR REPLACE FUNCTION licenses_event_chain() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     chain_subject text;
     chain_key bigint;
 BEGIN
+    IF NEW.hash <> '' AND current_setting('licenses.events_linked', true) = 'statement' THEN
+        RETURN NEW;
+    END IF;
     IF NEW.shipment_id IS NOT NULL THEN
         chain_subject := 'shipment'; chain_key := NEW.shipment_id;
     ELSIF NEW.application_id IS NOT NULL THEN
@@ -114,47 +133,14 @@ CREATE TRIGGER licenses_event_chain BEFORE INSERT ON licenses_event
 PG_DOWN = """
 DROP TRIGGER IF EXISTS licenses_event_chain ON licenses_event;
 DROP FUNCTION IF EXISTS licenses_event_chain();
-DROP AGGREGATE IF EXISTS licenses_event_chain_fold(text);
-DROP FUNCTION IF EXISTS licenses_event_chain_step(text, text);
+DROP AGGREGATE IF EXISTS licenses_event_chain_fold(text, text);
+DROP FUNCTION IF EXISTS licenses_event_chain_step(text, text, text);
 DROP FUNCTION IF EXISTS licenses_event_link(text, text);
 DROP FUNCTION IF EXISTS licenses_event_record(licenses_event, integer);
-"""
-
-# The chains' subjects: each one's key column and the condition that an event is in its chain.
-SUBJECTS = (
-    ("shipment", "shipment_id", "e.shipment_id IS NOT NULL"),
-    ("application", "application_id", "e.shipment_id IS NULL"),
-    ("decision", "decision_id", "e.shipment_id IS NULL AND e.application_id IS NULL"),
-)
-
-# One batch: the events of the subjects whose keys lie in [lo, hi), numbered in order of their
-# ids, hashed by folding their records, written back with their links; one chain row each.
-PG_BATCH = """
-WITH numbered AS (
-    SELECT e AS ev, e.id, e.{key} AS subject_id,
-           row_number() OVER (PARTITION BY e.{key} ORDER BY e.id)::integer AS seq
-    FROM licenses_event e
-    WHERE {condition} AND e.{key} >= %(lo)s AND e.{key} < %(hi)s
-), hashed AS (
-    SELECT id, subject_id, seq,
-           licenses_event_chain_fold(licenses_event_record(ev, seq)) OVER chain AS hash
-    FROM numbered
-    WINDOW chain AS (PARTITION BY subject_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
-), linked AS (
-    SELECT id, subject_id, seq, hash,
-           COALESCE(lag(hash) OVER (PARTITION BY subject_id ORDER BY seq), %(genesis)s)
-               AS prev_hash
-    FROM hashed
-), updated AS (
-    UPDATE licenses_event e SET seq = l.seq, prev_hash = l.prev_hash, hash = l.hash
-    FROM linked l WHERE e.id = l.id
-    RETURNING e.id
-)
-INSERT INTO licenses_eventchain
-    (subject_type, subject_id, length, prev_hash, head, last_event_id)
-SELECT DISTINCT ON (subject_id) %(subject)s, subject_id, seq, prev_hash, hash, id
-FROM linked
-ORDER BY subject_id, seq DESC
+DROP FUNCTION IF EXISTS licenses_event_record_of(
+    bigint, integer, text, bigint, bigint, bigint, text, text, timestamptz, timestamptz,
+    bigint, text, jsonb, bigint
+);
 """
 
 
@@ -172,25 +158,14 @@ def _no_subjectless_events(cursor) -> None:
 
 
 def _link_postgresql(schema_editor) -> None:
+    from licenses.events import chain
+
     with schema_editor.connection.cursor() as cursor:
         # No event is inserted meanwhile: they are linked on top of the chains filled here.
         cursor.execute("LOCK TABLE licenses_event IN SHARE ROW EXCLUSIVE MODE")
         _no_subjectless_events(cursor)
         cursor.execute(PG_FUNCTIONS)
-        cursor.execute("ALTER TABLE licenses_event DISABLE TRIGGER licenses_event_append_only")
-        for subject, key, condition in SUBJECTS:
-            cursor.execute(
-                f"SELECT min(e.{key}), max(e.{key}) FROM licenses_event e WHERE {condition}"
-            )
-            lo, hi = cursor.fetchone()
-            if lo is None:
-                continue
-            sql = PG_BATCH.format(key=key, condition=condition)
-            for start in range(lo, hi + 1, BATCH):
-                cursor.execute(
-                    sql, {"lo": start, "hi": start + BATCH, "subject": subject, "genesis": GENESIS}
-                )
-        cursor.execute("ALTER TABLE licenses_event ENABLE TRIGGER licenses_event_append_only")
+        chain.link_stored(cursor)
         cursor.execute(PG_TRIGGER)
 
 
@@ -288,21 +263,25 @@ class Migration(migrations.Migration):
             model_name="event",
             name="hash",
             field=models.CharField(
-                db_default="", editable=False, max_length=64, verbose_name="hash"
+                db_default="", default="", editable=False, max_length=64, verbose_name="hash"
             ),
         ),
         migrations.AddField(
             model_name="event",
             name="prev_hash",
             field=models.CharField(
-                db_default="", editable=False, max_length=64, verbose_name="previous hash"
+                db_default="",
+                default="",
+                editable=False,
+                max_length=64,
+                verbose_name="previous hash",
             ),
         ),
         migrations.AddField(
             model_name="event",
             name="seq",
             field=models.PositiveIntegerField(
-                db_default=0, editable=False, verbose_name="position in its chain"
+                db_default=0, default=0, editable=False, verbose_name="position in its chain"
             ),
         ),
         migrations.CreateModel(

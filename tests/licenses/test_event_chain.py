@@ -139,6 +139,9 @@ def test_a_fast_track_pass_links_the_due_date_events_of_every_application_it_mov
     assert verify().intact
 
 
+MARKERS = [10**9 + 3, 10**9 + 1, 10**9 + 2]  # flag ids no real flag has, in no order
+
+
 def test_bulk_links_several_events_of_one_subject_in_the_order_given():
     app = ApplicationFactory()
     submitted(app, "2026-09-01")
@@ -152,13 +155,51 @@ def test_bulk_links_several_events_of_one_subject_in_the_order_given():
             flag_id=n,
             now=NOW,
         )
-        for n in (101, 102, 103)
+        for n in MARKERS
     ]
     events.bulk(rows)
-    flags = list(app.events.filter(kind="flag_raised", data__flag_id__gt=100).order_by("seq"))
-    assert [e.data["flag_id"] for e in flags] == [101, 102, 103]
+    flags = list(app.events.filter(kind="flag_raised", data__flag_id__in=MARKERS).order_by("seq"))
+    assert [e.data["flag_id"] for e in flags] == MARKERS
     assert [e.seq for e in flags] == [before + 1, before + 2, before + 3]
     assert_linked(links(application=app, shipment=None))
+
+
+def test_a_set_based_insert_links_many_subjects_several_events_each_and_new_ones_too():
+    """`bulk` links its rows in its own statement (`linked_insert`): several rows of one
+    subject in the order given, after what the chain held; a subject with no chain yet is
+    linked by the trigger, in the same statement."""
+    known = [ApplicationFactory() for _ in range(3)]
+    for app in known:
+        submitted(app, "2026-09-01")
+    fresh = ApplicationFactory()  # no event yet: no chain
+    rows = [
+        events.flag_row(
+            "flag_cleared",
+            subject="application_id",
+            subject_id=app.pk,
+            flag="due_soon",
+            flag_id=1000 * n + app.pk,
+            now=NOW,
+        )
+        for n in range(3)
+        for app in [*known, fresh]
+    ]
+    before = {app.pk: app.events.count() for app in known}
+    assert events.bulk(rows) == 12
+    for app in [*known, fresh]:
+        cleared = list(app.events.filter(kind="flag_cleared", data__flag_id__gte=app.pk))
+        ordered = sorted(cleared, key=lambda e: e.seq)
+        assert [e.data["flag_id"] for e in ordered] == [app.pk, 1000 + app.pk, 2000 + app.pk]
+        assert [e.id for e in ordered] == sorted(e.id for e in ordered)  # ids in order too
+        assert_linked(links(application=app, shipment=None))
+        head = EventChain.objects.get(subject_type="application", subject_id=app.pk)
+        assert (head.length, head.head) == (ordered[-1].seq, ordered[-1].hash)
+    assert [e.seq for e in fresh.events.order_by("seq")] == [1, 2, 3]
+    for app in known:
+        assert app.events.filter(kind="flag_cleared").order_by("seq").first().seq == (
+            before[app.pk] + 1
+        )
+    assert verify().intact
 
 
 def test_the_database_overwrites_a_link_a_caller_sends():
@@ -225,11 +266,11 @@ def test_the_fold_the_migration_links_stored_events_with_gives_the_triggers_hash
     shipment = new_shipment(app)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, hash, licenses_event_chain_fold(licenses_event_record(e, e.seq)) "
+            "SELECT id, hash, licenses_event_chain_fold(%s, licenses_event_record(e, e.seq)) "
             "OVER (PARTITION BY COALESCE(shipment_id, application_id), shipment_id IS NULL "
             "ORDER BY seq ROWS UNBOUNDED PRECEDING) FROM licenses_event e "
             "WHERE application_id = %s OR shipment_id = %s",
-            [app.pk, shipment.pk],
+            [GENESIS, app.pk, shipment.pk],
         )
         rows = cursor.fetchall()
     assert len(rows) >= 4
