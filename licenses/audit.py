@@ -3,8 +3,8 @@
 period and one digest of those heads, in CSV or JSON, for the web page and the API alike.
 
 - **The period** is whole UTC days, both included: events recorded from 00:00 UTC on the first
-  day up to (not including) 00:00 UTC on the day after the last, or up to the moment of the
-  export if that is earlier.
+  day up to (not including) 00:00 UTC on the day after the last. A period that has not ended
+  yet holds what was recorded up to the moment of the export (`generated_at`).
 - **The events** are those of the exporter's chains (its applications' and its shipments'),
   chain by chain, each chain's in order of position: what `chain.record` needs to recompute
   every hash is there as the record writes it (ids, moments in UTC with microseconds, `data`
@@ -121,15 +121,15 @@ def digest(heads: list[Head]) -> str:
 
 
 class Audit:
-    """One export being written: the exporter's events up to the end of the period (or `now`)
-    read once, chain by chain; the events in the period come out as they are read
+    """One export being written: the exporter's events up to the end of the period read once,
+    chain by chain; the events in the period come out as they are read
     (`events`), the heads once they all have been (`heads`)."""
 
     def __init__(self, exporter: Exporter, period: Period, *, now: dt.datetime) -> None:
         self.exporter = exporter
         self.period = period
         self.now = now
-        self.end = min(period.end, now)
+        self.end = period.end
         self.heads: list[Head] = []
 
     def events(self) -> Iterator[dict[str, Any]]:
@@ -215,7 +215,7 @@ class Audit:
             "from": self.period.first.isoformat(),
             "to": self.period.last.isoformat(),
             "period_start": chain.moment(self.period.start),
-            "period_end": chain.moment(self.end),
+            "period_end": chain.moment(self.period.end),
             "generated_at": chain.moment(self.now),
         }
 
