@@ -11,13 +11,14 @@ events and alerts). Then, timed apart, the follow-up task that the pass queues f
 scopes (`monitoring.tasks.refresh_decision_file_by`): the file-by deadlines of the shipments in
 scope that have no application yet.
 
-Floor: the same work as straight SQL. The new due dates are precomputed (untimed) with the
-pure `licenses.calendars` arithmetic from the rows as they are; then, timed: the decision row,
-one UPDATE … FROM of the applications, one INSERT … SELECT of the `fast_track_applied`
-events, the decision's effect (count and median change), and for the moved applications and
-their shipments the flag statements of the scan's floor (`bench.floor`: raise with events and
-alert rows, clear with events) for `overdue`, `due_soon` and `at_risk`. The runner checks that
-both write the same number of due-date events, flags raised and cleared, and alerts.
+Floor: the same work as straight SQL. The new due dates are precomputed (untimed) with the pure
+`licenses.calendars` arithmetic from the rows as they are; then, timed: the decision row, one
+UPDATE … FROM of the applications, one INSERT … SELECT of the `fast_track_applied` events
+(linked into their chains as the product links them, `licenses.events.linked_insert`), the
+decision's effect (count and median change), and for the moved applications and their shipments
+the flag statements of the scan's floor (`bench.floor`: raise with events and alert rows, clear
+with events) for `overdue`, `due_soon` and `at_risk`. The runner checks that both write the
+same number of due-date events, flags raised and cleared, and alerts.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench import floor as scan_floor
 from bench import generate
 from licenses.calendars import add_days
 from licenses.clock import _public_calendar, end_of_day, local_date
+from licenses.events import linked_insert
 from licenses.fasttrack import candidates, decision_log, make_scope, scope_of
 from licenses.models import Authority, ClockStart, Event, EventKind, FastTrackDecision
 from licenses.tasks import recompute_decision_scope
@@ -250,11 +252,13 @@ def floor(prepared: dict[str, Any]) -> dict[str, Any]:
         )
         updated = cursor.rowcount
         cursor.execute(
-            "INSERT INTO licenses_event (kind, application_id, decision_id, occurred_at, "
-            "recorded_at, note, data, from_status, to_status) "
-            "SELECT %s, n.id, %s, %s, %s, %s, jsonb_build_object('from', n.old, 'to', n.due, "
-            "'window_days', %s, 'source', %s, 'change_days', n.change), '', '' "
-            "FROM ft_new n WHERE n.due IS DISTINCT FROM n.old",
+            "WITH ev_source AS (SELECT %s AS kind, n.id AS application_id, "
+            "NULL AS shipment_id, %s AS decision_id, '' AS from_status, '' AS to_status, "
+            "%s AS occurred_at, %s AS recorded_at, NULL AS actor_id, %s AS note, "
+            "jsonb_build_object('from', n.old, 'to', n.due, 'window_days', %s, 'source', %s, "
+            "'change_days', n.change) AS data, NULL AS corrects_id, n.id AS ord "
+            "FROM ft_new n WHERE n.due IS DISTINCT FROM n.old), "
+            f"{linked_insert('ev_source')} SELECT count(*) FROM ev",
             [
                 EventKind.FAST_TRACK_APPLIED,
                 decision.pk,
@@ -265,7 +269,7 @@ def floor(prepared: dict[str, Any]) -> dict[str, Any]:
                 source,
             ],
         )
-        events = cursor.rowcount
+        (events,) = cursor.fetchone()
         cursor.execute(
             "UPDATE licenses_fasttrackdecision SET affected_count = s.n, "
             "median_change_days = s.m, progress_total = %s, progress_done = %s, "

@@ -5,9 +5,10 @@ kind that time can change, the due subjects in the window that time moved across
 flag (INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING), their `flag_raised` event and — for
 the alerting kinds — one outbox row per recipient with its stable Message-ID, and the flags of
 subjects in the window that are no longer due are cleared with their `flag_cleared` event. One
-statement per kind and direction, every row written by set-based SQL; the recipients (contact
-addresses of the exporter, and users whose preferences or role defaults ask for the kind and
-who may see the exporter) are found in SQL too.
+statement per kind and direction, every row written by set-based SQL (the events linked into
+their subjects' chains as the product links them, `licenses.events.linked_insert`); the
+recipients (contact addresses of the exporter, and users whose preferences or role defaults
+ask for the kind and who may see the exporter) are found in SQL too.
 
 The thresholds (each authority's local `due_soon` and `expiring` horizons) are pure calendar
 arithmetic on three reference rows; they are computed before the clock starts, with the
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.db import connection
 
 from licenses import roles
+from licenses.events import flag_source, linked_insert
 
 PENDING = "('submitted', 'accepted', 'info_requested', 'referred')"
 TO_SHIP = "('planned', 'awaiting_license', 'cleared', 'on_hold')"
@@ -83,6 +85,14 @@ def _raise(
 ) -> str:
     alerts = ("," + _recipients(kind)) if alerting else ""
     count_alerts = "(SELECT count(*) FROM al)" if alerting else "0"
+    source = flag_source(
+        "flag_raised",
+        subject,
+        subject_id="r.subject",
+        moment="%(now)s",
+        data=f"jsonb_build_object('flag', '{kind}', 'flag_id', r.id) || d.details",
+        ord="r.id",
+    )
     return f"""
     WITH due AS (
       SELECT s.id, s.exporter_id, {details} AS details FROM {table} s
@@ -96,18 +106,23 @@ def _raise(
       ON CONFLICT DO NOTHING
       RETURNING id, {subject} AS subject, exporter_id
     ),
-    ev AS (
-      INSERT INTO licenses_event (kind, {subject}, occurred_at, recorded_at, data,
-                                  from_status, to_status, note)
-      SELECT 'flag_raised', r.subject, %(now)s, %(now)s,
-             jsonb_build_object('flag', '{kind}', 'flag_id', r.id) || d.details, '', '', ''
+    ev_source AS (
+      SELECT {source}
       FROM raised r JOIN due d ON d.id = r.subject
-      RETURNING id
-    ){alerts}
+    ),
+    {linked_insert("ev_source")}{alerts}
     SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM ev), {count_alerts}"""
 
 
 def _clear(kind: str, *, table: str, subject: str, due: str, scope: str) -> str:
+    source = flag_source(
+        "flag_cleared",
+        subject,
+        subject_id="subject",
+        moment="%(now)s",
+        data=f"jsonb_build_object('flag', '{kind}', 'flag_id', id)",
+        ord="id",
+    )
     return f"""
     WITH cleared AS (
       UPDATE monitoring_flag f SET cleared_at = %(now)s
@@ -116,14 +131,11 @@ def _clear(kind: str, *, table: str, subject: str, due: str, scope: str) -> str:
         AND ({scope}) AND NOT COALESCE(({due}), false)
       RETURNING f.id, f.{subject} AS subject
     ),
-    ev AS (
-      INSERT INTO licenses_event (kind, {subject}, occurred_at, recorded_at, data,
-                                  from_status, to_status, note)
-      SELECT 'flag_cleared', subject, %(now)s, %(now)s,
-             jsonb_build_object('flag', '{kind}', 'flag_id', id), '', '', ''
+    ev_source AS (
+      SELECT {source}
       FROM cleared
-      RETURNING id
-    )
+    ),
+    {linked_insert("ev_source")}
     SELECT (SELECT count(*) FROM cleared), (SELECT count(*) FROM ev), 0"""
 
 

@@ -33,6 +33,7 @@ from django.db import connection  # noqa: E402
 
 from licenses.calendars import add_days  # noqa: E402
 from licenses.clock import calendar_for, local_date  # noqa: E402
+from licenses.events import flag_source, linked_insert  # noqa: E402
 from licenses.forecasts import choose_level, conditional_quantiles, elapsed, kaplan_meier  # noqa: E402
 from licenses.models import Authority, ClockStart, LicenseApplication  # noqa: E402
 from licenses.services.forecasts import forecasts_refresh  # noqa: E402
@@ -87,6 +88,17 @@ FROM unnest(%s::integer[], %s::date[], %s::date[], %s::varchar[], %s::integer[],
             %s::integer[], %s::integer[]) AS v(id, p50, p90, level, decided, censored, units)
 WHERE a.id = v.id
 """
+_LIKELY_LATE_EVENTS = flag_source(
+    "flag_raised",
+    "shipment_id",
+    subject_id="r.subject",
+    moment="%(now)s",
+    data="jsonb_build_object('flag', 'likely_late', 'flag_id', r.id, "
+    "'planned_ship_date', to_char(d.planned_ship_date, 'YYYY-MM-DD'), "
+    "'application_id', d.application_id, "
+    "'application_forecast_p50', to_char(d.forecast_p50, 'YYYY-MM-DD'))",
+    ord="r.id",
+)
 LIKELY_LATE = f"""
 WITH due AS (
   SELECT s.id, s.exporter_id, s.planned_ship_date, s.application_id, a.forecast_p50
@@ -101,16 +113,13 @@ raised AS (
   SELECT id, exporter_id, 'likely_late', %(now)s FROM due ORDER BY id
   ON CONFLICT DO NOTHING
   RETURNING id, shipment_id AS subject
-)
-INSERT INTO licenses_event (kind, shipment_id, occurred_at, recorded_at, data, from_status,
-                            to_status, note)
-SELECT 'flag_raised', r.subject, %(now)s, %(now)s,
-       jsonb_build_object('flag', 'likely_late', 'flag_id', r.id,
-                          'planned_ship_date', to_char(d.planned_ship_date, 'YYYY-MM-DD'),
-                          'application_id', d.application_id,
-                          'application_forecast_p50', to_char(d.forecast_p50, 'YYYY-MM-DD')),
-       '', '', ''
-FROM raised r JOIN due d ON d.id = r.subject
+),
+ev_source AS (
+  SELECT {_LIKELY_LATE_EVENTS}
+  FROM raised r JOIN due d ON d.id = r.subject
+),
+{linked_insert("ev_source")}
+SELECT count(*) FROM ev
 """
 
 

@@ -696,6 +696,8 @@ class EventAdmin(admin.ModelAdmin):
     list_select_related = ["application", "shipment", "actor"]
     search_fields = ["application__reference", "shipment__reference", "note"]
     date_hierarchy = "occurred_at"
+    # Its link in its chain (set by the database, never a form's field): shown, not edited.
+    readonly_fields = ["seq", "prev_hash", "hash"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return selectors.event_list(user=request.user).select_related("application", "shipment")

@@ -44,7 +44,7 @@ class LicensesConfig(AppConfig):
         roles.OFFICER: roles.grants(
             "licenses", ["exporter", "licenseapplication", "document"], ("add", "change")
         )
-        | {"licenses.move_licenseapplication"},
+        | {"licenses.move_licenseapplication", "licenses.export_event"},
         roles.MANAGER: roles.grants(
             "licenses", ["windowrule", "fasttrackdecision", "measure"], ("add", "change")
         )

@@ -32,7 +32,7 @@ from core.web import (
 from core.widgets import filter_select_multiple
 from core.words import zone_label
 
-from . import documents, flags, selectors
+from . import audit, documents, flags, selectors
 from .models import (
     PENDING_STATUSES,
     Authority,
@@ -708,3 +708,32 @@ class MeasureFilter(django_filters.FilterSet):
 
     def by_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return selectors.measures_with_status(qs, value, timezone.now())
+
+
+# --- the audit export --------------------------------------------------------------------------
+
+
+class AuditExportForm(forms.Form):
+    """An exporter's events for a period: whole UTC days, both included, as CSV or JSON. Its
+    fields are named as the API's query parameters (`from`, `to`, `format`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = forms.DateField(
+            label=_("First day"), widget=DateInput(), help_text=_("From 00:00 UTC that day.")
+        )
+        self.fields["to"] = forms.DateField(
+            label=_("Last day"), widget=DateInput(), help_text=_("Up to 24:00 UTC that day.")
+        )
+        self.fields["format"] = forms.ChoiceField(
+            label=_("Format"),
+            choices=[("csv", _("CSV (a spreadsheet)")), ("json", "JSON")],
+            initial="csv",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "from" in data and "to" in data:
+            for name, message in audit.period_errors(data["from"], data["to"]).items():
+                self.add_error(name, message)
+        return data

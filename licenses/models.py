@@ -868,11 +868,23 @@ class Event(models.Model):
     corrects = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
     )
+    # Its link in its subject's chain (`licenses.events.chain`): its position, the hash of the
+    # event before it (64 zeros for the first) and its own hash over both and every field
+    # above. Set by the database as the row is inserted (the event writer on SQLite); never
+    # by a caller.
+    seq = models.PositiveIntegerField(
+        _("position in its chain"), default=0, db_default=0, editable=False
+    )
+    prev_hash = models.CharField(
+        _("previous hash"), max_length=64, default="", db_default="", editable=False
+    )
+    hash = models.CharField(_("hash"), max_length=64, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["occurred_at", "id"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
+        permissions = [("export_event", "Can export the audit record of an exporter's events")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_valid_kind"),
         ]
@@ -912,3 +924,42 @@ class StatusTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.status}: {self.n:+d}"
+
+
+class ChainSubject(models.TextChoices):
+    """Whose chain an event is linked into: its shipment's if it names one, else its
+    application's (else, for an event of neither, its decision's)."""
+
+    APPLICATION = "application", _("application")
+    SHIPMENT = "shipment", _("shipment")
+    DECISION = "decision", _("fast-track decision")
+
+
+class EventChain(models.Model):
+    """The head of one subject's chain of events: how many it holds, the hash of the latest
+    and of the one before. Kept by whatever links a new event (the database's trigger on
+    PostgreSQL, the event writer on SQLite) under this row's lock, so that two writers of one
+    subject's events take turns and never fork its chain; `manage.py verify_events` checks it
+    against the events (a deleted latest event shows here)."""
+
+    subject_type = models.CharField(max_length=11, choices=ChainSubject.choices)
+    subject_id = models.BigIntegerField()
+    length = models.PositiveIntegerField()
+    head = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    last_event_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("event chain")
+        verbose_name_plural = _("event chains")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id"], name="event_chain_one_per_subject"
+            ),
+            models.CheckConstraint(
+                condition=Q(subject_type__in=ChainSubject.values), name="event_chain_valid_subject"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type} {self.subject_id}: {self.length}"

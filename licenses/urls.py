@@ -12,6 +12,7 @@ urlpatterns = [
     path("exporters/new/", views.ExporterCreate.as_view(), name="exporter-create"),
     path("exporters/<int:pk>/", views.ExporterDetail.as_view(), name="exporter-detail"),
     path("exporters/<int:pk>/edit/", views.ExporterEdit.as_view(), name="exporter-edit"),
+    path("exporters/<int:pk>/audit/", views.ExporterAudit.as_view(), name="exporter-audit"),
     path("applications/", views.ApplicationList.as_view(), name="application-list"),
     path(
         "applications/export.csv",

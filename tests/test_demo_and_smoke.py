@@ -48,6 +48,14 @@ def test_the_demo_is_whole_coherent_and_running_it_twice_changes_nothing(setting
     every_authority_has_two_years_of_decided_history()
     its_item_codes_are_real_list_codes()
     every_record_is_created_before_its_first_move()
+    its_events_are_chained()
+
+
+def its_events_are_chained() -> None:
+    out = io.StringIO()
+    call_command("verify_events", stdout=out, stderr=io.StringIO())
+    assert out.getvalue().startswith("Intact: ")
+    assert f"{Event.objects.count():,} events verified" in out.getvalue()
 
 
 def it_holds_every_state_and_flag() -> None:
@@ -182,7 +190,8 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 def test_the_embedded_default_runs_on_sqlite(tmp_path):
-    """Migrate, load the demo, scan and recompute on SQLite, as `make run` does with nothing set."""
+    """Migrate, load the demo, scan and recompute on SQLite, as `make run` does with nothing set;
+    the events' chains verify."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -196,6 +205,10 @@ def test_the_embedded_default_runs_on_sqlite(tmp_path):
     for step in (["migrate", "--noinput"], ["demo"], ["scan_windows"], ["recompute_due_dates"]):
         result = run(step, env)
         assert result.returncode == 0, result.stderr[-3000:]
+    # The event writer links every event on SQLite too (no trigger there).
+    verified = run(["verify_events"], env)
+    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-3000:]
+    assert verified.stdout.startswith("Intact: ")
     check = run(
         [
             "shell",

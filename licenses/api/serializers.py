@@ -17,11 +17,12 @@ from rest_framework import serializers
 from core.api.moments import MomentField
 from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
 from core.errors import full_clean
-from licenses import ledger, measures, selectors, services
+from licenses import audit, ledger, measures, selectors, services
 from licenses.authorities import authority_create, authority_update
 from licenses.fasttrack import MAX_WINDOW_DAYS, decision_log
 from licenses.models import (
     Authority,
+    ChainSubject,
     ControlledItem,
     Document,
     Event,
@@ -646,9 +647,108 @@ class EventSerializer(serializers.ModelSerializer):
             "note",
             "data",
             "corrects",
+            "seq",
+            "prev_hash",
+            "hash",
         ]
         read_only_fields = fields
-        extra_kwargs = {"data": {"help_text": "What changed, by kind of event."}}
+        extra_kwargs = {
+            "data": {"help_text": "What changed, by kind of event."},
+            "seq": {"help_text": "Its position in its shipment's (else application's) chain."},
+            "prev_hash": {"help_text": "The hash of the event before it in its chain."},
+            "hash": {"help_text": "sha256 of `prev_hash` and its fields (see the README)."},
+        }
+
+
+# --- the audit export ---------------------------------------------------------------------------
+
+
+def hash_field(**kwargs: Any) -> serializers.RegexField:
+    """A sha256 hash, 64 lowercase hexadecimal digits."""
+    return serializers.RegexField(r"^[0-9a-f]{64}$", min_length=64, max_length=64, **kwargs)
+
+
+class AuditQuerySerializer(serializers.Serializer):
+    """The query of an audit export: `from` and `to` (UTC days, both included), `format`."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "from": serializers.DateField(help_text="First day of the period (from 00:00 UTC)."),
+            "to": serializers.DateField(help_text="Last day of the period (up to 24:00 UTC)."),
+            "format": serializers.ChoiceField(
+                choices=list(audit.FORMATS),
+                default="json",
+                help_text="`json` (the default) or `csv` (also chosen by `Accept: text/csv`).",
+            ),
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors = audit.period_errors(attrs.get("from"), attrs.get("to"))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class AuditEventSerializer(serializers.Serializer):
+    """One event in an audit export, with what its hash covers as the hash covers it."""
+
+    subject_type = serializers.ChoiceField(choices=ChainSubject.choices)
+    subject_id = serializers.IntegerField()
+    seq = serializers.IntegerField(min_value=1)
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    application = serializers.IntegerField(allow_null=True)
+    shipment = serializers.IntegerField(allow_null=True)
+    decision = serializers.IntegerField(allow_null=True)
+    from_status = serializers.CharField(allow_blank=True)
+    to_status = serializers.CharField(allow_blank=True)
+    occurred_at = serializers.DateTimeField(help_text="UTC, with microseconds.")
+    recorded_at = serializers.DateTimeField(help_text="UTC, with microseconds.")
+    actor = serializers.IntegerField(allow_null=True, help_text="The user's id.")
+    actor_username = serializers.CharField(allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+    corrects = serializers.IntegerField(allow_null=True)
+    prev_hash = hash_field()
+    hash = hash_field()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["data"] = serializers.JSONField(help_text="As stored (canonical JSON).")
+        return fields
+
+
+class AuditHeadSerializer(serializers.Serializer):
+    """A chain's latest event at the end of the period."""
+
+    subject_type = serializers.ChoiceField(choices=ChainSubject.choices)
+    subject_id = serializers.IntegerField()
+    seq = serializers.IntegerField(min_value=1)
+    event = serializers.IntegerField()
+    hash = hash_field()
+
+
+class AuditExporterSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AuditExportSerializer(serializers.Serializer):
+    """An exporter's events recorded in a period, its chains' heads at the end of it, and the
+    digest of those heads."""
+
+    exporter = AuditExporterSerializer()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField(help_text="The instant after the period.")
+    generated_at = serializers.DateTimeField()
+    events = AuditEventSerializer(many=True)
+    heads = AuditHeadSerializer(many=True)
+    digest = hash_field(help_text="sha256 of the heads' lines (see the README).")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        fields["to"] = serializers.DateField()
+        return fields
 
 
 class DocumentSerializer(StrictMixin, serializers.ModelSerializer):

@@ -26,6 +26,7 @@ from core.api.permissions import model_perms
 from core.api.views import ReadOnlyApiViewSet, WritableApiViewSet
 from core.errors import InvalidInput
 from core.web import limit_uploads, megabytes
+from licenses import audit as license_audit
 from licenses import ledger as license_ledger
 from licenses import selectors, services
 from licenses.documents import document_attach, document_response
@@ -40,6 +41,8 @@ from .serializers import (
     AmendSerializer,
     ApplicationSerializer,
     ApproveSerializer,
+    AuditExportSerializer,
+    AuditQuerySerializer,
     AuthoritySerializer,
     ControlledItemSerializer,
     CorrectSerializer,
@@ -86,12 +89,24 @@ class ControlledItemViewSet(WritableApiViewSet):
         return selectors.item_list(user=self.request.user)
 
 
+class AuditCSVRenderer(BaseRenderer):
+    """`?format=csv` (or `Accept: text/csv`) for the audit export, which writes its own CSV;
+    an error on the way answers the JSON error body (`ExporterViewSet.handle_exception`)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
+        return JSONRenderer().render(data, "application/json", renderer_context)
+
+
 class ExporterViewSet(WritableApiViewSet):
     """Legal entities that apply for licenses and ship goods."""
 
     serializer_class = ExporterSerializer
     filterset_class = filters.ExporterFilter
-    required_perms = model_perms("licenses.exporter")
+    required_perms = {**model_perms("licenses.exporter"), "audit": "licenses.export_event"}
     orderings = {"name": ("name", "id"), "-name": ("-name", "-id"), "id": ("id",), "-id": ("-id",)}
     search_fields = ["name", "registration_number"]
 
@@ -104,6 +119,58 @@ class ExporterViewSet(WritableApiViewSet):
                 _("A user limited to some exporters cannot create exporters.")
             )
         return super().create(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[AuditQuerySerializer],
+        responses={
+            (200, "application/json"): AuditExportSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The same as CSV: a column `record` says what each row is "
+                "(`event`, `head`, `digest`).",
+            ),
+        },
+        description=(
+            "The audit export of the exporter's events recorded in a period (UTC days, both "
+            "included): every event of its applications and shipments with its position, "
+            "`prev_hash` and `hash` in its chain (one chain per shipment, and per application "
+            "for the events that name no shipment), each chain's head at the end of the "
+            "period, and the digest of those heads. Roles with `licenses.export_event` "
+            "(officers, managers, administrators); another exporter's answers 404."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filter_backends=[],
+        renderer_classes=[JSONRenderer, AuditCSVRenderer],
+    )
+    def audit(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        exporter: Exporter = self.get_object()
+        query = AuditQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        fmt = query.validated_data["format"]
+        if "format" not in request.query_params and isinstance(
+            request.accepted_renderer, AuditCSVRenderer
+        ):
+            fmt = "csv"
+        period = license_audit.Period(query.validated_data["from"], query.validated_data["to"])
+        return license_audit.export_response(exporter, period, fmt, now=self.now)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        if self.action == "audit" and request.query_params.get("format") not in (None, "csv"):
+            # `format` is the export's own parameter: a bad value answers 400 naming it
+            # (the query's check), not DRF's 404 for a format it has no renderer for.
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        # An error answers the JSON error body, whatever format the export was asked in.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 MOVE = "licenses.move_licenseapplication"

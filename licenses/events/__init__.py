@@ -2,7 +2,6 @@
 
 from .kinds import KINDS, Describer, KindDefinition, check_data, describe, payload
 from .write import (
-    SQL_COLUMNS,
     assigned,
     bulk,
     change_in_days,
@@ -14,14 +13,14 @@ from .write import (
     edited,
     flag_data_sql,
     flag_row,
+    flag_source,
+    linked_insert,
     shipments_followed,
-    sql_columns,
     status_changed,
 )
 
 __all__ = [
     "KINDS",
-    "SQL_COLUMNS",
     "Describer",
     "KindDefinition",
     "assigned",
@@ -37,8 +36,9 @@ __all__ = [
     "edited",
     "flag_data_sql",
     "flag_row",
+    "flag_source",
+    "linked_insert",
     "payload",
     "shipments_followed",
-    "sql_columns",
     "status_changed",
 ]

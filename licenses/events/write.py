@@ -12,10 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 
 from .. import tallies
 from ..models import Event, EventKind, LicenseApplication
+from . import chain
 from .kinds import check_data, check_keys, check_subjects, definition_of
 
 
@@ -64,9 +65,25 @@ def _write(
     )
     if application is None and application_id is not None:
         event.application_id = application_id
-    event.save(force_insert=True)
     if from_status != to_status:
         tallies.record([(event.application_id, event.shipment_id, from_status, to_status)])
+    if connection.vendor == "postgresql":
+        event.save(force_insert=True)  # the database links it into its chain
+        return event
+    with transaction.atomic():
+        row = {
+            f.attname: getattr(event, f.attname)
+            for f in Event._meta.concrete_fields
+            if f.attname not in chain.LINK_COLUMNS
+        }
+        chain.assign([row])
+        event.id, event.seq, event.prev_hash, event.hash = (
+            row["id"],
+            row["seq"],
+            row["prev_hash"],
+            row["hash"],
+        )
+        event.save(force_insert=True)
     return event
 
 
@@ -350,18 +367,25 @@ def flag_row(
     }
 
 
-# The columns the set-based SQL of the scan fills besides the kind and the subject, in order:
-# `SQL_COLUMNS` names them, the select list gives the occurred and recorded moments, the data
-# (`flag_data_sql`), then the empty from/to statuses and note.
-SQL_COLUMNS = "occurred_at, recorded_at, data, from_status, to_status, note"
-
-
-def sql_columns(subject: str) -> str:
-    """The column list of an INSERT of flag events into `Event` on `subject`: the kind, the
-    subject column, then `SQL_COLUMNS`."""
+def flag_source(
+    kind: str, subject: str, *, subject_id: str, data: str, moment: str, ord: str
+) -> str:
+    """The select list of a `linked_insert` source of flag events (`kind`: `flag_raised` or
+    `flag_cleared`) on `subject` ("application_id" or "shipment_id"), from SQL expressions:
+    the subject's id, the data (`flag_data_sql`), the moment (occurred and recorded) and the
+    rows' order."""
+    if kind not in (EventKind.FLAG_RAISED, EventKind.FLAG_CLEARED):
+        raise ValueError(f"Not a kind of flag event: {kind!r}.")
     if subject not in ("application_id", "shipment_id"):
         raise ValueError(f"Not a subject column: {subject!r}.")
-    return f"kind, {subject}, {SQL_COLUMNS}"
+    application = subject_id if subject == "application_id" else "NULL"
+    shipment = subject_id if subject == "shipment_id" else "NULL"
+    return (
+        f"'{kind}' AS kind, {application} AS application_id, {shipment} AS shipment_id, "
+        "NULL AS decision_id, '' AS from_status, '' AS to_status, "
+        f"{moment} AS occurred_at, {moment} AS recorded_at, NULL AS actor_id, '' AS note, "
+        f"{data} AS data, NULL AS corrects_id, {ord} AS ord"
+    )
 
 
 def flag_data_sql(
@@ -377,6 +401,99 @@ def flag_data_sql(
     pairs = {"flag": flag, "flag_id": flag_id, **(details or {})}
     check_keys(definition_of(kind), dict.fromkeys(pairs))
     return "jsonb_build_object(" + ", ".join(f"'{k}', {v}" for k, v in pairs.items()) + ")"
+
+
+# --- set-based writers: rows linked into their chains in the statement that inserts them -------
+
+# The columns of the events a set-based statement inserts, with their types.
+LINKED_COLUMNS = (
+    ("kind", "text"),
+    ("application_id", "bigint"),
+    ("shipment_id", "bigint"),
+    ("decision_id", "bigint"),
+    ("from_status", "text"),
+    ("to_status", "text"),
+    ("occurred_at", "timestamptz"),
+    ("recorded_at", "timestamptz"),
+    ("actor_id", "bigint"),
+    ("note", "text"),
+    ("data", "jsonb"),
+    ("corrects_id", "bigint"),
+)
+
+
+def linked_insert(source: str) -> str:
+    """PostgreSQL: the CTEs that insert the events a CTE named `source` selects (the columns
+    of `LINKED_COLUMNS`, and `ord`: their order) linked into their chains in the same
+    statement — set-based, where the trigger would link them one row at a time at three times
+    the cost. To follow the caller's own CTEs: `WITH …, source AS (…), {linked_insert(…)}
+    SELECT … FROM ev`; `ev` returns the inserted events' `id`.
+
+    Steps: give the rows their ids in order; lock the rows of their subjects' chains (in one
+    order, so two such statements cannot deadlock; a locked row is read as the writer before
+    us committed it); number each subject's rows after its chain's length; fold their
+    records into hashes from the chain's head (`licenses_event_chain_fold`); insert them with
+    their links, saying so for the transaction (`licenses.events_linked`), so that the
+    trigger leaves them be; move the chains' heads. A subject with no chain yet is left to
+    the trigger, which starts its chain."""
+    columns = ", ".join(f"s.{name}::{kind} AS {name}" for name, kind in LINKED_COLUMNS)
+    names = ", ".join(name for name, _kind in LINKED_COLUMNS)
+    table = Event._meta.db_table
+    return f"""ev_guc AS MATERIALIZED (
+    SELECT set_config('licenses.events_linked', 'statement', true) AS linked,
+           pg_get_serial_sequence('{table}', 'id')::regclass AS ids
+), ev_rows AS (
+    SELECT nextval((SELECT ids FROM ev_guc)) AS id, o.*,
+           CASE WHEN o.shipment_id IS NOT NULL THEN 'shipment'
+                WHEN o.application_id IS NOT NULL THEN 'application'
+                ELSE 'decision' END AS chain_type,
+           COALESCE(o.shipment_id, o.application_id, o.decision_id) AS chain_id
+    FROM (SELECT {columns}, s.ord FROM {source} s ORDER BY s.ord) o
+    WHERE (SELECT linked FROM ev_guc) IS NOT NULL
+), ev_chains AS (
+    SELECT c.subject_type, c.subject_id, c.length, c.head
+    FROM licenses_eventchain c
+    WHERE (c.subject_type, c.subject_id) IN (SELECT chain_type, chain_id FROM ev_rows)
+    ORDER BY c.subject_type, c.subject_id
+    FOR UPDATE
+), ev_numbered AS (
+    SELECT r.*, c.head AS chain_head,
+           (c.length + row_number() OVER (PARTITION BY r.chain_type, r.chain_id ORDER BY r.ord))
+               ::integer AS seq
+    FROM ev_rows r
+    LEFT JOIN ev_chains c ON c.subject_type = r.chain_type AND c.subject_id = r.chain_id
+), ev_hashed AS (
+    SELECT n.*,
+           licenses_event_chain_fold(
+               n.chain_head,
+               licenses_event_record_of(
+                   n.id, n.seq, n.kind, n.application_id, n.shipment_id, n.decision_id,
+                   n.from_status, n.to_status, n.occurred_at, n.recorded_at, n.actor_id,
+                   n.note, n.data, n.corrects_id
+               )
+           ) OVER (PARTITION BY n.chain_type, n.chain_id ORDER BY n.seq ROWS UNBOUNDED PRECEDING)
+               AS hash
+    FROM ev_numbered n
+), ev_linked AS (
+    SELECT h.*,
+           COALESCE(lag(h.hash) OVER (PARTITION BY h.chain_type, h.chain_id ORDER BY h.seq),
+                    h.chain_head) AS prev_hash
+    FROM ev_hashed h
+), ev AS (
+    INSERT INTO {table} (id, {names}, seq, prev_hash, hash)
+    SELECT id, {names}, COALESCE(seq, 0), COALESCE(prev_hash, ''), COALESCE(hash, '')
+    FROM ev_linked ORDER BY id
+    RETURNING id
+), ev_heads AS (
+    UPDATE licenses_eventchain c
+       SET length = l.seq, prev_hash = l.prev_hash, head = l.hash, last_event_id = l.id
+      FROM (SELECT DISTINCT ON (chain_type, chain_id) chain_type, chain_id, seq, prev_hash,
+                   hash, id
+              FROM ev_linked WHERE hash IS NOT NULL
+             ORDER BY chain_type, chain_id, seq DESC) l
+     WHERE c.subject_type = l.chain_type AND c.subject_id = l.chain_id
+    RETURNING c.id
+)"""
 
 
 # The columns `bulk` writes, in order (every column of an event but its id).
@@ -414,9 +531,10 @@ _BULK_TYPES = (
 
 def bulk(rows: Iterable[dict[str, Any]]) -> int:
     """Insert many events, each a dict of column values (`_BULK_COLUMNS`; those missing are
-    empty); returns how many. On PostgreSQL one INSERT … SELECT over one JSON parameter (a
-    fast-track pass writes up to a hundred thousand: an event costs its row, not an ORM object
-    and twelve placeholders); elsewhere `bulk_create`.
+    empty), linked into their chains in the order given; returns how many. On PostgreSQL one
+    INSERT … SELECT over one JSON parameter (a fast-track pass writes up to a hundred
+    thousand: an event costs its row, not an ORM object and twelve placeholders); elsewhere
+    `bulk_create`.
 
     Each row is checked against its kind's definition, cheaply: its data's keys, its subjects
     and statuses on every row, the types of its data on the first row of each kind."""
@@ -435,7 +553,10 @@ def bulk(rows: Iterable[dict[str, Any]]) -> int:
         if row.get("from_status", "") != row.get("to_status", "")
     )
     if connection.vendor != "postgresql":
-        Event.objects.bulk_create(Event(**row) for row in rows)
+        rows = [dict(row) for row in rows]
+        with transaction.atomic():
+            chain.assign(rows)  # SQLite links them here: no trigger does
+            Event.objects.bulk_create(Event(**row) for row in rows)
         return len(rows)
     defaults = {"from_status": "", "to_status": "", "note": "", "data": {}}
     # `_iso` keeps microseconds (DjangoJSONEncoder would cut them to milliseconds)
@@ -445,13 +566,14 @@ def bulk(rows: Iterable[dict[str, Any]]) -> int:
         value[_OCCURRED], value[_RECORDED] = _iso(value[_OCCURRED]), _iso(value[_RECORDED])
         values.append(value)
     select = ", ".join(
-        f"(e->{i})::{kind}" if kind == "jsonb" else f"(e->>{i})::{kind}"
-        for i, kind in enumerate(_BULK_TYPES)
+        f"(e->{i})::{kind} AS {name}" if kind == "jsonb" else f"(e->>{i})::{kind} AS {name}"
+        for i, (name, kind) in enumerate(zip(_BULK_COLUMNS, _BULK_TYPES, strict=True))
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Event._meta.db_table} ({', '.join(_BULK_COLUMNS)}) "
-            f"SELECT {select} FROM jsonb_array_elements(%s::jsonb) AS e",
+            f"WITH ev_source AS (SELECT {select}, n AS ord "
+            "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t (e, n)), "
+            f"{linked_insert('ev_source')} SELECT count(*) FROM ev",
             [json.dumps(values, cls=DjangoJSONEncoder)],
         )
     return len(rows)

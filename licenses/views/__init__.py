@@ -21,6 +21,7 @@ from .applications import detail_context as detail_context
 from .documents import DocumentDownload as DocumentDownload
 from .documents import DocumentUpload as DocumentUpload
 from .documents import documents_anchor as documents_anchor
+from .exporters import ExporterAudit as ExporterAudit
 from .exporters import ExporterCreate as ExporterCreate
 from .exporters import ExporterDetail as ExporterDetail
 from .exporters import ExporterEdit as ExporterEdit

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,8 +20,9 @@ from core.web import (
     ServiceFormPage,
 )
 
-from .. import selectors, services
+from .. import audit, selectors, services
 from ..forms import (
+    AuditExportForm,
     ExporterFilter,
     ExporterForm,
 )
@@ -74,6 +77,26 @@ class ExporterDetail(Page):
                 "consignees": selectors.scope(exporter.consignees.all(), request.user),
             },
         )
+
+
+class ExporterAudit(Page):
+    """The audit export of an exporter's events for a period (`licenses.audit`): a form, and
+    the file once the form is filled in (a GET: the same query as the API's)."""
+
+    permission_required = ("licenses.view_exporter", "licenses.export_event")
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        exporter = get_object_or_404(selectors.exporter_list(user=request.user), pk=pk)
+        now = timezone.now()
+        asked = any(name in request.GET for name in ("from", "to", "format"))
+        today = now.astimezone(dt.UTC).date()
+        form = AuditExportForm(
+            request.GET if asked else None, initial={"from": today.replace(day=1), "to": today}
+        )
+        if asked and form.is_valid():
+            period = audit.Period(form.cleaned_data["from"], form.cleaned_data["to"])
+            return audit.export_response(exporter, period, form.cleaned_data["format"], now=now)
+        return render(request, "licenses/exporter_audit.html", {"exporter": exporter, "form": form})
 
 
 class ExporterCreate(ServiceFormPage):

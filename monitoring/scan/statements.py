@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.lookups import ids_in
 from licenses import events
-from licenses.models import Event, EventKind, LicenseApplication
+from licenses.models import EventKind, LicenseApplication
 from shipments.models import Shipment
 
 from ..models import APPLICATION_FLAGS, Flag, FlagKind
@@ -124,8 +124,9 @@ def recorded_raise_statement(
     """PostgreSQL: the raise of `kind` as one statement — read the candidates
     (`candidates_query`), INSERT their flags (ON CONFLICT DO NOTHING: a flag a concurrent scan
     raised meanwhile is skipped) and one `flag_raised` event per inserted flag with what
-    caused it — RETURNING (id, subject, exporter) of the flags it raised. The event data is
-    what `_write_events` writes; events are numbered in flag order, like the flags."""
+    caused it, linked into its subject's chain (`licenses.events.linked_insert`) —
+    RETURNING (id, subject, exporter) of the flags it raised. The event data is what
+    `_write_events` writes; events are numbered in flag order, like the flags."""
     table, column = Flag._meta.db_table, subject_column(kind)
     names = DETAILS[kind]
     try:
@@ -145,34 +146,50 @@ def recorded_raise_statement(
             for name, alias in zip(names, aliases, strict=True)
         },
     )
+    source = events.flag_source(
+        EventKind.FLAG_RAISED,
+        column,
+        subject_id="r.subject",
+        data=data,
+        moment="r.raised_at",
+        ord="r.id",
+    )
     sql = (
         f"WITH due (id, exporter_id, {', '.join(aliases)}) AS ({due_sql}), "
         f"raised AS (INSERT INTO {table} ({column}, exporter_id, kind, raised_at) "
         "SELECT id, exporter_id, %s, %s FROM due ORDER BY id "
-        f"ON CONFLICT DO NOTHING RETURNING id, {column} AS subject, exporter_id), "
-        f"ev AS (INSERT INTO {Event._meta.db_table} ({events.sql_columns(column)}) "
-        f"SELECT %s, r.subject, %s, %s, {data}, '', '', '' "
-        "FROM raised r JOIN due d ON d.id = r.subject ORDER BY r.id) "
+        f"ON CONFLICT DO NOTHING RETURNING id, {column} AS subject, exporter_id, raised_at), "
+        f"ev_source AS (SELECT {source} FROM raised r JOIN due d ON d.id = r.subject), "
+        f"{events.linked_insert('ev_source')} "
         "SELECT id, subject, exporter_id FROM raised"
     )
-    return sql, (*due_params, kind, th.now, EventKind.FLAG_RAISED, th.now, th.now, kind)
+    return sql, (*due_params, kind, th.now, kind)
 
 
 def recorded_clear_statement(
     kind: str, statement: tuple[str, tuple[Any, ...]], *, now: dt.datetime
 ) -> tuple[str, tuple[Any, ...]]:
     """PostgreSQL: a clear statement (`clear_statement`) and the `flag_cleared` event of each
-    flag it cleared, in one statement, RETURNING what the clear returns."""
+    flag it cleared, linked into its subject's chain, in one statement, RETURNING what the
+    clear returns."""
     sql, params = statement
     column = subject_column(kind)
     data = events.flag_data_sql(EventKind.FLAG_CLEARED, flag="%s::text", flag_id="id")
+    source = events.flag_source(
+        EventKind.FLAG_CLEARED,
+        column,
+        subject_id="subject",
+        data=data,
+        moment="%s::timestamptz",
+        ord="id",
+    )
     wrapped = (
         f"WITH cleared (id, subject, exporter_id) AS ({sql}), "
-        f"ev AS (INSERT INTO {Event._meta.db_table} ({events.sql_columns(column)}) "
-        f"SELECT %s, subject, %s, %s, {data}, '', '', '' FROM cleared ORDER BY id) "
+        f"ev_source AS (SELECT {source} FROM cleared), "
+        f"{events.linked_insert('ev_source')} "
         "SELECT id, subject, exporter_id FROM cleared"
     )
-    return wrapped, (*params, EventKind.FLAG_CLEARED, now, now, kind)
+    return wrapped, (*params, now, now, kind)
 
 
 def subquery(qs: QuerySet) -> tuple[str, tuple[Any, ...]]:

@@ -261,11 +261,19 @@ def test_the_flag_event_sql_builds_a_payload_of_its_kind(subjects):
     data = events.flag_data_sql(
         EventKind.FLAG_RAISED, flag="%s::text", flag_id="7", details={"due_at": "%s::text"}
     )
+    source = events.flag_source(
+        EventKind.FLAG_RAISED,
+        "application_id",
+        subject_id="%s",
+        data=data,
+        moment="%s::timestamptz",
+        ord="1",
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO licenses_event ({events.sql_columns('application_id')}) "
-            f"SELECT %s, %s, %s, %s, {data}, '', '', ''",
-            [EventKind.FLAG_RAISED, app.pk, NOW, NOW, "overdue", "2026-12-01T16:00:00+00:00"],
+            f"WITH ev_source AS (SELECT {source}), {events.linked_insert('ev_source')} "
+            "SELECT count(*) FROM ev",
+            [app.pk, NOW, NOW, "overdue", "2026-12-01T16:00:00+00:00"],
         )
     event = Event.objects.get(kind=EventKind.FLAG_RAISED)
     assert event.data == {"flag": "overdue", "flag_id": 7, "due_at": "2026-12-01T16:00:00+00:00"}
