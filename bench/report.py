@@ -135,24 +135,29 @@ def load_rows(load: dict[str, Any], row: Any) -> None:
         f"Load{part}, {n} clients, think time {load['think_s']:g} s (exponential mean), "
         f"{workers} workers"
     )
-    row(
-        f"{what}: requests per second ({think['requests']:,} in {think['seconds']:.0f} s)",
-        "",
-        f"{think['rps']:.1f}/s",
-        "",
-        "",
-        None,
-    )
-    row(f"{what}: errors", "", _errors(think), "0", "", think["errors"] == 0)
-    ratio = think["overall"]["p95_ms"] / base
-    row(
-        f"{what}: latency p50 / p95 / p99, all requests",
-        "",
-        _lat(think["overall"]),
-        f"p95 < {TARGET_RATIO}x single-client median ({base:,.0f} ms)",
-        f"{ratio:.1f}x",
-        ratio < TARGET_RATIO,
-    )
+
+    def phase(what: str, run: dict, latency: str) -> None:
+        """A run's throughput, errors and overall latency against the target."""
+        row(
+            f"{what}: requests per second ({run['requests']:,} in {run['seconds']:.0f} s)",
+            "",
+            f"{run['rps']:.1f}/s",
+            "",
+            "",
+            None,
+        )
+        row(f"{what}: errors", "", _errors(run), "0", "", run["errors"] == 0)
+        ratio = run["overall"]["p95_ms"] / base
+        row(
+            f"{what}: {latency}",
+            "",
+            _lat(run["overall"]),
+            f"p95 < {TARGET_RATIO}x single-client median ({base:,.0f} ms)",
+            f"{ratio:.1f}x",
+            ratio < TARGET_RATIO,
+        )
+
+    phase(what, think, "latency p50 / p95 / p99, all requests")
     for kind, stats in think["kinds"].items():
         alone = single["kinds"].get(kind)
         if not alone or not stats["n"]:
@@ -169,25 +174,7 @@ def load_rows(load: dict[str, Any], row: Any) -> None:
     saturation = load.get("saturation")
     if saturation:
         what = f"Load{part}, {n} clients, no think time (saturation), {workers} workers"
-        row(
-            f"{what}: requests per second ({saturation['requests']:,} in "
-            f"{saturation['seconds']:.0f} s)",
-            "",
-            f"{saturation['rps']:.1f}/s",
-            "",
-            "",
-            None,
-        )
-        row(f"{what}: errors", "", _errors(saturation), "0", "", saturation["errors"] == 0)
-        ratio = saturation["overall"]["p95_ms"] / base
-        row(
-            f"{what}: latency p50 / p95 / p99 (queueing: about {n} / throughput)",
-            "",
-            _lat(saturation["overall"]),
-            f"p95 < {TARGET_RATIO}x single-client median ({base:,.0f} ms)",
-            f"{ratio:.1f}x",
-            ratio < TARGET_RATIO,
-        )
+        phase(what, saturation, f"latency p50 / p95 / p99 (queueing: about {n} / throughput)")
         # Little's law: a client spends (think + response) per request, so the server keeps up
         # with at most throughput x (think + response) clients before they queue. The lone
         # client's mean response is its run's length over its requests (it never paused).

@@ -116,8 +116,7 @@ def pending_by_authority(exporter_ids: Iterable[int] | None) -> dict[int, int]:
     }
 
 
-def _fields() -> str:
-    return "exporter_id, authority_id, subject, status"
+_FIELDS = "exporter_id, authority_id, subject, status"
 
 
 def compact() -> int:
@@ -126,18 +125,18 @@ def compact() -> int:
     snapshot: the rows it deletes are exactly the rows it sums, so deltas committed meanwhile
     are neither lost nor counted twice, and keys with a single row are not rewritten."""
     table = StatusTally._meta.db_table
-    same_key = " AND ".join(f"t.{c} IS NOT DISTINCT FROM k.{c}" for c in _fields().split(", "))
+    same_key = " AND ".join(f"t.{c} IS NOT DISTINCT FROM k.{c}" for c in _FIELDS.split(", "))
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"WITH k AS (SELECT {_fields()} FROM {table} "
-                    f"GROUP BY {_fields()} HAVING COUNT(*) > 1), "
+                    f"WITH k AS (SELECT {_FIELDS} FROM {table} "
+                    f"GROUP BY {_FIELDS} HAVING COUNT(*) > 1), "
                     f"gone AS (DELETE FROM {table} AS t USING k WHERE {same_key} "
                     f"RETURNING t.exporter_id, t.authority_id, t.subject, t.status, t.n), "
-                    f"kept AS (INSERT INTO {table} ({_fields()}, n) "
-                    f"SELECT {_fields()}, SUM(n) FROM gone "
-                    f"GROUP BY {_fields()} HAVING SUM(n) <> 0 RETURNING 1) "
+                    f"kept AS (INSERT INTO {table} ({_FIELDS}, n) "
+                    f"SELECT {_FIELDS}, SUM(n) FROM gone "
+                    f"GROUP BY {_FIELDS} HAVING SUM(n) <> 0 RETURNING 1) "
                     "SELECT COUNT(*) FROM gone"
                 )
                 return int(cursor.fetchone()[0])
@@ -184,14 +183,17 @@ def _summed() -> Counter[Key]:
     )
 
 
-def drift() -> dict[Key, int]:
-    """Keys whose tally differs from a recount, with the difference (tally - recount)."""
-    summed, recounted = _summed(), _recount()
+def _difference(summed: Counter[Key], recounted: Counter[Key]) -> dict[Key, int]:
     return {
         key: summed[key] - recounted[key]
         for key in summed.keys() | recounted.keys()
         if summed[key] != recounted[key]
     }
+
+
+def drift() -> dict[Key, int]:
+    """Keys whose tally differs from a recount, with the difference (tally - recount)."""
+    return _difference(_summed(), _recount())
 
 
 def rebuild() -> dict[Key, int]:
@@ -209,8 +211,4 @@ def rebuild() -> dict[Key, int]:
             for (e, a, s, st), n in recounted.items()
             if n
         )
-    return {
-        key: summed[key] - recounted[key]
-        for key in summed.keys() | recounted.keys()
-        if summed[key] != recounted[key]
-    }
+    return _difference(summed, recounted)
