@@ -25,6 +25,7 @@ router.register(
 router.register("measures", licenses.MeasureViewSet, basename="measure")
 router.register("flags", monitoring.FlagViewSet, basename="flag")
 router.register("events", licenses.EventViewSet, basename="event")
+router.register("webhooks", monitoring.WebhookViewSet, basename="webhook")
 router.register(
     r"applications/(?P<application_pk>[0-9]+)/documents",
     licenses.DocumentViewSet,

@@ -27,6 +27,8 @@
   transaction that logged or changed a measure (its period, suspensions, items, destinations
   or kind); `item_ids` are the items it names before and after the change. Shipments of those
   items re-evaluate, set-based, whether they need a license, and follow.
+- `measure_recorded(change, now)`: sent by the measure services inside the transaction that
+  logged or edited a measure (any field), with the `MeasureChange` row that records it.
 - `forecasts_changed(application_ids, now)`: sent inside the transaction that stored new
   forecasts (`licenses.services.forecasts`); the `likely_late` flags of their shipments follow.
 """
@@ -39,4 +41,5 @@ due_dates_changed = Signal()
 decision_pass_finished = Signal()
 changed = Signal()
 measure_changed = Signal()
+measure_recorded = Signal()
 forecasts_changed = Signal()

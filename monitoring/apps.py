@@ -13,7 +13,15 @@ class MonitoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     role_permissions = {
         roles.VIEWER: {"monitoring.view_flag"},
-        roles.MANAGER: {"monitoring.view_alert", "monitoring.view_scansettings"},
+        roles.MANAGER: {
+            "monitoring.view_alert",
+            "monitoring.view_scansettings",
+            # their own webhooks (`monitoring.webhooks`); an administrator sees everyone's
+            "monitoring.view_webhook",
+            "monitoring.add_webhook",
+            "monitoring.change_webhook",
+            "monitoring.delete_webhook",
+        },
     }
 
     def ready(self) -> None:
@@ -25,4 +33,9 @@ class MonitoringConfig(AppConfig):
         from .selectors import FLAG_SOURCE
 
         flags.register(FLAG_SOURCE)
+        from licenses import events
+
+        from .webhooks import WebhookSink
+
+        events.register_sink(WebhookSink())
         register_labels({f"flag:{k}": v for k, v in FlagKind.choices})

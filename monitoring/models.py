@@ -363,3 +363,126 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    """The types of event a webhook can hear (stable codes: the SPEC's contract)."""
+
+    APPLICATION_MOVED = "application.moved", _("an application moved")
+    SHIPMENT_MOVED = "shipment.moved", _("a shipment moved")
+    DUE_DATE_CHANGED = "due_date.changed", _("a due date changed")
+    FLAG_RAISED = "flag.raised", _("a flag was raised")
+    FLAG_CLEARED = "flag.cleared", _("a flag was cleared")
+    MEASURE_CHANGED = "measure.changed", _("a measure was recorded or edited")
+
+
+class Webhook(models.Model):
+    """An integrator's endpoint: every event of the chosen types (`events`, empty: all) on the
+    chosen exporters (`exporters`, empty: every exporter the owner may see) is POSTed to `url`,
+    signed with `secret` (`monitoring.webhooks`)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list, blank=True)
+    exporters = models.ManyToManyField(Exporter, blank=True, related_name="+")
+    secret = models.CharField(_("secret"), max_length=128)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        indexes = [models.Index(fields=["owner"], name="webhook_owner")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: the outbox row, written in the transaction of the change
+    (set-based, `monitoring.webhooks`). Its `id` is the `X-Tracker-Delivery` header and the
+    payload's `id`, the same on every retry; `body` is frozen at the first attempt."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed: given up")
+        SKIPPED = "skipped", _("not sent: out of the owner's scope")
+
+    id = models.UUIDField(primary_key=True)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    type = models.CharField(_("type"), max_length=20, choices=WebhookEvent.choices)
+    event = models.ForeignKey(
+        "licenses.Event", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    measure_change = models.ForeignKey(
+        "licenses.MeasureChange", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    created_at = models.DateTimeField(_("created at"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    # Claims so far (a compare-and-set on it leases the row: `monitoring.webhooks.send`).
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    # The next attempt was asked for by hand (redelivery).
+    manual = models.BooleanField(_("redelivery asked for"), default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "event"], name="webhook_delivery_once"),
+            models.UniqueConstraint(
+                fields=["webhook", "measure_change"], name="webhook_delivery_measure_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(event__isnull=False) | Q(measure_change__isnull=False),
+                name="webhook_delivery_has_subject",
+            ),
+        ]
+        indexes = [
+            # the sweep: pending rows by when they are due
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due",
+                condition=Q(state="pending"),
+            ),
+            models.Index(fields=["webhook", "-created_at"], name="webhook_delivery_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class WebhookAttempt(models.Model):
+    """Every try to POST a delivery: when, the answer's status code (none: no answer), the
+    error, how long it took, and whether a person asked for it (redelivery)."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    at = models.DateTimeField(_("at"))
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    manual = models.BooleanField(_("sent again by hand"), default=False)
+    ok = models.BooleanField(_("delivered"), default=False)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.at:%Y-%m-%d %H:%M:%S}"

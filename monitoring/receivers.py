@@ -12,7 +12,13 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 from core.lookups import ids_in
-from licenses.signals import changed, decision_pass_finished, due_dates_changed, forecasts_changed
+from licenses.signals import (
+    changed,
+    decision_pass_finished,
+    due_dates_changed,
+    forecasts_changed,
+    measure_recorded,
+)
 from shipments.models import Shipment
 
 from . import scan
@@ -84,6 +90,14 @@ def _decision_pass_finished(sender: Any, decision, scope, now, inline, **kwargs:
 
     decision_id, moment = decision.pk, now.isoformat()
     transaction.on_commit(lambda: refresh_decision_file_by.delay(decision_id, moment), robust=True)
+
+
+# A measure recorded or edited: the webhooks that listen to `measure.changed` hear of it.
+@receiver(measure_recorded, dispatch_uid="monitoring.webhooks_on_measure")
+def _measure_recorded(sender: Any, change, now, **kwargs: Any) -> None:
+    from .webhooks import queue_measure_change
+
+    queue_measure_change(change, now=now)
 
 
 # --- the periodic tasks exist as soon as the database does -----------------------------------

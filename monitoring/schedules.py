@@ -3,6 +3,7 @@
 - the window scan, every `SCAN_INTERVAL_SECONDS` (default 300): reset to the setting every
   time beat starts (`config.celery_app` calls `ensure_schedules(reset=True)` on `beat_init`);
 - the alert sweep, every `ALERT_SWEEP_INTERVAL_SECONDS` (default 60): reset the same way;
+- the webhook sweep, every `WEBHOOK_SWEEP_INTERVAL_SECONDS` (default 60): reset the same way;
 - the digest job, hourly at minute 0 (each user's digest goes out at their own local hour);
 - the daily job (fast-track decisions that begin or end, expiry, file-by deadlines), at minute
   5 of every hour: each authority's day ends at its own midnight, and running hourly catches
@@ -19,6 +20,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 SCAN = "Window scan"
 SWEEP = "Alert sweep"
+WEBHOOKS = "Webhook sweep"
 DIGESTS = "Digests"
 DAILY = "Daily job"
 
@@ -62,7 +64,7 @@ def _crontab_task(name: str, task: str, minute: str, hour: str, description: str
 
 def ensure_schedules(*, reset: bool = False) -> None:
     """Create the periodic tasks that are missing; with `reset`, set the scan's and the
-    sweep's intervals to the current settings (beat does this whenever it starts)."""
+    sweeps' intervals to the current settings (beat does this whenever it starts)."""
     _interval_task(
         SCAN,
         "monitoring.scan_windows",
@@ -76,6 +78,13 @@ def ensure_schedules(*, reset: bool = False) -> None:
         getattr(settings, "ALERT_SWEEP_INTERVAL_SECONDS", 60),
         "Sends alerts and password-reset e-mails still pending (their task was lost, or a "
         "retry is due).",
+        reset=reset,
+    )
+    _interval_task(
+        WEBHOOKS,
+        "monitoring.send_webhooks",
+        getattr(settings, "WEBHOOK_SWEEP_INTERVAL_SECONDS", 60),
+        "Sends webhook deliveries that are due (new ones whose task was lost, and retries).",
         reset=reset,
     )
     _crontab_task(

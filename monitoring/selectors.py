@@ -7,12 +7,13 @@ from typing import Any
 
 from django.db.models import Model, OuterRef, Q, QuerySet
 
+from licenses import roles
 from licenses.flags import FlagSource
 from licenses.models import LicenseApplication
 from licenses.selectors import scope
 from shipments.models import Shipment
 
-from .models import APPLICATION_FLAGS, Alert, Flag, FlagKind
+from .models import APPLICATION_FLAGS, Alert, Flag, FlagKind, Webhook
 
 
 def flag_list(*, user: Any) -> QuerySet[Flag]:
@@ -52,3 +53,12 @@ FLAG_SOURCE = FlagSource(
     open_of=open_of,
     open_of_object=open_of_object,
 )
+
+
+def webhook_list(*, user: Any) -> QuerySet[Webhook]:
+    """An administrator sees every webhook; anyone else only their own."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Webhook.objects.none()
+    if roles.role_of(user) == roles.ADMINISTRATOR:
+        return Webhook.objects.select_related("owner")
+    return Webhook.objects.filter(owner=user).select_related("owner")

@@ -1,8 +1,9 @@
 """Celery tasks: thin wrappers that read the clock and call the services.
 
 Every periodic task is also a management command running the same code (`scan_windows`,
-`send_digests`, `daily`, `sweep_alerts`). Tasks are acknowledged late, so a task lost with its
-worker runs again; each is idempotent (see `monitoring.scan` and `monitoring.alerts`).
+`send_digests`, `daily`, `sweep_alerts`, `send_webhooks`). Tasks are acknowledged late, so a
+task lost with its worker runs again; each is idempotent (see `monitoring.scan`,
+`monitoring.alerts` and `monitoring.webhooks`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from . import alerts, password_reset, scan
+from . import alerts, password_reset, scan, webhooks
 
 
 @shared_task(name="monitoring.scan_windows")
@@ -40,6 +41,13 @@ def send_password_reset(request_id: int) -> str:
 @shared_task(name="monitoring.sweep_unsent_alerts")
 def sweep_unsent_alerts() -> str:
     return alerts.sweep(now=timezone.now()).summary()
+
+
+@shared_task(name="monitoring.send_webhooks", acks_late=True)
+def send_webhooks() -> str:
+    """Send the webhook deliveries that are due (queued after a change commits, and
+    periodically as the sweep); each is claimed before it is sent, so runs may overlap."""
+    return webhooks.sweep(now=timezone.now()).summary()
 
 
 @shared_task(name="monitoring.send_digests")

@@ -230,6 +230,13 @@ ALERT_MAX_ATTEMPTS = 10
 ALERT_SWEEP_AFTER_SECONDS = 120
 ALERT_SWEEP_INTERVAL_SECONDS = 60
 ALERT_LEASE_SECONDS = 300
+# Webhooks (`monitoring.webhooks`): a 2xx within the timeout is a delivery; failures are retried
+# with backoff (base * 2**(n-1), capped at an hour) for WEBHOOK_RETRY_HOURS after the event.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_SWEEP_INTERVAL_SECONDS = env.int("WEBHOOK_SWEEP_INTERVAL_SECONDS", default=60)
+WEBHOOK_LEASE_SECONDS = 60
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -15,8 +15,10 @@ from .write import (
     flag_row,
     flag_source,
     linked_insert,
+    register_sink,
     shipments_followed,
     status_changed,
+    written,
 )
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "flag_source",
     "linked_insert",
     "payload",
+    "register_sink",
     "shipments_followed",
     "status_changed",
+    "written",
 ]

@@ -271,13 +271,14 @@ def measure_create(
         _store_suspensions(measure, checked)
         measure.items.set(item_ids)
         after = representation(measure, checked, item_ids)
-        MeasureChange.objects.create(
+        change = MeasureChange.objects.create(
             measure=measure,
             changed_at=now,
             actor=actor if getattr(actor, "pk", None) else None,
             action="created",
             changes={name: [None, value] for name, value in after.items()},
         )
+        signals.measure_recorded.send(sender=Measure, change=change, now=now)
         _announce(measure, item_ids, now)
     return measure
 
@@ -329,7 +330,7 @@ def measure_update(
             _store_suspensions(measure, checked)
         if "items" in diff:
             measure.items.set(item_ids)
-        MeasureChange.objects.create(
+        change = MeasureChange.objects.create(
             measure=measure,
             changed_at=now,
             actor=actor if getattr(actor, "pk", None) else None,
@@ -337,6 +338,7 @@ def measure_update(
             changes=diff,
             note=change_note or "",
         )
+        signals.measure_recorded.send(sender=Measure, change=change, now=now)
         if SCOPE_FIELDS & set(diff):
             _announce(measure, set(old_items) | set(item_ids), now)
     return measure

@@ -70,6 +70,7 @@ def apply_kind(
             )
             clear = clear_statement(kind, th, only=only, scope=scope)
             result.cleared = sorted(_rows(recorded_clear_statement(kind, clear, now=th.now)))
+            events.written()  # the statements handed their events to the sinks (webhooks)
         else:
             candidates = {
                 row["pk"]: row for row in candidates_query(kind, th, only=only, scope=scope)
