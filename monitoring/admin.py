@@ -1,10 +1,14 @@
-"""Back-office for flags, the alert outbox, digests, alert preferences and the scan's settings."""
+"""Back-office for flags, the alert outbox, digests, alert preferences, the scan's settings, and
+webhooks with their deliveries."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,8 +27,23 @@ from .models import (
     Flag,
     PasswordResetRequest,
     ScanSettings,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
 )
 from .preferences import preference_save
+from .selectors import webhook_list
+from .webhooks import (
+    SECRET_MAX,
+    SECRET_MIN,
+    new_secret,
+    redeliver,
+    validate_url,
+    webhook_create,
+    webhook_delete,
+    webhook_update,
+)
 
 
 @admin.register(Flag)
@@ -240,3 +259,149 @@ class ScanSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class WebhookAdminForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=WebhookEvent.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: every type."),
+    )
+    secret = forms.CharField(
+        label=_("secret"),
+        min_length=SECRET_MIN,
+        max_length=SECRET_MAX,
+        initial=new_secret,
+        help_text=_("Copy it now: it is never shown again."),
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["url", "events", "exporters", "secret", "active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        validate_url(url)
+        return url
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ServiceFormAdmin):
+    """Saved through the webhook services; a manager sees only their own, an administrator
+    everyone's. The secret is asked for once, when the webhook is added."""
+
+    form = WebhookAdminForm
+    deletable = True
+    list_display = ["url", "owner", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "owner__username"]
+    filter_horizontal = ["exporters"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return webhook_list(user=request.user)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["url", "events", "exporters", "secret", "active"]
+        return ["owner", "url", "events", "exporters", "active", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["owner", "created_at"] if obj is not None else []
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        exporters = form.base_fields.get("exporters")
+        if exporters is not None:
+            from licenses.selectors import exporter_list
+
+            exporters.queryset = exporter_list(user=request.user)  # type: ignore[attr-defined]
+        return form
+
+    def service_create(self, request: HttpRequest, data: dict[str, Any], *, now: Any) -> Any:
+        return webhook_create(
+            owner=request.user,
+            url=data["url"],
+            secret=data["secret"],
+            events=data.get("events") or [],
+            exporters=list(data.get("exporters") or []),
+            active=data["active"],
+            now=now,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        webhook_delete(webhook=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for webhook in queryset:
+            webhook_delete(webhook=webhook)
+
+    def service_update(
+        self, request: HttpRequest, stored: Any, data: dict[str, Any], *, now: Any
+    ) -> Any:
+        return webhook_update(
+            webhook=stored,
+            url=data["url"],
+            events=data.get("events") or [],
+            exporters=list(data.get("exporters") or []),
+            active=data["active"],
+        )
+
+
+class WebhookAttemptInline(ReadOnlyInline):
+    model = WebhookAttempt
+    fields = ("at", "ok", "status_code", "error", "duration_ms", "manual")
+    readonly_fields = fields
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(NoDeleteAdmin):
+    """The webhook outbox: read-only, every attempt inline; an action sends again by hand."""
+
+    list_display = ["id", "webhook", "type", "state", "occurred_at", "next_attempt_at"]
+    list_filter = ["state", "type"]
+    list_select_related = ["webhook"]
+    search_fields = ["id", "webhook__url"]
+    actions = ["send_again"]
+    readonly_fields = [
+        "id",
+        "webhook",
+        "type",
+        "event",
+        "measure_change",
+        "state",
+        "occurred_at",
+        "created_at",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "body",
+    ]
+    inlines = [WebhookAttemptInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).filter(webhook__in=webhook_list(user=request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("monitoring.view_webhook")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send again (the same delivery id, a new attempt)"))
+    def send_again(self, request: HttpRequest, queryset: Any) -> None:
+        if not request.user.has_perm("monitoring.change_webhook"):
+            raise PermissionDenied
+        now = timezone.now()
+        with transaction.atomic():
+            for delivery in queryset:
+                redeliver(delivery, now=now)
+        self.message_user(
+            request,
+            _("%(count)d delivery(ies) will be sent again.") % {"count": queryset.count()},
+        )

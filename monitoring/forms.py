@@ -1,4 +1,4 @@
-"""The alert settings form."""
+"""The alert settings form and the webhook form."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from core.widgets import filter_checkboxes
 from licenses import selectors as license_selectors
 
-from .models import FlagKind
+from .models import FlagKind, WebhookEvent
+from .webhooks import SECRET_MAX, SECRET_MIN, new_secret, validate_url
 
 # --- alert settings ----------------------------------------------------------------------------
 
@@ -105,3 +106,53 @@ class AlertSettingsForm(forms.Form):
             "time_zone": data["time_zone"],
             "language": data["language"],
         }
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+class WebhookForm(forms.Form):
+    """A new webhook. The secret is offered freshly generated; the owner copies it now, for it
+    is never shown again."""
+
+    url = forms.CharField(
+        label=_("URL"),
+        max_length=500,
+        help_text=_("https://…, or http:// to localhost only."),
+        widget=forms.URLInput(attrs={"placeholder": "https://erp.example.com/tracker-events"}),
+    )
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        choices=WebhookEvent.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every type."),
+    )
+    exporters = ExporterCheckboxes(
+        label=_("Exporters"),
+        queryset=None,
+        required=False,
+        widget=filter_checkboxes(),
+        help_text=_("None ticked: every exporter you may see, including ones added later."),
+    )
+    secret = forms.CharField(
+        label=_("Secret"),
+        min_length=SECRET_MIN,
+        max_length=SECRET_MAX,
+        help_text=_(
+            "Signs every delivery (X-Tracker-Signature). Copy it now: it is never shown again."
+        ),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["exporters"].queryset = license_selectors.exporter_list(  # type: ignore[attr-defined]
+            user=user
+        ).order_by("name")
+        if not self.is_bound:
+            self.initial.setdefault("secret", new_secret())
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        validate_url(url)
+        return url

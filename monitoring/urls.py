@@ -1,4 +1,4 @@
-"""The dashboard and the alert settings."""
+"""The dashboard, the alert settings and the webhooks page."""
 
 from django.urls import path
 
@@ -7,4 +7,5 @@ from . import views
 urlpatterns = [
     path("", views.Dashboard.as_view(), name="dashboard"),
     path("settings/alerts/", views.AlertSettings.as_view(), name="alert-settings"),
+    path("webhooks/", views.Webhooks.as_view(), name="webhooks"),
 ]

@@ -1,10 +1,12 @@
-"""The dashboard and each user's alert settings."""
+"""The dashboard, each user's alert settings, and the webhooks page for managers."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -17,8 +19,10 @@ from core.web import Page, add_errors
 from licenses import roles
 from licenses import selectors as license_selectors
 
-from . import dashboard, preferences
-from .forms import AlertSettingsForm
+from . import dashboard, preferences, webhooks
+from .forms import AlertSettingsForm, WebhookForm
+from .models import WebhookDelivery
+from .selectors import webhook_list
 
 # --- dashboard ---------------------------------------------------------------------------------
 
@@ -97,5 +101,62 @@ class AlertSettings(LoginRequiredMixin, View):
                 "role": ROLE_LABELS.get(role or "", ""),
                 "email": getattr(user, "email", ""),
                 "limited": license_selectors.visible_exporter_ids(user) is not None,
+            },
+        )
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+RECENT_DELIVERIES = 10
+
+
+class Webhooks(Page):
+    """A manager's webhooks (an administrator's: everyone's), each with its recent deliveries,
+    and a form to add one. The API (`/api/v1/webhooks/`) does the rest."""
+
+    permission_required = "monitoring.view_webhook"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.page(WebhookForm(user=request.user))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("monitoring.add_webhook"):
+            raise PermissionDenied
+        form = WebhookForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            with transaction.atomic():
+                webhooks.webhook_create(
+                    owner=request.user,
+                    url=data["url"],
+                    secret=data["secret"],
+                    events=data["events"],
+                    exporters=list(data["exporters"]),
+                    now=timezone.now(),
+                )
+            messages.success(
+                request, _("The webhook is added. Keep its secret: it is not shown again.")
+            )
+            return redirect("webhooks")
+        return self.page(form)
+
+    def page(self, form: WebhookForm) -> HttpResponse:
+        hooks = list(webhook_list(user=self.request.user).prefetch_related("exporters"))
+        for hook in hooks:
+            hook.recent = list(  # type: ignore[attr-defined]
+                WebhookDelivery.objects.filter(webhook=hook)
+                .prefetch_related("attempt_log")
+                .order_by("-created_at", "-id")[:RECENT_DELIVERIES]
+            )
+            for delivery in hook.recent:  # type: ignore[attr-defined]
+                tries = list(delivery.attempt_log.all())
+                delivery.tries, delivery.last_try = len(tries), tries[-1] if tries else None
+        return render(
+            self.request,
+            "monitoring/webhooks.html",
+            {
+                "form": form,
+                "webhooks": hooks,
+                "may_add": self.request.user.has_perm("monitoring.add_webhook"),
             },
         )

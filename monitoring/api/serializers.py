@@ -49,7 +49,9 @@ class FlagSerializer(serializers.ModelSerializer):
 # What `monitoring.webhooks.validate_url` accepts, stated for the schema: https to a named host,
 # or http to this machine (a receiver under test).
 _PATH = r"(/[A-Za-z0-9._~/-]*)?"
-_PORT = r"(:[1-9][0-9]{0,3})?"
+_PORT = (
+    r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+)
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?"
 URL_PATTERN = (
     rf"^(https://{_LABEL}(\.{_LABEL})*\.[a-z]{{2,12}}{_PORT}{_PATH}"

@@ -130,6 +130,7 @@ RESOURCE_OF_PATH = {
     "fast-track-decisions": "decision",
     "flags": "flag",
     "events": "event",
+    "webhooks": "webhook",
 }
 
 
@@ -137,8 +138,9 @@ def aim_at_real_objects(case, seeded, data) -> None:
     """Swap generated ids for seeded ones, each with an even chance."""
     resource = RESOURCE_OF_PATH.get(case.path.split("/")[3])
     for name in list(case.path_parameters or {}):
-        if resource and data.draw(st.booleans(), label=f"real {name}"):
-            case.path_parameters[name] = data.draw(st.sampled_from(seeded[resource]))
+        choices = seeded.get("delivery" if name == "delivery_id" else resource or "")
+        if choices and data.draw(st.booleans(), label=f"real {name}"):
+            case.path_parameters[name] = data.draw(st.sampled_from(choices))
     if isinstance(case.body, dict):
         for key in ("exporter", "consignee", "application", "item", "authority"):
             if key in case.body and data.draw(st.booleans(), label=f"real {key}"):
@@ -192,6 +194,34 @@ def test_reference_data_writes_answer_as_the_schema_says_to_an_administrator(
 
 
 decisions = schema.include(path_regex=r"^/api/v1/fast-track-decisions/", method=["POST", "PATCH"])
+
+
+webhook_operations = schema.include(path_regex=r"^/api/v1/webhooks/")
+
+
+@pytest.fixture
+def seeded_webhook(seeded, manager):
+    """A webhook of the manager's, with a delivery."""
+    from monitoring import webhooks
+
+    hook = webhooks.webhook_create(
+        owner=manager, url="https://erp.example.com/hooks", secret="0123456789abcdef", now=NOW
+    )
+    app = ApplicationFactory(exporter_id=seeded["exporter"][0], reference="ST-HOOK")
+    services.application_submit(application=app, at=at("2026-09-01"), now=NOW, actor=manager)
+    delivery_ids = [str(pk) for pk in hook.deliveries.values_list("pk", flat=True)]
+    assert delivery_ids
+    return {**seeded, "webhook": [hook.pk], "delivery": delivery_ids}
+
+
+@pytest.mark.slow
+@webhook_operations.parametrize()
+@webhook_operations.given(data=st.data())
+@HYPOTHESIS
+def test_webhook_operations_answer_as_the_schema_says_to_a_manager(
+    case, data, seeded_webhook, manager
+):
+    call_and_check(case, data, seeded_webhook, manager)
 
 
 @pytest.mark.slow
