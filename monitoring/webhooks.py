@@ -557,6 +557,10 @@ def send(delivery_id: Any, *, now: dt.datetime) -> Outcome:
             body = build_body(delivery, now=now)
         except OutOfScope as exc:
             why = str(exc)
+        except Exception as exc:  # a bug of ours: kept as a failed attempt, retried
+            log.exception("Could not build the payload of webhook delivery %s", delivery.pk)
+            answer = Answer(None, f"could not build the payload: {type(exc).__name__}", 0)
+            return _failed(delivery, answer, manual=manual, now=now)
         else:
             WebhookDelivery.objects.filter(pk=delivery.pk).update(body=body)
     if why:
@@ -587,15 +591,37 @@ def send(delivery_id: Any, *, now: dt.datetime) -> Outcome:
         manual=manual,
         ok=answer.ok,
     )
-    mine = WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts)
     if answer.ok:
-        mine.update(
+        WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
             state=WebhookDelivery.State.DELIVERED,
             delivered_at=now,
             next_attempt_at=None,
             manual=False,
         )
         return Outcome("delivered")
+    return _failed(delivery, answer, manual=manual, now=now, recorded=True)
+
+
+def _failed(
+    delivery: WebhookDelivery,
+    answer: Answer,
+    *,
+    manual: bool,
+    now: dt.datetime,
+    recorded: bool = False,
+) -> Outcome:
+    """Record a failed attempt (unless `recorded`) and schedule the next, or give up 24 hours
+    after the event. Only this claim's outcome is written (`attempts` unchanged)."""
+    if not recorded:
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            at=now,
+            status_code=answer.status_code,
+            error=answer.error,
+            duration_ms=answer.duration_ms,
+            manual=manual,
+        )
+    mine = WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts)
     failures = delivery.attempt_log.filter(ok=False, manual=False).count()
     deadline = delivery.created_at + retry_window()
     if now >= deadline:

@@ -3,6 +3,8 @@ is read-only even for a superuser; lists are scoped."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
@@ -18,6 +20,7 @@ from django_celery_beat.models import (
 from rest_framework.authtoken.models import Token
 
 from licenses.models import CalendarDay, Document, Event, FastTrackDecision, WindowRule
+from monitoring import webhooks
 from monitoring.models import (
     Alert,
     AlertPreference,
@@ -25,6 +28,8 @@ from monitoring.models import (
     Flag,
     PasswordResetRequest,
     ScanSettings,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 
 from ..factories import ApplicationFactory, ShipmentFactory, authority, item
@@ -65,6 +70,18 @@ def one_of_everything(administrator, ganzhou):
         user=administrator, local_date="2026-11-29", created_at=now, message_id="<d@y>"
     )
     AlertPreference.objects.create(user=administrator)
+    hook = webhooks.webhook_create(
+        owner=administrator, url="https://erp.example.com/x", secret="s" * 20, now=now
+    )
+    delivery = WebhookDelivery.objects.create(
+        id=uuid.uuid4(),
+        webhook=hook,
+        type="application.moved",
+        event=Event.objects.filter(application=app).first(),
+        occurred_at=now,
+        created_at=now,
+    )
+    WebhookAttempt.objects.create(delivery=delivery, at=now, status_code=500, error="HTTP 500")
     PasswordResetRequest.objects.create(email="a@example.com", language="en", requested_at=now)
     ScanSettings.load()
     Token.objects.create(user=administrator)

@@ -11,8 +11,9 @@ import itertools
 import os
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from licenses import services
 from licenses.models import Event
@@ -54,6 +55,21 @@ def deliveries(**filters):
 def test_without_webhooks_a_move_queues_nothing(ganzhou):
     submit(ApplicationFactory(exporter=ganzhou))
     assert not WebhookDelivery.objects.exists()
+
+
+def test_webhooks_cost_a_move_no_query_of_its_own(ganzhou, manager, receiver):
+    app = ApplicationFactory(exporter=ganzhou)
+    with CaptureQueriesContext(connection) as without:
+        submit(app)
+    hook(manager, receiver.url)
+    other = ApplicationFactory(exporter=ganzhou)
+    with CaptureQueriesContext(connection) as with_one:
+        submit(other)
+    assert len(with_one.captured_queries) == len(without.captured_queries)
+    for query in with_one.captured_queries:
+        if "monitoring_webhook" in query["sql"]:  # only inside the statement writing events
+            assert "INSERT INTO licenses_event" in query["sql"]
+    assert deliveries(event__application=other).exists()
 
 
 def test_a_move_queues_one_delivery_per_matching_webhook_in_its_transaction(
