@@ -373,6 +373,8 @@ _API_SCHEMA_SETTINGS: dict[str, object] = {
         "PauseReasonEnum": "licenses.models.PauseReason",
         "ReferralReasonEnum": "licenses.models.ReferralReason",
         "WindowUnitEnum": "licenses.models.WindowUnit",
+        "WebhookEventEnum": "monitoring.models.WebhookEvent",
+        "WebhookDeliveryStateEnum": "monitoring.models.WebhookDelivery.State",
     },
     "DESCRIPTION": (
         "Shipments of controlled goods and the export licenses they wait on.\n\n"
