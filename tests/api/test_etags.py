@@ -9,7 +9,9 @@ import time
 
 import pytest
 import time_machine
+import yaml
 from django.db import connection
+from rest_framework.test import APIClient
 
 from core.api.etags import etag_of
 from licenses.models import Event
@@ -19,6 +21,13 @@ from tests.factories import ConsigneeFactory, ShipmentFactory, item
 from tests.helpers import NOW
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema():
+    response = APIClient().get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
 
 
 @pytest.fixture(autouse=True)
@@ -260,3 +269,24 @@ def test_a_write_committed_between_the_check_and_the_change_cannot_slip_through(
     assert results["second"].status_code == 412
     shipment.refresh_from_db()
     assert shipment.quantity == 20
+
+
+def test_the_schema_documents_etag_and_if_match(schema):
+    paths = schema["paths"]
+
+    def headers(op):
+        return {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+
+    for path in ("/api/v1/shipments/{id}/", "/api/v1/applications/{id}/"):
+        for method in ("put", "patch"):
+            assert "If-Match" in headers(paths[path][method])
+            assert "412" in paths[path][method]["responses"]
+            assert "ETag" in paths[path][method]["responses"]["200"]["headers"]
+        assert "If-None-Match" in headers(paths[path]["get"])
+        assert "ETag" in paths[path]["get"]["responses"]["200"]["headers"]
+        assert "304" in paths[path]["get"]["responses"]
+    hold = paths["/api/v1/shipments/{id}/hold/"]["post"]
+    assert "If-Match" in headers(hold) and "412" in hold["responses"]
+    assert "ETag" in hold["responses"]["200"]["headers"]
+    assert "ETag" in paths["/api/v1/shipments/"]["post"]["responses"]["201"]["headers"]
+    assert "headers" not in paths["/api/v1/shipments/"]["get"]["responses"]["200"]

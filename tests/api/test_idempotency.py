@@ -9,7 +9,9 @@ import threading
 
 import pytest
 import time_machine
+import yaml
 from django.db import connection
+from rest_framework.test import APIClient
 
 from core.idempotency import purge_expired, stored_model
 from licenses.models import Document, Event
@@ -19,6 +21,13 @@ from tests.factories import ApplicationFactory, ConsigneeFactory, ShipmentFactor
 from tests.helpers import NOW
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema():
+    response = APIClient().get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
 
 
 @pytest.fixture(autouse=True)
@@ -378,3 +387,24 @@ def test_a_request_arriving_while_the_first_is_processed_answers_409(
     )
     assert (retry.status_code, retry.content) == (201, one.content)
     assert Shipment.objects.filter(reference="S-SLOW").count() == 1
+
+
+def test_the_schema_offers_the_key_on_every_post_but_the_sign_in(schema):
+    posts = {
+        path: op
+        for path, item_ in schema["paths"].items()
+        for method, op in item_.items()
+        if method == "post"
+    }
+    assert len(posts) > 20
+    for path, op in posts.items():
+        headers = {p["name"]: p for p in op.get("parameters", []) if p["in"] == "header"}
+        if path == "/api/v1/auth/token/":
+            assert "Idempotency-Key" not in headers
+            continue
+        key = headers["Idempotency-Key"]
+        assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 255), path
+        assert {"409", "422"} <= set(op["responses"]), path
+        assert op["responses"]["422"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
