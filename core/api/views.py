@@ -103,7 +103,7 @@ class ApiMixin(APIView):
                 # is no API error goes on up, and the key goes with the rollback.
                 response = self.handle_exception(exc)
             if row is not None:
-                if response.status_code >= 500 or not idempotency.keeps(response):
+                if not idempotency.keeps(response):  # 409, 412, 5xx: the key is released
                     transaction.set_rollback(True)
                     return response
                 response = self.finalize_response(request, response, *args, **kwargs)

@@ -290,3 +290,21 @@ def test_the_schema_documents_etag_and_if_match(schema):
     assert "ETag" in hold["responses"]["200"]["headers"]
     assert "ETag" in paths["/api/v1/shipments/"]["post"]["responses"]["201"]["headers"]
     assert "headers" not in paths["/api/v1/shipments/"]["get"]["responses"]["200"]
+
+
+def test_a_412_keeps_no_idempotency_key_so_a_corrected_retry_with_it_goes_through(
+    api, officer, shipment
+):
+    client = api(officer)
+    stale = client.get(url_of(shipment))["ETag"]
+    client.patch(url_of(shipment), {"quantity": "20"}, format="json")
+    hold = f"{url_of(shipment)}hold/"
+
+    refused = client.post(hold, {}, format="json", HTTP_IF_MATCH=stale, HTTP_IDEMPOTENCY_KEY="h")
+    assert refused.status_code == 412
+
+    current = client.get(url_of(shipment))["ETag"]
+    retried = client.post(hold, {}, format="json", HTTP_IF_MATCH=current, HTTP_IDEMPOTENCY_KEY="h")
+    assert retried.status_code == 200
+    assert "Idempotent-Replayed" not in retried
+    assert retried.json()["status"] == "on_hold"
