@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.countries import CountryCodeValidator
+from core.idempotency import AbstractIdempotentRequest
 
 # Assigned ISO 3166-1 alpha-2 codes only (`ZZ`, `XX` are refused), naming the value.
 country_code = CountryCodeValidator()
@@ -963,3 +964,12 @@ class EventChain(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_type} {self.subject_id}: {self.length}"
+
+
+class IdempotentRequest(AbstractIdempotentRequest):
+    """A user's `Idempotency-Key` and the answer to the first request sent with it, kept 24
+    hours (core.idempotency; `IDEMPOTENCY_MODEL` names this model)."""
+
+    class Meta(AbstractIdempotentRequest.Meta):
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")

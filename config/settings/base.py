@@ -43,6 +43,11 @@ INSTALLED_APPS = [
 # The event log (licenses) also records the events of shipments; the apps are wired here, so
 # that licenses never names an app above it.
 EVENT_SHIPMENT_MODEL = "shipments.Shipment"
+# The API's stored `Idempotency-Key` answers (core.idempotency): the core names no app.
+IDEMPOTENCY_MODEL = "licenses.IdempotentRequest"
+# How long a request waits for another one with the same key to finish before answering 409
+# `idempotency_in_progress`.
+IDEMPOTENCY_WAIT_SECONDS = 2
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

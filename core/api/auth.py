@@ -38,6 +38,9 @@ class TokenSerializer(serializers.Serializer):
 class TokenView(ApiMixin):
     throttle_scope = "login"
     http_method_names = ["post", "delete"]
+    # Signing in is idempotent by itself (the same token until it is revoked), and keeping its
+    # answer would store a credential and replay it after a revocation.
+    idempotent = False
 
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "POST":

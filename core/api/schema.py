@@ -1,12 +1,14 @@
 """The OpenAPI schema: drf-spectacular's, plus the error responses every operation can give,
-each with the one error body."""
+each with the one error body, and the headers of retries and concurrency: `Idempotency-Key`
+on POSTs, `If-Match` on writes to an object, `If-None-Match` and `ETag` on its reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.permissions import AllowAny
 
 from .errors import ErrorSerializer
@@ -17,9 +19,15 @@ ERRORS = {
     403: "The caller's role does not allow this.",
     404: "No such object, or one the caller may not see.",
     406: "The `Accept` header asks for something other than JSON.",
-    409: "An illegal move, or a change that lost a race with another one.",
+    409: "An illegal move, or a change that lost a race with another one; or "
+    "(`idempotency_in_progress`) a request with the same `Idempotency-Key` is still being "
+    "processed: nothing changed, retry later with the same key.",
     413: "The body is larger than the server accepts (`DATA_UPLOAD_MAX_MEMORY_SIZE`).",
+    412: "`precondition_failed`: the object has changed since the ETag sent in `If-Match` "
+    "was read; nothing changed.",
     415: "The body is not JSON.",
+    422: "`idempotency_mismatch`: this `Idempotency-Key` was used with a different request "
+    "(method, path or body); nothing changed.",
     429: "Too many requests; `Retry-After` says when to try again.",
     500: "Something went wrong on the server; it is logged, and the body says no more.",
     503: "The database or the queue cannot be reached for a moment; `Retry-After` says when "
@@ -27,10 +35,84 @@ ERRORS = {
 }
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255},
+    OpenApiParameter.HEADER,
+    # Printable ASCII; HTTP drops spaces around a header's value, so none are at its ends.
+    pattern=r"^[!-~]([ -~]{0,253}[!-~])?$",
+    description=(
+        "Makes a retry safe: the first request with a key is processed; a repeat by the same "
+        "user with the same key within 24 hours answers the first response again (with "
+        "`Idempotent-Replayed: true`) and changes nothing; the same key with a different "
+        "request answers 422 `idempotency_mismatch`, and while the first is still being "
+        "processed 409 `idempotency_in_progress`."
+    ),
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "The object's `ETag` as last read (or `*`): when it has changed since, the write "
+        "answers 412 `precondition_failed` and changes nothing."
+    ),
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The object's `ETag` as last read: 304 with no body while it is unchanged.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="The object's version as shown here; send it back in `If-Match`.",
+)
+
+
 class ApiAutoSchema(AutoSchema):
     def _requires_auth(self) -> bool:
         permissions = self.view.get_permissions() if hasattr(self.view, "get_permissions") else []
         return not any(isinstance(p, AllowAny) for p in permissions)
+
+    def _takes_idempotency_key(self) -> bool:
+        return self.method == "POST" and getattr(self.view, "idempotent", False)
+
+    def _takes_if_match(self) -> bool:
+        return self.method in ("PUT", "PATCH", "POST") and bool(getattr(self.view, "detail", False))
+
+    def _is_retrieve(self) -> bool:
+        return getattr(self.view, "action", None) == "retrieve"
+
+    def _answers_the_object(self) -> bool:
+        """Whether the 200/201 body is the view's object (so it carries its `ETag`), as
+        `core.api.etags.shows_the_object` decides for a real answer."""
+        action = getattr(self.view, "action", None)
+        if action in ("retrieve", "create", "update", "partial_update"):
+            return True
+        if not (self.method == "POST" and getattr(self.view, "detail", False)):
+            return False
+        own = getattr(self.view, "serializer_class", None)
+        shown = self.get_response_serializers()
+        if isinstance(shown, dict):
+            shown = shown.get(200, shown.get(201))
+        shown = getattr(shown, "response", shown)  # an OpenApiResponse's serializer
+        return own is not None and (shown is own or isinstance(shown, own))
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if self._takes_idempotency_key():
+            parameters.append(IDEMPOTENCY_KEY)
+        if self._takes_if_match():
+            parameters.append(IF_MATCH)
+        if self._is_retrieve():
+            parameters.append(IF_NONE_MATCH)
+        if self._answers_the_object():
+            parameters.append(ETAG)
+        return parameters
 
     def error_codes(self) -> list[int]:
         codes = [400, 406, 429, 500, 503]
@@ -42,10 +124,18 @@ class ApiAutoSchema(AutoSchema):
             codes += [413, 415]
             if getattr(self.view, "may_conflict", False):
                 codes.append(409)
-        return sorted(codes)
+        if self._takes_idempotency_key():
+            codes += [409, 422]
+        if self._takes_if_match():
+            codes.append(412)
+        return sorted(set(codes))
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        if self._is_retrieve() and "304" not in responses:
+            responses["304"] = {
+                "description": "Not modified: `If-None-Match` names the current `ETag`."
+            }
         for code in self.error_codes():
             key = str(code)
             if key not in responses:

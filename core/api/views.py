@@ -1,5 +1,6 @@
 """The base of every API view: strict JSON in, JSON out, permissions by action, keyset pages,
-filters and search, NUL characters refused, and writes in one transaction each."""
+filters and search, NUL characters refused, writes in one transaction each, `Idempotency-Key`
+on POSTs and `ETag`/`If-Match` on objects."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.http import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -21,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..search import every
+from . import etags, idempotency
 from .pagination import KeysetPagination
 from .parsers import NUL, StrictJSONParser
 from .permissions import ActionPermission
@@ -48,10 +51,73 @@ class ApiMixin(APIView):
     schema: Any = ApiAutoSchema()
     now: Any
 
+    # Whether a POST may carry `Idempotency-Key` (core.api.idempotency).
+    idempotent = True
+
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """DRF's dispatch, with the handler run through `guarded`."""
         # The API speaks UTC whoever asks (pages show a signed-in user's own time zone).
         with timezone.override(dt.UTC):
-            return super().dispatch(request, *args, **kwargs)
+            self.args = args
+            self.kwargs = kwargs
+            request = self.initialize_request(request, *args, **kwargs)
+            self.request = request
+            self.headers = self.default_response_headers
+            try:
+                self.initial(request, *args, **kwargs)
+                handler = getattr(self, (request.method or "").lower())
+                response = self.guarded(handler, request, *args, **kwargs)
+            except Exception as exc:
+                response = self.handle_exception(exc)
+            response = self.finalize_response(request, response, *args, **kwargs)
+            self.response = response  # type: ignore[assignment]
+            return response
+
+    def guarded(self, handler: Any, request: Request, *args: Any, **kwargs: Any) -> Any:
+        """The handler, and when the request carries `Idempotency-Key` (a POST) or `If-Match`
+        (a write to one object), the handler in one transaction with the key's row and the
+        precondition's row lock (see core.api.idempotency and core.api.etags)."""
+        key = None
+        if request.method == "POST" and self.idempotent and request.user.is_authenticated:
+            key = idempotency.key_of(request)
+        wanted = etags.if_match(request, self)
+        if key is None and wanted is None:
+            return handler(request, *args, **kwargs)
+        fingerprint = idempotency.fingerprint(request) if key is not None else ""
+        with transaction.atomic():
+            row = None
+            if key is not None:
+                claimed = idempotency.claim(
+                    user=request.user, key=key, fingerprint=fingerprint, now=self.now
+                )
+                if isinstance(claimed, HttpResponseBase):
+                    return claimed
+                row = claimed
+            try:
+                with transaction.atomic():
+                    if wanted is not None:
+                        etags.check(self, wanted)
+                    response = handler(request, *args, **kwargs)
+            except Exception as exc:
+                # Its savepoint is rolled back: a refusal changes nothing. An exception that
+                # is no API error goes on up, and the key goes with the rollback.
+                response = self.handle_exception(exc)
+            if row is not None:
+                if not idempotency.keeps(response):  # 409, 412, 5xx: the key is released
+                    transaction.set_rollback(True)
+                    return response
+                response = self.finalize_response(request, response, *args, **kwargs)
+                if hasattr(response, "render"):
+                    response.render()
+                idempotency.store(row, response)
+            return response
+
+    def finalize_response(  # type: ignore[override]
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        """DRF's, then the object's ETag (core.api.etags): possibly a 304 for a GET."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return etags.tag(self, request, response)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = (request.method or "").lower()

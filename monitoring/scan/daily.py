@@ -1,6 +1,6 @@
 """The daily job: the fast-track decisions that begin or end, the licenses whose validity
-ended, whether open shipments need a license (today moved), every file-by deadline, then a full
-scan."""
+ended, whether open shipments need a license (today moved), every file-by deadline, the API's
+expired idempotency keys, then a full scan."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from core.errors import ConcurrentUpdate, DomainError, IllegalMove
+from core.idempotency import purge_expired
 from licenses import tallies
 from licenses.clock import end_of_day, local_date
 from licenses.fasttrack import decisions_daily
@@ -36,6 +37,7 @@ class DailyResult:
     file_by_changed: int = 0
     forecasts_changed: int = 0  # applications whose stored forecast moved
     tally_drift: int = 0  # status tallies the recount corrected (0 unless a path missed one)
+    keys_purged: int = 0  # the API's idempotency keys older than 24 hours, deleted
     scan: ScanResult | None = None
 
     def summary(self) -> str:
@@ -45,6 +47,7 @@ class DailyResult:
             f"license requirements changed: {self.requirements_changed}; "
             f"file-by deadlines changed: {self.file_by_changed}; "
             f"status tallies corrected: {self.tally_drift}; "
+            f"idempotency keys purged: {self.keys_purged}; "
             f"scan: {self.scan.summary() if self.scan else '-'}"
         )
 
@@ -91,8 +94,9 @@ def run_daily(*, now: dt.datetime) -> DailyResult:
     """The daily job: decisions that begin or end, expiry, license requirements (a measure or
     a suspension begins or ends with the date alone, and today's need moves: `control_change`),
     file-by deadlines, forecasts (the time waited moves them; `likely_late` follows), a recount
-    of the status tallies (`licenses.tallies.rebuild`: any drift is logged and corrected), then
-    a scan."""
+    of the status tallies (`licenses.tallies.rebuild`: any drift is logged and corrected), the
+    API's idempotency keys past their 24 hours deleted (they are ignored already), then a
+    scan."""
     result = DailyResult()
     result.decisions = decisions_daily(now=now)
     result.expired = expire_licenses(now=now)
@@ -109,5 +113,6 @@ def run_daily(*, now: dt.datetime) -> DailyResult:
     if flag_drift:
         log.warning("Flag tallies of %s keys differed from a recount (corrected)", flag_drift)
     result.tally_drift = len(drift) + flag_drift
+    result.keys_purged = purge_expired(now=now)
     result.scan = scan(now=now)
     return result

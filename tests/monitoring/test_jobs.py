@@ -91,6 +91,21 @@ def test_a_decision_that_begins_today_moves_the_last_day_to_file_in_the_daily_jo
     assert not Flag.objects.filter(shipment=goods, cleared_at__isnull=True).exists()
 
 
+def test_the_daily_job_deletes_the_apis_idempotency_keys_past_24_hours(officer, viewer):
+    from core.idempotency import stored_model
+
+    now = moment("2026-11-29", 12)
+    rows = stored_model().objects
+    rows.create(user=officer, key="old", fingerprint="f", created_at=now - dt.timedelta(hours=25))
+    rows.create(user=viewer, key="new", fingerprint="f", created_at=now - dt.timedelta(hours=23))
+
+    result = scan.run_daily(now=now)
+
+    assert result.keys_purged == 1
+    assert "idempotency keys purged: 1" in result.summary()
+    assert list(rows.values_list("key", flat=True)) == ["new"]
+
+
 # --- schedules -------------------------------------------------------------------------------
 
 
