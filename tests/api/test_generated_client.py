@@ -19,7 +19,7 @@ from licenses import roles
 from tests.factories import UserFactory, item
 from tests.helpers import NOW
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "correct horse battery staple"
 # The generator's settings the README gives: no formatter run afterwards, and enums as
