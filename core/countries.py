@@ -13,6 +13,9 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+# Every assigned ISO 3166-1 alpha-2 code, as the schema lists them.
+COUNTRY_CODES: list[str] = sorted(code for code, _name in countries)
+
 
 def is_country(code: Any) -> bool:
     """An assigned ISO 3166-1 alpha-2 code, upper-case (`DE`; not `de`, `ZZ` or `XX`)."""

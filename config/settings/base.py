@@ -369,8 +369,10 @@ _API_SCHEMA_SETTINGS: dict[str, object] = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.strict_requests",
+        "core.api.schema.truthful_dates",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "core.countries.COUNTRY_CODES",
         "ApplicationStatusEnum": "licenses.models.Status",
         "ShipmentStatusEnum": "shipments.models.ShipmentStatus",
         "FlagKindEnum": "monitoring.models.FlagKind",

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from .moments import offset_in_range
+
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
@@ -35,7 +37,11 @@ class DateOrMomentField(forms.Field):
             parsed: dt.date | dt.datetime | None = parse_date(text) or parse_datetime(text)
         except ValueError:
             parsed = None
-        if parsed is None or (isinstance(parsed, dt.datetime) and parsed.tzinfo is None):
+        if (
+            parsed is None
+            or (isinstance(parsed, dt.datetime) and parsed.tzinfo is None)
+            or not offset_in_range(parsed)
+        ):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         day = parsed.date() if isinstance(parsed, dt.datetime) else parsed
         if not dt.date(1900, 1, 1) <= day <= dt.date(9000, 1, 1):
@@ -43,7 +49,16 @@ class DateOrMomentField(forms.Field):
         return parsed
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {
+        # Years from 1900 to 8999 (the pattern is written by core.api.schema.truthful_dates).
+        "anyOf": [
+            {"type": "string", "format": "date", "x-years": "1900-8999"},
+            {"type": "string", "format": "date-time", "x-years": "1900-8999"},
+        ],
+        "description": "A day (ISO 8601), or a date-time with its offset.",
+    }
+)
 class DueFilter(django_filters.Filter):
     """`due_before` / `due_after` (inclusive). A date-time compares with `due_at`; a date is a
     due date, which is local to each application's authority (`due_at` is the end of that day

@@ -25,15 +25,28 @@ from rest_framework import serializers
 # silently count days without holidays, so it is refused as a typing mistake.
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(9000, 1, 1)
+# UTC offsets as the world has them (UTC-12 to UTC+14); PostgreSQL stores no more than 15:59.
+MAX_OFFSET = dt.timedelta(hours=14)
+
+
+def offset_in_range(value: dt.date | dt.datetime) -> bool:
+    offset = value.utcoffset() if isinstance(value, dt.datetime) else None
+    return offset is None or abs(offset) <= MAX_OFFSET
 
 
 @extend_schema_field(
     {
-        "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
+        # From the year 2000 (EARLIEST) to this year: the pattern is written when the schema
+        # is served (core.api.schema.truthful_dates).
+        "anyOf": [
+            {"type": "string", "format": "date-time", "x-years": "2000-today"},
+            {"type": "string", "format": "date", "x-years": "2000-today"},
+        ],
         "description": (
             "When it happened: a date-time (with an offset; without one, in the authority's time "
             "zone) or a date (that day in the authority's time zone: its start, or now for "
-            "today). Omitted, now. Never in the future nor before the previous move."
+            "today). Omitted, now. From 1 January 2000 on; never in the future (400 naming "
+            "`at`) nor before the previous move of the same object (400 naming `at`)."
         ),
     }
 )
@@ -56,7 +69,7 @@ class MomentField(serializers.Field):
                 value = parse_datetime(text)
         except ValueError:
             value = None
-        if value is None:
+        if value is None or not offset_in_range(value):
             self.fail("invalid")
         assert value is not None
         day = value.date() if isinstance(value, dt.datetime) else value

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
+from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from core.countries import CountryCodeValidator
+
+from . import constraints
 from .errors import ErrorSerializer
 
 ERRORS = {
@@ -130,6 +136,55 @@ class ApiAutoSchema(AutoSchema):
             codes.append(412)
         return sorted(set(codes))
 
+    def _map_serializer_field(
+        self, field: Any, direction: Any, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        """The field's schema with the constraints its validation applies (see
+        core.api.constraints): country codes, decimal strings, text."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not isinstance(schema, dict) or "$ref" in schema:
+            return schema
+        years = getattr(getattr(field, "parent", None), "schema_years", {}).get(
+            getattr(field, "field_name", None)
+        )
+        if years:
+            schema["x-years"] = years
+        if any(isinstance(v, CountryCodeValidator) for v in getattr(field, "validators", [])):
+            schema.pop("minLength", None)
+            schema["enum"] = constraints.COUNTRY_CODES + (
+                [""] if getattr(field, "allow_blank", False) else []
+            )
+        elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            pattern = constraints.decimal_pattern(
+                field.max_digits, field.decimal_places, constraints.minimum_of(field)
+            )
+            if pattern:
+                schema["pattern"] = pattern
+        elif (
+            direction == "request"
+            and type(field) is serializers.CharField
+            and schema.get("type") == "string"
+            and not {"pattern", "format", "enum"} & set(schema)
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
+        ):
+            blank = field.allow_blank or not field.trim_whitespace
+            schema["pattern"] = constraints.ANY_TEXT if blank else constraints.SOME_TEXT
+        return schema
+
+    def _map_serializer(
+        self, serializer: Any, direction: Any, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        """A serializer's rule across its fields that a schema can state (`schema_any_of`:
+        at least one of three fields; `schema_one_of`: one or the other, not both) is stated
+        on its request component."""
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        for name in ("any_of", "one_of"):
+            branches = getattr(serializer, f"schema_{name}", None)
+            if branches and direction == "request":
+                # (as `anyOf`/`oneOf` once drf-spectacular has named the enums: truthful_dates)
+                schema[f"x-{name.replace('_', '-')}"] = branches
+        return schema
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if self._is_retrieve() and "304" not in responses:
@@ -153,4 +208,43 @@ def strict_requests(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
+    return result
+
+
+def _dated(node: Any, today: Any) -> None:
+    if isinstance(node, dict):
+        if "x-any-of" in node:
+            node["anyOf"] = node.pop("x-any-of")
+        if "x-one-of" in node:
+            node["oneOf"] = node.pop("x-one-of")
+        marker = node.pop("x-years", None)
+        if marker is not None:
+            first, last = constraints.day_bounds(marker, today)
+            if node.get("format") == "date-time":
+                node["pattern"] = constraints.moment_pattern(
+                    first, last, offset_required=node.pop("x-offset-required", True)
+                )
+            else:
+                node["pattern"] = constraints.day_pattern(first, last)
+        for value in node.values():
+            _dated(value, today)
+    elif isinstance(node, list):
+        for value in node:
+            _dated(value, today)
+
+
+def truthful_dates(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: days and moments the API bounds by today (a move is never in
+    the future, a shipment is never planned in the past) get a pattern naming the days
+    allowed, from today (UTC); a serializer's `schema_any_of` becomes `anyOf` (`oneOf`); free-text
+    query parameters say they take no NUL character (answered 400)."""
+    _dated(result, timezone.now().date())
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(
+                    schema
+                ):
+                    schema["pattern"] = constraints.ANY_TEXT
     return result

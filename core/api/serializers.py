@@ -7,7 +7,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from core.countries import COUNTRY_CODES
 
 
 class StrictMixin:
@@ -40,3 +43,8 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> QuerySet:
         request = self.context.get("request")
         return self.selector(user=getattr(request, "user", None))
+
+
+@extend_schema_field({"type": "string", "enum": COUNTRY_CODES})
+class CountryCodeField(serializers.CharField):
+    """A country code the service checks (its own message): the schema gives the codes."""

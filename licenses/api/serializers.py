@@ -15,7 +15,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.moments import MomentField
-from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictMixin, StrictSerializer
+from core.api.serializers import (
+    CountryCodeField,
+    ScopedPrimaryKeyRelatedField,
+    StrictMixin,
+    StrictSerializer,
+)
 from core.errors import full_clean
 from licenses import audit, ledger, measures, selectors, services
 from licenses.authorities import authority_create, authority_update
@@ -85,7 +90,15 @@ class CleanModelSerializer(StrictMixin, serializers.ModelSerializer):
         return isinstance(self.fields.get(name), serializers.ManyRelatedField)
 
 
+@extend_schema_field(
+    {"type": "string", "enum": sorted(zoneinfo.available_timezones()), "description": "IANA name."}
+)
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone's name (checked by the serializer's `validate_time_zone`)."""
+
+
 class AuthoritySerializer(CleanModelSerializer):
+    time_zone = TimeZoneField(max_length=64)
     calendar_country = serializers.CharField(
         max_length=2,
         required=False,
@@ -438,8 +451,14 @@ class AcceptSerializer(MoveSerializer):
 
 
 class ApproveSerializer(MoveSerializer):
+    # Years the schema states (core.api.schema.truthful_dates). The API asks for a day not
+    # before the approval, which is now unless `at` says otherwise: the schema asks for this
+    # year or later (a license recorded late may have a day before that: the API takes it).
+    schema_years = {"valid_until": "today-9999"}
     license_number = serializers.CharField(max_length=60)
-    valid_until = serializers.DateField()
+    valid_until = serializers.DateField(
+        help_text="The last day of validity: not before the approval (400 naming it)."
+    )
     approved_quantity = serializers.DecimalField(
         max_digits=16,
         decimal_places=3,
@@ -465,6 +484,14 @@ class RejectSerializer(MoveSerializer):
 class AmendSerializer(MoveSerializer):
     """What an amendment asks for: at least one of quantity, value and valid_until. Naming an
     item, a destination or a consignee answers 400: that needs a new application (Art. 18)."""
+
+    # Never before the day of the request (core.api.schema.truthful_dates).
+    schema_years = {"valid_until": "today-9999"}
+    # The schema states it (core.api.schema.ApiAutoSchema): one of them, not null.
+    schema_any_of = [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("quantity", "value", "valid_until")
+    ]
 
     quantity = serializers.DecimalField(
         max_digits=16,
@@ -504,6 +531,13 @@ class ReferSerializer(MoveSerializer):
 
 
 class CorrectSerializer(StrictSerializer):
+    # The schema states it (core.api.schema.ApiAutoSchema): a new `at`, or `undo` true,
+    # not both.
+    schema_one_of = [
+        {"required": ["at"], "properties": {"at": {"type": "string"}}},
+        {"required": ["undo"], "properties": {"undo": {"type": "boolean", "enum": [True]}}},
+    ]
+
     at = MomentField(
         required=False, allow_null=True, help_text="The latest move's corrected moment."
     )
@@ -517,6 +551,8 @@ class CorrectSerializer(StrictSerializer):
 
 
 class FastTrackDecisionSerializer(StrictMixin, serializers.ModelSerializer):
+    # Years the schema states (core.api.schema.truthful_dates): never announced in the future.
+    schema_years = {"announced_on": "1-today"}
     authority = serializers.SlugRelatedField(slug_field="code", queryset=Authority.objects.all())
     destinations = serializers.ListField(
         child=serializers.CharField(max_length=2, validators=[country_code]),
@@ -835,7 +871,7 @@ class MeasureSerializer(StrictMixin, serializers.ModelSerializer):
         many=True, queryset=ControlledItem.objects.all(), required=False
     )
     destinations = serializers.ListField(
-        child=serializers.CharField(max_length=2),
+        child=CountryCodeField(max_length=2),
         required=False,
         max_length=300,
         help_text="ISO 3166 alpha-2 codes it covers; empty: any destination.",

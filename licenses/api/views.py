@@ -269,7 +269,14 @@ class ApplicationViewSet(WritableApiViewSet):
             "once. Empty for an individual license."
         ),
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    # (No filter backends: `?search=` must not make the application itself not found.)
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filterset_class=None,
+        filter_backends=[],
+    )
     def ledger(self, request: Request, pk: str | None = None) -> Response:
         application: LicenseApplication = self.get_object()
         entries = license_ledger.ledger(application)

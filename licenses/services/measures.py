@@ -21,7 +21,14 @@ from core.countries import is_country
 from core.errors import InvalidInput, full_clean
 
 from .. import signals
-from ..models import Authority, ControlledItem, Measure, MeasureChange, MeasureSuspension
+from ..models import (
+    Authority,
+    ControlledItem,
+    Measure,
+    MeasureChange,
+    MeasureKind,
+    MeasureSuspension,
+)
 
 ISO_ALPHA2 = re.compile(r"^[A-Z]{2}$")
 
@@ -240,9 +247,9 @@ def measure_create(
     authority: Authority,
     reference: str,
     title: str,
-    kind: str,
     announced_on: dt.date,
     effective_from: dt.date,
+    kind: str = MeasureKind.CONTROL,
     effective_until: dt.date | None = None,
     suspensions: Iterable[Any] = (),
     items: Iterable[Any] = (),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -92,6 +93,9 @@ class ShipmentMeasuresField(serializers.ReadOnlyField):
 
 
 class ShipmentSerializer(StrictMixin, serializers.ModelSerializer):
+    # Years the schema states (core.api.schema.truthful_dates): a new shipment is never
+    # planned for a day in the past.
+    schema_years = {"planned_ship_date": "today-9999"}
     exporter = ScopedPrimaryKeyRelatedField(license_selectors.exporter_list)
     item = serializers.PrimaryKeyRelatedField(queryset=ControlledItem.objects.all())
     consignee = ScopedPrimaryKeyRelatedField(
@@ -204,8 +208,9 @@ class ShipSerializer(MoveSerializer):
     the field): a positive quantity with at most 3 decimals that the license covers."""
 
     shipped_quantity = serializers.DecimalField(
-        max_digits=None,
-        decimal_places=None,
+        max_digits=16,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
         required=False,
         allow_null=True,
         help_text="The quantity that left, in the shipment's unit (default: the planned "
