@@ -242,7 +242,25 @@ def build_world(user) -> dict[str, Any]:
         cleared_at=None,
         defaults={"exporter_id": exporter, "raised_at": NOW},
     )
+    import uuid
+
+    from monitoring.models import Webhook, WebhookDelivery
+
+    webhook = Webhook.objects.create(
+        owner=user, url="https://erp.example.com/hooks", secret="s" * 32, created_at=NOW
+    )
+    delivery = WebhookDelivery.objects.create(
+        id=uuid.uuid4(),
+        webhook=webhook,
+        type="flag.raised",
+        event=Event.objects.order_by("pk").first(),
+        occurred_at=NOW,
+        created_at=NOW,
+        state=WebhookDelivery.State.FAILED,
+    )
     return {
+        "webhook": [webhook.pk],
+        "delivery": [str(delivery.pk)],
         "exporter": [exporter],
         "consignee": [consignee],
         "application": applications,
@@ -282,6 +300,7 @@ RESOURCE_OF_PATH = {
     "measures": "measure",
     "flags": "flag",
     "events": "event",
+    "webhooks": "webhook",
 }
 
 
@@ -383,6 +402,19 @@ def aim(case: Any, world: dict[str, Any], data: Any, user) -> None:
             candidates = [candidates[EDITABLE[kind]]]
         key = "code" if "code" in params else "id"
         params[key] = data.draw(st.sampled_from(candidates), label=key)
+        if "delivery_id" in params:
+            params["delivery_id"] = world["delivery"][0]
+    headers = case.headers
+    if headers is not None and "If-Match" in headers and kind and params:
+        # A client sends the ETag it read, not one a generator made up.
+        key = "code" if "code" in params else "id"
+        client = APIClient()
+        client.force_authenticate(user)
+        read = client.get(f"/api/v1/{resource}/{params[key]}/")
+        headers["If-Match"] = read.headers["ETag"]
+        # (Django's test client connects these again when it is done)
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
     query = case.query
     if isinstance(query, dict):
         if "cursor" in query:
