@@ -228,3 +228,35 @@ class ShipSerializer(MoveSerializer):
         default="",
         help_text="The customs declaration number (MRN).",
     )
+
+
+class ShipmentImportSerializer(StrictMixin, serializers.Serializer):
+    """The CSV import's request: `multipart/form-data` with the file (the web import's file)."""
+
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text=(
+            "The CSV file, with the template's header (`reference`, "
+            "`exporter_registration_number`, `authority`, `item_code`, `quantity`, `value`, "
+            "`currency`, `destination`, `consignee`, `planned_ship_date`, "
+            "`application_reference`): UTF-8 or GB18030 (GBK), separated by commas, "
+            "semicolons or tabs; at most `IMPORT_MAX_BYTES` and `IMPORT_MAX_ROWS` rows."
+        ),
+    )
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    """One error of an import (for the schema)."""
+
+    row = serializers.IntegerField(
+        help_text="The file's line: 1 is the header, data starts at 2; 0 for the whole file."
+    )
+    column = serializers.CharField(help_text="The column (or columns) to blame; may be empty.")
+    message = serializers.CharField()
+
+
+class ShipmentImportResultSerializer(serializers.Serializer):
+    """The import's answer (for the schema)."""
+
+    created = serializers.IntegerField(help_text="How many shipments were created.")
+    shipments = ShipmentSerializer(many=True, help_text="The shipments created, in file order.")

@@ -8,25 +8,37 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.errors import ErrorSerializer, error_body
 from core.api.moments import resolve_moment
 from core.api.permissions import model_perms
 from core.api.serializers import StrictSerializer
 from core.api.views import WritableApiViewSet
+from core.web import limit_uploads, megabytes
 from licenses import events, flags
 from licenses import selectors as license_selectors
 from licenses.api.serializers import ApplicationSerializer, CorrectSerializer, MoveSerializer
 from licenses.services import effective_moment
-from shipments import selectors, services
+from shipments import imports, selectors, services
 from shipments.models import Shipment
 
 from . import filters
-from .serializers import ConsigneeSerializer, ShipmentSerializer, ShipSerializer
+from .serializers import (
+    ConsigneeSerializer,
+    ShipmentImportResultSerializer,
+    ShipmentImportSerializer,
+    ShipmentSerializer,
+    ShipSerializer,
+)
 
 MOVE = "shipments.move_shipment"
 
@@ -69,6 +81,7 @@ class ShipmentViewSet(WritableApiViewSet):
         model_perms("shipments.shipment")
         | {name: MOVE for name in ("ship", "deliver", "hold", "release", "cancel", "correct")}
         | {"file_application": "licenses.add_licenseapplication"}
+        | {"import_csv": "shipments.add_shipment"}
     )
     orderings = {
         "-id": ("-id",),
@@ -91,6 +104,12 @@ class ShipmentViewSet(WritableApiViewSet):
     ]
     search_matches = staticmethod(selectors.shipment_matches)
     may_conflict = True
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body: an import over the limit is dropped as it streams in.
+        if self.action_map.get((request.method or "").lower()) == "import_csv":
+            self.size_limit = limit_uploads(request, imports.max_bytes())
+        return super().initialize_request(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet:
         return (
@@ -213,3 +232,103 @@ class ShipmentViewSet(WritableApiViewSet):
         return Response(
             ApplicationSerializer(shown, context=context).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        request={"multipart/form-data": ShipmentImportSerializer},
+        responses={
+            201: ShipmentImportResultSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "`invalid`: the file has errors and nothing was imported. `fields` names "
+                    "each error's row and column (`row 3, quantity`), or `file` for the whole "
+                    "file or its header; the body adds `rows`, every error as `{row, column, "
+                    "message}` (row 1 is the header, data starts at 2, 0 is the whole file)."
+                ),
+            ),
+            413: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "`too_large`: the file is larger than `IMPORT_MAX_BYTES` (or the body "
+                    "than `DATA_UPLOAD_MAX_MEMORY_SIZE`); nothing was imported."
+                ),
+            ),
+        },
+        description=(
+            "Import shipments from a CSV file, as the web import does: `multipart/form-data` "
+            "with `file`, the columns of the web import's template. All or nothing: every row "
+            "is checked (against what the caller may see: another exporter's row is an "
+            "error), and only when none has an error are they all created, each as a create "
+            "would (with its event), in one transaction. Answers 201 with how many were "
+            "created and the shipments; 400 listing every error by row and column, nothing "
+            "stored."
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        url_name="import",
+        parser_classes=[MultiPartParser],
+    )
+    def import_csv(self, request: Request) -> Response:
+        data = request.data  # parsed here: the size limit acts while the body is read
+        if "file" in self.size_limit.too_large:
+            size = megabytes(imports.max_bytes())
+            return Response(
+                error_body(
+                    "too_large",
+                    _("The file is larger than %(size)s; nothing was imported.") % {"size": size},
+                    {"file": _("Larger than %(size)s.") % {"size": size}},
+                ),
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        serializer = ShipmentImportSerializer(data=data)
+        if not serializer.is_valid():  # no file, or a field the import does not take
+            errors = [
+                imports.RowError(0, name, str(message))
+                for name, messages in serializer.errors.items()
+                for message in messages
+            ]
+            return Response(_import_errors(errors), status=status.HTTP_400_BAD_REQUEST)
+        result = imports.import_shipments(
+            data=serializer.validated_data["file"].read(), user=request.user, now=self.now
+        )
+        if not result.ok:
+            return Response(_import_errors(result.errors), status=status.HTTP_400_BAD_REQUEST)
+        created = self.get_queryset().filter(pk__in=[s.pk for s in result.created]).order_by("pk")
+        return Response(
+            {
+                "created": len(result.created),
+                "shipments": self.get_serializer(created, many=True).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _import_errors(errors: list[imports.RowError]) -> dict[str, Any]:
+    """The one error body for a refused import: `fields` keyed `row 3, quantity` (`file` for
+    the whole file or its header, or the request's field to blame), plus `rows`, every error
+    as it is."""
+    fields: dict[str, str] = {}
+    for error in errors:
+        if error.row == 0:
+            key, message = error.column or "file", error.message
+        elif error.row == 1:  # the header: the columns missing or unknown
+            key, message = "file", f"{error.column}: {error.message}"
+        else:
+            key = f"row {error.row}, {error.column}" if error.column else f"row {error.row}"
+            message = error.message
+        fields[key] = f"{fields[key]} {message}" if key in fields else message
+    n = len(errors)
+    body = error_body(
+        "invalid",
+        ngettext("%(n)d error; nothing was imported.", "%(n)d errors; nothing was imported.", n)
+        % {"n": n},
+        fields,
+    )
+    body["rows"] = [
+        {"row": error.row, "column": error.column, "message": str(error.message)}
+        for error in errors
+    ]
+    return body
