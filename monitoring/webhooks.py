@@ -206,6 +206,8 @@ END"""
 
 
 def _sink_sql(source: str) -> str:
+    # Each event's exporter is looked up by primary key (a scalar subquery, never a join that
+    # the planner could turn into a read of the whole shipments or applications table).
     user = get_user_model()._meta.db_table
     chosen = Webhook.exporters.through._meta.db_table
     limited = UserProfile.exporters.through._meta.db_table
@@ -217,10 +219,13 @@ def _sink_sql(source: str) -> str:
            '{WebhookDelivery.State.PENDING}', 0, t.recorded_at, NULL, '', false
     FROM (
         SELECT e.id, e.occurred_at, e.recorded_at, {TYPE_SQL} AS type,
-               COALESCE(s.exporter_id, a.exporter_id) AS exporter_id
+               COALESCE(
+                   (SELECT s.exporter_id FROM {Shipment._meta.db_table} s
+                     WHERE s.id = e.shipment_id),
+                   (SELECT a.exporter_id FROM {LicenseApplication._meta.db_table} a
+                     WHERE a.id = e.application_id)
+               ) AS exporter_id
         FROM {source} e
-        LEFT JOIN {Shipment._meta.db_table} s ON s.id = e.shipment_id
-        LEFT JOIN {LicenseApplication._meta.db_table} a ON a.id = e.application_id
         WHERE EXISTS (SELECT 1 FROM {Webhook._meta.db_table} WHERE active)
     ) t
     JOIN {Webhook._meta.db_table} w
