@@ -224,3 +224,25 @@ def celery_processes(
     finally:
         for process in processes.values():
             process.stop()
+
+
+def result_on_sqlite(path: Path, script: str) -> str:
+    """Migrate a fresh SQLite database at `path` (the embedded default), run `script` in
+    `manage.py shell` on it, and return the line the script printed starting with RESULT."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{path}",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=PROJECT, env=env, check=True, timeout=120)
+    done = subprocess.run(
+        [*manage, "shell", "-c", script],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))

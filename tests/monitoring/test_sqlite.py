@@ -4,13 +4,9 @@ whose review window has passed, scan twice."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from .e2e import PROJECT
+from .e2e import result_on_sqlite
 
 pytestmark = pytest.mark.slow
 
@@ -47,23 +43,7 @@ print("RESULT", first.summary(), "|", second.summary(), "|",
 
 
 def test_the_scan_runs_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'smoke.sqlite3'}",
-    }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=PROJECT, env=env, check=True, timeout=120)
-    done = subprocess.run(
-        [*manage, "shell", "-c", SCRIPT],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
+    result = result_on_sqlite(tmp_path / "smoke.sqlite3", SCRIPT)
     assert result == (
         "RESULT overdue: +1 -0; 1 alert(s) queued | nothing changed; 0 alert(s) queued | "
         "['overdue'] 1 sent | True nothing changed; 0 alert(s) queued"
@@ -114,21 +94,5 @@ print("RESULT", before, shipment.status, shipment.license_required,
 
 
 def test_license_requirements_are_evaluated_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'req.sqlite3'}",
-    }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=PROJECT, env=env, check=True, timeout=120)
-    done = subprocess.run(
-        [*manage, "shell", "-c", REQUIREMENTS_SCRIPT],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
+    result = result_on_sqlite(tmp_path / "req.sqlite3", REQUIREMENTS_SCRIPT)
     assert result == "RESULT cleared planned True False True ['control_change', 'file_by']"

@@ -4,13 +4,9 @@ scan, and send to a real receiver on localhost."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from .e2e import PROJECT
+from .e2e import result_on_sqlite
 
 pytestmark = pytest.mark.slow
 
@@ -52,23 +48,7 @@ print("RESULT", sorted(r.payload["type"] for r in receiver.received),
 
 
 def test_webhooks_are_queued_and_sent_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'hooks.sqlite3'}",
-    }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=PROJECT, env=env, check=True, timeout=120)
-    done = subprocess.run(
-        [*manage, "shell", "-c", SCRIPT],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
+    result = result_on_sqlite(tmp_path / "hooks.sqlite3", SCRIPT)
     assert result == (
         "RESULT ['application.moved', 'application.moved', 'flag.raised'] "
         "['delivered', 'delivered', 'delivered']"
