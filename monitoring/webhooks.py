@@ -587,15 +587,7 @@ def send(delivery_id: Any, *, now: dt.datetime) -> Outcome:
             "X-Tracker-Signature": signature(delivery.webhook.secret, raw),
         },
     )
-    WebhookAttempt.objects.create(
-        delivery=delivery,
-        at=now,
-        status_code=answer.status_code,
-        error=answer.error,
-        duration_ms=answer.duration_ms,
-        manual=manual,
-        ok=answer.ok,
-    )
+    _attempt(delivery, answer, manual=manual, now=now)
     if answer.ok:
         WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
             state=WebhookDelivery.State.DELIVERED,
@@ -605,6 +597,19 @@ def send(delivery_id: Any, *, now: dt.datetime) -> Outcome:
         )
         return Outcome("delivered")
     return _failed(delivery, answer, manual=manual, now=now, recorded=True)
+
+
+def _attempt(delivery: WebhookDelivery, answer: Answer, *, manual: bool, now: dt.datetime) -> None:
+    """Keep one attempt: when, what the receiver answered (or what went wrong), how long."""
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        at=now,
+        status_code=answer.status_code,
+        error=answer.error,
+        duration_ms=answer.duration_ms,
+        manual=manual,
+        ok=answer.ok,
+    )
 
 
 def _failed(
@@ -618,14 +623,7 @@ def _failed(
     """Record a failed attempt (unless `recorded`) and schedule the next, or give up 24 hours
     after the event. Only this claim's outcome is written (`attempts` unchanged)."""
     if not recorded:
-        WebhookAttempt.objects.create(
-            delivery=delivery,
-            at=now,
-            status_code=answer.status_code,
-            error=answer.error,
-            duration_ms=answer.duration_ms,
-            manual=manual,
-        )
+        _attempt(delivery, answer, manual=manual, now=now)
     mine = WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts)
     failures = delivery.attempt_log.filter(ok=False, manual=False).count()
     deadline = delivery.created_at + retry_window()
