@@ -9,10 +9,13 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, QuerySet, When
+from django.db.models import Case, CharField, F, FilteredRelation, Q, QuerySet, When
 from django.db.models import Value as V
+from django.db.models.functions import Coalesce
 
 from core.lookups import ids_in
 from licenses.calendars import subtract_days
@@ -27,9 +30,7 @@ from licenses.models import (
 )
 from shipments.models import FilingDeadline, Shipment, ShipmentStatus
 
-from .statements import subquery
-
-UPSERT_WORK_MEM = "64MB"
+UPSERT_WORK_MEM = "256MB"
 
 
 @dataclass
@@ -131,11 +132,37 @@ def _store_file_by(rows: Sequence[tuple[int, dt.date, dt.datetime, bool]]) -> No
     )
 
 
+@dataclass
+class Moved:
+    """What `refresh_file_by_moves` changed: the shipments whose deadline changed, and those of
+    them whose `file_by` can have changed with it (`crossed`)."""
+
+    changed: list[int]
+    crossed: list[int]
+
+
 def refresh_file_by(
     *, now: dt.datetime, shipments: QuerySet[Shipment], chunk: int = 2000
 ) -> list[int]:
     """Recompute and store the file-by deadline of the given shipments; returns the ids whose
-    deadline changed.
+    deadline changed (`refresh_file_by_moves`)."""
+    return refresh_file_by_moves(now=now, shipments=shipments, chunk=chunk).changed
+
+
+def refresh_file_by_moves(
+    *, now: dt.datetime, shipments: QuerySet[Shipment], chunk: int = 2000
+) -> Moved:
+    """Recompute and store the file-by deadline of the given shipments; returns the ids whose
+    deadline changed, and among them those whose `file_by` the change can have changed
+    (`crossed`).
+
+    `file_by` is due when a planned shipment's deadline has passed (`file_by_at <= now`), and
+    a refresh changes no shipment's state: so a deadline that moved without crossing `now`
+    (passed before and after, or ahead before and after) leaves the flag as it was. Those that
+    crossed, those that were emptied and those that are new are `crossed`. Re-evaluating only
+    them relies on what the incremental scan relies on: a subject's flags were right for its
+    stored deadline (every service re-evaluates what it changes; the daily full scan
+    reconciles anything written around them).
 
     When it runs (every input of the deadline):
     - a shipment is saved (created or edited: ship date, item, destination, application) —
@@ -162,8 +189,13 @@ def refresh_file_by(
     emptied = _empty_unneeded(shipments)
     shipments = shipments.filter(license_required=True)
     if connection.vendor == "postgresql":
-        return sorted({*emptied, *_refresh_file_by_sql(now=now, shipments=shipments)})
+        written = _refresh_file_by_sql(now=now, shipments=shipments)
+        return Moved(
+            changed=sorted({*emptied, *(pk for pk, _crossed in written)}),
+            crossed=sorted({*emptied, *(pk for pk, crossed in written if crossed)}),
+        )
     changed: list[int] = list(emptied)
+    crossed: list[int] = list(emptied)
     qs = (
         shipments.order_by("pk")
         .select_related("deadline")
@@ -184,13 +216,16 @@ def refresh_file_by(
     while True:
         batch = list(qs.filter(pk__gt=last_pk)[:chunk])
         if not batch:
-            return sorted(changed)
+            return Moved(changed=sorted(changed), crossed=sorted(crossed))
         computed = file_by_dates(batch, now=now, memo=memo)
-        rows = []
+        rows: list[tuple[int, dt.date, dt.datetime, bool]] = []
         for shipment in batch:
             date, instant = computed[shipment.pk]
-            if (shipment.file_by_date, shipment.file_by_at) != (date, instant):
+            before = shipment.file_by_at
+            if (shipment.file_by_date, before) != (date, instant):
                 rows.append((shipment.pk, date, instant, shipment.status == ShipmentStatus.PLANNED))
+                if before is None or (before <= now) != (instant <= now):
+                    crossed.append(shipment.pk)
         if rows:
             _store_file_by(rows)
             changed.extend(row[0] for row in rows)
@@ -219,10 +254,13 @@ def _license_type() -> Case:
     )
 
 
-def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> list[int]:
-    """`refresh_file_by` on PostgreSQL, in three statements whatever the number of shipments:
-    the distinct window inputs, the distinct (authority, ship date), one upsert (INSERT … ON
-    CONFLICT DO UPDATE) of the deadlines that differ."""
+def _refresh_file_by_sql(
+    *, now: dt.datetime, shipments: QuerySet[Shipment]
+) -> list[tuple[int, bool]]:
+    """`refresh_file_by_moves` on PostgreSQL, in three statements whatever the number of
+    shipments: the distinct window inputs, the distinct (authority, ship date), one statement
+    that updates the deadlines that differ and inserts the missing ones. Returns (shipment id,
+    crossed) for each deadline written: crossed when it is new or moved across `now`."""
     shipments = shipments.order_by()
     keys = list(
         shipments.annotate(license=_license_type())
@@ -261,33 +299,28 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
                     end_of_day(last, authority.tz).isoformat(),
                 ]
             )
-    subjects_sql, subjects_params = subquery(shipments)
-    table, deadline_table = Shipment._meta.db_table, FilingDeadline._meta.db_table
+    subjects_sql, subjects_params = _subjects(shipments)
+    deadline_table = FilingDeadline._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         # A decision can move half a million deadlines: enough memory for the statement's hash
         # joins and its sort to stay off the disk (for this transaction only).
         cursor.execute(f"SET LOCAL work_mem = '{UPSERT_WORK_MEM}'")
         cursor.execute(
-            # The shipments first (materialised: the planner knows their number from their own
-            # predicate), then the two small lists (materialised too: their JSON is read once,
-            # not once per shipment) joined to them by hash, whatever their size. Deadlines
-            # that exist are updated, the others inserted.
-            "WITH subject AS MATERIALIZED (SELECT s.id, s.status, s.exporter_id, s.item_id, "
-            "s.destination, s.planned_ship_date, f.shipment_id IS NOT NULL AS stored, "
-            "f.file_by_date, f.file_by_at, i.authority_id, "
-            "COALESCE(a.license_type, %s) AS license_type "
-            f"FROM {table} AS s JOIN {ControlledItem._meta.db_table} AS i ON i.id = s.item_id "
-            f"LEFT JOIN {LicenseApplication._meta.db_table} AS a "
-            "ON a.id = s.application_id AND a.status = %s "
-            f"LEFT JOIN {deadline_table} AS f ON f.shipment_id = s.id "
-            f"WHERE s.id IN ({subjects_sql})), "
+            # The shipments first, read once with their own conditions and their deadline
+            # (materialised: the planner knows their number from their own predicate), then
+            # the two small lists (materialised too: their JSON is read once, not once per
+            # shipment) joined to them by hash, whatever their size. Deadlines that exist are
+            # updated, the others inserted.
+            f"WITH subject ({', '.join(SUBJECT_COLUMNS)}) AS MATERIALIZED ({subjects_sql}), "
             "w AS MATERIALIZED (SELECT (e->>0)::bigint AS exporter_id, (e->>1)::bigint AS item_id, "
             "e->>2 AS destination, e->>3 AS license_type, (e->>4)::integer AS days "
             "FROM jsonb_array_elements(%s::jsonb) AS e), "
             "d AS MATERIALIZED (SELECT (e->>0)::bigint AS authority_id, (e->>1)::integer AS days, "
             "(e->>2)::date AS ship, (e->>3)::date AS last, (e->>4)::timestamptz AS at "
             "FROM jsonb_array_elements(%s::jsonb) AS e), "
-            "target AS (SELECT x.id, x.status, x.stored, d.last, d.at FROM subject AS x "
+            "target AS (SELECT x.id, x.status, x.stored IS NOT NULL AS stored, d.last, d.at, "
+            "x.file_by_at AS before "
+            "FROM subject AS x "
             "JOIN w ON w.exporter_id = x.exporter_id AND w.item_id = x.item_id "
             "AND w.destination = x.destination AND w.license_type = x.license_type "
             "JOIN d ON d.authority_id = x.authority_id AND d.days = w.days "
@@ -295,20 +328,68 @@ def _refresh_file_by_sql(*, now: dt.datetime, shipments: QuerySet[Shipment]) -> 
             "WHERE x.file_by_date IS DISTINCT FROM d.last OR x.file_by_at IS DISTINCT FROM d.at), "
             f"updated AS (UPDATE {deadline_table} AS f "
             "SET file_by_date = target.last, file_by_at = target.at FROM target "
-            "WHERE target.stored AND f.shipment_id = target.id RETURNING f.shipment_id), "
+            "WHERE target.stored AND f.shipment_id = target.id "
+            "RETURNING f.shipment_id, (target.before <= %s) IS DISTINCT FROM (target.at <= %s)), "
             f"inserted AS (INSERT INTO {deadline_table} (shipment_id, file_by_date, file_by_at, "
             "planned) SELECT id, last, at, status = %s FROM target WHERE NOT stored "
             "ORDER BY id ON CONFLICT (shipment_id) DO UPDATE "
             "SET file_by_date = EXCLUDED.file_by_date, file_by_at = EXCLUDED.file_by_at "
-            "RETURNING shipment_id) "
-            "SELECT shipment_id FROM updated UNION ALL SELECT shipment_id FROM inserted",
+            "RETURNING shipment_id, true) "
+            "SELECT * FROM updated UNION ALL SELECT * FROM inserted",
             [
-                LicenseType.INDIVIDUAL,
-                Status.DRAFT,
                 *subjects_params,
                 json.dumps(windows),
                 json.dumps(deadlines),
+                now,
+                now,
                 ShipmentStatus.PLANNED,
             ],
         )
-        return sorted(row[0] for row in cursor.fetchall())
+        return [(pk, crossed) for pk, crossed in cursor.fetchall()]
+
+
+# The columns of the shipments a refresh reads (`_subjects`), in their order.
+SUBJECT_COLUMNS = (
+    "id",
+    "status",
+    "exporter_id",
+    "item_id",
+    "destination",
+    "planned_ship_date",
+    "authority_id",
+    "stored",
+    "file_by_date",
+    "file_by_at",
+    "license_type",
+)
+
+
+def _subjects(shipments: QuerySet[Shipment]) -> tuple[str, tuple[Any, ...]]:
+    """SQL reading the given shipments once, with their own conditions (not `id IN (…)`, which
+    reads the table twice), each with what its deadline depends on and its stored deadline:
+    the columns of `SUBJECT_COLUMNS`, in that order."""
+    rows = (
+        shipments.annotate(
+            draft=FilteredRelation("application", condition=Q(application__status=Status.DRAFT))
+        )
+        # the license type the deadline assumes: the draft application's, else individual
+        .annotate(license=Coalesce(F("draft__license_type"), V(LicenseType.INDIVIDUAL)))
+        .values_list(
+            "id",
+            "status",
+            "exporter_id",
+            "item_id",
+            "destination",
+            "planned_ship_date",
+            "item__authority_id",
+            "deadline__shipment_id",
+            "deadline__file_by_date",
+            "deadline__file_by_at",
+            "license",
+        )
+    )
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return f"SELECT {', '.join(['NULL'] * len(SUBJECT_COLUMNS))} WHERE false", ()
+    return sql, tuple(params)

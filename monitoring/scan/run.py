@@ -23,7 +23,7 @@ from .. import flag_tallies
 from ..models import APPLICATION_FLAGS, SHIPMENT_FLAGS, Flag, FlagKind, ScanSettings
 from .apply import KindResult, apply_kind, retrying
 from .due import TO_SHIP, USABLE_LICENSE, any_of, due_queryset, kept_shipments
-from .file_by import refresh_file_by
+from .file_by import refresh_file_by, refresh_file_by_moves
 from .horizons import ThresholdInputs, Thresholds, thresholds
 
 SS = ShipmentStatus
@@ -313,8 +313,10 @@ def refresh_decision_scope(
 ) -> ScanResult:
     """A fast-track decision was applied or un-applied (`scope`: its scope), or another input
     of an authority's windows changed (`scope` None: all its shipments): recompute the file-by
-    deadlines of the shipments before shipping that it can reach and re-evaluate those that
-    changed. A decision reaches a shipment through the exporter, item and destination its
+    deadlines of the shipments before shipping that it can reach and re-evaluate the `file_by`
+    flag of those whose deadline crossed `now` (`refresh_file_by_moves`: no other move can
+    change it; a decision's follow-up moves hundreds of thousands of deadlines, of which a few
+    percent cross). A decision reaches a shipment through the exporter, item and destination its
     scope names; one that names applications reaches no shipment's deadline (a deadline is for
     an application not filed yet)."""
     shipments = Shipment.objects.filter(status__in=TO_SHIP, item__authority_id=authority_id)
@@ -327,8 +329,8 @@ def refresh_decision_scope(
             shipments = shipments.filter(ids_in("item_id", scope["items"]))
         if scope.get("exporters"):
             shipments = shipments.filter(ids_in("exporter_id", scope["exporters"]))
-    changed = refresh_file_by(now=now, shipments=shipments)
-    # a deadline decides `file_by` alone
-    result = evaluate(now=now, shipment_ids=changed, kinds=(FlagKind.FILE_BY,))
-    result.file_by_changed = len(changed)
+    moved = refresh_file_by_moves(now=now, shipments=shipments)
+    # A deadline decides `file_by` alone, and only one that crossed `now` can change it.
+    result = evaluate(now=now, shipment_ids=moved.crossed, kinds=(FlagKind.FILE_BY,))
+    result.file_by_changed = len(moved.changed)
     return result

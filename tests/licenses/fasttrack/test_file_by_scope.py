@@ -67,7 +67,15 @@ def test_the_deadlines_of_a_large_pass_follow_in_their_own_task(
     settings.FAST_TRACK_INLINE_LIMIT = 20
     settings.FAST_TRACK_CHUNK_SIZE = 10
     bulk_pending(25)
-    goods = ShipmentFactory(exporter=ganzhou)
+    # Its last day to file has passed under the 45-day window, not under the 20-day one: the
+    # decision moves it across `now`. Its flags are right, as `shipment_create` leaves them.
+    crossing = ShipmentFactory(exporter=ganzhou, planned_ship_date=dt.date(2027, 1, 29))
+    scan.evaluate(now=NOW, shipment_ids=[crossing.pk])
+    assert open_file_by(crossing)
+    # Passed under both (15 December, 22 September → 3 November): moved, not across `now`.
+    # Made by the factory around the services, it carries no flag, although it is due.
+    passed = ShipmentFactory(exporter=ganzhou)
+    assert not open_file_by(passed)
     queued: list[tuple] = []
     followed: list[tuple] = []
     monkeypatch.setattr(recompute_decision_scope, "delay", lambda *args: queued.append(args))
@@ -75,21 +83,33 @@ def test_the_deadlines_of_a_large_pass_follow_in_their_own_task(
 
     with django_capture_on_commit_callbacks(execute=True):
         decision = log(window_days=20, actor=manager)
-    assert deadline(goods) == FILE_BY_45  # the pass is queued: nothing moved yet
+    before = deadline(crossing)
+    assert deadline(passed) == FILE_BY_45  # the pass is queued: nothing moved yet
     assert followed == []
 
     with django_capture_on_commit_callbacks(execute=True):
         recompute_decision_scope(*queued[0])
     assert followed == [(decision.pk, NOW.isoformat())]
-    assert deadline(goods) == FILE_BY_45  # still: the follow-up task does it
+    assert deadline(passed) == FILE_BY_45  # still: the follow-up task does it
 
     summary = refresh_decision_file_by(*followed[0])  # the task function itself
-    assert deadline(goods) == FILE_BY_20
-    # its flags follow too: the new deadline (3 November) has passed as well, and the
-    # factory-made shipment carried no flag yet
-    assert summary.startswith("file_by: +1 -0; ")
-    assert Flag.objects.filter(shipment=goods, kind="file_by", cleared_at__isnull=True).exists()
+    assert deadline(passed) == FILE_BY_20
+    after = deadline(crossing)
+    assert before is not None and after is not None
+    assert before < NOW.date() < after
+    # Only the deadline that crossed `now` has its flags re-evaluated: cleared.
+    assert summary.startswith("file_by: +0 -1; ")
+    assert not open_file_by(crossing)
+    assert not open_file_by(passed)  # as it was: its deadline passed before and after
     assert refresh_decision_file_by(*followed[0]) == "nothing changed; 0 alert(s) queued"
+    # What was written around the services is reconciled by the full scan (the daily job).
+    scan.scan(now=NOW)
+    assert open_file_by(passed)
+    assert not open_file_by(crossing)
+
+
+def open_file_by(shipment: Shipment) -> bool:
+    return Flag.objects.filter(shipment=shipment, kind="file_by", cleared_at__isnull=True).exists()
 
 
 def test_the_set_based_refresh_matches_the_shipment_by_shipment_computation(manager, ganzhou):
@@ -159,3 +179,28 @@ def test_a_deadline_says_whether_its_shipment_is_planned_through_every_move(ganz
     assert goods.status == "planned" and planned()
     # and the deadline that passed is flagged again at once
     assert Flag.objects.filter(shipment=goods, kind="file_by", cleared_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_a_refresh_says_which_deadlines_crossed_now(vendor, manager, ganzhou, monkeypatch):
+    """`crossed`: the deadlines moved across `now`, and the new ones; the set-based statement
+    (PostgreSQL) and the shipment-by-shipment path (elsewhere) agree."""
+    from monitoring.scan import file_by
+
+    crossing = ShipmentFactory(exporter=ganzhou, planned_ship_date=dt.date(2027, 1, 29))
+    passed = ShipmentFactory(exporter=ganzhou)  # passed before and after
+    ahead = ShipmentFactory(exporter=ganzhou, planned_ship_date=dt.date(2027, 6, 30))
+    new = ShipmentFactory(exporter=ganzhou, planned_ship_date=dt.date(2027, 6, 30))
+    ids = sorted([crossing.pk, passed.pk, ahead.pk, new.pk])
+    under_45 = list(FilingDeadline.objects.filter(shipment_id__in=ids))
+    log(window_days=20, actor=manager)  # in force: the deadlines move to the 20-day window
+    FilingDeadline.objects.bulk_update(under_45, ["file_by_date", "file_by_at"])  # back
+    FilingDeadline.objects.filter(shipment=new).delete()
+    if vendor != "postgresql":
+        monkeypatch.setattr(file_by, "connection", type("C", (), {"vendor": vendor})())
+
+    moved = file_by.refresh_file_by_moves(now=NOW, shipments=Shipment.objects.filter(pk__in=ids))
+
+    assert moved.changed == ids
+    assert moved.crossed == sorted([crossing.pk, new.pk])
+    assert scan.refresh_file_by(now=NOW, shipments=Shipment.objects.filter(pk__in=ids)) == []
