@@ -476,9 +476,12 @@ class LicenseApplication(models.Model):
             ),
         ]
         indexes = [
-            # The window scan: applications whose clock runs (CLOCKED_STATUSES), by deadline.
+            # The window scan: applications whose clock runs (CLOCKED_STATUSES), by deadline;
+            # with the authority, so that the dashboard counts the overdue of each authority
+            # from the index alone.
             models.Index(
                 fields=["due_at"],
+                include=["authority_id"],
                 name="application_pending_due",
                 condition=Q(
                     status__in=[
@@ -495,6 +498,32 @@ class LicenseApplication(models.Model):
                 fields=["reply_due_at"],
                 name="application_info_reply_due",
                 condition=Q(status="info_requested"),
+            ),
+            # The dashboard's approval times: decisions of the last months, with what the
+            # chart reads, from the index alone.
+            models.Index(
+                fields=["decided_at"],
+                include=["submitted_at", "authority_id", "exporter_id"],
+                name="application_decided",
+                condition=Q(
+                    status__in=[
+                        "approved",
+                        "expired",
+                        "exhausted",
+                        "suspended",
+                        "revoked",
+                        "surrendered",
+                        "amendment_requested",
+                    ],
+                    decided_at__isnull=False,
+                ),
+            ),
+            # The work queue's replies to give (a request for information, not another pause),
+            # in its order: by reply deadline, none last.
+            models.Index(
+                fields=["reply_due_at", "id"],
+                name="application_reply_to_give",
+                condition=Q(status="info_requested", pause_reason="information"),
             ),
             # Licenses running out (the `expiring` flag and the daily expiry job) and licenses
             # that end before a shipment's ship date (`license_expires`).

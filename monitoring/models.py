@@ -102,6 +102,13 @@ class Flag(models.Model):
                 name="flag_open_at_risk_late",
                 condition=Q(kind="at_risk", cleared_at__isnull=True, late__isnull=False),
             ),
+            # Those whose lateness is unknown (paused): the work queue's at-risk rows after
+            # the others.
+            models.Index(
+                fields=["shipment"],
+                name="flag_open_at_risk_unknown",
+                condition=Q(kind="at_risk", cleared_at__isnull=True, late__isnull=True),
+            ),
             models.Index(fields=["application", "cleared_at"], name="flag_application"),
             models.Index(fields=["shipment", "cleared_at"], name="flag_shipment"),
         ]

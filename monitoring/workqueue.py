@@ -54,9 +54,10 @@ from licenses.models import (
 )
 from licenses.timeline import local_due_date, local_reply_due_date
 from shipments import selectors as shipment_selectors
-from shipments.models import Shipment, ShipmentStatus
+from shipments.models import FilingDeadline, Shipment, ShipmentStatus
 
 from .models import FlagKind, FlagTally
+from .scan.due import HOLDING_LICENSE
 
 # A shipment's last day to file is "near" within this many days (it is already flagged
 # `file_by` once the day has ended).
@@ -96,6 +97,10 @@ CHIPS = {
     LIKELY_LATE: FlagKind.LIKELY_LATE,
 }
 SHIPMENT_SECTIONS = {FILE_BY, AT_RISK, LICENSE_EXPIRES, LIKELY_LATE}
+# The at-risk section is read in two parts, each in the order of an index: the open flags with
+# a known lateness (the partial index `flag_open_at_risk_late`), the latest first, then those
+# without one; the first `PER_SECTION` of the two together are the section's rows.
+AT_RISK_UNKNOWN = "at_risk:unknown"
 
 
 @dataclass(frozen=True)
@@ -148,12 +153,19 @@ FULL_LISTS = {
 }
 
 
+def _horizon(now: dt.datetime) -> tuple[dt.date, dt.datetime]:
+    """The last day to file that is still "near", and a bound on the instant it ends (whatever
+    the zone) that the partial index of planned deadlines can range over."""
+    # The widest "today" of any time zone: a last day to file ends in its authority's zone.
+    near = (now + dt.timedelta(days=1)).date() + dt.timedelta(days=HORIZON_DAYS)
+    return near, dt.datetime.combine(near + dt.timedelta(days=2), dt.time.min, tzinfo=dt.UTC)
+
+
 def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QuerySet, tuple]]:
     """Each section's rows for this user, with the order of its deciding date."""
     shipments = shipment_selectors.shipment_list(user=user)
     applications = license_selectors.application_list(user=user)
-    # The widest "today" of any time zone: a last day to file ends in its authority's zone.
-    near = (now + dt.timedelta(days=1)).date() + dt.timedelta(days=HORIZON_DAYS)
+    near, bound = _horizon(now)
     return {
         FILE_BY: (
             shipments.filter(
@@ -162,9 +174,7 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
                 # the day, and a bound on the instant it ends (whatever the zone) that the
                 # partial index of planned deadlines can range over
                 deadline__file_by_date__lte=near,
-                deadline__file_by_at__lt=dt.datetime.combine(
-                    near + dt.timedelta(days=2), dt.time.min, tzinfo=dt.UTC
-                ),
+                deadline__file_by_at__lt=bound,
             ),
             (F("deadline__file_by_at").asc(), "planned_ship_date", "pk"),
         ),
@@ -181,15 +191,38 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
         # At risk: the latest first (the stored lateness of the open flag, from its index),
         # as on the dashboard's at-risk list.
         AT_RISK: (
-            shipments.filter(flags__kind=FlagKind.AT_RISK, flags__cleared_at__isnull=True),
-            (F("flags__late").desc(nulls_last=True), "planned_ship_date", "pk"),
+            shipments.filter(
+                flags__kind=FlagKind.AT_RISK,
+                flags__cleared_at__isnull=True,
+                flags__late__isnull=False,
+            ),
+            (F("flags__late").desc(), "planned_ship_date", "pk"),
+        ),
+        # then those whose lateness is unknown (paused), by ship date (`AT_RISK_UNKNOWN`)
+        AT_RISK_UNKNOWN: (
+            shipments.filter(
+                flags__kind=FlagKind.AT_RISK,
+                flags__cleared_at__isnull=True,
+                flags__late__isnull=True,
+            ),
+            ("planned_ship_date", "pk"),
         ),
         EXPIRING: (
-            applications.filter(flags__kind=FlagKind.EXPIRING, flags__cleared_at__isnull=True),
+            applications.filter(
+                flags__kind=FlagKind.EXPIRING,
+                flags__cleared_at__isnull=True,
+                status__in=HOLDING_LICENSE,  # as above: `expiring` holds for usable ones
+            ),
             (F("valid_until").asc(nulls_last=True), "pk"),
         ),
         LICENSE_EXPIRES: (
-            shipments.filter(flags__kind=FlagKind.LICENSE_EXPIRES, flags__cleared_at__isnull=True),
+            # the flag's own condition on the license's state, so that the license's index of
+            # validity (`application_approved_valid`) gives the order
+            shipments.filter(
+                flags__kind=FlagKind.LICENSE_EXPIRES,
+                flags__cleared_at__isnull=True,
+                application__status__in=HOLDING_LICENSE,
+            ),
             (F("application__valid_until").asc(nulls_last=True), "planned_ship_date", "pk"),
         ),
         LIKELY_LATE: (
@@ -223,8 +256,8 @@ def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[s
         if code == FILE_BY:
             # those whose day has ended carry an open `file_by` flag (summed from the tallies
             # below): counted here are only those still to come
-            qs = qs.filter(deadline__file_by_at__gt=now)
-        if code not in FLAGGED:
+            parts.append(_file_by_to_come(user=user, now=now, section=section))
+        elif code not in FLAGGED and code != AT_RISK_UNKNOWN:
             parts.append(
                 qs.order_by()
                 .annotate(wq_section=section)
@@ -251,12 +284,35 @@ def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[s
         rows = [row for part in parts for row in part]
     counts: dict[str, int] = {}
     ids: list[tuple[str, int]] = []
+    unknown: list[tuple[str, int]] = []
     for section, pk, total in rows:
         if pk is None:
             counts[section] = counts.get(section, 0) + (total or 0)
+        elif section == AT_RISK_UNKNOWN:
+            unknown.append((AT_RISK, pk))
         else:
             ids.append((section, pk))
-    return counts, ids
+    known = sum(1 for section, _pk in ids if section == AT_RISK)
+    return counts, ids + unknown[: max(0, PER_SECTION - known)]
+
+
+def _file_by_to_come(*, user: Any, now: dt.datetime, section: Value) -> QuerySet:
+    """The count of the planned shipments whose last day to file is still to come within the
+    horizon: read from the partial index of planned deadlines alone (`planned` follows the
+    shipment's state), joined to the shipments only for a user limited to some exporters."""
+    near, bound = _horizon(now)
+    deadlines = FilingDeadline.objects.order_by().filter(
+        planned=True, file_by_at__gt=now, file_by_at__lt=bound, file_by_date__lte=near
+    )
+    visible = license_selectors.visible_exporter_ids(user)
+    if visible is not None:
+        deadlines = deadlines.filter(ids_in("shipment__exporter_id", visible))
+    return (
+        deadlines.annotate(wq_section=section)
+        .values("wq_section")
+        .annotate(wq_id=Value(None, output_field=IntegerField()), wq_total=Count("pk"))
+        .values_list("wq_section", "wq_id", "wq_total")
+    )
 
 
 def _calendars(authorities: set[Authority]) -> dict[int, WorkCalendar]:
