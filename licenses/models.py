@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.countries import CountryCodeValidator
@@ -533,6 +533,13 @@ class LicenseApplication(models.Model):
                 condition=Q(
                     status__in=["approved", "suspended", "amendment_requested", "exhausted"]
                 ),
+            ),
+            # The applications list's default order, the latest submitted first (its first
+            # page read from the index, not the whole table sorted).
+            models.Index(
+                F("submitted_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="application_submitted_id",
             ),
             models.Index(fields=["exporter", "status"], name="application_exporter_status"),
             models.Index(fields=["authority", "status"], name="application_authority_status"),

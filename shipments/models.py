@@ -157,6 +157,9 @@ class Shipment(models.Model):
                 name="shipment_open_ship_date",
                 condition=Q(status__in=["planned", "awaiting_license", "cleared", "on_hold"]),
             ),
+            # The shipments list's default order: its first page read from the index, not the
+            # whole table sorted.
+            models.Index(fields=["planned_ship_date", "id"], name="shipment_ship_date_id"),
             # `control_change`: before shipping, today's need for a license differs from the
             # ship date's (few rows: the index holds only them).
             models.Index(
