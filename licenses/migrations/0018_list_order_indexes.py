@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licenses', '0017_dashboard_indexes'),
+        ("licenses", "0017_dashboard_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='licenseapplication',
-            index=models.Index(models.OrderBy(models.F('submitted_at'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), name='application_submitted_id'),
+            model_name="licenseapplication",
+            index=models.Index(
+                models.OrderBy(models.F("submitted_at"), descending=True, nulls_last=True),
+                models.OrderBy(models.F("id"), descending=True),
+                name="application_submitted_id",
+            ),
         ),
     ]

@@ -4,16 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licenses', '0017_dashboard_indexes'),
-        ('monitoring', '0010_webhooks'),
-        ('shipments', '0008_deadline_follows_planned'),
+        ("licenses", "0017_dashboard_indexes"),
+        ("monitoring", "0010_webhooks"),
+        ("shipments", "0008_deadline_follows_planned"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='flag',
-            index=models.Index(condition=models.Q(('cleared_at__isnull', True), ('kind', 'at_risk'), ('late__isnull', True)), fields=['shipment'], name='flag_open_at_risk_unknown'),
+            model_name="flag",
+            index=models.Index(
+                condition=models.Q(
+                    ("cleared_at__isnull", True), ("kind", "at_risk"), ("late__isnull", True)
+                ),
+                fields=["shipment"],
+                name="flag_open_at_risk_unknown",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licenses', '0018_list_order_indexes'),
-        ('shipments', '0008_deadline_follows_planned'),
+        ("licenses", "0018_list_order_indexes"),
+        ("shipments", "0008_deadline_follows_planned"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='shipment',
-            index=models.Index(fields=['planned_ship_date', 'id'], name='shipment_ship_date_id'),
+            model_name="shipment",
+            index=models.Index(fields=["planned_ship_date", "id"], name="shipment_ship_date_id"),
         ),
     ]
