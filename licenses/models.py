@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.countries import CountryCodeValidator
@@ -534,13 +534,8 @@ class LicenseApplication(models.Model):
                     status__in=["approved", "suspended", "amendment_requested", "exhausted"]
                 ),
             ),
-            # The applications list's default order, the latest submitted first (its first
-            # page read from the index, not the whole table sorted).
-            models.Index(
-                F("submitted_at").desc(nulls_last=True),
-                F("id").desc(),
-                name="application_submitted_id",
-            ),
+            # (The applications list's default order, the latest submitted first, has an index
+            # on PostgreSQL only: `application_submitted_id`, migration 0018.)
             models.Index(fields=["exporter", "status"], name="application_exporter_status"),
             models.Index(fields=["authority", "status"], name="application_authority_status"),
             models.Index(fields=["status", "-id"], name="application_status_id"),
@@ -961,6 +956,34 @@ class StatusTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.status}: {self.n:+d}"
+
+
+class HistoryTally(models.Model):
+    """What the dashboard's "what each authority actually takes" needs, without grouping the
+    applications on every view: how many of an authority's applications in the history have
+    each stored duration (`history_units`), decided or not, and how many of those were refused
+    — per exporter, and for all exporters together (`exporter` empty). Written by the forecast
+    pass, which writes the durations (`licenses.services.forecasts.forecasts_refresh`): each
+    pass over an authority replaces its rows, in the same transaction."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="+")
+    exporter = models.ForeignKey(
+        Exporter, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    units = models.PositiveIntegerField()
+    decided = models.BooleanField()
+    n = models.IntegerField()
+    rejected = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("history tally")
+        verbose_name_plural = _("history tallies")
+        indexes = [
+            models.Index(fields=["authority", "exporter"], name="history_tally_authority"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.units} ({'decided' if self.decided else 'open'}): {self.n}"
 
 
 class ChainSubject(models.TextChoices):

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from licenses import selectors as license_selectors
 from licenses import tallies
-from licenses.models import CLOCKED_STATUSES, Authority, Event, Status
+from licenses.models import CLOCKED_STATUSES, Event, Status
 from licenses.timeline import local_due_date
 from shipments import selectors as shipment_selectors
 from shipments.models import Shipment, ShipmentStatus
@@ -163,7 +163,8 @@ def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[A
         .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
         .select_related("shipment__application__authority", "shipment__exporter")
     )
-    order = ("shipment__planned_ship_date", "shipment_id")
+    # NULLS FIRST (a ship date is never empty): see `workqueue.BY_SHIP_DATE`
+    order = (F("shipment__planned_ship_date").asc(nulls_first=True), "shipment_id")
     flags = list(open_flags.filter(late__isnull=False).order_by("-late", *order)[:limit])
     if len(flags) < limit:  # then those whose due date is unknown (paused), by ship date
         flags += open_flags.filter(late__isnull=True).order_by(*order)[: limit - len(flags)]
@@ -313,12 +314,11 @@ def _approval_times_in_sql(
         decided.annotate(
             month=TruncMonth("decided_at", tzinfo=tz, output_field=DateField()), days=days
         )
-        # by the authority's id and with COUNT(*): what the partial index `application_decided`
-        # holds, so the rows are read from it alone
-        .values("authority_id", "month")
+        # COUNT(*), not of the id: the partial index `application_decided` holds all the
+        # rest, so the rows are read from it alone
+        .values("authority__code", "month")
         .annotate(n=Count("*"), q=_Percentiles("days", 0.5, 0.9))
     )
-    codes = dict(Authority.objects.values_list("pk", "code"))
     stats: dict[str, dict[dt.date, MonthStat]] = defaultdict(dict)
     with transaction.atomic(), connection.cursor() as cursor:
         # A year of decisions at a million shipments (about 60,000 rows) sorted by authority
@@ -327,8 +327,7 @@ def _approval_times_in_sql(
         rows = list(rows)
     for row in rows:
         median, p90 = row["q"]
-        code = codes[row["authority_id"]]
-        stats[code][row["month"]] = MonthStat(row["month"], row["n"], median, p90)
+        stats[row["authority__code"]][row["month"]] = MonthStat(row["month"], row["n"], median, p90)
     return {
         code: [by_month.get(m, MonthStat(m, 0, None, None)) for m in starts]
         for code, by_month in sorted(stats.items())

@@ -3,8 +3,9 @@ figures, estimated (Kaplan-Meier, `licenses.forecasts`) from the applications th
 see, with pending ones censored.
 
 Each application's duration is stored by the forecast pass (`history_units`: units from day 0
-to its decision, its departure or the day of the pass, paused days left out), so one GROUP BY
-per page gives the counts the curve needs; nothing counts days again here.
+to its decision, its departure or the day of the pass, paused days left out), which also counts
+them by duration into the history tallies; the page reads those counts, so nothing counts
+applications or days again here.
 
 Per authority: the median and the 90th percentile of the time to a decision, the share decided
 within the authority's review window (1 - S(window)), the approval rate among decisions, and a
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from core.lookups import ids_in
 from licenses import selectors as license_selectors
 from licenses.forecasts import kaplan_meier_counts, quantile
-from licenses.models import Authority, Status
+from licenses.models import Authority, HistoryTally
 
 from .dashboard import Chart, line_chart
 
@@ -51,24 +53,24 @@ def survival_points(*, until: int, points: int = CHART_POINTS) -> list[int]:
 
 
 def authority_history(*, user: Any) -> list[AuthorityHistory]:
-    """The observed figures of every authority with history among the user's applications."""
-    decided_expr = ExpressionWrapper(Q(decided_at__isnull=False), output_field=BooleanField())
-    rows = (
-        license_selectors.application_list(user=user)
-        .filter(history_units__isnull=False)
-        .values("authority_id", "history_units")
-        .annotate(
-            has_decision=decided_expr,
-            n=Count("pk"),
-            rejected=Count("pk", filter=Q(status=Status.REJECTED)),
-        )
-        .order_by()
+    """The observed figures of every authority with history among the user's applications:
+    from the history tallies the forecast pass writes (`licenses.models.HistoryTally`), those
+    of all exporters for a user who sees them all, else summed over the user's exporters."""
+    visible = license_selectors.visible_exporter_ids(user)
+    tallies = HistoryTally.objects.order_by()
+    tallies = (
+        tallies.filter(exporter__isnull=True)
+        if visible is None
+        else tallies.filter(ids_in("exporter_id", visible))
+    )
+    rows = tallies.values("authority_id", "units", "decided").annotate(
+        count=Sum("n"), refused=Sum("rejected")
     )
     groups: dict[int, list[tuple[int, bool, int]]] = defaultdict(list)
     rejected: dict[int, int] = defaultdict(int)
     for row in rows:
-        groups[row["authority_id"]].append((row["history_units"], row["has_decision"], row["n"]))
-        rejected[row["authority_id"]] += row["rejected"]
+        groups[row["authority_id"]].append((row["units"], row["decided"], row["count"]))
+        rejected[row["authority_id"]] += row["refused"]
     result = []
     for authority in Authority.objects.filter(pk__in=list(groups)).order_by("code"):
         curve = kaplan_meier_counts(groups[authority.pk])

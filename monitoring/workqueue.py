@@ -153,6 +153,13 @@ FULL_LISTS = {
 }
 
 
+# The order of a flagged section by ship date. NULLS FIRST (a ship date is never empty): an
+# order the shipments' index by ship date does not give, so the database starts from the few
+# flagged shipments and sorts them, instead of walking the whole book by ship date for the
+# first ones that carry the flag.
+BY_SHIP_DATE = F("planned_ship_date").asc(nulls_first=True)
+
+
 def _horizon(now: dt.datetime) -> tuple[dt.date, dt.datetime]:
     """The last day to file that is still "near", and a bound on the instant it ends (whatever
     the zone) that the partial index of planned deadlines can range over."""
@@ -205,7 +212,7 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
                 flags__cleared_at__isnull=True,
                 flags__late__isnull=True,
             ),
-            ("planned_ship_date", "pk"),
+            (BY_SHIP_DATE, "pk"),
         ),
         EXPIRING: (
             applications.filter(
@@ -227,7 +234,7 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
         ),
         LIKELY_LATE: (
             shipments.filter(flags__kind=FlagKind.LIKELY_LATE, flags__cleared_at__isnull=True),
-            (F("planned_ship_date").asc(), "pk"),
+            (BY_SHIP_DATE, "pk"),
         ),
     }
 

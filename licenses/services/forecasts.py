@@ -37,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q
 
 from core.lookups import ids_in
 
@@ -50,6 +50,7 @@ from ..models import (
     Authority,
     ClockPause,
     ClockStart,
+    HistoryTally,
     LicenseApplication,
     Status,
 )
@@ -251,12 +252,50 @@ def forecasts_refresh(*, now: dt.datetime, authority_ids: Iterable[int] | None =
             )
             rows += [(pk, {**NO_FORECAST, "history_units": None}) for pk in stale]
             ids = _write(rows)
+            tally_history(authority.pk)
             if ids:
                 signals.forecasts_changed.send(
                     sender=LicenseApplication, application_ids=ids, now=now
                 )
             changed += ids
     return changed
+
+
+def tally_history(authority_id: int) -> None:
+    """Replace the authority's history tallies (`HistoryTally`) with a count of its
+    applications by stored duration, decided or not, and refused: per exporter, and for all
+    exporters together. Called by the pass after it wrote the durations, in its transaction."""
+    counted = (
+        LicenseApplication.objects.filter(authority_id=authority_id, history_units__isnull=False)
+        .order_by()
+        .annotate(
+            has_decision=ExpressionWrapper(Q(decided_at__isnull=False), output_field=BooleanField())
+        )
+        .values_list("exporter_id", "history_units", "has_decision")
+        .annotate(n=Count("*"), rejected=Count("pk", filter=Q(status=Status.REJECTED)))
+    )
+    rows: list[HistoryTally] = []
+    everyone: dict[tuple[int, bool], list[int]] = defaultdict(lambda: [0, 0])
+    for exporter_id, units, decided, n, rejected in counted:
+        rows.append(
+            HistoryTally(
+                authority_id=authority_id,
+                exporter_id=exporter_id,
+                units=units,
+                decided=decided,
+                n=n,
+                rejected=rejected,
+            )
+        )
+        total = everyone[(units, decided)]
+        total[0] += n
+        total[1] += rejected
+    rows += [
+        HistoryTally(authority_id=authority_id, units=u, decided=d, n=n, rejected=r)
+        for (u, d), (n, r) in everyone.items()
+    ]
+    HistoryTally.objects.filter(authority_id=authority_id).delete()
+    HistoryTally.objects.bulk_create(rows, batch_size=BATCH)
 
 
 # PostgreSQL: one UPDATE joining the new values as arrays (bulk_update's CASE per row grows

@@ -105,7 +105,9 @@ def test_the_dashboard_and_its_cached_reload_hold_their_query_counts(book):
     cache.clear()
     answer = worker.command_session({})
     cached, afresh = (int(n) for n in answer["dashboard_queries"].split(" / "))
-    assert afresh <= 25
+    # a constant: 25, and the approval times' transaction for their SET LOCAL work_mem (its
+    # savepoint, the SET and the release, in a test's transaction)
+    assert afresh <= 28
     assert cached <= 8
 
 
