@@ -361,6 +361,16 @@ class Column:
     value: Callable[[Any], Any]
 
 
+class KnownCountPaginator(Paginator):
+    """A paginator told its number of rows (`count`) when a summary knows it, so that a page
+    of a million-row list does not count the table; without it, it counts as usual."""
+
+    def __init__(self, *args: Any, count: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if count is not None:
+            self.__dict__["count"] = count  # the cached property's value
+
+
 class ListPage(Page):
     """A filtered, searchable, sortable, paginated list whose CSV export is exactly the
     filtered rows, in the same order (`as_view(export=True)`)."""
@@ -383,6 +393,11 @@ class ListPage(Page):
 
     def extra_context(self) -> dict[str, Any]:
         return {}
+
+    def known_count(self, params: dict[str, str]) -> int | None:
+        """How many rows the list has with these filters (the query string less page and sort),
+        when a summary knows it without counting the table; None: count them."""
+        return None
 
     def sort_key(self) -> str:
         wanted = self.request.GET.get("sort") or self.default_sort
@@ -433,7 +448,16 @@ class ListPage(Page):
                 for obj in qs.iterator(chunk_size=500)
             )
             return stream_csv(self.csv_filename, [str(c.header) for c in self.csv_columns], rows)
-        page = Paginator(qs, self.paginate_by).get_page(request.GET.get("page"))
+        given = {
+            k: [v for v in vs if v] for k, vs in request.GET.lists() if k not in ("page", "sort")
+        }
+        given = {k: vs for k, vs in given.items() if vs}
+        params = {k: vs[0] for k, vs in given.items() if len(vs) == 1}
+        plain = not self.ignored_filters and len(params) == len(given)  # one value each
+        known = self.known_count(params) if plain else None
+        page = KnownCountPaginator(qs, self.paginate_by, count=known).get_page(
+            request.GET.get("page")
+        )
         context = {
             "filter": filterset,
             "page_obj": page,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -102,6 +103,20 @@ def counts(exporter_ids: Iterable[int] | None) -> dict[str, dict[str, int]]:
         if n:
             out[subject][status] = n
     return out
+
+
+def known_count(
+    subject: str, params: dict[str, str], states: list[str], *, user: Any
+) -> int | None:
+    """A list's number of rows from the tallies, for the exporters the user may see: with no
+    filter, all of the subject's rows; filtered by one state (`status`, one of `states`) and
+    nothing else, that state's. None for any other filter (the list counts its rows)."""
+    from .selectors import visible_exporter_ids
+
+    if set(params) - {"status"} or params.get("status", "") not in {"", *states}:
+        return None
+    counted = counts(visible_exporter_ids(user))[subject]
+    return counted.get(params["status"], 0) if params else sum(counted.values())
 
 
 def pending_by_authority(exporter_ids: Iterable[int] | None) -> dict[int, int]:

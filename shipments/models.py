@@ -157,9 +157,13 @@ class Shipment(models.Model):
                 name="shipment_open_ship_date",
                 condition=Q(status__in=["planned", "awaiting_license", "cleared", "on_hold"]),
             ),
-            # The shipments list's default order: its first page read from the index, not the
-            # whole table sorted.
+            # The shipments list's default order, unfiltered and by state: its first page read
+            # from an index, not the whole table sorted (nor walked by ship date past the
+            # shipped ones, which come first).
             models.Index(fields=["planned_ship_date", "id"], name="shipment_ship_date_id"),
+            models.Index(
+                fields=["status", "planned_ship_date", "id"], name="shipment_status_ship_date"
+            ),
             # `control_change`: before shipping, today's need for a license differs from the
             # ship date's (few rows: the index holds only them).
             models.Index(

@@ -18,7 +18,7 @@ from core.web import (
     ServiceFormPage,
 )
 
-from .. import events, flags, ledger, selectors, services
+from .. import events, flags, ledger, selectors, services, tallies
 from ..forms import (
     MOVE_FORMS,
     ApplicationFilter,
@@ -26,7 +26,7 @@ from ..forms import (
     CorrectForm,
     DocumentForm,
 )
-from ..models import ControlledItem, EventKind, LicenseApplication, LicenseType
+from ..models import ControlledItem, EventKind, LicenseApplication, LicenseType, Status
 from ..timeline import local_due_date, local_reply_due_date, timeline
 
 # URL slug → service move name, in the order of the moves table.
@@ -157,6 +157,12 @@ class ApplicationList(ListPage):
 
     def base_queryset(self) -> QuerySet:
         return selectors.application_list(user=self.request.user)
+
+    def known_count(self, params: dict[str, str]) -> int | None:
+        """Unfiltered, or filtered by one state only: from the status tallies."""
+        return tallies.known_count(
+            tallies.APPLICATION, params, Status.values, user=self.request.user
+        )
 
     def for_display(self, qs: QuerySet) -> QuerySet:
         return qs.prefetch_related(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
 from core.web import Column, ListPage, MovePage, Page, ServiceFormPage
-from licenses import flags
+from licenses import flags, tallies
 from licenses import selectors as license_selectors
 from licenses.forms import CorrectForm
 from licenses.timeline import local_due_date, timeline
@@ -115,6 +115,12 @@ class ShipmentList(ListPage):
     def base_queryset(self) -> QuerySet:
         return selectors.shipment_list(user=self.request.user).select_related(
             "application__authority"
+        )
+
+    def known_count(self, params: dict[str, str]) -> int | None:
+        """Unfiltered, or filtered by one state only: from the status tallies."""
+        return tallies.known_count(
+            tallies.SHIPMENT, params, ShipmentStatus.values, user=self.request.user
         )
 
     def for_display(self, qs: QuerySet) -> QuerySet:
