@@ -388,3 +388,19 @@ def test_a_shipment_with_a_rejected_application_needs_a_new_filing(exporter):
     when = moment("2026-09-24")
     services.application_reject(application=app, at=when, now=when, actor=None, reason="No EUC")
     assert open_kinds(goods) == {"file_by"}  # back to planned, past its last day to file
+
+
+def test_an_open_at_risk_flag_keeps_its_lateness_when_the_ship_date_moves(exporter):
+    app = mofcom_application(exporter, submitted="2026-09-20", accepted="2026-09-24")
+    goods = shipment(exporter, ship="2026-12-02", application=app, recorded=moment("2026-09-25"))
+    flag = Flag.objects.get(shipment=goods, kind="at_risk", cleared_at__isnull=True)
+    assert flag.late == dt.timedelta(days=1)  # due Thu 3 December, ships the 2nd
+    shipping.shipment_update(
+        shipment=goods,
+        now=moment("2026-10-01"),
+        actor=None,
+        planned_ship_date=dt.date(2026, 11, 25),
+    )
+    flag.refresh_from_db()
+    assert flag.cleared_at is None  # still at risk: the same flag, a new lateness
+    assert flag.late == dt.timedelta(days=8)
