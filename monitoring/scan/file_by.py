@@ -189,11 +189,10 @@ def refresh_file_by_moves(
     emptied = _empty_unneeded(shipments)
     shipments = shipments.filter(license_required=True)
     if connection.vendor == "postgresql":
-        written = _refresh_file_by_sql(now=now, shipments=shipments)
-        return Moved(
-            changed=sorted({*emptied, *(pk for pk, _crossed in written)}),
-            crossed=sorted({*emptied, *(pk for pk, crossed in written if crossed)}),
-        )
+        written, crossed_now = _refresh_file_by_sql(now=now, shipments=shipments)
+        if not emptied:  # the usual case: the lists come sorted and apart from the database
+            return Moved(changed=written, crossed=crossed_now)
+        return Moved(changed=sorted({*emptied, *written}), crossed=sorted({*emptied, *crossed_now}))
     changed: list[int] = list(emptied)
     crossed: list[int] = list(emptied)
     qs = (
@@ -256,11 +255,13 @@ def _license_type() -> Case:
 
 def _refresh_file_by_sql(
     *, now: dt.datetime, shipments: QuerySet[Shipment]
-) -> list[tuple[int, bool]]:
+) -> tuple[list[int], list[int]]:
     """`refresh_file_by_moves` on PostgreSQL, in three statements whatever the number of
     shipments: the distinct window inputs, the distinct (authority, ship date), one statement
-    that updates the deadlines that differ and inserts the missing ones. Returns (shipment id,
-    crossed) for each deadline written: crossed when it is new or moved across `now`."""
+    that updates the deadlines that differ and inserts the missing ones. Returns the ids of
+    the shipments whose deadline it wrote, and of those the ones that crossed `now` (new, or
+    moved across it), each sorted: two arrays in one row, not a row per deadline (a decision
+    writes hundreds of thousands)."""
     shipments = shipments.order_by()
     keys = list(
         shipments.annotate(license=_license_type())
@@ -268,7 +269,7 @@ def _refresh_file_by_sql(
         .distinct()
     )
     if not keys:
-        return []
+        return [], []
     authorities = Authority.objects.in_bulk({key[0] for key in keys})
     contexts = {pk: authority_context(a, now=now) for pk, a in authorities.items()}
     windows = []
@@ -329,13 +330,17 @@ def _refresh_file_by_sql(
             f"updated AS (UPDATE {deadline_table} AS f "
             "SET file_by_date = target.last, file_by_at = target.at FROM target "
             "WHERE target.stored AND f.shipment_id = target.id "
-            "RETURNING f.shipment_id, (target.before <= %s) IS DISTINCT FROM (target.at <= %s)), "
+            "RETURNING f.shipment_id, "
+            "(target.before <= %s) IS DISTINCT FROM (target.at <= %s) AS crossed), "
             f"inserted AS (INSERT INTO {deadline_table} (shipment_id, file_by_date, file_by_at, "
             "planned) SELECT id, last, at, status = %s FROM target WHERE NOT stored "
             "ORDER BY id ON CONFLICT (shipment_id) DO UPDATE "
             "SET file_by_date = EXCLUDED.file_by_date, file_by_at = EXCLUDED.file_by_at "
-            "RETURNING shipment_id, true) "
-            "SELECT * FROM updated UNION ALL SELECT * FROM inserted",
+            "RETURNING shipment_id, true), "
+            "written AS (SELECT * FROM updated UNION ALL SELECT * FROM inserted) "
+            "SELECT COALESCE(array_agg(shipment_id ORDER BY shipment_id), '{}'), "
+            "COALESCE(array_agg(shipment_id ORDER BY shipment_id) FILTER (WHERE crossed), '{}') "
+            "FROM written",
             [
                 *subjects_params,
                 json.dumps(windows),
@@ -345,7 +350,8 @@ def _refresh_file_by_sql(
                 ShipmentStatus.PLANNED,
             ],
         )
-        return [(pk, crossed) for pk, crossed in cursor.fetchall()]
+        changed, crossed = cursor.fetchone()
+        return changed, crossed
 
 
 # The columns of the shipments a refresh reads (`_subjects`), in their order.
