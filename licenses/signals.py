@@ -31,6 +31,9 @@
   logged or edited a measure (any field), with the `MeasureChange` row that records it.
 - `forecasts_changed(application_ids, now)`: sent inside the transaction that stored new
   forecasts (`licenses.services.forecasts`); the `likely_late` flags of their shipments follow.
+- `history_tallied(authority_id, now)`: sent inside the forecast pass's transaction for an
+  authority once it stored that authority's history (after every decision and correction
+  there, and daily); the dashboard's stored approval months follow.
 """
 
 from django.dispatch import Signal
@@ -43,3 +46,4 @@ changed = Signal()
 measure_changed = Signal()
 measure_recorded = Signal()
 forecasts_changed = Signal()
+history_tallied = Signal()

@@ -10,28 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import (
-    Aggregate,
-    Count,
-    DateField,
-    F,
-    FloatField,
-    Func,
-    Max,
-    Prefetch,
-)
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Max, Prefetch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -42,20 +31,11 @@ from licenses.timeline import local_due_date
 from shipments import selectors as shipment_selectors
 from shipments.models import Shipment, ShipmentStatus
 
-from . import flag_tallies, selectors
+from . import approvals, flag_tallies, selectors
+from .approvals import MONTHS, MonthStat
 from .models import APPLICATION_FLAGS, FlagKind
 from .workqueue import work_queue
 
-# Approved applications, whatever became of the license since.
-DECIDED = (
-    Status.APPROVED,
-    Status.EXPIRED,
-    Status.EXHAUSTED,
-    Status.SUSPENDED,
-    Status.REVOKED,
-    Status.SURRENDERED,
-    Status.AMENDMENT_REQUESTED,
-)
 WAITING = (ShipmentStatus.PLANNED, ShipmentStatus.AWAITING_LICENSE, ShipmentStatus.ON_HOLD)
 OPEN = (*WAITING, ShipmentStatus.CLEARED)
 DAY = dt.timedelta(days=1)
@@ -111,6 +91,10 @@ class OverdueRow:
     days_past_due: int
     shipments: list[Shipment]
 
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.application.status).label)
+
 
 def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> list[OverdueRow]:
     """Pending applications and requested amendments past their due date, longest overdue
@@ -136,12 +120,25 @@ def _days_past(now: dt.datetime, due_at: dt.datetime | None) -> int:
     return max(0, (now - due_at) // DAY) if due_at else 0
 
 
-def overdue_count(*, user: Any, now: dt.datetime) -> int:
-    return (
+def overdue_by_authority(*, user: Any, now: dt.datetime) -> dict[int, int]:
+    """Pending applications and requested amendments past their due date, counted by
+    authority (which time alone changes: counted over the pending-due index alone)."""
+    return dict(
         license_selectors.application_list(user=user)
         .filter(status__in=CLOCKED_STATUSES, due_at__lt=now)
-        .count()
+        .order_by()
+        .values_list("authority_id")
+        .annotate(n=Count("*"))  # not the id: counted from the index alone
     )
+
+
+def overdue_count(
+    *, user: Any, now: dt.datetime, by_authority: dict[int, int] | None = None
+) -> int:
+    """How many are overdue (the sum of `overdue_by_authority`, when it was read already)."""
+    if by_authority is None:
+        by_authority = overdue_by_authority(user=user, now=now)
+    return sum(by_authority.values())
 
 
 @dataclass
@@ -163,11 +160,20 @@ def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[A
         .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
         .select_related("shipment__application__authority", "shipment__exporter")
     )
-    # NULLS FIRST (a ship date is never empty): see `workqueue.BY_SHIP_DATE`
-    order = (F("shipment__planned_ship_date").asc(nulls_first=True), "shipment_id")
-    flags = list(open_flags.filter(late__isnull=False).order_by("-late", *order)[:limit])
+    flags = list(
+        open_flags.filter(late__isnull=False).order_by(
+            # NULLS FIRST (a ship date is never empty): an order the shipments' index by ship
+            # date does not give, so the database sorts the ties of the few flags read instead
+            # of walking the whole book by ship date
+            "-late",
+            F("shipment__planned_ship_date").asc(nulls_first=True),
+            "shipment_id",
+        )[:limit]
+    )
     if len(flags) < limit:  # then those whose due date is unknown (paused), by ship date
-        flags += open_flags.filter(late__isnull=True).order_by(*order)[: limit - len(flags)]
+        flags += open_flags.filter(late__isnull=True).order_by("deciding_date", "shipment_id")[
+            : limit - len(flags)
+        ]
     out = []
     for flag in flags:
         shipment = flag.shipment
@@ -188,18 +194,14 @@ class AuthorityRow:
     url: str
 
 
-def pending_by_authority(*, user: Any, now: dt.datetime) -> list[AuthorityRow]:
+def pending_by_authority(
+    *, user: Any, now: dt.datetime, overdue: dict[int, int] | None = None
+) -> list[AuthorityRow]:
     """Pending applications by authority (from the status tallies), and how many of them are
-    overdue (which time alone changes: counted over the pending-due index)."""
+    overdue (`overdue_by_authority`, unless it was read already)."""
     totals = tallies.pending_by_authority(license_selectors.visible_exporter_ids(user))
-    # Overdue: pending applications and requested amendments past their due date.
-    overdue = dict(
-        license_selectors.application_list(user=user)
-        .filter(status__in=CLOCKED_STATUSES, due_at__lt=now)
-        .order_by()
-        .values_list("authority_id")
-        .annotate(n=Count("*"))  # not the id: counted from the index alone
-    )
+    if overdue is None:
+        overdue = overdue_by_authority(user=user, now=now)
     return [
         AuthorityRow(
             a.code,
@@ -216,122 +218,13 @@ def pending_by_authority(*, user: Any, now: dt.datetime) -> list[AuthorityRow]:
 # --- statistics -------------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0-100) with linear interpolation between closest ranks."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def month_starts(now: dt.datetime, months: int) -> list[dt.date]:
-    """The first day of each of the last `months` months (local), oldest first."""
-    today = timezone.localtime(now).date()
-    year, month = today.year, today.month
-    starts = []
-    for _i in range(months):
-        starts.append(dt.date(year, month, 1))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return starts[::-1]
-
-
-@dataclass(frozen=True)
-class MonthStat:
-    month: dt.date
-    count: int
-    median: float | None
-    p90: float | None
-
-
-def approval_times(*, user: Any, now: dt.datetime, months: int = 12) -> dict[str, list[MonthStat]]:
-    """Days from submission to approval, by authority and month of approval (in the user's
-    time zone): the median and the 90th percentile, for the last `months` months."""
-    starts = month_starts(now, months)
-    tz = timezone.get_current_timezone()
-    since = dt.datetime.combine(starts[0], dt.time.min, tzinfo=tz)
-    decided = (
-        license_selectors.application_list(user=user)
-        .filter(
-            status__in=DECIDED,
-            decided_at__gte=since,
-            decided_at__lte=now,
-            submitted_at__isnull=False,
-        )
-        .order_by()
-    )
-    if connection.vendor == "postgresql":
-        return _approval_times_in_sql(decided, starts, tz)
-    rows = decided.values_list("authority__code", "submitted_at", "decided_at")
-    samples: dict[str, dict[dt.date, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for code, submitted_at, decided_at in rows:
-        assert decided_at is not None and submitted_at is not None  # filtered above
-        local = decided_at.astimezone(tz).date().replace(day=1)
-        samples[code][local].append((decided_at - submitted_at).total_seconds() / 86400)
-    return {
-        code: [
-            MonthStat(
-                m,
-                len(by_month.get(m, [])),
-                percentile(by_month.get(m, []), 50),
-                percentile(by_month.get(m, []), 90),
-            )
-            for m in starts
-        ]
-        for code, by_month in sorted(samples.items())
-    }
-
-
-class _Percentiles(Aggregate):
-    """PostgreSQL's PERCENTILE_CONT of several fractions at once (one sort of the group):
-    linear interpolation between closest ranks, as `percentile` computes it."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = ArrayField(FloatField())
-
-    def __init__(self, expression: Any, *fractions: float) -> None:
-        super().__init__(expression, fractions=", ".join(str(float(f)) for f in fractions))
-
-
-APPROVAL_TIMES_WORK_MEM = "32MB"
-
-
-def _approval_times_in_sql(
-    decided: Any, starts: list[dt.date], tz: dt.tzinfo
+def approval_times(
+    *, user: Any, now: dt.datetime, months: int = MONTHS
 ) -> dict[str, list[MonthStat]]:
-    """`approval_times` aggregated by the database (a row per authority and month instead of
-    one per decided application: at a million shipments, a hundred thousand of them)."""
-    days = Func(
-        F("decided_at"),
-        F("submitted_at"),
-        template="EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0",
-        arg_joiner=" - ",
-        output_field=FloatField(),
-    )
-    rows = (
-        decided.annotate(
-            month=TruncMonth("decided_at", tzinfo=tz, output_field=DateField()), days=days
-        )
-        # COUNT(*), not of the id: the partial index `application_decided` holds all the
-        # rest, so the rows are read from it alone
-        .values("authority__code", "month")
-        .annotate(n=Count("*"), q=_Percentiles("days", 0.5, 0.9))
-    )
-    stats: dict[str, dict[dt.date, MonthStat]] = defaultdict(dict)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A year of decisions at a million shipments (about 60,000 rows) sorted by authority
-        # and month: in memory, not on disk (for this transaction only).
-        cursor.execute(f"SET LOCAL work_mem = '{APPROVAL_TIMES_WORK_MEM}'")
-        rows = list(rows)
-    for row in rows:
-        median, p90 = row["q"]
-        stats[row["authority__code"]][row["month"]] = MonthStat(row["month"], row["n"], median, p90)
-    return {
-        code: [by_month.get(m, MonthStat(m, 0, None, None)) for m in starts]
-        for code, by_month in sorted(stats.items())
-    }
+    """Days from submission to approval, by authority and month of approval (in the user's
+    time zone): the median and the 90th percentile, for the last `months` months; the months
+    gone by from their stored summary (`monitoring.approvals`)."""
+    return approvals.approval_times(user=user, now=now, months=months)
 
 
 def open_flags_over_time(
@@ -367,6 +260,20 @@ class Line:
     segments: list[str] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
 
+    @property
+    def circles(self) -> SafeString:
+        """The points as SVG markers, each with its figure as a tooltip (built here, not in a
+        template loop: a dashboard draws hundreds of them). Coordinates are plain numbers;
+        the texts are escaped."""
+        name = escape(self.name)
+        return mark_safe(  # every text in it is escaped
+            "".join(
+                f'<circle cx="{p.x}" cy="{p.y}" r="3.5"><title>{name} · {escape(p.label)}'
+                "</title></circle>"
+                for p in self.points
+            )
+        )
+
 
 @dataclass
 class Chart:
@@ -390,6 +297,19 @@ class Chart:
     @property
     def empty(self) -> bool:
         return not any(line.points for line in self.lines)
+
+    @property
+    def table_body(self) -> SafeString:
+        """The figures table's rows, the period first and "—" for a gap (built here, not in a
+        template loop: the open-flags chart alone has 90 rows of 10 cells)."""
+        return mark_safe(  # every cell in it is escaped
+            "".join(
+                f'<tr><th scope="row">{escape(first)}</th>'
+                + "".join(f"<td>{escape(cell or '—')}</td>" for cell in rest)
+                + "</tr>"
+                for first, *rest in self.table_rows
+            )
+        )
 
 
 def nice_ceiling(value: float) -> float:
@@ -569,14 +489,15 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     """Everything the dashboard shows, for this user."""
     from .history import authority_history  # it draws its charts with this module
 
+    overdue = overdue_by_authority(user=user, now=now)  # one count for the total and the table
     return {
         "queue": work_queue(user=user, now=now),
         "counts": status_counts(user=user),
         "flag_counts": flag_counts(user=user),
         "overdue": overdue_applications(user=user, now=now),
-        "overdue_total": overdue_count(user=user, now=now),
+        "overdue_total": overdue_count(user=user, now=now, by_authority=overdue),
         "at_risk": at_risk_shipments(user=user, now=now),
-        "by_authority": pending_by_authority(user=user, now=now),
+        "by_authority": pending_by_authority(user=user, now=now, overdue=overdue),
         "approval_charts": approval_time_charts(user=user, now=now),
         "flags_chart": open_flags_chart(user=user, now=now),
         "history": authority_history(user=user),

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from licenses.models import Exporter, LicenseApplication
+from licenses.models import Authority, Exporter, LicenseApplication
 from shipments.models import Shipment
 
 
@@ -59,9 +59,14 @@ class Flag(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
     # An open `at_risk` flag: how much later than its planned ship date the shipment's license
     # is due (the local due day minus the ship date; empty while the due date is unknown). Kept
-    # by the scan whenever it evaluates the shipment (`monitoring.scan.apply.rank_at_risk`), so
+    # by the scan whenever it evaluates the shipment (`monitoring.scan.apply.rank`), so
     # the dashboard's at-risk list reads the latest first from an index.
     late = models.DurationField(null=True, blank=True, editable=False)
+    # An open `at_risk`, `likely_late` or `license_expires` flag: the date its row in the work
+    # queue is decided by (the shipment's planned ship date; for `license_expires` the day its
+    # license ends), kept in the same way (`monitoring.scan.apply.rank`), so the queue reads
+    # the earliest first from an index instead of joining every flagged shipment to the book.
+    deciding_date = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -105,9 +110,19 @@ class Flag(models.Model):
             # Those whose lateness is unknown (paused): the work queue's at-risk rows after
             # the others.
             models.Index(
-                fields=["shipment"],
+                fields=["deciding_date", "shipment"],
                 name="flag_open_at_risk_unknown",
                 condition=Q(kind="at_risk", cleared_at__isnull=True, late__isnull=True),
+            ),
+            models.Index(
+                fields=["deciding_date", "shipment"],
+                name="flag_open_likely_late",
+                condition=Q(kind="likely_late", cleared_at__isnull=True),
+            ),
+            models.Index(
+                fields=["deciding_date", "shipment"],
+                name="flag_open_license_expires",
+                condition=Q(kind="license_expires", cleared_at__isnull=True),
             ),
             models.Index(fields=["application", "cleared_at"], name="flag_application"),
             models.Index(fields=["shipment", "cleared_at"], name="flag_shipment"),
@@ -327,6 +342,38 @@ class FlagTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.hour:%Y-%m-%d %H}h: {self.n:+d}"
+
+
+class ApprovalMonth(models.Model):
+    """The dashboard's approval times for one month gone by, so that the dashboard sorts only
+    the current month's decisions: how many of an authority's applications were approved in a
+    calendar month of a time zone (whatever became of the license since), and the median and
+    90th percentile of the days from submission to approval. Per exporter (months with
+    approvals only), and for all exporters together (`exporter` empty: every month of the
+    window, approvals or none, so that its presence says the month was counted). Written for
+    the time zones users chose by the forecast pass, which runs after every decision and every
+    correction (`monitoring.approvals`); replaced whole for the authority each time."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="+")
+    exporter = models.ForeignKey(
+        Exporter, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    time_zone = models.CharField(max_length=64)
+    month = models.DateField()
+    n = models.IntegerField()
+    median = models.FloatField(null=True, blank=True)
+    p90 = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("approval month")
+        verbose_name_plural = _("approval months")
+        indexes = [
+            models.Index(fields=["time_zone", "month"], name="approval_month_zone"),
+            models.Index(fields=["authority"], name="approval_month_authority"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} ({self.time_zone}): {self.n}"
 
 
 class PasswordResetRequest(models.Model):

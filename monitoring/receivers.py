@@ -17,11 +17,12 @@ from licenses.signals import (
     decision_pass_finished,
     due_dates_changed,
     forecasts_changed,
+    history_tallied,
     measure_recorded,
 )
 from shipments.models import Shipment
 
-from . import scan
+from . import approvals, scan
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,11 @@ def _due_dates_changed(sender: Any, application_ids, now, **kwargs: Any) -> None
 def _forecasts_changed(sender: Any, application_ids, now, **kwargs: Any) -> None:
     if application_ids:
         scan.evaluate_forecasts(now=now, application_ids=application_ids)
+
+
+@receiver(history_tallied, dispatch_uid="monitoring.approval_months")
+def _history_tallied(sender: Any, authority_id, now, **kwargs: Any) -> None:
+    approvals.write_months(authority_id=authority_id, now=now)
 
 
 @receiver(changed, dispatch_uid="monitoring.after_change")

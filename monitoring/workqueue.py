@@ -153,13 +153,6 @@ FULL_LISTS = {
 }
 
 
-# The order of a flagged section by ship date. NULLS FIRST (a ship date is never empty): an
-# order the shipments' index by ship date does not give, so the database starts from the few
-# flagged shipments and sorts them, instead of walking the whole book by ship date for the
-# first ones that carry the flag.
-BY_SHIP_DATE = F("planned_ship_date").asc(nulls_first=True)
-
-
 def _horizon(now: dt.datetime) -> tuple[dt.date, dt.datetime]:
     """The last day to file that is still "near", and a bound on the instant it ends (whatever
     the zone) that the partial index of planned deadlines can range over."""
@@ -205,36 +198,35 @@ def _section_querysets(*, user: Any, now: dt.datetime) -> dict[str, tuple[QueryS
             ),
             (F("flags__late").desc(), "planned_ship_date", "pk"),
         ),
-        # then those whose lateness is unknown (paused), by ship date (`AT_RISK_UNKNOWN`)
+        # then those whose lateness is unknown (paused), by ship date (`AT_RISK_UNKNOWN`): the
+        # one the open flag keeps (`Flag.deciding_date`), from its index
         AT_RISK_UNKNOWN: (
             shipments.filter(
                 flags__kind=FlagKind.AT_RISK,
                 flags__cleared_at__isnull=True,
                 flags__late__isnull=True,
             ),
-            (BY_SHIP_DATE, "pk"),
+            (F("flags__deciding_date").asc(), "pk"),
         ),
         EXPIRING: (
             applications.filter(
                 flags__kind=FlagKind.EXPIRING,
                 flags__cleared_at__isnull=True,
-                status__in=HOLDING_LICENSE,  # as above: `expiring` holds for usable ones
+                # the flag's own condition on the license's state, so that the license's index
+                # of validity (`application_approved_valid`) gives the order
+                status__in=HOLDING_LICENSE,
             ),
             (F("valid_until").asc(nulls_last=True), "pk"),
         ),
+        # By the day the license ends, as the open flag keeps it (`Flag.deciding_date`).
         LICENSE_EXPIRES: (
-            # the flag's own condition on the license's state, so that the license's index of
-            # validity (`application_approved_valid`) gives the order
-            shipments.filter(
-                flags__kind=FlagKind.LICENSE_EXPIRES,
-                flags__cleared_at__isnull=True,
-                application__status__in=HOLDING_LICENSE,
-            ),
-            (F("application__valid_until").asc(nulls_last=True), "planned_ship_date", "pk"),
+            shipments.filter(flags__kind=FlagKind.LICENSE_EXPIRES, flags__cleared_at__isnull=True),
+            (F("flags__deciding_date").asc(), "pk"),
         ),
+        # By ship date, as the open flag keeps it.
         LIKELY_LATE: (
             shipments.filter(flags__kind=FlagKind.LIKELY_LATE, flags__cleared_at__isnull=True),
-            (BY_SHIP_DATE, "pk"),
+            (F("flags__deciding_date").asc(), "pk"),
         ),
     }
 
@@ -317,7 +309,9 @@ def _file_by_to_come(*, user: Any, now: dt.datetime, section: Value) -> QuerySet
     return (
         deadlines.annotate(wq_section=section)
         .values("wq_section")
-        .annotate(wq_id=Value(None, output_field=IntegerField()), wq_total=Count("pk"))
+        # COUNT(*), not of the key: the index carries the rest (on PostgreSQL), so it is read
+        # from the index alone
+        .annotate(wq_id=Value(None, output_field=IntegerField()), wq_total=Count("*"))
         .values_list("wq_section", "wq_id", "wq_total")
     )
 

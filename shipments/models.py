@@ -272,7 +272,9 @@ class FilingDeadline(models.Model):
         verbose_name = _("filing deadline")
         verbose_name_plural = _("filing deadlines")
         indexes = [
-            # `file_by` and the work queue: the deadlines of planned shipments, in order.
+            # `file_by` and the work queue: the deadlines of planned shipments, in order. On
+            # PostgreSQL it also carries `file_by_date` (INCLUDE, migration 0011), so the work
+            # queue counts those within its horizon from the index alone.
             models.Index(
                 fields=["file_by_at"], name="filing_deadline_planned", condition=Q(planned=True)
             ),

@@ -253,6 +253,9 @@ def forecasts_refresh(*, now: dt.datetime, authority_ids: Iterable[int] | None =
             rows += [(pk, {**NO_FORECAST, "history_units": None}) for pk in stale]
             ids = _write(rows)
             tally_history(authority.pk)
+            signals.history_tallied.send(
+                sender=LicenseApplication, authority_id=authority.pk, now=now
+            )
             if ids:
                 signals.forecasts_changed.send(
                     sender=LicenseApplication, application_ids=ids, now=now

@@ -17,7 +17,7 @@ SQL = (
 
 
 def rank_open_flags(apps, schema_editor):
-    """The lateness of the open `at_risk` flags (as `monitoring.scan.apply.rank_at_risk`
+    """The lateness of the open `at_risk` flags (as `monitoring.scan.apply.rank`
     writes it from now on)."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(SQL)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 
 from core.lookups import ids_in
 from licenses import consequences, events
@@ -101,33 +101,48 @@ def apply_kind(
                 cleared=[exporter for _f, _s, exporter in result.cleared],
                 now=th.now,
             )
-        if kind == FlagKind.AT_RISK:
-            rank_at_risk(th, only=only, scope=scope)
+        if kind in RANKED:
+            rank(kind, th, only=only, scope=scope)
     consequences.report_flags(kind, raised=len(result.raised), cleared=len(result.cleared))
     return result
 
 
-def rank_at_risk(
-    th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
+# The shipment flags whose open rows keep what the work queue and the dashboard order them by
+# (`Flag.deciding_date`, and for `at_risk` its lateness `Flag.late`), and where that date
+# comes from.
+RANKED = {
+    FlagKind.AT_RISK: "planned_ship_date",
+    FlagKind.LIKELY_LATE: "planned_ship_date",
+    FlagKind.LICENSE_EXPIRES: "application__valid_until",
+}
+
+
+def rank(
+    kind: str, th: Thresholds, *, only: Sequence[int] | None = None, scope: Q | None = None
 ) -> int:
-    """Write the lateness (`Flag.late`) of the open `at_risk` flags of the shipments evaluated
-    (the `only` ones, those in `scope`, or all), in one UPDATE: every change that can move a
-    due date or a ship date re-evaluates `at_risk` for its shipments, so the stored order
-    follows them. Returns the number of flags written."""
-    shipments = Shipment.objects.order_by()
-    if only is not None:
-        shipments = shipments.filter(ids_in("pk", only))
-    if scope is not None:
-        shipments = shipments.filter(scope)
-    late = (
-        Shipment.objects.filter(pk=OuterRef("shipment_id"))
-        .annotate(late=at_risk_late(th))
-        .values("late")
-    )
-    flags = Flag.objects.filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
+    """Write what the open flags of `kind` (one of `RANKED`) of the shipments evaluated (the
+    `only` ones, those in `scope`, or all) are ordered by, in one UPDATE: every change that can
+    move a due date, a ship date or a license's end re-evaluates these kinds for its shipments
+    (and `evaluate` ranks the flags that stay open), so the stored order follows them. Returns
+    the number of flags written."""
+    flags = Flag.objects.filter(kind=kind, cleared_at__isnull=True)
     if only is not None or scope is not None:
+        shipments = Shipment.objects.order_by()
+        if only is not None:
+            shipments = shipments.filter(ids_in("pk", only))
+        if scope is not None:
+            shipments = shipments.filter(scope)
         flags = flags.filter(shipment__in=shipments.values("pk"))
-    return flags.update(late=Subquery(late))
+    own = Shipment.objects.filter(pk=OuterRef("shipment_id"))
+    deciding = Subquery(own.values(RANKED[kind]))
+    if kind == FlagKind.AT_RISK:
+        late = Subquery(own.annotate(late=at_risk_late(th)).values("late"))
+        return flags.update(late=late, deciding_date=deciding)
+    if kind in RANKED:
+        # only those whose date moved (or is not written yet)
+        flags = flags.exclude(deciding_date=F(f"shipment__{RANKED[kind]}"))
+        return flags.update(deciding_date=deciding)
+    raise ValueError(f"not a ranked flag: {kind}")
 
 
 def _write_events(

@@ -21,7 +21,7 @@ from shipments.models import Shipment, ShipmentStatus
 
 from .. import flag_tallies
 from ..models import APPLICATION_FLAGS, SHIPMENT_FLAGS, Flag, FlagKind, ScanSettings
-from .apply import KindResult, apply_kind, rank_at_risk, retrying
+from .apply import RANKED, KindResult, apply_kind, rank, retrying
 from .due import TO_SHIP, USABLE_LICENSE, any_of, due_queryset, kept_shipments
 from .file_by import refresh_file_by, refresh_file_by_moves
 from .horizons import ThresholdInputs, Thresholds, thresholds
@@ -265,11 +265,13 @@ def evaluate(
     for kind in wanted:
         if kind in differing:
             result.kinds[kind] = apply_kind(kind, th, only=sorted(differing[kind]))
-    # An `at_risk` flag that stays open keeps the lateness the dashboard orders by up to date
-    # (its ship date or due date may have moved without clearing it).
-    staying = sorted(pk for kind, pk in carried & (should | kept) if kind == FlagKind.AT_RISK)
-    if staying:
-        rank_at_risk(th, only=staying)
+    # An `at_risk` or `likely_late` flag that stays open keeps what the dashboard orders it by
+    # up to date (its ship date or due date may have moved without clearing it).
+    staying = carried & (should | kept)
+    for ranked in RANKED:
+        ids = sorted(pk for kind, pk in staying if kind == ranked)
+        if ids:
+            rank(ranked, th, only=ids)
     return result
 
 

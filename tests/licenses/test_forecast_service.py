@@ -206,6 +206,57 @@ def test_likely_late_is_raised_when_the_forecast_passes_the_ship_date_and_cleare
     assert "likely_late" not in {k for k, r in result.kinds.items() if r.raised or r.cleared}
 
 
+def test_an_open_likely_late_flag_keeps_its_ship_date_and_the_queue_its_order(bis_item, officer):
+    exporter = ExporterFactory()
+    decided_history(exporter, bis_item)
+    day0 = dt.date(2026, 6, 1)
+    pending = bis_application(exporter, bis_item, submitted=day0)
+    other = bis_application(exporter, bis_item, submitted=day0)  # an individual license each
+    p50 = forecast(pending)["p50"]
+    assert forecast(other)["p50"] == p50
+    created = moment(day0 + dt.timedelta(days=1))
+
+    def goods(reference: str, ship: dt.date, application: LicenseApplication):
+        return shipping.shipment_create(
+            now=created,
+            actor=None,
+            exporter=exporter,
+            reference=reference,
+            item=bis_item,
+            quantity=Decimal("10"),
+            value=Decimal("1000"),
+            currency=pending.currency,
+            destination="DE",
+            consignee=ConsigneeFactory(exporter=exporter),
+            planned_ship_date=ship,
+            application=application,
+        )
+
+    sooner = goods("SHP-SOONER", p50 - dt.timedelta(days=5), pending)
+    later = goods("SHP-LATER", p50 - dt.timedelta(days=2), other)
+    flag = Flag.objects.get(shipment=later, kind="likely_late", cleared_at__isnull=True)
+    assert flag.deciding_date == later.planned_ship_date
+
+    def order() -> list[str]:
+        queue = work_queue(user=officer, now=created)
+        return [r.reference for r in queue.rows if r.section == "likely_late"]
+
+    assert order() == ["SHP-SOONER", "SHP-LATER"]
+    # Still likely late, now the earliest: the same open flag, its new ship date, first.
+    moved = p50 - dt.timedelta(days=9)
+    shipping.shipment_update(shipment=later, now=created, actor=None, planned_ship_date=moved)
+    flag.refresh_from_db()
+    assert (flag.cleared_at, flag.deciding_date) == (None, moved)
+    assert order() == ["SHP-LATER", "SHP-SOONER"]
+    # A date lost around the services: the full scan writes it again, and keeps the others.
+    Flag.objects.filter(pk=flag.pk).update(deciding_date=None)
+    scan.scan(now=created)
+    flag.refresh_from_db()
+    assert flag.deciding_date == moved
+    kept = Flag.objects.get(shipment=sooner, kind="likely_late", cleared_at__isnull=True)
+    assert kept.deciding_date == sooner.planned_ship_date
+
+
 def test_the_api_gives_the_forecast_and_null_without_one(bis_item, officer):
     exporter = ExporterFactory()
     decided_history(exporter, bis_item)

@@ -70,3 +70,25 @@ def test_a_pending_application_raises_nothing_until_its_license_is_approved(expo
     assert "license_expires" not in open_kinds(goods)
     approve(app, "2026-10-15", valid_until="2026-12-25")
     assert "license_expires" in open_kinds(goods)
+
+
+def test_an_open_flag_keeps_the_day_its_license_ends_when_an_amendment_moves_it(exporter):
+    from licenses import services
+
+    app = licensed(exporter, valid_until="2026-12-25")
+    late = shipment(exporter, ship="2027-01-14", application=app, recorded=moment("2026-10-20"))
+    flag = Flag.objects.get(shipment=late, kind="license_expires", cleared_at__isnull=True)
+    assert flag.deciding_date == dt.date(2026, 12, 25)  # the work queue's date for the row
+    asked, granted = moment("2026-10-22"), moment("2026-10-25")
+    services.application_amend(
+        application=app,
+        at=asked,
+        now=asked,
+        actor=None,
+        note="Longer validity",
+        valid_until=dt.date(2027, 1, 5),
+    )
+    services.application_approve_amendment(application=app, at=granted, now=granted, actor=None)
+    flag.refresh_from_db()
+    # Still ends before the ship date: the same open flag, the license's new end.
+    assert (flag.cleared_at, flag.deciding_date) == (None, dt.date(2027, 1, 5))

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from licenses import services
-from monitoring import dashboard, flag_tallies
+from monitoring import approvals, dashboard, flag_tallies
 from monitoring.models import Alert, Flag
 
 from ..factories import ApplicationFactory
@@ -144,10 +144,10 @@ def test_open_flags_over_time_come_from_when_each_was_raised_and_cleared(limited
 
 
 def test_percentiles_interpolate_between_ranks():
-    assert dashboard.percentile([], 50) is None
-    assert dashboard.percentile([4], 90) == 4
-    assert dashboard.percentile([1, 2, 3, 4], 50) == 2.5
-    assert dashboard.percentile(list(range(1, 11)), 90) == pytest.approx(9.1)
+    assert approvals.percentile([], 50) is None
+    assert approvals.percentile([4], 90) == 4
+    assert approvals.percentile([1, 2, 3, 4], 50) == 2.5
+    assert approvals.percentile(list(range(1, 11)), 90) == pytest.approx(9.1)
 
 
 def test_a_line_chart_leaves_gaps_for_missing_values_and_rounds_its_axis():
