@@ -95,6 +95,18 @@ class OverdueRow:
     def status_label(self) -> str:
         return str(Status(self.application.status).label)
 
+    @property
+    def url(self) -> str:
+        return reverse("application-detail", args=[self.application.pk])
+
+    @property
+    def waiting(self) -> list[tuple[str, str, str]]:
+        """(link, reference, ship date) of each waiting shipment."""
+        return [
+            (reverse("shipment-detail", args=[s.pk]), s.reference, s.planned_ship_date.isoformat())
+            for s in self.shipments
+        ]
+
 
 def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> list[OverdueRow]:
     """Pending applications and requested amendments past their due date, longest overdue
@@ -103,6 +115,9 @@ def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> lis
         shipment_selectors.shipment_list(user=user)
         .filter(status__in=OPEN)
         .order_by("planned_ship_date")
+        # what the list shows of them (a link, the reference, the ship date), nothing else
+        .select_related(None)
+        .only("pk", "reference", "planned_ship_date", "application_id")
     )
     qs = (
         license_selectors.application_list(user=user)
@@ -147,6 +162,15 @@ class AtRiskRow:
     due_date: dt.date | None
     days_late: int | None
 
+    @property
+    def url(self) -> str:
+        return reverse("shipment-detail", args=[self.shipment.pk])
+
+    @property
+    def application_url(self) -> str:
+        application_id = self.shipment.application_id
+        return reverse("application-detail", args=[application_id]) if application_id else ""
+
 
 def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[AtRiskRow]:
     """The shipments at risk (an open `at_risk` flag: not yet cleared, their license due after
@@ -159,6 +183,16 @@ def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[A
         selectors.flag_list(user=user)
         .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
         .select_related("shipment__application__authority", "shipment__exporter")
+        # what the list shows, nothing else (a row costs the objects built for it)
+        .only(
+            "shipment__reference",
+            "shipment__destination",
+            "shipment__planned_ship_date",
+            "shipment__exporter__name",
+            "shipment__application__reference",
+            "shipment__application__due_at",
+            "shipment__application__authority",
+        )
     )
     flags = list(
         open_flags.filter(late__isnull=False).order_by(

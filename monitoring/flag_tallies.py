@@ -16,8 +16,10 @@ of the last days, without reading the flags (`FlagTally`).
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Sum
@@ -85,14 +87,14 @@ def open_at(
         changes.setdefault(kind, []).append((hour, n))
     out: dict[str, list[int]] = {}
     for kind in {*current, *changes}:
-        series = []
-        for moment in moments:
-            if moment >= now:
-                series.append(current.get(kind, 0))
-                continue
-            later = sum(n for hour, n in changes.get(kind, []) if hour >= moment)
-            series.append(current.get(kind, 0) - later)
-        out[kind] = series
+        hours = [hour for hour, _n in changes.get(kind, [])]  # in order
+        # later[i]: the sum of the changes from the i-th hour on (0 past the last)
+        later = [*reversed([*accumulate(reversed([n for _hour, n in changes.get(kind, [])]))]), 0]
+        open_now = current.get(kind, 0)
+        out[kind] = [
+            open_now if moment >= now else open_now - later[bisect_left(hours, moment)]
+            for moment in moments
+        ]
     return out
 
 

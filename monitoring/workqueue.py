@@ -351,16 +351,37 @@ def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else "—"
 
 
+def _shipment_day(section: str, s: Shipment) -> tuple[dt.date | None, Authority]:
+    """A shipment row's deciding date, and the authority whose calendar and zone it is read
+    on."""
+    application = s.application
+    authority = application.authority if application else s.item.authority
+    if section == FILE_BY:
+        return s.file_by_date, authority
+    if section in (AT_RISK, LIKELY_LATE):
+        return s.planned_ship_date, authority
+    return (application.valid_until if application else None), authority  # LICENSE_EXPIRES
+
+
+def _application_day(section: str, a: LicenseApplication) -> tuple[dt.date | None, Authority]:
+    """An application row's deciding date, and its authority."""
+    if section == REPLY:
+        return local_reply_due_date(a), a.authority
+    if section == OVERDUE:
+        return local_due_date(a), a.authority
+    return a.valid_until, a.authority  # EXPIRING
+
+
 def _shipment_row(
     section: str, s: Shipment, *, now: dt.datetime, calendars: dict[int, WorkCalendar]
 ) -> Row:
     application = s.application
-    authority = application.authority if application else s.item.authority
+    day, authority = _shipment_day(section, s)
     today = timezone.localtime(now, authority.tz).date()
     url = reverse("shipment-detail", args=[s.pk])
     working: WorkCalendar | None = None
     if section == FILE_BY:
-        day, working = s.file_by_date, calendars.get(authority.pk)
+        working = calendars.get(authority.pk)
         detail = _("ships %(date)s") % {"date": _date(s.planned_ship_date)}
         if application is not None and application.status == Status.DRAFT:
             action = _("Submit draft %(ref)s") % {"ref": application.reference}
@@ -369,17 +390,14 @@ def _shipment_row(
             action = _("File an application")
             action_url = url + "#file-application"
     elif section == AT_RISK:
-        day = s.planned_ship_date
         due = local_due_date(application) if application else None
         detail = _("ship date; license due %(date)s") % {"date": _date(due)}
         action, action_url = _("Review the ship date"), url
     elif section == LIKELY_LATE:
-        day = s.planned_ship_date
         likely = application.forecast_p50 if application else None
         detail = _("ship date; likely decided %(date)s") % {"date": _date(likely)}
         action, action_url = _("Review the ship date"), url
     else:  # LICENSE_EXPIRES
-        day = application.valid_until if application else None
         detail = _("license ends; ships %(date)s") % {"date": _date(s.planned_ship_date)}
         action, action_url = _("Amend the license or move the ship date"), url
     when, late, days = _in_words(day, today=today, calendar=working)
@@ -407,23 +425,20 @@ def _application_row(
     now: dt.datetime,
     calendars: dict[int, WorkCalendar],
 ) -> Row:
-    authority = a.authority
+    day, authority = _application_day(section, a)
     today = timezone.localtime(now, authority.tz).date()
     url = reverse("application-detail", args=[a.pk])
     working: WorkCalendar | None = None
     if section == REPLY:
-        day = local_reply_due_date(a)
         if authority.reply_window_unit == WindowUnit.WORKING:
             working = calendars.get(authority.pk)
         detail = _("%(authority)s asked for information; reply by") % {"authority": authority.code}
         action = _("Provide the information")
         action_url = reverse("application-move", args=[a.pk, "provide-info"])
     elif section == OVERDUE:
-        day = local_due_date(a)
         detail = _("%(authority)s was due to decide") % {"authority": authority.code}
         action, action_url = _("Follow up with the authority"), url
     else:  # EXPIRING
-        day = a.valid_until
         detail = _("license %(number)s ends") % {"number": a.license_number or a.reference}
         action, action_url = _("Ship or amend before it ends"), url
     when, late, days = _in_words(day, today=today, calendar=working)
@@ -444,6 +459,37 @@ def _application_row(
     )
 
 
+# What a shipment's row shows (`_shipment_row`): read alone, not the whole of the shipment and
+# of each object it names (a row costs the objects built for it).
+ROW_FIELDS = (
+    "pk",
+    "reference",
+    "planned_ship_date",
+    "exporter__name",
+    "item__authority",
+    "deadline__file_by_date",
+    "application__status",
+    "application__reference",
+    "application__forecast_p50",
+    "application__due_at",
+    "application__valid_until",
+    "application__authority",
+)
+
+
+# And what an application's row shows (`_application_row`).
+APPLICATION_ROW_FIELDS = (
+    "pk",
+    "reference",
+    "license_number",
+    "due_at",
+    "reply_due_at",
+    "valid_until",
+    "exporter__name",
+    "authority",
+)
+
+
 def work_queue(*, user: Any, now: dt.datetime) -> Queue:
     """The user's work queue: a count per section, and the most urgent rows of them all."""
     counts, heads = _heads(user=user, now=now)
@@ -453,27 +499,46 @@ def work_queue(*, user: Any, now: dt.datetime) -> Queue:
     shipments = {
         s.pk: s
         for s in shipment_selectors.shipment_list(user=user)
-        .select_related("exporter", "item__authority", "application__authority")
+        .select_related(None)
+        .select_related("exporter", "item__authority", "application__authority", "deadline")
+        .only(*ROW_FIELDS)
         .filter(pk__any=shipment_ids)
     }
     applications = {
         a.pk: a
-        for a in license_selectors.application_list(user=user).filter(pk__any=application_ids)
+        for a in license_selectors.application_list(user=user)
+        .only(*APPLICATION_ROW_FIELDS)
+        .filter(pk__any=application_ids)
     }
-    authorities = {a.authority for a in applications.values()} | {
-        (s.application.authority if s.application else s.item.authority) for s in shipments.values()
-    }
-    calendars = _calendars(authorities)
-    rows = []
-    for section, pk in heads:
-        if section in SHIPMENT_SECTIONS and pk in shipments:
-            rows.append(_shipment_row(section, shipments[pk], now=now, calendars=calendars))
-        elif pk in applications:
-            rows.append(_application_row(section, applications[pk], now=now, calendars=calendars))
+    # The most urgent first: each candidate's deciding date in days from today on its
+    # authority's zone (no date last), then the section's order and the reference. Rows are
+    # built (links, words, working days) only for those shown.
     order = {code: n for n, code in enumerate(SECTIONS)}
-    rows.sort(key=lambda r: (r.days is None, r.days or 0, order[r.section], r.reference))
+    candidates = []
+    for section, pk in heads:
+        subject: Shipment | LicenseApplication
+        if section in SHIPMENT_SECTIONS and pk in shipments:
+            subject = shipments[pk]
+            day, authority = _shipment_day(section, subject)
+        elif section not in SHIPMENT_SECTIONS and pk in applications:
+            subject = applications[pk]
+            day, authority = _application_day(section, subject)
+        else:
+            continue
+        days = (day - timezone.localtime(now, authority.tz).date()).days if day else None
+        key = (days is None, days or 0, order[section], subject.reference)
+        candidates.append((key, section, subject, authority))
+    candidates.sort(key=lambda candidate: candidate[0])
+    shown = candidates[:SHOWN]
+    calendars = _calendars({authority for _key, _section, _subject, authority in shown})
+    rows = [
+        _shipment_row(section, subject, now=now, calendars=calendars)
+        if isinstance(subject, Shipment)
+        else _application_row(section, subject, now=now, calendars=calendars)
+        for _key, section, subject, _authority in shown
+    ]
     sections = [
         Section(code, str(LABELS[code]), counts.get(code, 0), FULL_LISTS[code]())
         for code in SECTIONS
     ]
-    return Queue(sections=sections, rows=rows[:SHOWN])
+    return Queue(sections=sections, rows=rows)

@@ -110,7 +110,7 @@ def apply_kind(
 # The shipment flags whose open rows keep what the work queue and the dashboard order them by
 # (`Flag.deciding_date`, and for `at_risk` its lateness `Flag.late`), and where that date
 # comes from.
-RANKED = {
+RANKED: dict[str, str] = {
     FlagKind.AT_RISK: "planned_ship_date",
     FlagKind.LIKELY_LATE: "planned_ship_date",
     FlagKind.LICENSE_EXPIRES: "application__valid_until",
