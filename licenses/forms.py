@@ -22,6 +22,7 @@ from core.search import matching
 from core.web import (
     DateInput,
     EmptyChoiceLabels,
+    FilterForm,
     LocalDateTimeField,
     day_bounds,
     local_now_input,
@@ -110,6 +111,7 @@ class ExporterFilter(django_filters.FilterSet):
     country = CountryFilter(label=_("Country"), method="by_country")
 
     class Meta:
+        form = FilterForm
         model = Exporter
         fields: list[str] = []
 
@@ -267,6 +269,7 @@ class ApplicationFilter(django_filters.FilterSet):
     )
 
     class Meta:
+        form = FilterForm
         model = LicenseApplication
         fields: list[str] = []
 
@@ -700,6 +703,7 @@ class MeasureFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=MeasureKind.choices)
 
     class Meta:
+        form = FilterForm
         model = Measure
         fields: list[str] = []
 

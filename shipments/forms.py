@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.countries import CountryField, CountryFilter, country_name
 from core.search import matching
-from core.web import DateInput, EmptyChoiceLabels, day_bounds, model_choice, upper
+from core.web import DateInput, EmptyChoiceLabels, FilterForm, day_bounds, model_choice, upper
 from licenses import flags
 from licenses import selectors as license_selectors
 from licenses.forms import CURRENCY_HELP, MoveForm, currency_input
@@ -79,6 +79,7 @@ class ConsigneeFilter(django_filters.FilterSet):
     country = CountryFilter(label=_("Country"), method="by_country")
 
     class Meta:
+        form = FilterForm
         model = Consignee
         fields: list[str] = []
 
@@ -289,6 +290,7 @@ class ShipmentFilter(django_filters.FilterSet):
     )
 
     class Meta:
+        form = FilterForm
         model = Shipment
         fields: list[str] = []
 
