@@ -290,6 +290,16 @@ PENDING_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED, St
 # States whose clock runs against a due date: the pending ones, and an approved license's
 # requested amendment (the authority's amendment window).
 CLOCKED_STATUSES = (*PENDING_STATUSES, Status.AMENDMENT_REQUESTED)
+# Approved, whatever became of the license since: the states under which a license existed.
+LICENSED_STATUSES = (
+    Status.APPROVED,
+    Status.EXPIRED,
+    Status.EXHAUSTED,
+    Status.SUSPENDED,
+    Status.REVOKED,
+    Status.SURRENDERED,
+    Status.AMENDMENT_REQUESTED,
+)
 
 
 class PauseReason(models.TextChoices):

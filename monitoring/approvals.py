@@ -52,20 +52,12 @@ from django.utils import timezone
 
 from core.lookups import ids_in
 from licenses import selectors as license_selectors
-from licenses.models import Authority, LicenseApplication, Status
+from licenses.models import LICENSED_STATUSES, Authority, LicenseApplication
 
 from .models import AlertPreference, ApprovalMonth
 
 # Approved applications, whatever became of the license since.
-DECIDED = (
-    Status.APPROVED,
-    Status.EXPIRED,
-    Status.EXHAUSTED,
-    Status.SUSPENDED,
-    Status.REVOKED,
-    Status.SURRENDERED,
-    Status.AMENDMENT_REQUESTED,
-)
+DECIDED = LICENSED_STATUSES
 # The months the dashboard charts: the current one and those before it.
 MONTHS = 12
 

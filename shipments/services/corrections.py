@@ -12,7 +12,14 @@ from django.utils.translation import gettext as _
 
 from core.errors import ConcurrentUpdate, IllegalMove, InvalidInput
 from licenses import events
-from licenses.models import Event, EventKind, LicenseApplication, LicenseType, Status
+from licenses.models import (
+    LICENSED_STATUSES,
+    Event,
+    EventKind,
+    LicenseApplication,
+    LicenseType,
+    Status,
+)
 from licenses.services import (
     check_moment,
     effective_moment,
@@ -25,17 +32,7 @@ from .shipments import _reevaluate
 from .states import SS, following_status
 
 # Application states under which a license existed: a shipment may have shipped under them.
-LICENSED = frozenset(
-    {
-        Status.APPROVED,
-        Status.EXPIRED,
-        Status.EXHAUSTED,
-        Status.SUSPENDED,
-        Status.REVOKED,
-        Status.SURRENDERED,
-        Status.AMENDMENT_REQUESTED,
-    }
-)
+LICENSED = frozenset(LICENSED_STATUSES)
 # Moves after which a license can no longer be used to ship.
 _STOPS_SHIPPING = ("suspend", "revoke", "surrender")
 

@@ -24,7 +24,7 @@ from monitoring.models import Flag
 from shipments import services as shipping
 from shipments.models import Consignee, Shipment
 
-from ..factories import authority, item
+from ..factories import ApplicationFactory, authority, item
 
 UTC = dt.UTC
 # A Wednesday morning in Beijing in mid-November: no Chinese holiday within weeks of it, and
@@ -43,6 +43,22 @@ def pinned_clock(request):
 
 def ago(days: float = 0, hours: float = 0) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days, hours=hours)
+
+
+def approve(exporter, reference: str, submitted_days_ago: float, decided_days_ago: float):
+    """A new application of `exporter`, submitted and approved that many days ago."""
+    now = timezone.now()
+    app = ApplicationFactory(exporter=exporter, reference=reference)
+    services.application_submit(application=app, at=ago(submitted_days_ago), now=now, actor=None)
+    services.application_approve(
+        application=app,
+        at=ago(decided_days_ago),
+        now=now,
+        actor=None,
+        license_number=reference,
+        valid_until=(now + dt.timedelta(days=200)).date(),
+    )
+    return app
 
 
 @dataclass

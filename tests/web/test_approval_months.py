@@ -15,12 +15,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from licenses import services
 from monitoring import approvals
 from monitoring.models import AlertPreference, ApprovalMonth
 
-from ..factories import ApplicationFactory
-from .conftest import ago
+from .conftest import approve
 
 pytestmark = [
     pytest.mark.django_db,
@@ -30,21 +28,6 @@ pytestmark = [
 ]
 
 NOVEMBER, OCTOBER, SEPTEMBER, AUGUST = (dt.date(2026, m, 1) for m in (11, 10, 9, 8))
-
-
-def approve(exporter, reference: str, submitted_days_ago: float, decided_days_ago: float):
-    now = timezone.now()
-    app = ApplicationFactory(exporter=exporter, reference=reference)
-    services.application_submit(application=app, at=ago(submitted_days_ago), now=now, actor=None)
-    services.application_approve(
-        application=app,
-        at=ago(decided_days_ago),
-        now=now,
-        actor=None,
-        license_number=reference,
-        valid_until=(now + dt.timedelta(days=200)).date(),
-    )
-    return app
 
 
 def history(world) -> None:

@@ -14,7 +14,7 @@ from monitoring import approvals, dashboard, flag_tallies
 from monitoring.models import Alert, Flag
 
 from ..factories import ApplicationFactory
-from .conftest import ago, open_flag
+from .conftest import ago, approve, open_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -82,20 +82,6 @@ def test_pending_by_authority_counts_pending_and_overdue(officer, limited, world
         (r.code, r.pending)
         for r in dashboard.pending_by_authority(user=limited, now=timezone.now())
     ] == [("MOFCOM", 1)]
-
-
-def approve(exporter, reference, submitted_days_ago, decided_days_ago):
-    now = timezone.now()
-    app = ApplicationFactory(exporter=exporter, reference=reference)
-    services.application_submit(application=app, at=ago(submitted_days_ago), now=now, actor=None)
-    services.application_approve(
-        application=app,
-        at=ago(decided_days_ago),
-        now=now,
-        actor=None,
-        license_number=reference,
-        valid_until=(now + dt.timedelta(days=200)).date(),
-    )
 
 
 def test_approval_time_is_the_median_and_90th_percentile_by_month(officer, limited, world):
