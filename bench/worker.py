@@ -121,9 +121,15 @@ def command_prepare(_: dict) -> dict:
 VACUUMED = (
     "licenses_licenseapplication",
     "shipments_shipment",
+    "shipments_filingdeadline",
     "monitoring_flag",
     "licenses_event",
+    "licenses_eventchain",
     "monitoring_alert",
+    "licenses_statustally",
+    "monitoring_flagtally",
+    "licenses_historytally",
+    "monitoring_approvalmonth",
 )
 
 
