@@ -566,11 +566,15 @@ def _misses(r: dict[str, Any]) -> str:
         notes.append(
             f"- **The dashboard computed afresh {verdict} its target** ({median(cold):,.2f} s, "
             f"{cold_ratio:.1f}x the API list median, target 2x). Its counts by state, open "
-            "flags, pending-by-authority, at-risk list and chart of open flags come from "
-            "summaries kept by the services and the scan (README, *The dashboard's "
-            "summaries*); what still reads the book afresh is the work queue's section counts "
-            "and first rows, the approval-time charts and the per-authority history. The "
-            "page is also cached per user until an event is recorded or the minute turns."
+            "flags, pending-by-authority, at-risk list, chart of open flags, per-authority "
+            "history and approval-time months gone by come from summaries kept by the "
+            "services, the scan and the forecast pass, and each work-queue section reads its "
+            "first rows from an index in its order (README, *The dashboard's summaries*). What "
+            "a fresh computation still pays: the work queue's query of eleven parts (built, "
+            "compiled and planned on every view), the overdue count (time alone makes an "
+            "application overdue: tens of thousands of index entries), the current month's "
+            "approvals, about 30 queries with the session's, and drawing the page. The page "
+            "is also cached per user until an event is recorded or the minute turns."
         )
     if not notes:
         return ""
