@@ -238,10 +238,15 @@ def _in_python(
     }
 
 
+# The zone of a user who chose none (`config.middleware.user_time_zone`).
+DEFAULT_ZONE = "UTC"
+
+
 def zones() -> list[str]:
-    """The time zones the months are stored for: the site's, and each a user chose."""
+    """The time zones the months are stored for: the default users get, the site's, and each
+    one a user chose."""
     chosen = AlertPreference.objects.exclude(time_zone="").values_list("time_zone", flat=True)
-    return sorted({settings.TIME_ZONE, *chosen.distinct()})
+    return sorted({DEFAULT_ZONE, settings.TIME_ZONE, *chosen.distinct()})
 
 
 def write_months(*, authority_id: int, now: dt.datetime) -> int:

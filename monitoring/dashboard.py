@@ -32,7 +32,6 @@ from shipments import selectors as shipment_selectors
 from shipments.models import Shipment, ShipmentStatus
 
 from . import approvals, flag_tallies, selectors
-from .approvals import MONTHS, MonthStat
 from .models import APPLICATION_FLAGS, FlagKind
 from .workqueue import work_queue
 
@@ -147,13 +146,8 @@ def overdue_by_authority(*, user: Any, now: dt.datetime) -> dict[int, int]:
     )
 
 
-def overdue_count(
-    *, user: Any, now: dt.datetime, by_authority: dict[int, int] | None = None
-) -> int:
-    """How many are overdue (the sum of `overdue_by_authority`, when it was read already)."""
-    if by_authority is None:
-        by_authority = overdue_by_authority(user=user, now=now)
-    return sum(by_authority.values())
+def overdue_count(*, user: Any, now: dt.datetime) -> int:
+    return sum(overdue_by_authority(user=user, now=now).values())
 
 
 @dataclass
@@ -250,15 +244,6 @@ def pending_by_authority(
 
 
 # --- statistics -------------------------------------------------------------------------------
-
-
-def approval_times(
-    *, user: Any, now: dt.datetime, months: int = MONTHS
-) -> dict[str, list[MonthStat]]:
-    """Days from submission to approval, by authority and month of approval (in the user's
-    time zone): the median and the 90th percentile, for the last `months` months; the months
-    gone by from their stored summary (`monitoring.approvals`)."""
-    return approvals.approval_times(user=user, now=now, months=months)
 
 
 def open_flags_over_time(
@@ -447,9 +432,11 @@ def line_chart(
     )
 
 
-def approval_time_charts(*, user: Any, now: dt.datetime, months: int = 12) -> list[Chart]:
+def approval_time_charts(
+    *, user: Any, now: dt.datetime, months: int = approvals.MONTHS
+) -> list[Chart]:
     charts = []
-    for code, stats in approval_times(user=user, now=now, months=months).items():
+    for code, stats in approvals.approval_times(user=user, now=now, months=months).items():
         labels = [s.month.strftime("%Y-%m") for s in stats]
         charts.append(
             line_chart(
@@ -529,7 +516,7 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
         "counts": status_counts(user=user),
         "flag_counts": flag_counts(user=user),
         "overdue": overdue_applications(user=user, now=now),
-        "overdue_total": overdue_count(user=user, now=now, by_authority=overdue),
+        "overdue_total": sum(overdue.values()),
         "at_risk": at_risk_shipments(user=user, now=now),
         "by_authority": pending_by_authority(user=user, now=now, overdue=overdue),
         "approval_charts": approval_time_charts(user=user, now=now),

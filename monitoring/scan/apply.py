@@ -138,11 +138,9 @@ def rank(
     if kind == FlagKind.AT_RISK:
         late = Subquery(own.annotate(late=at_risk_late(th)).values("late"))
         return flags.update(late=late, deciding_date=deciding)
-    if kind in RANKED:
-        # only those whose date moved (or is not written yet)
-        flags = flags.exclude(deciding_date=F(f"shipment__{RANKED[kind]}"))
-        return flags.update(deciding_date=deciding)
-    raise ValueError(f"not a ranked flag: {kind}")
+    # only those whose date moved (or is not written yet)
+    flags = flags.exclude(deciding_date=F(f"shipment__{RANKED[kind]}"))
+    return flags.update(deciding_date=deciding)
 
 
 def _write_events(

@@ -265,8 +265,9 @@ def evaluate(
     for kind in wanted:
         if kind in differing:
             result.kinds[kind] = apply_kind(kind, th, only=sorted(differing[kind]))
-    # An `at_risk` or `likely_late` flag that stays open keeps what the dashboard orders it by
-    # up to date (its ship date or due date may have moved without clearing it).
+    # A ranked flag (`at_risk`, `likely_late`, `license_expires`) that stays open keeps what
+    # the dashboard orders it by up to date (its ship date, due date or license's end may have
+    # moved without clearing it).
     staying = carried & (should | kept)
     for ranked in RANKED:
         ids = sorted(pk for kind, pk in staying if kind == ranked)

@@ -13,6 +13,7 @@ import zoneinfo
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from monitoring import approvals
@@ -140,3 +141,12 @@ def test_the_months_are_stored_for_the_time_zones_users_chose(officer, world):
     # A zone nobody chose is counted from the applications.
     with timezone.override(zoneinfo.ZoneInfo("America/Anchorage")):
         assert figures(officer) == computed(officer)
+
+
+def test_the_zone_of_users_who_chose_none_is_stored_whatever_the_sites(officer):
+    # Users who chose no zone see the dashboard in UTC (the middleware's default), not in the
+    # site's TIME_ZONE: both are stored.
+    with override_settings(TIME_ZONE="Asia/Shanghai"):
+        assert approvals.zones() == ["Asia/Shanghai", "UTC"]
+    AlertPreference.objects.create(user=officer, time_zone="Europe/Berlin")
+    assert approvals.zones() == ["Europe/Berlin", "UTC"]
