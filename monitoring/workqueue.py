@@ -17,7 +17,9 @@ Reading it costs a fixed number of queries, whatever the size of the book: one U
 the six sections, each sorted by its deciding date, cut at `PER_SECTION` rows and carrying the
 section's full count (`COUNT(*) OVER ()`); one query for those shipments and one for those
 applications (through the selectors, so a user limited to some exporters sees only theirs);
-one for the calendar days administrators added to the authorities involved. Rows are then
+one for the calendar days administrators added to the authorities involved. The UNION's SQL is
+built once per process and scope of exporters and run again with each moment's values
+(`_statement`): building and compiling its parts cost more than running it. Rows are then
 merged by their deciding date (the earliest first; a reply with no deadline last), and each
 says the date in words ("3 days late", "in 2 working days") on its authority's calendar, and
 links to the page where the work is done.
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Count, F, QuerySet, Sum, Value
 from django.db.models.fields import CharField, IntegerField
@@ -242,7 +245,82 @@ def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[s
     """One query (a query per part on SQLite): the first `PER_SECTION` ids of each section in
     its order, and each section's count (rows with no id): summed from the flag tallies for the
     flagged sections and for the last days to file that have ended (each carries an open
-    `file_by` flag), counted for the rest."""
+    `file_by` flag), counted for the rest.
+
+    On PostgreSQL the statement is built once per process and scope of exporters
+    (`_statement`), and run again with this moment's values."""
+    if connection.features.supports_slicing_ordering_in_compound:
+        sql, params = _statement(user, now)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows: Any = cursor.fetchall()
+    else:  # SQLite: no LIMIT inside a UNION, so a query per part
+        rows = [row for part in _parts(user=user, now=now) for row in part]
+    counts: dict[str, int] = {}
+    ids: list[tuple[str, int]] = []
+    unknown: list[tuple[str, int]] = []
+    for section, pk, total in rows:
+        if pk is None:
+            counts[section] = counts.get(section, 0) + (total or 0)
+        elif section == AT_RISK_UNKNOWN:
+            unknown.append((AT_RISK, pk))
+        else:
+            ids.append((section, pk))
+    known = sum(1 for section, _pk in ids if section == AT_RISK)
+    return counts, ids + unknown[: max(0, PER_SECTION - known)]
+
+
+# The heads' statement, by scope of exporters (None: all): building and compiling its eleven
+# parts costs more than running it, so it is built once per process and scope with stand-ins
+# for the values that come from the moment (`now` and the horizon derived from it), whose
+# places among the parameters are then filled with each moment's values.
+_STATEMENTS: dict[frozenset[int] | None, tuple[str, list[Any], dict[int, int]]] = {}
+_STATEMENTS_KEPT = 256  # scopes kept; the oldest is dropped beyond (few users differ in scope)
+_STAND_INS = (
+    dt.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC),
+    dt.datetime(1902, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC),
+)
+
+
+def _moment_values(now: dt.datetime) -> tuple[Any, ...]:
+    """The values of the statement that come from the moment, in a fixed order."""
+    return (now, *_horizon(now))
+
+
+def _compiled(user: Any, now: dt.datetime) -> tuple[str, list[Any]]:
+    parts = _parts(user=user, now=now)
+    first, *rest = parts
+    sql, params = first.union(*rest, all=True).query.sql_with_params()
+    return sql, list(params)
+
+
+def _statement(user: Any, now: dt.datetime) -> tuple[str, list[Any]]:
+    """The heads' SQL and parameters for this user's scope at `now`."""
+    scope = license_selectors.visible_exporter_ids(user)
+    if scope not in _STATEMENTS:
+        # Built twice, with two sets of stand-ins: the statement must be the same text, and
+        # its parameters differ exactly where a stand-in's value is, or the moment reaches the
+        # statement some other way and it cannot be reused.
+        (sql, params), (other_sql, other_params) = (_compiled(user, s) for s in _STAND_INS)
+        first, second = (_moment_values(s) for s in _STAND_INS)
+        places: dict[int, int] = {}
+        for i, (a, b) in enumerate(zip(params, other_params, strict=True)):
+            if a in first and b == second[first.index(a)]:
+                places[i] = first.index(a)
+            elif a != b:
+                raise ImproperlyConfigured(f"the work queue's parameter {i} depends on the moment")
+        if sql != other_sql:
+            raise ImproperlyConfigured("the work queue's statement depends on the moment")
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            del _STATEMENTS[next(iter(_STATEMENTS))]
+        _STATEMENTS[scope] = (sql, params, places)
+    sql, params, places = _STATEMENTS[scope]
+    values = _moment_values(now)
+    return sql, [values[places[i]] if i in places else p for i, p in enumerate(params)]
+
+
+def _parts(*, user: Any, now: dt.datetime) -> list[QuerySet]:
+    """The heads' parts: each section's first ids, the counts, and the flag tallies."""
     none_id = Value(None, output_field=IntegerField())
     parts = []
     for code, (qs, order) in _section_querysets(user=user, now=now).items():
@@ -276,23 +354,7 @@ def _heads(*, user: Any, now: dt.datetime) -> tuple[dict[str, int], list[tuple[s
         .annotate(wq_id=none_id, wq_total=Sum("n"))
         .values_list("kind", "wq_id", "wq_total")
     )
-    first, *rest = parts
-    if connection.features.supports_slicing_ordering_in_compound:
-        rows: Any = first.union(*rest, all=True)
-    else:  # SQLite: no LIMIT inside a UNION, so a query per part
-        rows = [row for part in parts for row in part]
-    counts: dict[str, int] = {}
-    ids: list[tuple[str, int]] = []
-    unknown: list[tuple[str, int]] = []
-    for section, pk, total in rows:
-        if pk is None:
-            counts[section] = counts.get(section, 0) + (total or 0)
-        elif section == AT_RISK_UNKNOWN:
-            unknown.append((AT_RISK, pk))
-        else:
-            ids.append((section, pk))
-    known = sum(1 for section, _pk in ids if section == AT_RISK)
-    return counts, ids + unknown[: max(0, PER_SECTION - known)]
+    return parts
 
 
 def _file_by_to_come(*, user: Any, now: dt.datetime, section: Value) -> QuerySet:

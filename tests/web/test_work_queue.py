@@ -237,3 +237,28 @@ def test_the_cached_dashboard_keeps_each_users_queue(client, officer, limited, q
     every = dashboard.cached_dashboard(user=officer, now=now)["queue"]
     again = dashboard.cached_dashboard(user=limited, now=now)["queue"]
     assert every.total == 6 and mine.total == again.total == 4
+
+
+def test_the_statement_reused_for_another_moment_is_the_one_built_for_it(
+    officer, limited, queue_world
+):
+    """The heads' statement is built once per scope and given each moment's values: for any
+    moment and scope it is the statement built afresh for that moment."""
+    workqueue._STATEMENTS.clear()
+    for user in (officer, limited):
+        for moment in (WEB_NOW, WEB_NOW + dt.timedelta(days=3, hours=7, microseconds=5)):
+            assert workqueue._statement(user, moment) == workqueue._compiled(user, moment)
+    assert len(workqueue._STATEMENTS) == 2  # one per scope
+
+
+def test_a_moment_reaching_the_statement_unmapped_stops_its_reuse(officer, monkeypatch):
+    """Were a section to filter on a value derived from the moment that is not among the
+    moment's values (here the horizon, left out), reusing the statement would keep the value
+    of the first moment: it is refused instead."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    workqueue._STATEMENTS.clear()
+    monkeypatch.setattr(workqueue, "_moment_values", lambda now: (now,))
+    with pytest.raises(ImproperlyConfigured, match="depends on the moment"):
+        workqueue._statement(officer, WEB_NOW)
+    assert workqueue._STATEMENTS == {}
