@@ -518,3 +518,9 @@ def megabytes(size: int) -> str:
         shown = int(mb) if mb.is_integer() else round(mb, 1)
         return _("%(n)s MB") % {"n": formats.number_format(shown)}
     return _("%(n)s KB") % {"n": formats.number_format(max(size // 1024, 1))}
+
+
+def css_token(value: Any) -> str:
+    """A code as a CSS class fragment: `due_soon` → `due-soon` (a filter of both template
+    languages)."""
+    return str(value).replace("_", "-")

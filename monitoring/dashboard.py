@@ -317,6 +317,15 @@ class Chart:
     def empty(self) -> bool:
         return not any(line.points for line in self.lines)
 
+    # The chart's own words (`fragments/includes/chart.html` holds none).
+    @property
+    def empty_text(self) -> str:
+        return _("No data for this period yet.")
+
+    @property
+    def figures_text(self) -> str:
+        return _("Show the figures")
+
     @property
     def table_body(self) -> SafeString:
         """The figures table's rows, the period first and "—" for a gap (built here, not in a

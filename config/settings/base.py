@@ -79,6 +79,15 @@ TEMPLATES = [
             ],
         },
     },
+    # The parts of a page drawn by the hundred (table rows, charts), in `fragments/`: included
+    # from the pages' templates by `{% fragment %}` (`licenses.templatetags.web_tags`), with
+    # Django's escaping (`core.jinja2`).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "fragments"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "core.jinja2.environment"},
+    },
 ]
 
 

@@ -8,9 +8,10 @@ from django import template
 from django.forms import BoundField
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from core.web import css_token
 from core.words import moment_short
 
 register = template.Library()
@@ -77,10 +78,7 @@ def nav_link(context: dict[str, Any], url_name: str, label: str, *prefixes: str)
     return format_html('<a href="{}">{}</a>', reverse(url_name), label)
 
 
-@register.filter
-def css_token(value: Any) -> str:
-    """A code as a CSS class fragment: `due_soon` → `due-soon`."""
-    return str(value).replace("_", "-")
+register.filter("css_token", css_token)
 
 
 @register.filter
@@ -104,3 +102,13 @@ def moment(value: Any) -> str:
     """A moment in the user's time zone with its UTC offset ("2026-12-04 10:00 UTC+08:00"),
     never an ambiguous abbreviation such as "CST"."""
     return moment_short(value)
+
+
+@register.simple_tag
+def fragment(name: str, **values: Any) -> SafeString:
+    """`{% fragment "monitoring/_work_rows.html" rows=queue.rows %}`: a part of the page drawn
+    by its Jinja2 template (`fragments/`, `core.jinja2`) from the values named, for the rows and
+    charts a page draws by the hundred. Its values are escaped there as here."""
+    from django.template import engines
+
+    return mark_safe(engines["jinja2"].get_template(name).render(values))  # escaped there

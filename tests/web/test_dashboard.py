@@ -170,3 +170,36 @@ def test_a_limited_users_dashboard_shows_nothing_of_another_exporter(client, lim
     html = client.get("/").content.decode()
     assert "BT-" not in html and "Baotou" not in html
     assert "approval-mofcom" not in html  # its only approval is another exporter's
+
+
+def test_the_rows_drawn_by_fragments_are_escaped_as_the_page_around_them(client, officer, world):
+    """The work queue, the overdue list and the at-risk list are drawn by Jinja2 fragments
+    (`{% fragment %}`): a name with markup in it prints as Django prints it, in each."""
+    from django.core.cache import cache
+
+    from licenses.models import Exporter
+
+    open_flag(
+        shipment=world.mine.shipment, exporter=world.mine.exporter, kind="at_risk", raised_at=ago(1)
+    )
+    Exporter.objects.filter(pk=world.mine.exporter.pk).update(name="Ganzhou <b>&\"' Ltd")
+    cache.clear()
+    client.force_login(officer)
+    html = client.get("/").content.decode()
+    escaped = "Ganzhou &lt;b&gt;&amp;&quot;&#x27; Ltd"
+    work = html[html.index('id="work-queue"') : html.index('id="counts-h"')]
+    overdue = html[html.index('id="overdue-h"') : html.index('id="risk-h"')]
+    at_risk = html[html.index('id="risk-h"') : html.index('id="auth-h"')]
+    assert f'title="{escaped}">{escaped}</span>' in work
+    assert f"<td>{escaped}</td>" in overdue and f"<td>{escaped}</td>" in at_risk
+    assert "<b>" not in html
+
+
+def test_a_fragment_refuses_a_value_it_was_not_given():
+    """A fragment's names must be given: a missing one is an error, not an empty cell."""
+    import jinja2
+    from django.template import Context, Template
+
+    page = Template('{% load web_tags %}{% fragment "monitoring/_overdue_rows.html" %}')
+    with pytest.raises(jinja2.UndefinedError, match="'rows' is undefined"):
+        page.render(Context({}))
