@@ -4,14 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licenses', '0019_history_tally'),
+        ("licenses", "0019_history_tally"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='licenseapplication',
-            index=models.Index(condition=models.Q(('status__in', ['submitted', 'accepted', 'info_requested', 'referred', 'amendment_requested'])), fields=['authority', 'due_at'], include=('exporter_id',), name='application_overdue_count'),
+            model_name="licenseapplication",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "submitted",
+                            "accepted",
+                            "info_requested",
+                            "referred",
+                            "amendment_requested",
+                        ],
+                    )
+                ),
+                fields=["authority", "due_at"],
+                include=("exporter_id",),
+                name="application_overdue_count",
+            ),
         ),
     ]
