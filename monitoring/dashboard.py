@@ -275,7 +275,12 @@ class Point:
     x: float
     y: float
     value: float
-    label: str
+    period: str  # its label on the x axis
+    figure: str  # the value as the chart prints it
+
+    @property
+    def label(self) -> str:
+        return f"{self.period}: {self.figure}"
 
 
 @dataclass
@@ -374,10 +379,6 @@ def _fmt(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
 
-def _fmt_or_blank(value: float | None) -> str:
-    return "" if value is None else _fmt(value)
-
-
 def line_chart(
     *,
     id: str,
@@ -404,6 +405,14 @@ def line_chart(
     def y_at(v: float) -> float:
         return bottom - (bottom - top) * (v / y_max)
 
+    # Each period's x, and each distinct value's y and figure, once (the open-flags chart has
+    # 90 periods of nine series, and few distinct counts).
+    xs = [round(x_at(i), 1) for i in range(len(x_labels))]
+    ys: dict[float, float] = {}
+    figures: dict[float | None, str] = {None: ""}
+    for value in values:
+        if value not in ys:
+            ys[value], figures[value] = round(y_at(value), 1), _fmt(value)
     lines = []
     for name, css, vs in series:
         line = Line(name=name, css=css)
@@ -414,18 +423,17 @@ def line_chart(
                     line.segments.append(" ".join(current))
                 current = []
                 continue
-            x, y = round(x_at(i), 1), round(y_at(v), 1)
+            x, y = xs[i], ys[v]
             current.append(f"{x},{y}")
-            line.points.append(Point(x, y, v, f"{x_labels[i]}: {_fmt(v)}"))
+            line.points.append(Point(x, y, v, x_labels[i], figures[v]))
         if len(current) > 1:
             line.segments.append(" ".join(current))
         lines.append(line)
     step = max(1, math.ceil(n / max_x_ticks))
-    x_ticks = [(round(x_at(i), 1), label) for i, label in enumerate(x_labels) if i % step == 0]
+    x_ticks = [(xs[i], label) for i, label in enumerate(x_labels) if i % step == 0]
     y_ticks = [(round(y_at(y_max * k / 4), 1), _fmt(y_max * k / 4)) for k in range(5)]
     table_rows = [
-        [label, *[_fmt_or_blank(vs[i]) for _n, _c, vs in series]]
-        for i, label in enumerate(x_labels)
+        [label, *[figures[vs[i]] for _n, _c, vs in series]] for i, label in enumerate(x_labels)
     ]
     return Chart(
         id=id,
