@@ -94,12 +94,33 @@ def _visible(exporter_ids: Iterable[int] | None) -> QuerySet[StatusTally]:
     return qs if exporter_ids is None else qs.filter(ids_in("exporter_id", exporter_ids))
 
 
-def counts(exporter_ids: Iterable[int] | None) -> dict[str, dict[str, int]]:
-    """{subject: {state: count}} over the given exporters (None: all)."""
+Sums = dict[tuple[str, str, int | None], int]  # (subject, state, authority): count
+
+
+def sums(exporter_ids: Iterable[int] | None) -> Sums:
+    """{(subject, state, authority): count} over the given exporters (None: all), in one
+    statement: what `counts` and `pending_by_authority` add up (the dashboard reads both)."""
+    return {
+        (subject, status, authority): n
+        for subject, status, authority, n in _visible(exporter_ids)
+        .values_list("subject", "status", "authority_id")
+        .annotate(total=Sum("n"))
+        if n
+    }
+
+
+def counts(
+    exporter_ids: Iterable[int] | None, *, summed: Sums | None = None
+) -> dict[str, dict[str, int]]:
+    """{subject: {state: count}} over the given exporters (None: all), or of the `sums`
+    given."""
+    added: Counter[tuple[str, str]] = Counter()
+    for (subject, status, _authority), n in (
+        sums(exporter_ids) if summed is None else summed
+    ).items():
+        added[(subject, status)] += n
     out: dict[str, dict[str, int]] = {APPLICATION: {}, SHIPMENT: {}}
-    for subject, status, n in (
-        _visible(exporter_ids).values_list("subject", "status").annotate(total=Sum("n"))
-    ):
+    for (subject, status), n in added.items():
         if n:
             out[subject][status] = n
     return out
@@ -119,16 +140,18 @@ def known_count(
     return counted.get(params["status"], 0) if params else sum(counted.values())
 
 
-def pending_by_authority(exporter_ids: Iterable[int] | None) -> dict[int, int]:
-    """{authority id: pending applications} over the given exporters (None: all)."""
-    return {
-        authority: n
-        for authority, n in _visible(exporter_ids)
-        .filter(subject=APPLICATION, status__in=PENDING_STATUSES)
-        .values_list("authority_id")
-        .annotate(total=Sum("n"))
-        if n
-    }
+def pending_by_authority(
+    exporter_ids: Iterable[int] | None, *, summed: Sums | None = None
+) -> dict[int, int]:
+    """{authority id: pending applications} over the given exporters (None: all), or of the
+    `sums` given."""
+    added: Counter[int] = Counter()
+    for (subject, status, authority), n in (
+        sums(exporter_ids) if summed is None else summed
+    ).items():
+        if subject == APPLICATION and status in PENDING_STATUSES and authority is not None:
+            added[authority] += n
+    return {authority: n for authority, n in added.items() if n}
 
 
 _FIELDS = "exporter_id, authority_id, subject, status"

@@ -52,10 +52,11 @@ def _url(name: str, **params: str) -> str:
     return reverse(name) + ("?" + urlencode(params) if params else "")
 
 
-def status_counts(*, user: Any) -> dict[str, list[Tally]]:
+def status_counts(*, user: Any, summed: tallies.Sums | None = None) -> dict[str, list[Tally]]:
     """Applications and shipments by state, in the order of their life: from the status
-    tallies (`licenses.tallies`) of the exporters the user may see."""
-    counted = tallies.counts(license_selectors.visible_exporter_ids(user))
+    tallies (`licenses.tallies`) of the exporters the user may see (or their sums, read
+    already)."""
+    counted = tallies.counts(license_selectors.visible_exporter_ids(user), summed=summed)
     apps, ships = counted[tallies.APPLICATION], counted[tallies.SHIPMENT]
     return {
         "applications": [
@@ -122,6 +123,8 @@ def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> lis
         license_selectors.application_list(user=user)
         .filter(status__in=CLOCKED_STATUSES, due_at__lt=now)
         .order_by("due_at", "id")
+        # what the row shows, nothing else (a row costs the objects built for it)
+        .only("reference", "status", "due_at", "exporter__name", "authority")
         .prefetch_related(Prefetch("shipments", queryset=waiting, to_attr="waiting"))[:limit]
     )
     return [
@@ -229,11 +232,18 @@ class AuthorityRow:
 
 
 def pending_by_authority(
-    *, user: Any, now: dt.datetime, overdue: dict[int, int] | None = None
+    *,
+    user: Any,
+    now: dt.datetime,
+    overdue: dict[int, int] | None = None,
+    summed: tallies.Sums | None = None,
 ) -> list[AuthorityRow]:
-    """Pending applications by authority (from the status tallies), and how many of them are
-    overdue (`overdue_by_authority`, unless it was read already)."""
-    totals = tallies.pending_by_authority(license_selectors.visible_exporter_ids(user))
+    """Pending applications by authority (from the status tallies, or their sums read
+    already), and how many of them are overdue (`overdue_by_authority`, unless it was read
+    already)."""
+    totals = tallies.pending_by_authority(
+        license_selectors.visible_exporter_ids(user), summed=summed
+    )
     if overdue is None:
         overdue = overdue_by_authority(user=user, now=now)
     return [
@@ -534,14 +544,16 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     from .history import authority_history  # it draws its charts with this module
 
     overdue = overdue_by_authority(user=user, now=now)  # one count for the total and the table
+    # the status tallies, read once for the counts by state and the pending by authority
+    summed = tallies.sums(license_selectors.visible_exporter_ids(user))
     return {
         "queue": work_queue(user=user, now=now),
-        "counts": status_counts(user=user),
+        "counts": status_counts(user=user, summed=summed),
         "flag_counts": flag_counts(user=user),
         "overdue": overdue_applications(user=user, now=now),
         "overdue_total": sum(overdue.values()),
         "at_risk": at_risk_shipments(user=user, now=now),
-        "by_authority": pending_by_authority(user=user, now=now, overdue=overdue),
+        "by_authority": pending_by_authority(user=user, now=now, overdue=overdue, summed=summed),
         "approval_charts": approval_time_charts(user=user, now=now),
         "flags_chart": open_flags_chart(user=user, now=now),
         "history": authority_history(user=user),
