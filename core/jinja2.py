@@ -2,30 +2,41 @@
 
 Django's template language resolves every `{{ a.b.c }}` through a chain of lookups (a dict
 key, an attribute, a call, a list index) and localises each value it prints: a few
-microseconds that a dashboard pays about two thousand times, for its table rows and charts.
-Those parts are drawn by Jinja2, which compiles a template to Python, and print as the pages
-around them do:
+microseconds that a dashboard or a list pays thousands of times, for its table rows and
+charts. Those parts are drawn by Jinja2, which compiles a template to Python, and print as the
+pages around them do:
 
 - every value is escaped by Django's own `conditional_escape` (`finalize`), so the markup is
   the same character for character, and a value already marked safe is printed as it is;
 - a name or attribute that does not exist is an error (`StrictUndefined`), not an empty
   string: a fragment says what it does with an empty value (`x.isoformat() if x else "—"`);
+- the filters are Django's own: `date` and `floatformat`, and those of the template tag
+  libraries named in the engine's `filter_libraries` option (the pages' own, `web_tags`);
+  `url(name, *args)` is `reverse`;
 - a fragment holds no text to translate: its words come with its values, translated where
   `makemessages` finds them (the including template, or Python).
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 import jinja2
+from django.template import defaultfilters
+from django.urls import reverse
 from django.utils.html import conditional_escape
 
-from .web import css_token
+
+def _url(name: str, *args: Any) -> str:
+    return reverse(name, args=args)
 
 
-def environment(**options: Any) -> jinja2.Environment:
+def environment(filter_libraries: tuple[str, ...] = (), **options: Any) -> jinja2.Environment:
     options.update(undefined=jinja2.StrictUndefined, finalize=conditional_escape)
     env = jinja2.Environment(**options)
-    env.filters["css_token"] = css_token
+    env.filters.update(date=defaultfilters.date, floatformat=defaultfilters.floatformat)
+    for library in filter_libraries:
+        env.filters.update(import_module(library).register.filters)
+    env.globals["url"] = _url
     return env

@@ -86,7 +86,10 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "fragments"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "core.jinja2.environment"},
+        "OPTIONS": {
+            "environment": "core.jinja2.environment",
+            "filter_libraries": ("licenses.templatetags.web_tags",),
+        },
     },
 ]
 

@@ -112,3 +112,10 @@ def fragment(name: str, **values: Any) -> SafeString:
     from django.template import engines
 
     return mark_safe(engines["jinja2"].get_template(name).render(values))  # escaped there
+
+
+@register.simple_tag
+def mapping(**values: Any) -> dict[str, Any]:
+    """`{% mapping reference=_("Reference") as labels %}`: the values named, as one mapping
+    (for a fragment's cell names, translated here where `makemessages` finds them)."""
+    return values

@@ -175,3 +175,30 @@ def test_the_hot_pages_take_as_many_queries_for_many_rows_as_for_one(
     many(exporter, 30)
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(url)
+
+
+def test_list_rows_drawn_by_fragments_say_what_the_templates_said(signed_in, world):
+    """The two lists' rows are drawn by Jinja2 fragments (`fragments/`): their cell names and
+    the likely decision's "9 in 10 by" come translated from the page's template, a name with
+    markup in it is escaped as Django escapes it, and the status and flag chips show."""
+    from licenses.models import Exporter, LicenseApplication
+
+    c = signed_in
+    Exporter.objects.filter(pk=world.mine.exporter.pk).update(name="Ganzhou <b>&\"' Ltd")
+    LicenseApplication.objects.filter(pk=world.mine.application.pk).update(
+        forecast_p50=dt.date(2027, 1, 15), forecast_p90=dt.date(2027, 1, 20)
+    )
+    escaped = "Ganzhou &lt;b&gt;&amp;&quot;&#x27; Ltd"
+    apps = c.get(f"/applications/?exporter={world.mine.exporter.pk}").content.decode()
+    assert f'<span class="clip" tabindex="0" title="{escaped}">{escaped}</span>' in apps
+    assert '<span title="9 in 10 by 2027-01-20">2027-01-15</span>' in apps
+    assert 'data-label="Items">1C902</td>' in apps and '<span class="flag flag-overdue">' in apps
+    ships = c.get(f"/shipments/?exporter={world.mine.exporter.pk}").content.decode()
+    assert f'<span class="clip" tabindex="0" title="{escaped}">{escaped}</span>' in ships
+    assert 'data-label="Ship date" class="date">' in ships and "<b>" not in apps + ships
+    c.cookies["django_language"] = "zh-hans"
+    apps = c.get("/applications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<span title="九成把握不晚于 2027-01-20">2027-01-15</span>' in apps
+    assert 'data-label="物项">1C902</td>' in apps
+    ships = c.get("/shipments/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-label="发运日期" class="date">' in ships
