@@ -12,7 +12,7 @@ pages around them do:
   string: a fragment says what it does with an empty value (`x.isoformat() if x else "—"`);
 - the filters are Django's own: `date` and `floatformat`, and those of the template tag
   libraries named in the engine's `filter_libraries` option (the pages' own, `web_tags`);
-  `url(name, *args)` is `reverse`;
+  `url(name, *args)` is `reverse` (`core.web.pk_url` for one whole number);
 - a fragment holds no text to translate: its words come with its values, translated where
   `makemessages` finds them (the including template, or Python).
 """
@@ -27,8 +27,12 @@ from django.template import defaultfilters
 from django.urls import reverse
 from django.utils.html import conditional_escape
 
+from .web import pk_url
+
 
 def _url(name: str, *args: Any) -> str:
+    if len(args) == 1 and isinstance(args[0], int):
+        return pk_url(name, args[0])  # a row's link: the route reversed once
     return reverse(name, args=args)
 
 

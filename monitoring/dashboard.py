@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.web import pk_url
 from licenses import selectors as license_selectors
 from licenses import tallies
 from licenses.models import CLOCKED_STATUSES, Authority, Event, Status
@@ -97,13 +98,13 @@ class OverdueRow:
 
     @property
     def url(self) -> str:
-        return reverse("application-detail", args=[self.application.pk])
+        return pk_url("application-detail", self.application.pk)
 
     @property
     def waiting(self) -> list[tuple[str, str, str]]:
         """(link, reference, ship date) of each waiting shipment."""
         return [
-            (reverse("shipment-detail", args=[s.pk]), s.reference, s.planned_ship_date.isoformat())
+            (pk_url("shipment-detail", s.pk), s.reference, s.planned_ship_date.isoformat())
             for s in self.shipments
         ]
 
@@ -167,12 +168,12 @@ class AtRiskRow:
 
     @property
     def url(self) -> str:
-        return reverse("shipment-detail", args=[self.shipment.pk])
+        return pk_url("shipment-detail", self.shipment.pk)
 
     @property
     def application_url(self) -> str:
         application_id = self.shipment.application_id
-        return reverse("application-detail", args=[application_id]) if application_id else ""
+        return pk_url("application-detail", application_id) if application_id else ""
 
 
 def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[AtRiskRow]:

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.lookups import ids_in
+from core.web import pk_url
 from licenses import selectors as license_selectors
 from licenses.calendars import WorkCalendar
 from licenses.clock import calendar_for
@@ -440,7 +441,7 @@ def _shipment_row(
     application = s.application
     day, authority = _shipment_day(section, s)
     today = timezone.localtime(now, authority.tz).date()
-    url = reverse("shipment-detail", args=[s.pk])
+    url = pk_url("shipment-detail", s.pk)
     working: WorkCalendar | None = None
     if section == FILE_BY:
         working = calendars.get(authority.pk)
@@ -489,7 +490,7 @@ def _application_row(
 ) -> Row:
     day, authority = _application_day(section, a)
     today = timezone.localtime(now, authority.tz).date()
-    url = reverse("application-detail", args=[a.pk])
+    url = pk_url("application-detail", a.pk)
     working: WorkCalendar | None = None
     if section == REPLY:
         if authority.reply_window_unit == WindowUnit.WORKING:
