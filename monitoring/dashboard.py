@@ -352,10 +352,17 @@ class Chart:
     def table_body(self) -> SafeString:
         """The figures table's rows, the period first and "—" for a gap (built here, not in a
         template loop: the open-flags chart alone has 90 rows of 10 cells)."""
+        cells: dict[str, str] = {}  # each distinct figure escaped once (they repeat)
+
+        def cell(figure: str) -> str:
+            if figure not in cells:
+                cells[figure] = f"<td>{escape(figure or '—')}</td>"
+            return cells[figure]
+
         return mark_safe(  # every cell in it is escaped
             "".join(
                 f'<tr><th scope="row">{escape(first)}</th>'
-                + "".join(f"<td>{escape(cell or '—')}</td>" for cell in rest)
+                + "".join(cell(figure) for figure in rest)
                 + "</tr>"
                 for first, *rest in self.table_rows
             )

@@ -18,8 +18,10 @@ def test_it_is_the_link_reverse_gives(name, pk):
 def test_it_follows_the_script_prefix():
     set_script_prefix("/tracker/")
     try:
-        assert pk_url("shipment-detail", 42) == "/tracker/shipments/42/" == reverse(
-            "shipment-detail", args=[42]
+        assert (
+            pk_url("shipment-detail", 42)
+            == "/tracker/shipments/42/"
+            == reverse("shipment-detail", args=[42])
         )
     finally:
         set_script_prefix("/")
