@@ -570,11 +570,12 @@ def _misses(r: dict[str, Any]) -> str:
             "history and approval-time months gone by come from summaries kept by the "
             "services, the scan and the forecast pass, and each work-queue section reads its "
             "first rows from an index in its order (README, *The dashboard's summaries*). What "
-            "a fresh computation still pays: the work queue's query of eleven parts (built, "
-            "compiled and planned on every view), the overdue count (time alone makes an "
-            "application overdue: tens of thousands of index entries), the current month's "
-            "approvals, about 30 queries with the session's, and drawing the page. The page "
-            "is also cached per user until an event is recorded or the minute turns."
+            "a fresh computation still pays: the work queue's query of eleven parts (planned "
+            "and run on every view; built once per process), the overdue count (time alone "
+            "makes an application overdue: tens of thousands of index entries, one range of "
+            "an index per authority), the current month's approvals, about 30 queries with "
+            "the session's, and drawing the page (its rows and charts by Jinja2 fragments). "
+            "The page is also cached per user until an event is recorded or the minute turns."
         )
     if not notes:
         return ""
