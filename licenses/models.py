@@ -290,6 +290,8 @@ PENDING_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED, St
 # States whose clock runs against a due date: the pending ones, and an approved license's
 # requested amendment (the authority's amendment window).
 CLOCKED_STATUSES = (*PENDING_STATUSES, Status.AMENDMENT_REQUESTED)
+# The same as plain strings, for index conditions (their migrations state the values).
+CLOCKED_VALUES = [str(status.value) for status in CLOCKED_STATUSES]
 # Approved, whatever became of the license since: the states under which a license existed.
 LICENSED_STATUSES = (
     Status.APPROVED,
@@ -492,15 +494,7 @@ class LicenseApplication(models.Model):
                 fields=["due_at"],
                 include=["authority_id"],
                 name="application_pending_due",
-                condition=Q(
-                    status__in=[
-                        "submitted",
-                        "accepted",
-                        "info_requested",
-                        "referred",
-                        "amendment_requested",
-                    ]
-                ),
+                condition=Q(status__in=CLOCKED_VALUES),
             ),
             # The dashboard's overdue applications of each authority: the same applications
             # by authority and deadline, so that each authority's are one range of it, counted
@@ -509,15 +503,7 @@ class LicenseApplication(models.Model):
                 fields=["authority", "due_at"],
                 include=["exporter_id"],
                 name="application_overdue_count",
-                condition=Q(
-                    status__in=[
-                        "submitted",
-                        "accepted",
-                        "info_requested",
-                        "referred",
-                        "amendment_requested",
-                    ]
-                ),
+                condition=Q(status__in=CLOCKED_VALUES),
             ),
             # Replies due on requests for information (the `reply_due` flag).
             models.Index(
