@@ -156,10 +156,6 @@ def overdue_by_authority(*, user: Any, now: dt.datetime) -> dict[int, int]:
     return {pk: n for pk, n in counted if n}
 
 
-def overdue_count(*, user: Any, now: dt.datetime) -> int:
-    return sum(overdue_by_authority(user=user, now=now).values())
-
-
 @dataclass
 class AtRiskRow:
     shipment: Shipment

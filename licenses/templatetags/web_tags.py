@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.forms import BoundField
+from django.template import engines
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -109,8 +110,6 @@ def fragment(name: str, **values: Any) -> SafeString:
     """`{% fragment "monitoring/_work_rows.html" rows=queue.rows %}`: a part of the page drawn
     by its Jinja2 template (`fragments/`, `core.jinja2`) from the values named, for the rows and
     charts a page draws by the hundred. Its values are escaped there as here."""
-    from django.template import engines
-
     return mark_safe(engines["jinja2"].get_template(name).render(values))  # escaped there
 
 

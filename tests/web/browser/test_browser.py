@@ -16,7 +16,7 @@ from shipments import services as shipping
 from tests.web.conftest import open_flag
 
 from ...factories import ApplicationFactory, ConsigneeFactory, item
-from ..conftest import ago
+from ..conftest import ago, approve
 
 pytestmark = [
     pytest.mark.browser,
@@ -152,16 +152,7 @@ def build_dashboard_world(exporter):
     services.application_accept(application=risky, at=ago(10), now=now, actor=None)
 
     for n, (submitted, decided) in enumerate([(200, 150), (160, 100), (130, 90), (70, 30)]):
-        done = ApplicationFactory(exporter=exporter, reference=f"GZ-DONE-{n}")
-        services.application_submit(application=done, at=ago(submitted), now=now, actor=None)
-        services.application_approve(
-            application=done,
-            at=ago(decided),
-            now=now,
-            actor=None,
-            license_number=f"LIC-{n}",
-            valid_until=(now + dt.timedelta(days=365)).date(),
-        )
+        approve(exporter, f"GZ-DONE-{n}", submitted, decided)
     from monitoring.models import Flag
 
     open_flag(application=late, exporter=exporter, kind="overdue", raised_at=ago(60))
