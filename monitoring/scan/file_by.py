@@ -9,11 +9,12 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import product
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, FilteredRelation, Q, QuerySet, When
+from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce
 
@@ -182,9 +183,9 @@ def refresh_file_by_moves(
 
     On PostgreSQL it is set-based (`_refresh_file_by_sql`): a deadline depends only on the
     window of (exporter, item, destination, license type) and on the planned ship date, so the
-    distinct combinations are read and computed once each, and one upsert joins them back to
-    the shipments and writes only the deadlines that differ (into `FilingDeadline`). Elsewhere
-    chunk by chunk.
+    distinct (exporter, item, destination) are read once, their windows chosen for each license
+    type, and one upsert joins them back to the shipments and writes only the deadlines that
+    differ (into `FilingDeadline`). Elsewhere chunk by chunk.
     """
     emptied = _empty_unneeded(shipments)
     shipments = shipments.filter(license_required=True)
@@ -243,16 +244,6 @@ def _empty_unneeded(shipments: QuerySet[Shipment]) -> list[int]:
     return sorted(ids)
 
 
-def _license_type() -> Case:
-    """The license type a shipment's deadline assumes: its draft application's, else
-    individual."""
-    return Case(
-        When(application__status=Status.DRAFT, then=F("application__license_type")),
-        default=V(LicenseType.INDIVIDUAL),
-        output_field=CharField(),
-    )
-
-
 def _refresh_file_by_sql(
     *, now: dt.datetime, shipments: QuerySet[Shipment]
 ) -> tuple[list[int], list[int]]:
@@ -263,10 +254,12 @@ def _refresh_file_by_sql(
     moved across it), each sorted: two arrays in one row, not a row per deadline (a decision
     writes hundreds of thousands)."""
     shipments = shipments.order_by()
+    # The window inputs without the license type, which would join every shipment to its
+    # application: each key's window is chosen for every license type instead (two of them).
     keys = list(
-        shipments.annotate(license=_license_type())
-        .values_list("item__authority_id", "exporter_id", "item_id", "destination", "license")
-        .distinct()
+        shipments.values_list(
+            "item__authority_id", "exporter_id", "item_id", "destination"
+        ).distinct()
     )
     if not keys:
         return [], []
@@ -274,13 +267,16 @@ def _refresh_file_by_sql(
     contexts = {pk: authority_context(a, now=now) for pk, a in authorities.items()}
     windows = []
     days_by_authority: dict[int, set[int]] = defaultdict(set)
-    for authority_id, exporter_id, item_id, destination, license_type in keys:
-        probe = LicenseApplication(
-            exporter_id=exporter_id,
-            authority=authorities[authority_id],
-            destination=destination,
-            license_type=license_type,
-        )
+    # One unsaved application per authority stands for every key in turn (its fields set for
+    # each): a decision moves tens of thousands of keys, and building a model instance for each
+    # cost more than choosing its window.
+    probes = {pk: LicenseApplication(authority=a) for pk, a in authorities.items()}
+    for (authority_id, exporter_id, item_id, destination), license_type in product(
+        keys, LicenseType.values
+    ):
+        probe = probes[authority_id]
+        probe.exporter_id, probe.destination = exporter_id, destination
+        probe.license_type = license_type
         days = governing_window(probe, {item_id}, contexts[authority_id]).days
         windows.append([exporter_id, item_id, destination, license_type, days])
         days_by_authority[authority_id].add(days)
