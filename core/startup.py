@@ -1,0 +1,30 @@
+"""What a server process does once, after Django is set up and before its first request."""
+
+from __future__ import annotations
+
+import gc
+
+from django.conf import settings
+from django.urls import get_resolver
+from django.utils import translation
+from django.utils.translation import trans_real
+
+
+def freeze_after_startup() -> None:
+    """Load what every first request would load (the URLconf and, through it, every view, form
+    and serializer; the translation catalogue of each language), then move every object alive
+    now into the garbage collector's permanent generation (`gc.freeze`).
+
+    A process holds about 150,000 such objects, which live as long as it does. Each full
+    collection walked all of them again, about every thirty requests: some 3 ms a request of a
+    web process's time. Frozen, a collection walks only what requests create. Nothing frozen
+    is freed, which is what these objects would do anyway; and a process that forks after this
+    (gunicorn's `--preload`) shares their memory pages instead of copying them as collections
+    touch them."""
+    resolver = get_resolver()
+    for code, _name in settings.LANGUAGES:
+        trans_real.translation(code)
+        with translation.override(code):
+            resolver.reverse_dict  # noqa: B018 (imports the URLconf and indexes its names)
+    gc.collect()
+    gc.freeze()
