@@ -7,7 +7,6 @@ import gc
 from django.conf import settings
 from django.urls import get_resolver
 from django.utils import translation
-from django.utils.translation import trans_real
 
 
 def freeze_after_startup() -> None:
@@ -22,8 +21,7 @@ def freeze_after_startup() -> None:
     objects would do anyway."""
     resolver = get_resolver()
     for code, _name in settings.LANGUAGES:
-        trans_real.translation(code)
-        with translation.override(code):
+        with translation.override(code):  # reads the language's catalogue
             resolver.reverse_dict  # noqa: B018 (imports the URLconf and indexes its names)
     gc.collect()
     gc.freeze()
