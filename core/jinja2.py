@@ -10,7 +10,8 @@ pages around them do:
   the same character for character, and a value already marked safe is printed as it is;
 - a name or attribute that does not exist is an error (`StrictUndefined`), not an empty
   string: a fragment says what it does with an empty value (`x.isoformat() if x else "—"`);
-- the filters are Django's own: `date` and `floatformat`, and those of the template tag
+- the filters are Django's own: `date` (a day as "Y-m-d" written directly, the same
+  characters) and `floatformat`, and those of the template tag
   libraries named in the engine's `filter_libraries` option (the pages' own, `web_tags`);
   `url(name, *args)` is `reverse` (`core.web.pk_url` for one whole number);
 - a fragment holds no text to translate: its words come with its values, translated where
@@ -19,6 +20,7 @@ pages around them do:
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import import_module
 from typing import Any
 
@@ -30,6 +32,15 @@ from django.utils.html import conditional_escape
 from .web import pk_url
 
 
+def _date(value: Any, arg: str | None = None) -> str:
+    """Django's `date` filter. A day as "Y-m-d" (a list's rows print hundreds of them) is
+    written directly: the same characters, as Django's formatter writes a date's or a
+    datetime's own fields without converting it to another time zone."""
+    if arg == "Y-m-d" and isinstance(value, dt.date):
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+    return defaultfilters.date(value, arg)
+
+
 def _url(name: str, *args: Any) -> str:
     if len(args) == 1 and isinstance(args[0], int):
         return pk_url(name, args[0])  # a row's link: the route reversed once
@@ -39,7 +50,7 @@ def _url(name: str, *args: Any) -> str:
 def environment(filter_libraries: tuple[str, ...] = (), **options: Any) -> jinja2.Environment:
     options.update(undefined=jinja2.StrictUndefined, finalize=conditional_escape)
     env = jinja2.Environment(**options)
-    env.filters.update(date=defaultfilters.date, floatformat=defaultfilters.floatformat)
+    env.filters.update(date=_date, floatformat=defaultfilters.floatformat)
     for library in filter_libraries:
         env.filters.update(import_module(library).register.filters)
     env.globals["url"] = _url

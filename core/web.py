@@ -27,6 +27,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views import View
+from markupsafe import escape
 
 from core.errors import DomainError
 from core.words import moment_short
@@ -94,14 +95,63 @@ class LocalDateTimeField(forms.DateTimeField):
     input_formats = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
+SELECT_TEMPLATE = "django/forms/widgets/select.html"
+OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+
+
+def _html_attrs(attrs: dict[str, Any]) -> str:
+    """A widget's attributes as Django's Jinja2 `attrs.html` writes them: ` name="value"`,
+    ` name` alone for True, nothing for False."""
+    return "".join(
+        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def select_markup(widget: dict[str, Any]) -> str | None:
+    """A `<select>` (single or multiple) from its widget context, character for character what
+    Django's Jinja2 templates `select.html` and `select_option.html` write (escaped the same
+    way, by markupsafe); None when an option has a template of its own."""
+    out = [f'<select name="{escape(widget["name"])}"{_html_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            out.append(f'\n  <optgroup label="{escape(group_name)}">')
+        for option in options:
+            if option["template_name"] != OPTION_TEMPLATE:
+                return None
+            out.append(
+                f'\n  <option value="{escape(option["value"])}"{_html_attrs(option["attrs"])}>'
+                f"{escape(option['label'])}</option>"
+            )
+        if group_name:
+            out.append("\n  </optgroup>")
+    out.append("\n</select>")
+    return "".join(out)
+
+
+class FilterRenderer(Jinja2Renderer):
+    """Django's Jinja2 form renderer, with its selects drawn in Python (`select_markup`): a
+    list's filters hold about 500 options (every country, every exporter), which a template
+    draws with an include each, about 7 ms of a list page; the same markup in Python costs a
+    tenth of that."""
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name == SELECT_TEMPLATE:
+            markup = select_markup(context["widget"])
+            if markup is not None:
+                return markup
+        return super().render(template_name, context, request)
+
+
 class FilterForm(forms.Form):
     """The form of a list page's filters (each web `FilterSet`'s `Meta.form`). Its widgets are
-    drawn by Django's Jinja2 templates of them, the same markup: a list's filters hold about 500
-    options (every country, every exporter), which the default renderer draws with a template
-    include each, a fifth of the page's time. (The site keeps the default renderer elsewhere:
-    the admin's widgets have no Jinja2 templates.)"""
+    drawn by Django's Jinja2 templates of them, the same markup, and its selects in Python
+    (`FilterRenderer`): the default renderer draws each option with a template include, a fifth
+    of the page's time. (The site keeps the default renderer elsewhere: the admin's widgets
+    have no Jinja2 templates.)"""
 
-    default_renderer = Jinja2Renderer()
+    default_renderer = FilterRenderer()
 
 
 class DateInput(forms.DateInput):

@@ -242,7 +242,7 @@ class ApplicationFilter(django_filters.FilterSet):
         method="by_status",
     )
     exporter = django_filters.ModelChoiceFilter(
-        label=_("Exporter"), queryset=lambda request: selectors.exporter_list(user=request.user)
+        label=_("Exporter"), queryset=lambda request: selectors.exporter_choices(user=request.user)
     )
     authority = django_filters.ModelChoiceFilter(
         label=_("Authority"),

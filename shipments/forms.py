@@ -74,7 +74,7 @@ class ConsigneeFilter(django_filters.FilterSet):
     )
     exporter = django_filters.ModelChoiceFilter(
         label=_("Exporter"),
-        queryset=lambda request: license_selectors.exporter_list(user=request.user),
+        queryset=lambda request: license_selectors.exporter_choices(user=request.user),
     )
     country = CountryFilter(label=_("Country"), method="by_country")
 
@@ -253,7 +253,7 @@ class ShipmentFilter(django_filters.FilterSet):
     )
     exporter = django_filters.ModelChoiceFilter(
         label=_("Exporter"),
-        queryset=lambda request: license_selectors.exporter_list(user=request.user),
+        queryset=lambda request: license_selectors.exporter_choices(user=request.user),
     )
     authority = django_filters.ModelChoiceFilter(
         label=_("Authority"),
