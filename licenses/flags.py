@@ -67,6 +67,19 @@ def open_flags_of(obj: Model) -> QuerySet:
     return _get().open_of_object(obj)
 
 
+def shipment_or_application_exists(shipment: type[Model], kind: Any) -> Exists:
+    """A condition on shipments: the shipment has an open flag of `kind`, or its application
+    has (outer key `application_id`). A flag is raised on an application or on a shipment by
+    its kind, never both (the flags' constraints), so only that side is asked: an OR of both
+    sides made PostgreSQL hash every open flag of the kind twice before the first row (29 ms
+    for the shipments at risk at 1,000,000 shipments)."""
+    source = _get()
+    if str(kind) in source.application_kinds:
+        application = shipment._meta.get_field("application").related_model
+        return Exists(source.open_of(application, kind=kind, outer="application_id"))
+    return Exists(source.open_of(shipment, kind=kind))
+
+
 def open_exists(model: type[Model], kind: Any, *, outer: str = "pk") -> Exists:
     """A condition: the row of `model` (an application or a shipment) whose key the outer
     query gives in `outer` has an open flag of `kind`."""

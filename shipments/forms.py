@@ -16,7 +16,6 @@ from core.web import DateInput, EmptyChoiceLabels, FilterForm, day_bounds, model
 from licenses import flags
 from licenses import selectors as license_selectors
 from licenses.forms import CURRENCY_HELP, MoveForm, currency_input
-from licenses.models import LicenseApplication
 
 from . import selectors
 from .models import Consignee, Shipment, ShipmentStatus
@@ -307,10 +306,7 @@ class ShipmentFilter(django_filters.FilterSet):
 
     def by_flag(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         """Its own open flag of that kind, or its application's."""
-        return qs.filter(
-            flags.open_exists(Shipment, value)
-            | flags.open_exists(LicenseApplication, value, outer="application_id")
-        )
+        return qs.filter(flags.shipment_or_application_exists(Shipment, value))
 
     def by_license_required(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(license_required=value == "true")

@@ -11,7 +11,6 @@ from core.api.filters import IdFilter
 from core.countries import CountryFilter
 from licenses import flags
 from licenses.api.serializers import FLAG_KINDS
-from licenses.models import LicenseApplication
 from shipments.models import Consignee, Shipment, ShipmentStatus
 
 
@@ -55,7 +54,4 @@ class ShipmentFilter(django_filters.FilterSet):
         fields = ["status", "exporter", "application", "consignee", "item", "destination"]
 
     def filter_flag(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
-        return qs.filter(
-            flags.open_exists(Shipment, value)
-            | flags.open_exists(LicenseApplication, value, outer="application_id")
-        )
+        return qs.filter(flags.shipment_or_application_exists(Shipment, value))
