@@ -47,7 +47,6 @@ def _officer() -> Any:
 def sessions(n: int) -> list[str]:
     """`n` signed-in sessions of the officer, one per load-test client (as `n` sign-ins would
     leave them, without paying for `n` password hashes)."""
-    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -56,7 +55,7 @@ def sessions(n: int) -> list[str]:
     for _ in range(n):
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+        store[BACKEND_SESSION_KEY] = "config.auth.UserBackend"  # as a sign-in records it
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         keys.append(store.session_key or "")

@@ -255,7 +255,6 @@ def command_session(_: dict) -> dict:
     """A signed-in session of the officer (for the dashboard over HTTP), and how many queries
     one dashboard costs (the test client, same settings)."""
     import time_machine
-    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.test import Client
@@ -264,7 +263,7 @@ def command_session(_: dict) -> dict:
     user = _officer()
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    store[BACKEND_SESSION_KEY] = "config.auth.UserBackend"  # as a sign-in records it
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     from django.core.cache import cache

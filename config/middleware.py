@@ -6,6 +6,7 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -36,10 +37,11 @@ def saved_settings(user) -> tuple[str, str]:
         return ("", "")
     cached = getattr(user, "_saved_zone_and_language", None)
     if cached is None:
-        from monitoring.models import AlertPreference
-
-        row = AlertPreference.objects.filter(user=user).values_list("time_zone", "language").first()
-        cached = (row[0] or "", row[1] or "") if row else ("", "")
+        try:  # read with the user by `config.auth.UserBackend`; else one query
+            saved = user.alert_preference
+        except ObjectDoesNotExist:
+            saved = None
+        cached = (saved.time_zone or "", saved.language or "") if saved else ("", "")
         user._saved_zone_and_language = cached
     return cached
 

@@ -41,3 +41,15 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         except exceptions.AuthenticationFailed:
             throttle.record()
             raise
+
+    def authenticate_credentials(self, key: str) -> Any:
+        """DRF's, reading the user's profile (what they may see, which every answer asks)
+        in the same query as the token and the user."""
+        model: Any = self.get_model()
+        try:
+            token = model.objects.select_related("user__profile").get(key=key)
+        except model.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return (token.user, token)

@@ -24,8 +24,8 @@ from tests.helpers import NOW
 
 pytestmark = pytest.mark.django_db
 
-# A page costs: the token and its user, the user's permissions (2), the exporter limit
-# (profile, and for a limited user its exporters), the rows, and one query per prefetch.
+# A page costs: the token with its user and the user's profile (the exporter limit), the
+# user's permissions, a limited user's exporters, the rows, and one query per prefetch.
 MOST = 12
 
 
