@@ -325,6 +325,16 @@ def command_end_sessions(request: dict) -> dict:
     return {"deleted": web.end_sessions(list(request["sessions"]))}
 
 
+def command_fold_tallies(_: dict) -> dict:
+    """Fold the status and flag tallies, as the periodic scan does every minute."""
+    from django.utils import timezone
+
+    from licenses import tallies
+    from monitoring import flag_tallies
+
+    return {"folded": tallies.compact() + flag_tallies.compact(now=timezone.now())}
+
+
 def command_load_cleanup(request: dict) -> dict:
     from bench import web
 

@@ -92,6 +92,20 @@ def test_a_run_stopped_midway_leaves_no_shipment_to_ship(live_server, book):
     assert web.load_cleanup("t2") == (0, 1)
 
 
+@pytest.mark.django_db
+def test_folding_the_tallies_between_phases_keeps_every_count(book):
+    from bench.worker import command_fold_tallies
+    from licenses import tallies
+    from licenses.models import StatusTally
+
+    ShipmentFactory(exporter=book, reference="SHP-LOAD-MORE")  # more delta rows
+    before = tallies.sums(None)
+    rows = StatusTally.objects.count()
+    assert command_fold_tallies({})["folded"] > 0
+    assert tallies.sums(None) == before
+    assert StatusTally.objects.count() < rows
+
+
 def test_percentiles_interpolate_between_ranks():
     values = [float(v) for v in range(1, 101)]
     assert load.percentile(values, 50) == pytest.approx(50.5)
