@@ -31,19 +31,16 @@ class HealthzMiddleware:
 
 
 def saved_settings(user) -> tuple[str, str]:
-    """(time zone, language) a signed-in user saved in their settings, or ("", ""); read once
-    per request (cached on the user object, which lives as long as the request)."""
+    """(time zone, language) a signed-in user saved in their settings, or ("", ""). Read with
+    the user by `config.auth.UserBackend`; else one query, whose answer (none included) Django
+    keeps on the user object, which lives as long as the request."""
     if user is None or not user.is_authenticated:
         return ("", "")
-    cached = getattr(user, "_saved_zone_and_language", None)
-    if cached is None:
-        try:  # read with the user by `config.auth.UserBackend`; else one query
-            saved = user.alert_preference
-        except ObjectDoesNotExist:
-            saved = None
-        cached = (saved.time_zone or "", saved.language or "") if saved else ("", "")
-        user._saved_zone_and_language = cached
-    return cached
+    try:
+        saved = user.alert_preference
+    except ObjectDoesNotExist:
+        return ("", "")
+    return (saved.time_zone or "", saved.language or "")
 
 
 def user_time_zone(user) -> zoneinfo.ZoneInfo:

@@ -73,11 +73,10 @@ def shipment_or_application_exists(shipment: type[Model], kind: Any) -> Exists:
     its kind, never both (the flags' constraints), so only that side is asked: an OR of both
     sides made PostgreSQL hash every open flag of the kind twice before the first row (29 ms
     for the shipments at risk at 1,000,000 shipments)."""
-    source = _get()
-    if str(kind) in source.application_kinds:
-        application = shipment._meta.get_field("application").related_model
-        return Exists(source.open_of(application, kind=kind, outer="application_id"))
-    return Exists(source.open_of(shipment, kind=kind))
+    if str(kind) in _get().application_kinds:
+        application: Any = shipment._meta.get_field("application").related_model
+        return open_exists(application, kind, outer="application_id")
+    return open_exists(shipment, kind)
 
 
 def open_exists(model: type[Model], kind: Any, *, outer: str = "pk") -> Exists:

@@ -113,9 +113,7 @@ class ShipmentList(ListPage):
     )
 
     def base_queryset(self) -> QuerySet:
-        return selectors.shipment_list(user=self.request.user).select_related(
-            "application__authority"
-        )
+        return selectors.shipment_list(user=self.request.user)  # joined in `for_display`
 
     def known_count(self, params: dict[str, str]) -> int | None:
         """Unfiltered, or filtered by one state only: from the status tallies."""
