@@ -31,8 +31,8 @@ class Dashboard(Page):
     permission_required = ("shipments.view_shipment", "licenses.view_licenseapplication")
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        context = dashboard.cached_dashboard(user=request.user, now=timezone.now())
-        return render(request, "monitoring/dashboard.html", context)
+        body = dashboard.cached_dashboard(user=request.user, now=timezone.now())
+        return render(request, "monitoring/dashboard.html", {"body": body})
 
 
 # --- alert settings ----------------------------------------------------------------------------
