@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Subquery
+from django.db.models import F, Max, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from core.web import pk_url
 from licenses import selectors as license_selectors
 from licenses import tallies
-from licenses.models import CLOCKED_STATUSES, Authority, Event, Status
+from licenses.models import CLOCKED_STATUSES, Event, Status
 from licenses.timeline import local_due_date
 from shipments import selectors as shipment_selectors
 from shipments.models import Shipment, ShipmentStatus
@@ -139,22 +139,16 @@ def _days_past(now: dt.datetime, due_at: dt.datetime | None) -> int:
     return max(0, (now - due_at) // DAY) if due_at else 0
 
 
-def overdue_by_authority(*, user: Any, now: dt.datetime) -> dict[int, int]:
+def overdue_by_authority(*, user: Any) -> dict[int, int]:
     """Pending applications and requested amendments past their due date, counted by
-    authority (which time alone changes): one range of the index of pending deadlines by
-    authority (`application_overdue_count`) for each authority, counted from the index alone,
-    rather than every overdue application read in the order of its deadline and then grouped
-    (half the time at a million shipments)."""
-    overdue = (
-        license_selectors.application_list(user=user)
-        .filter(authority=OuterRef("pk"), status__in=CLOCKED_STATUSES, due_at__lt=now)
-        .order_by()
-        .values("authority")
-        .annotate(n=Count("*"))  # not the id: counted from the index alone
-        .values("n")
+    authority: their open `overdue` flags, summed from the flag tallies (`monitoring.
+    flag_tallies`) of the exporters the user may see. The scan raises the flag when the due
+    date passes and clears it when the application moves on or its due date moves, so the
+    counts are those of the last scan (a minute at most), as the work queue's and the open
+    flags' counts are; the overdue list beside them reads the applications themselves."""
+    return flag_tallies.open_by_authority(
+        license_selectors.visible_exporter_ids(user), FlagKind.OVERDUE
     )
-    counted = Authority.objects.order_by().annotate(n=Subquery(overdue)).values_list("pk", "n")
-    return {pk: n for pk, n in counted if n}
 
 
 @dataclass
@@ -232,7 +226,6 @@ class AuthorityRow:
 def pending_by_authority(
     *,
     user: Any,
-    now: dt.datetime,
     overdue: dict[int, int] | None = None,
     summed: tallies.Sums | None = None,
 ) -> list[AuthorityRow]:
@@ -243,7 +236,7 @@ def pending_by_authority(
         license_selectors.visible_exporter_ids(user), summed=summed
     )
     if overdue is None:
-        overdue = overdue_by_authority(user=user, now=now)
+        overdue = overdue_by_authority(user=user)
     return [
         AuthorityRow(
             a.code,
@@ -553,7 +546,7 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     """Everything the dashboard shows, for this user."""
     from .history import authority_history  # it draws its charts with this module
 
-    overdue = overdue_by_authority(user=user, now=now)  # one count for the total and the table
+    overdue = overdue_by_authority(user=user)  # one count for the total and the table
     # the status tallies, read once for the counts by state and the pending by authority
     summed = tallies.sums(license_selectors.visible_exporter_ids(user))
     return {
@@ -563,7 +556,7 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
         "overdue": overdue_applications(user=user, now=now),
         "overdue_total": sum(overdue.values()),
         "at_risk": at_risk_shipments(user=user, now=now),
-        "by_authority": pending_by_authority(user=user, now=now, overdue=overdue, summed=summed),
+        "by_authority": pending_by_authority(user=user, overdue=overdue, summed=summed),
         "approval_charts": approval_time_charts(user=user, now=now),
         "flags_chart": open_flags_chart(user=user, now=now),
         "history": authority_history(user=user),

@@ -1,16 +1,21 @@
-"""Flag tallies: the open flags by exporter and kind, and how many were open at the end of each
-of the last days, without reading the flags (`FlagTally`).
+"""Flag tallies: the open flags by exporter, authority (of an application's flag) and kind, and
+how many were open at the end of each of the last days, without reading the flags
+(`FlagTally`).
 
 - **Written by the scan.** Flags are raised and cleared in one place (`scan.apply.apply_kind`,
   for the periodic scan, the daily job and every re-evaluation inside a move), which passes the
-  exporters of the flags it raised and cleared to `record` in the same transaction: a delta row
-  per exporter, kind and hour, and one for all exporters.
-- **Read as sums.** Open flags of a kind = the sum of its rows (`open_counts`); open at the end
-  of a day = that minus the changes of the hours since (`open_at`). Hours are UTC hours: a day
-  of a time zone whose offset is not a whole number of hours is read to the hour.
+  owners of the flags it raised and cleared (exporter, and the application's authority for an
+  application's flag; an application never changes authority) to `record` in the same
+  transaction: a delta row per exporter, authority, kind and hour, and one for all exporters.
+- **Read as sums.** Open flags of a kind = the sum of its rows (`open_counts`), by authority for
+  an application's kind (`open_by_authority`: the dashboard's overdue applications by
+  authority); open at the end of a day = that minus the changes of the hours since
+  (`open_at`). Hours are UTC hours: a day of a time zone whose offset is not a whole number of
+  hours is read to the hour.
 - **Compacted and reconciled** like the status tallies (`licenses.tallies`): `compact` folds the
-  rows of each (exporter, kind, hour), and hours older than `KEEP_HOURS` into one; `rebuild`
-  recounts from the flags (the daily job; and after a path that wrote flags around the scan).
+  rows of each (exporter, authority, kind, hour), and hours older than `KEEP_HOURS` into one;
+  `rebuild` recounts from the flags (the daily job; and after a path that wrote flags around
+  the scan).
 """
 
 from __future__ import annotations
@@ -38,16 +43,25 @@ def hour_of(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def record(kind: str, *, raised: Sequence[int], cleared: Sequence[int], now: dt.datetime) -> int:
-    """The deltas of the flags of `kind` just raised and cleared (their exporters' ids), at
-    `now`; returns how many rows were written."""
-    net: Counter[int] = Counter(raised)
-    net.subtract(Counter(cleared))
+Owner = tuple[int, int | None]  # a flag's exporter, and its application's authority (or None)
+
+
+def record(
+    kind: str, *, raised: Sequence[Owner], cleared: Sequence[Owner], now: dt.datetime
+) -> int:
+    """The deltas of the flags of `kind` just raised and cleared (their owners: exporter, and
+    authority for an application's flag), at `now`; returns how many rows were written."""
+    net: Counter[tuple[int | None, int | None]] = Counter()
+    for owners, sign in ((raised, 1), (cleared, -1)):
+        for exporter, authority in owners:
+            net[(exporter, authority)] += sign
+            net[(None, authority)] += sign  # all exporters
     hour = hour_of(now)
-    rows = [FlagTally(exporter_id=e, kind=kind, hour=hour, n=n) for e, n in net.items() if n]
-    total = sum(net.values())
-    if total:
-        rows.append(FlagTally(exporter_id=None, kind=kind, hour=hour, n=total))
+    rows = [
+        FlagTally(exporter_id=e, authority_id=a, kind=kind, hour=hour, n=n)
+        for (e, a), n in net.items()
+        if n
+    ]
     FlagTally.objects.bulk_create(rows)
     return len(rows)
 
@@ -64,6 +78,19 @@ def open_counts(exporter_ids: Iterable[int] | None) -> dict[str, int]:
     return {
         kind: n
         for kind, n in _visible(exporter_ids).values_list("kind").annotate(total=Sum("n"))
+        if n
+    }
+
+
+def open_by_authority(exporter_ids: Iterable[int] | None, kind: str) -> dict[int, int]:
+    """{authority id: open flags of `kind`} (an application's kind) over the given exporters
+    (None: all)."""
+    return {
+        authority: n
+        for authority, n in _visible(exporter_ids)
+        .filter(kind=kind, authority__isnull=False)
+        .values_list("authority")
+        .annotate(total=Sum("n"))
         if n
     }
 
@@ -98,13 +125,14 @@ def open_at(
     return out
 
 
-_KEY = "exporter_id, kind, hour"
+_KEY = "exporter_id, authority_id, kind, hour"
+Key = tuple[int | None, int | None, str, dt.datetime]  # exporter, authority, kind, hour
 
 
 def compact(*, now: dt.datetime) -> int:
-    """Fold the rows of each (exporter, kind, hour) into one, hours older than `KEEP_HOURS`
-    into one bucket; returns the rows folded. One statement on PostgreSQL (its parts share a
-    snapshot: what it deletes is what it sums)."""
+    """Fold the rows of each (exporter, authority, kind, hour) into one, hours older than
+    `KEEP_HOURS` into one bucket; returns the rows folded. One statement on PostgreSQL (its
+    parts share a snapshot: what it deletes is what it sums)."""
     table = FlagTally._meta.db_table
     cutoff = hour_of(now) - dt.timedelta(hours=KEEP_HOURS)
     with transaction.atomic():
@@ -112,13 +140,15 @@ def compact(*, now: dt.datetime) -> int:
             bucket = "(CASE WHEN {t}hour < %(cutoff)s THEN %(epoch)s ELSE {t}hour END)"
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"WITH k AS (SELECT exporter_id, kind, {bucket.format(t='')} AS bucket "
-                    f"FROM {table} GROUP BY 1, 2, 3 "
+                    "WITH k AS (SELECT exporter_id, authority_id, kind, "
+                    f"{bucket.format(t='')} AS bucket FROM {table} GROUP BY 1, 2, 3, 4 "
                     f"HAVING COUNT(*) > 1 OR MIN(hour) < %(cutoff)s AND MIN(hour) <> %(epoch)s), "
                     f"gone AS (DELETE FROM {table} AS t USING k "
-                    "WHERE t.exporter_id IS NOT DISTINCT FROM k.exporter_id AND t.kind = k.kind "
+                    "WHERE t.exporter_id IS NOT DISTINCT FROM k.exporter_id "
+                    "AND t.authority_id IS NOT DISTINCT FROM k.authority_id AND t.kind = k.kind "
                     f"AND {bucket.format(t='t.')} = k.bucket "
-                    f"RETURNING t.exporter_id, t.kind, {bucket.format(t='t.')} AS hour, t.n), "
+                    "RETURNING t.exporter_id, t.authority_id, t.kind, "
+                    f"{bucket.format(t='t.')} AS hour, t.n), "
                     f"kept AS (INSERT INTO {table} ({_KEY}, n) "
                     f"SELECT {_KEY}, SUM(n) FROM gone GROUP BY {_KEY} HAVING SUM(n) <> 0 "
                     "RETURNING 1) SELECT COUNT(*) FROM gone",
@@ -126,32 +156,42 @@ def compact(*, now: dt.datetime) -> int:
                 )
                 return int(cursor.fetchone()[0])
         rows = list(FlagTally.objects.all())
-        sums: Counter[tuple[int | None, str, dt.datetime]] = Counter()
+        sums: Counter[Key] = Counter()
         for row in rows:
-            sums[(row.exporter_id, row.kind, EPOCH if row.hour < cutoff else row.hour)] += row.n
+            hour = EPOCH if row.hour < cutoff else row.hour
+            sums[(row.exporter_id, row.authority_id, row.kind, hour)] += row.n
         FlagTally.objects.all().delete()
-        FlagTally.objects.bulk_create(
-            FlagTally(exporter_id=e, kind=k, hour=h, n=n) for (e, k, h), n in sums.items() if n
-        )
+        _create(sums)
         return len(rows)
 
 
-def _recount(*, now: dt.datetime) -> Counter[tuple[int | None, str, dt.datetime]]:
-    out: Counter[tuple[int | None, str, dt.datetime]] = Counter()
+def _create(sums: Counter[Key]) -> None:
+    FlagTally.objects.bulk_create(
+        (
+            FlagTally(exporter_id=e, authority_id=a, kind=k, hour=h, n=n)
+            for (e, a, k, h), n in sums.items()
+            if n
+        ),
+        batch_size=5000,
+    )
+
+
+def _recount(*, now: dt.datetime) -> Counter[Key]:
+    out: Counter[Key] = Counter()
     cutoff = hour_of(now) - dt.timedelta(hours=KEEP_HOURS)
     for column, sign, flags in (
         ("raised_at", 1, Flag.objects.all()),
         ("cleared_at", -1, Flag.objects.filter(cleared_at__isnull=False)),
     ):
-        for exporter, kind, hour, n in (
+        for exporter, authority, kind, hour, n in (
             flags.order_by()
             .annotate(h=TruncHour(column, tzinfo=dt.UTC))
-            .values_list("exporter_id", "kind", "h")
+            .values_list("exporter_id", "application__authority_id", "kind", "h")
             .annotate(n=Count("id"))
         ):
             bucket = EPOCH if hour < cutoff else hour
-            out[(exporter, kind, bucket)] += sign * n
-            out[(None, kind, bucket)] += sign * n
+            out[(exporter, authority, kind, bucket)] += sign * n
+            out[(None, authority, kind, bucket)] += sign * n
     return out
 
 
@@ -162,17 +202,17 @@ def rebuild(*, now: dt.datetime) -> int:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"LOCK TABLE {FlagTally._meta.db_table} IN EXCLUSIVE MODE")
-        before: Counter[tuple[int | None, str]] = Counter()
-        for exporter, kind, n in (
-            FlagTally.objects.order_by().values_list("exporter_id", "kind").annotate(total=Sum("n"))
+        before: Counter[tuple[int | None, int | None, str]] = Counter()
+        for exporter, authority, kind, n in (
+            FlagTally.objects.order_by()
+            .values_list("exporter_id", "authority_id", "kind")
+            .annotate(total=Sum("n"))
         ):
-            before[(exporter, kind)] = n
+            before[(exporter, authority, kind)] = n
         recounted = _recount(now=now)
-        after: Counter[tuple[int | None, str]] = Counter()
-        for (exporter, kind, _hour), n in recounted.items():
-            after[(exporter, kind)] += n
+        after: Counter[tuple[int | None, int | None, str]] = Counter()
+        for (exporter, authority, kind, _hour), n in recounted.items():
+            after[(exporter, authority, kind)] += n
         FlagTally.objects.all().delete()
-        FlagTally.objects.bulk_create(
-            FlagTally(exporter_id=e, kind=k, hour=h, n=n) for (e, k, h), n in recounted.items() if n
-        )
+        _create(recounted)
     return sum(1 for key in before.keys() | after.keys() if before[key] != after[key])

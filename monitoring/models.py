@@ -322,14 +322,18 @@ class AlertPreference(models.Model):
 
 class FlagTally(models.Model):
     """Open flags counted without counting them: signed deltas of the flags raised (+1) and
-    cleared (-1), by exporter, kind and the hour (UTC) it happened, written by the scan in the
-    statement's transaction (`monitoring.flag_tallies`). Each change is written twice: for its
-    exporter and for all exporters (`exporter` empty), so a user who sees everything reads a few
-    rows. The sum over a key is the number of open flags; the sums since an hour give the chart
-    of open flags over time."""
+    cleared (-1), by exporter, authority (an application's flag; empty for a shipment's), kind
+    and the hour (UTC) it happened, written by the scan in the statement's transaction
+    (`monitoring.flag_tallies`). Each change is written twice: for its exporter and for all
+    exporters (`exporter` empty), so a user who sees everything reads a few rows. The sum over a
+    key is the number of open flags; the sums since an hour give the chart of open flags over
+    time."""
 
     exporter = models.ForeignKey(
         Exporter, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    authority = models.ForeignKey(
+        Authority, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=16, choices=FlagKind.choices)
     hour = models.DateTimeField()

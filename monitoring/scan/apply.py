@@ -15,11 +15,11 @@ from django.db.models import F, OuterRef, Q, Subquery
 
 from core.lookups import ids_in
 from licenses import consequences, events
-from licenses.models import EventKind
+from licenses.models import EventKind, LicenseApplication
 from shipments.models import Shipment
 
 from .. import alerts, flag_tallies
-from ..models import ALERTING_FLAGS, Alert, Flag, FlagKind
+from ..models import ALERTING_FLAGS, APPLICATION_FLAGS, Alert, Flag, FlagKind
 from .due import at_risk_late
 from .horizons import Thresholds
 from .statements import (
@@ -95,16 +95,30 @@ def apply_kind(
                     )
                 )
         if result.raised or result.cleared:
+            owners = _owners(kind, [*result.raised, *result.cleared])
             flag_tallies.record(
                 kind,
-                raised=[exporter for _f, _s, exporter in result.raised],
-                cleared=[exporter for _f, _s, exporter in result.cleared],
+                raised=owners[: len(result.raised)],
+                cleared=owners[len(result.raised) :],
                 now=th.now,
             )
         if kind in RANKED:
             rank(kind, th, only=only, scope=scope)
     consequences.report_flags(kind, raised=len(result.raised), cleared=len(result.cleared))
     return result
+
+
+def _owners(kind: str, flags: Sequence[tuple[int, int, int]]) -> list[tuple[int, int | None]]:
+    """(exporter, authority) of each (flag, subject, exporter): the application's authority for
+    an application's kind (one query), none for a shipment's."""
+    if kind not in APPLICATION_FLAGS:
+        return [(exporter, None) for _f, _s, exporter in flags]
+    authorities = dict(
+        LicenseApplication.objects.order_by()
+        .filter(ids_in("pk", {subject for _f, subject, _e in flags}))
+        .values_list("pk", "authority_id")
+    )
+    return [(exporter, authorities[subject]) for _f, subject, exporter in flags]
 
 
 # The shipment flags whose open rows keep what the work queue and the dashboard order them by

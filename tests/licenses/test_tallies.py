@@ -99,5 +99,5 @@ def test_the_dashboard_counts_only_what_the_user_may_see(limited, manager, ganzh
         "applications": {"submitted": 1, "draft": 2},
         "shipments": {"planned": 1},
     }
-    by_authority = dashboard.pending_by_authority(user=limited, now=NOW)
+    by_authority = dashboard.pending_by_authority(user=limited)
     assert [(row.code, row.pending) for row in by_authority] == [("MOFCOM", 1)]

@@ -7,11 +7,13 @@ import datetime as dt
 
 import pytest
 
+from licenses import services
 from monitoring import flag_tallies, scan
-from monitoring.models import Flag, FlagTally
+from monitoring.models import SHIPMENT_FLAGS, Flag, FlagTally
 
-from ..helpers import SHANGHAI
-from .builders import mofcom_application
+from ..factories import ApplicationFactory, authority
+from ..helpers import LONDON, SHANGHAI, at
+from .builders import approve, mofcom_application
 
 pytestmark = pytest.mark.django_db
 
@@ -71,4 +73,47 @@ def test_compaction_keeps_the_sums_and_recount_corrects_drift(exporter):
     assert flag_tallies.open_counts(None) == {"overdue": 1}
     assert flag_tallies.rebuild(now=LATER) == 2  # the exporter's key and all exporters'
     assert flag_tallies.open_counts(None) == {} == open_now()
+    assert flag_tallies.rebuild(now=LATER) == 0
+
+
+def open_by_authority_from_flags(exporter_ids=None) -> dict[int, int]:
+    flags = Flag.objects.filter(kind="overdue", cleared_at__isnull=True)
+    if exporter_ids is not None:
+        flags = flags.filter(exporter_id__in=exporter_ids)
+    out: dict[int, int] = {}
+    for authority_id in flags.values_list("application__authority_id", flat=True):
+        out[authority_id] = out.get(authority_id, 0) + 1
+    return out
+
+
+def test_an_applications_flags_are_counted_under_its_authority(exporter, baotou):
+    mine = mofcom_application(exporter, submitted="2026-09-20", accepted="2026-09-24")
+    mofcom_application(baotou, submitted="2026-09-20", accepted="2026-09-24")
+    ecju = authority("ECJU")
+    theirs = ApplicationFactory(
+        exporter=baotou,
+        authority=ecju,
+        items=[ecju.items.create(code="ML22", description="Technology")],
+    )
+    when = at("2026-09-01", 10, tz=LONDON)
+    services.application_submit(application=theirs, at=when, now=when, actor=None)
+    scan.scan(now=DUE_SOON)
+    scan.scan(now=OVERDUE)
+    mofcom = authority("MOFCOM")
+    assert open_by_authority_from_flags() == {mofcom.pk: 2, ecju.pk: 1}
+    assert flag_tallies.open_by_authority(None, "overdue") == {mofcom.pk: 2, ecju.pk: 1}
+    assert flag_tallies.open_by_authority([exporter.pk], "overdue") == {mofcom.pk: 1}
+    assert flag_tallies.open_by_authority([baotou.pk], "overdue") == {mofcom.pk: 1, ecju.pk: 1}
+    assert flag_tallies.open_by_authority([], "overdue") == {}
+    # a shipment's flags, and the totals by kind, are as before
+    assert not FlagTally.objects.filter(kind__in=SHIPMENT_FLAGS, authority__isnull=False)
+    assert flag_tallies.open_counts(None)["overdue"] == 3
+    # the deltas the scan wrote are what a recount finds, key by key (authority included)
+    assert flag_tallies.rebuild(now=LATER) == 0
+    # the application moves on: its flag is cleared under its authority
+    approve(mine, "2026-12-05")
+    assert flag_tallies.open_by_authority(None, "overdue") == {mofcom.pk: 1, ecju.pk: 1}
+    assert flag_tallies.open_by_authority([exporter.pk], "overdue") == {}
+    flag_tallies.compact(now=OVERDUE + dt.timedelta(days=200))
+    assert flag_tallies.open_by_authority(None, "overdue") == open_by_authority_from_flags()
     assert flag_tallies.rebuild(now=LATER) == 0
