@@ -72,9 +72,12 @@ def status_counts(*, user: Any, summed: tallies.Sums | None = None) -> dict[str,
     }
 
 
-def flag_counts(*, user: Any) -> list[Tally]:
-    """Open flags by kind (from the flag tallies); each links to the list it concerns."""
-    counts = flag_tallies.open_counts(license_selectors.visible_exporter_ids(user))
+def flag_counts(*, user: Any, opened: flag_tallies.Open | None = None) -> list[Tally]:
+    """Open flags by kind (from the flag tallies, or their read already); each links to the
+    list it concerns."""
+    if opened is None:
+        opened = flag_tallies.read(license_selectors.visible_exporter_ids(user))
+    counts = opened.counts()
     return [
         Tally(
             code,
@@ -139,16 +142,16 @@ def _days_past(now: dt.datetime, due_at: dt.datetime | None) -> int:
     return max(0, (now - due_at) // DAY) if due_at else 0
 
 
-def overdue_by_authority(*, user: Any) -> dict[int, int]:
+def overdue_by_authority(*, user: Any, opened: flag_tallies.Open | None = None) -> dict[int, int]:
     """Pending applications and requested amendments past their due date, counted by
     authority: their open `overdue` flags, summed from the flag tallies (`monitoring.
     flag_tallies`) of the exporters the user may see. The scan raises the flag when the due
     date passes and clears it when the application moves on or its due date moves, so the
     counts are those of the last scan (a minute at most), as the work queue's and the open
     flags' counts are; the overdue list beside them reads the applications themselves."""
-    return flag_tallies.open_by_authority(
-        license_selectors.visible_exporter_ids(user), FlagKind.OVERDUE
-    )
+    if opened is None:
+        opened = flag_tallies.read(license_selectors.visible_exporter_ids(user))
+    return opened.by_authority(FlagKind.OVERDUE)
 
 
 @dataclass
@@ -253,18 +256,40 @@ def pending_by_authority(
 # --- statistics -------------------------------------------------------------------------------
 
 
-def open_flags_over_time(
-    *, user: Any, now: dt.datetime, days: int = 90
-) -> tuple[list[dt.date], dict[str, list[int]]]:
-    """How many flags of each kind were open at the end of each of the last `days` days (in
-    the user's time zone): from the flag tallies, the open count less the changes of the hours
-    since each day ended."""
+# The days the chart of open flags shows.
+FLAG_CHART_DAYS = 90
+
+
+def _day_ends(now: dt.datetime, days: int) -> tuple[list[dt.date], list[dt.datetime]]:
+    """The last `days` days in the user's time zone, and the end of each (today's is now)."""
     tz = timezone.get_current_timezone()
     today = timezone.localtime(now).date()
     day_list = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
-    # The end of each day; today's "end" is now.
     ends = [min(now, dt.datetime.combine(d + DAY, dt.time.min, tzinfo=tz)) for d in day_list]
-    counted = flag_tallies.open_at(license_selectors.visible_exporter_ids(user), ends, now=now)
+    return day_list, ends
+
+
+def read_flag_tallies(*, user: Any, now: dt.datetime) -> flag_tallies.Open:
+    """The flag tallies the dashboard reads (open flags by kind and authority, and the changes
+    since the chart's first day), in one query."""
+    _days, ends = _day_ends(now, FLAG_CHART_DAYS)
+    return flag_tallies.read(license_selectors.visible_exporter_ids(user), since=ends[0])
+
+
+def open_flags_over_time(
+    *,
+    user: Any,
+    now: dt.datetime,
+    days: int = FLAG_CHART_DAYS,
+    opened: flag_tallies.Open | None = None,
+) -> tuple[list[dt.date], dict[str, list[int]]]:
+    """How many flags of each kind were open at the end of each of the last `days` days (in
+    the user's time zone): from the flag tallies (or their read already, from the first of
+    those days on), the open count less the changes of the hours since each day ended."""
+    day_list, ends = _day_ends(now, days)
+    if opened is None:
+        opened = flag_tallies.read(license_selectors.visible_exporter_ids(user), since=ends[0])
+    counted = opened.at(ends, now=now)
     return day_list, {kind: counted.get(kind, [0] * len(ends)) for kind in FlagKind.values}
 
 
@@ -486,8 +511,14 @@ def approval_time_charts(
     return charts
 
 
-def open_flags_chart(*, user: Any, now: dt.datetime, days: int = 90) -> Chart:
-    day_list, series = open_flags_over_time(user=user, now=now, days=days)
+def open_flags_chart(
+    *,
+    user: Any,
+    now: dt.datetime,
+    days: int = FLAG_CHART_DAYS,
+    opened: flag_tallies.Open | None = None,
+) -> Chart:
+    day_list, series = open_flags_over_time(user=user, now=now, days=days, opened=opened)
     return line_chart(
         id="open-flags",
         title=_("Open flags over time"),
@@ -546,18 +577,19 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     """Everything the dashboard shows, for this user."""
     from .history import authority_history  # it draws its charts with this module
 
-    overdue = overdue_by_authority(user=user)  # one count for the total and the table
+    opened = read_flag_tallies(user=user, now=now)  # one read for counts, overdue and chart
+    overdue = overdue_by_authority(user=user, opened=opened)  # for the total and the table
     # the status tallies, read once for the counts by state and the pending by authority
     summed = tallies.sums(license_selectors.visible_exporter_ids(user))
     return {
         "queue": work_queue(user=user, now=now),
         "counts": status_counts(user=user, summed=summed),
-        "flag_counts": flag_counts(user=user),
+        "flag_counts": flag_counts(user=user, opened=opened),
         "overdue": overdue_applications(user=user, now=now),
         "overdue_total": sum(overdue.values()),
         "at_risk": at_risk_shipments(user=user, now=now),
         "by_authority": pending_by_authority(user=user, overdue=overdue, summed=summed),
         "approval_charts": approval_time_charts(user=user, now=now),
-        "flags_chart": open_flags_chart(user=user, now=now),
+        "flags_chart": open_flags_chart(user=user, now=now, opened=opened),
         "history": authority_history(user=user),
     }

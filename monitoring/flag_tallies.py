@@ -24,10 +24,12 @@ import datetime as dt
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import accumulate
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Case, Count, DateTimeField, F, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncHour
 
 from core.lookups import ids_in
@@ -73,26 +75,82 @@ def _visible(exporter_ids: Iterable[int] | None) -> QuerySet[FlagTally]:
     return qs.filter(ids_in("exporter_id", exporter_ids))
 
 
+@dataclass(frozen=True)
+class Open:
+    """The open flags over some exporters, from one read of their tallies (`read`): by kind and
+    authority now, and the changes by kind and hour from the hour `since` on."""
+
+    now: dict[tuple[str, int | None], int]  # (kind, authority or None): open flags
+    changes: dict[str, list[tuple[dt.datetime, int]]]  # kind: (hour, change), in hour order
+    since: dt.datetime | None
+
+    def counts(self) -> dict[str, int]:
+        """{kind: open flags}."""
+        out: Counter[str] = Counter()
+        for (kind, _authority), n in self.now.items():
+            out[kind] += n
+        return {kind: n for kind, n in out.items() if n}
+
+    def by_authority(self, kind: str) -> dict[int, int]:
+        """{authority id: open flags of `kind`} (an application's kind)."""
+        return {a: n for (k, a), n in self.now.items() if k == kind and a is not None and n}
+
+    def at(self, moments: Sequence[dt.datetime], *, now: dt.datetime) -> dict[str, list[int]]:
+        """{kind: open flags at each of `moments`} (each at or before `now`, none before the
+        hour `since`): the open count less the changes of the hours from that moment's hour
+        on."""
+        if moments and (self.since is None or hour_of(min(moments)) < self.since):
+            raise ValueError("the changes were read from a later hour than a moment asked")
+        current = self.counts()
+        out: dict[str, list[int]] = {}
+        for kind in {*current, *self.changes}:
+            changes = self.changes.get(kind, [])
+            hours = [hour for hour, _n in changes]  # in order
+            # later[i]: the sum of the changes from the i-th hour on (0 past the last)
+            later = [*reversed([*accumulate(reversed([n for _hour, n in changes]))]), 0]
+            open_now = current.get(kind, 0)
+            out[kind] = [
+                open_now if moment >= now else open_now - later[bisect_left(hours, moment)]
+                for moment in moments
+            ]
+        return out
+
+
+def read(exporter_ids: Iterable[int] | None, *, since: dt.datetime | None = None) -> Open:
+    """The open flags over the given exporters (None: all), and the changes of each hour from
+    `since` on (none without it), in one query: the rows of each kind and authority, those of
+    an hour from `since` on kept apart."""
+    hour: Any = Value(None, output_field=DateTimeField())
+    if since is not None:
+        since = hour_of(since)
+        hour = Case(When(hour__gte=since, then=F("hour")), default=hour)
+    now: Counter[tuple[str, int | None]] = Counter()
+    by_hour: dict[str, Counter[dt.datetime]] = {}
+    for kind, authority, changed, n in (
+        _visible(exporter_ids)
+        .annotate(changed=hour)
+        .values_list("kind", "authority", "changed")
+        .annotate(total=Sum("n"))
+    ):
+        now[(kind, authority)] += n
+        if changed is not None:
+            by_hour.setdefault(kind, Counter())[changed] += n
+    return Open(
+        now={key: n for key, n in now.items() if n},
+        changes={kind: sorted(hours.items()) for kind, hours in by_hour.items()},
+        since=since,
+    )
+
+
 def open_counts(exporter_ids: Iterable[int] | None) -> dict[str, int]:
     """{kind: open flags} over the given exporters (None: all)."""
-    return {
-        kind: n
-        for kind, n in _visible(exporter_ids).values_list("kind").annotate(total=Sum("n"))
-        if n
-    }
+    return read(exporter_ids).counts()
 
 
 def open_by_authority(exporter_ids: Iterable[int] | None, kind: str) -> dict[int, int]:
     """{authority id: open flags of `kind`} (an application's kind) over the given exporters
     (None: all)."""
-    return {
-        authority: n
-        for authority, n in _visible(exporter_ids)
-        .filter(kind=kind, authority__isnull=False)
-        .values_list("authority")
-        .annotate(total=Sum("n"))
-        if n
-    }
+    return read(exporter_ids).by_authority(kind)
 
 
 def open_at(
@@ -100,29 +158,8 @@ def open_at(
 ) -> dict[str, list[int]]:
     """{kind: open flags at each of `moments`} (each at or before `now`): the open count less
     the changes of the hours from that moment's hour on."""
-    visible = list(exporter_ids) if exporter_ids is not None else None
-    current = open_counts(visible)
-    since = hour_of(min(moments)) if moments else hour_of(now)
-    changes: dict[str, list[tuple[dt.datetime, int]]] = {}
-    for kind, hour, n in (
-        _visible(visible)
-        .filter(hour__gte=since)
-        .values_list("kind", "hour")
-        .annotate(total=Sum("n"))
-        .order_by("hour")
-    ):
-        changes.setdefault(kind, []).append((hour, n))
-    out: dict[str, list[int]] = {}
-    for kind in {*current, *changes}:
-        hours = [hour for hour, _n in changes.get(kind, [])]  # in order
-        # later[i]: the sum of the changes from the i-th hour on (0 past the last)
-        later = [*reversed([*accumulate(reversed([n for _hour, n in changes.get(kind, [])]))]), 0]
-        open_now = current.get(kind, 0)
-        out[kind] = [
-            open_now if moment >= now else open_now - later[bisect_left(hours, moment)]
-            for moment in moments
-        ]
-    return out
+    since = min(moments) if moments else now
+    return read(exporter_ids, since=since).at(moments, now=now)
 
 
 _KEY = "exporter_id, authority_id, kind, hour"
