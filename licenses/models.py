@@ -946,14 +946,18 @@ class StatusTally(models.Model):
     """How many applications and shipments each exporter has in each state (applications also
     by authority): the dashboard's counts and pending-by-authority, without counting a
     million rows. Rows are signed deltas, written by the event writer (`licenses.tallies`) in
-    the transaction of every change of state, so the sum over a key is the count; compaction
-    folds them into one row per key, and the daily job recounts to heal any drift."""
+    the transaction of every change of state, so the sum over a key is the count; each change
+    is written for its exporter and for all exporters (`exporter` empty), so a user who sees
+    everything reads a few rows. Compaction folds them into one row per key, and the daily job
+    recounts to heal any drift."""
 
     class Subject(models.TextChoices):
         APPLICATION = "application", _("application")
         SHIPMENT = "shipment", _("shipment")
 
-    exporter = models.ForeignKey(Exporter, on_delete=models.CASCADE, related_name="+")
+    exporter = models.ForeignKey(
+        Exporter, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     authority = models.ForeignKey(
         Authority, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )

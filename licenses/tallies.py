@@ -4,12 +4,14 @@
 - **Written with the events.** Every change of state is recorded as an event with its
   `from_status` and `to_status` (a creation has only the latter), and the event writer
   (`licenses.events.write`, the one writer of events) passes what it wrote to `record`, in the
-  same transaction: a signed delta row per (exporter, authority, subject, state) that changed.
+  same transaction: a signed delta row per (exporter, authority, subject, state) that changed,
+  and one for all exporters together (`exporter` empty), so that a user who sees every
+  exporter reads a few dozen rows rather than every exporter's.
   Deltas are only ever inserted, so concurrent moves never wait on one another here; a set-based
   path (shipments following their application, a change of the rules that moves thousands)
   writes its deltas in one INSERT.
 - **Read as sums.** A count is the sum of the rows of its key (`counts`, `pending_by_authority`),
-  over the exporters the user may see: a few thousand rows at most.
+  over the exporters the user may see (the all-exporters rows for a user who sees them all).
 - **Compacted.** `compact` folds the rows of each key into one, in one statement (the rows it
   deletes are the rows it sums), run by the scan every minute: the table stays at about one
   row per key.
@@ -35,7 +37,8 @@ from .models import PENDING_STATUSES, LicenseApplication, StatusTally
 
 APPLICATION: str = StatusTally.Subject.APPLICATION
 SHIPMENT: str = StatusTally.Subject.SHIPMENT
-Key = tuple[int, int | None, str, str]  # exporter, authority (applications), subject, state
+# exporter (None: all exporters), authority (applications), subject, state
+Key = tuple[int | None, int | None, str, str]
 
 
 def _shipments() -> QuerySet:
@@ -80,6 +83,7 @@ def record(changes: Iterable[tuple[int | None, int | None, str, str]]) -> int:
         for (pk, status), n in changed.items():
             exporter, authority = owners[pk]
             deltas[(exporter, authority, subject, status)] += n
+            deltas[(None, authority, subject, status)] += n  # all exporters
     rows = [
         StatusTally(exporter_id=e, authority_id=a, subject=s, status=status, n=n)
         for (e, a, s, status), n in deltas.items()
@@ -90,8 +94,11 @@ def record(changes: Iterable[tuple[int | None, int | None, str, str]]) -> int:
 
 
 def _visible(exporter_ids: Iterable[int] | None) -> QuerySet[StatusTally]:
+    """The rows of the given exporters, or (None) those of all exporters together."""
     qs = StatusTally.objects.order_by()
-    return qs if exporter_ids is None else qs.filter(ids_in("exporter_id", exporter_ids))
+    if exporter_ids is None:
+        return qs.filter(exporter__isnull=True)
+    return qs.filter(ids_in("exporter_id", exporter_ids))
 
 
 Sums = dict[tuple[str, str, int | None], int]  # (subject, state, authority): count
@@ -202,10 +209,12 @@ def _recount() -> Counter[Key]:
         .annotate(n=Count("id"))
     ):
         out[(exporter, authority, APPLICATION, status)] = n
+        out[(None, authority, APPLICATION, status)] += n
     for exporter, status, n in (
         _shipments().order_by().values_list("exporter_id", "status").annotate(n=Count("id"))
     ):
         out[(exporter, None, SHIPMENT, status)] = n
+        out[(None, None, SHIPMENT, status)] += n
     return out
 
 

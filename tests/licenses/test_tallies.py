@@ -55,6 +55,21 @@ def test_an_undone_move_is_uncounted(ganzhou):
     assert tallies.drift() == {}
 
 
+def test_a_user_who_sees_every_exporter_reads_the_all_exporters_rows():
+    apps = [put_in(status) for status in ("approved", "accepted", "submitted")]
+    exporters = [app.exporter_id for app in apps]
+    ShipmentFactory(exporter=apps[0].exporter)
+    each = tallies.sums(exporters)
+    assert tallies.sums(None) == each and each
+    assert tallies.counts(None) == recount()
+    # written with every delta: the all-exporters rows alone are the counts
+    every = StatusTally.objects.filter(exporter__isnull=True)
+    assert sum(every.values_list("n", flat=True)) == LicenseApplication.objects.count() + 1
+    tallies.compact()
+    assert every.count() == len(tallies.sums(None))  # one row per key once folded
+    assert tallies.sums(None) == tallies.sums(exporters)
+
+
 def test_compaction_folds_each_key_into_one_row_and_keeps_the_sums():
     put_in("approved")  # created, submitted, accepted, approved: several rows per key
     before = tallies.counts(None)
@@ -74,8 +89,10 @@ def test_a_recount_corrects_and_reports_drift(ganzhou):
     # A path that bypasses the services (and so writes no event): the tally is wrong.
     LicenseApplication.objects.filter(pk=app.pk).update(status="submitted")
     key = (ganzhou.pk, app.authority_id, "application", "draft")
-    assert tallies.drift() == {key: 1, (*key[:3], "submitted"): -1}
-    assert tallies.rebuild() == {key: 1, (*key[:3], "submitted"): -1}
+    every = (None, *key[1:])  # all exporters' key
+    drifted = {key: 1, (*key[:3], "submitted"): -1, every: 1, (*every[:3], "submitted"): -1}
+    assert tallies.drift() == drifted
+    assert tallies.rebuild() == drifted
     assert tallies.drift() == {}
     assert tallies.counts(None)["application"] == {"submitted": 1}
 
