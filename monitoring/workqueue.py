@@ -16,8 +16,9 @@ Six sections, each a question an officer asks every morning:
 Reading it costs a fixed number of queries, whatever the size of the book: one UNION ALL of
 the six sections, each sorted by its deciding date, cut at `PER_SECTION` rows and carrying the
 section's full count (`COUNT(*) OVER ()`); one query for those shipments and one for those
-applications (through the selectors, so a user limited to some exporters sees only theirs);
-one for the calendar days administrators added to the authorities involved. The UNION's SQL is
+applications (through the selectors, so a user limited to some exporters sees only theirs),
+each read as the values its rows show rather than as models and the models they name; one for
+the authorities with the days administrators added to their calendars. The UNION's SQL is
 built once per process and scope of exporters and run again with each moment's values
 (`_statement`): building and compiling its parts cost more than running it. Rows are then
 merged by their deciding date (the earliest first; a reply with no deadline last), and each
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -51,14 +53,13 @@ from licenses.models import (
     CLOCKED_STATUSES,
     Authority,
     CalendarDay,
-    LicenseApplication,
     PauseReason,
     Status,
     WindowUnit,
 )
 from licenses.timeline import local_due_date, local_reply_due_date
 from shipments import selectors as shipment_selectors
-from shipments.models import FilingDeadline, Shipment, ShipmentStatus
+from shipments.models import FilingDeadline, ShipmentStatus
 
 from .models import FlagKind, FlagTally
 from .scan.due import HOLDING_LICENSE
@@ -379,12 +380,30 @@ def _file_by_to_come(*, user: Any, now: dt.datetime, section: Value) -> QuerySet
     )
 
 
-def _calendars(authorities: set[Authority]) -> dict[int, WorkCalendar]:
-    """Each authority's working calendar, with the days added to any of them read at once."""
-    days: dict[int, list[CalendarDay]] = defaultdict(list)
-    for day in CalendarDay.objects.filter(authority_id__any=[a.pk for a in authorities]):
-        days[day.authority_id].append(day)
-    return {a.pk: calendar_for(a, days[a.pk]) for a in authorities}
+@dataclass(frozen=True)
+class _Authorities:
+    """Every authority, and the days administrators added to their calendars."""
+
+    by_id: dict[int, Authority]
+    added: dict[int, list[CalendarDay]]
+
+    @classmethod
+    def read(cls) -> _Authorities:
+        """One query: a row per authority and added day (a handful), or per authority with
+        none."""
+        by_id: dict[int, Authority] = {}
+        added: dict[int, list[CalendarDay]] = defaultdict(list)
+        for a in Authority.objects.order_by("pk", "calendar_days__date").annotate(
+            added_date=F("calendar_days__date"), added_kind=F("calendar_days__kind")
+        ):
+            by_id.setdefault(a.pk, a)
+            if a.added_date is not None:
+                added[a.pk].append(CalendarDay(authority=a, date=a.added_date, kind=a.added_kind))
+        return cls(by_id, added)
+
+    def calendars(self, authorities: set[Authority]) -> dict[int, WorkCalendar]:
+        """Each of these authorities' working calendar."""
+        return {a.pk: calendar_for(a, self.added[a.pk]) for a in authorities}
 
 
 def _in_words(
@@ -414,11 +433,41 @@ def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else "—"
 
 
-def _shipment_day(section: str, s: Shipment) -> tuple[dt.date | None, Authority]:
+@dataclass(frozen=True)
+class _Application:
+    """What a row shows of an application (read as values, not as a model: a row costs the
+    objects built for it), with its authority."""
+
+    pk: int
+    reference: str
+    status: str
+    license_number: str
+    due_at: dt.datetime | None
+    reply_due_at: dt.datetime | None
+    valid_until: dt.date | None
+    forecast_p50: dt.date | None
+    exporter_name: str
+    authority: Authority
+
+
+@dataclass(frozen=True)
+class _Shipment:
+    """What a row shows of a shipment, with its application's (or else its item's)
+    authority."""
+
+    pk: int
+    reference: str
+    planned_ship_date: dt.date
+    file_by_date: dt.date | None
+    exporter_name: str
+    application: _Application | None
+    authority: Authority
+
+
+def _shipment_day(section: str, s: _Shipment) -> tuple[dt.date | None, Authority]:
     """A shipment row's deciding date, and the authority whose calendar and zone it is read
     on."""
-    application = s.application
-    authority = application.authority if application else s.item.authority
+    application, authority = s.application, s.authority
     if section == FILE_BY:
         return s.file_by_date, authority
     if section in (AT_RISK, LIKELY_LATE):
@@ -426,7 +475,7 @@ def _shipment_day(section: str, s: Shipment) -> tuple[dt.date | None, Authority]
     return (application.valid_until if application else None), authority  # LICENSE_EXPIRES
 
 
-def _application_day(section: str, a: LicenseApplication) -> tuple[dt.date | None, Authority]:
+def _application_day(section: str, a: _Application) -> tuple[dt.date | None, Authority]:
     """An application row's deciding date, and its authority."""
     if section == REPLY:
         return local_reply_due_date(a), a.authority
@@ -436,7 +485,7 @@ def _application_day(section: str, a: LicenseApplication) -> tuple[dt.date | Non
 
 
 def _shipment_row(
-    section: str, s: Shipment, *, now: dt.datetime, calendars: dict[int, WorkCalendar]
+    section: str, s: _Shipment, *, now: dt.datetime, calendars: dict[int, WorkCalendar]
 ) -> Row:
     application = s.application
     day, authority = _shipment_day(section, s)
@@ -470,7 +519,7 @@ def _shipment_row(
         chip=CHIPS[section],
         reference=s.reference,
         subject_url=url,
-        exporter=s.exporter.name,
+        exporter=s.exporter_name,
         date=day,
         when=when,
         late=late,
@@ -483,7 +532,7 @@ def _shipment_row(
 
 def _application_row(
     section: str,
-    a: LicenseApplication,
+    a: _Application,
     *,
     now: dt.datetime,
     calendars: dict[int, WorkCalendar],
@@ -511,7 +560,7 @@ def _application_row(
         chip=CHIPS[section],
         reference=a.reference,
         subject_url=url,
-        exporter=a.exporter.name,
+        exporter=a.exporter_name,
         date=day,
         when=when,
         late=late,
@@ -522,64 +571,104 @@ def _application_row(
     )
 
 
-# What a shipment's row shows (`_shipment_row`): read alone, not the whole of the shipment and
-# of each object it names (a row costs the objects built for it).
-ROW_FIELDS = (
+# What a row shows of an application (`_Application`), as its fields are named from the
+# application itself.
+APPLICATION_FIELDS = (
     "pk",
     "reference",
-    "planned_ship_date",
-    "exporter__name",
-    "item__authority",
-    "deadline__file_by_date",
-    "application__status",
-    "application__reference",
-    "application__forecast_p50",
-    "application__due_at",
-    "application__valid_until",
-    "application__authority",
-)
-
-
-# And what an application's row shows (`_application_row`).
-APPLICATION_ROW_FIELDS = (
-    "pk",
-    "reference",
+    "status",
     "license_number",
     "due_at",
     "reply_due_at",
     "valid_until",
+    "forecast_p50",
     "exporter__name",
-    "authority",
+    "authority_id",
 )
+
+
+def _application(values: Sequence[Any], authorities: dict[int, Authority]) -> _Application:
+    """An application's values, in the order of `APPLICATION_FIELDS`."""
+    (pk, reference, status, number, due_at, reply_due_at, valid_until, p50, exporter, authority) = (
+        values
+    )
+    return _Application(
+        pk=pk,
+        reference=reference,
+        status=status,
+        license_number=number,
+        due_at=due_at,
+        reply_due_at=reply_due_at,
+        valid_until=valid_until,
+        forecast_p50=p50,
+        exporter_name=exporter,
+        authority=authorities[authority],
+    )
+
+
+def _subjects(
+    *,
+    user: Any,
+    shipment_ids: set[int],
+    application_ids: set[int],
+    authorities: dict[int, Authority],
+) -> tuple[dict[int, _Shipment], dict[int, _Application]]:
+    """The heads' shipments and applications, through the selectors (a user limited to some
+    exporters sees only theirs), as the values their rows show, in two queries. Always the
+    same queries, rows or none (`__any` asks even for an empty list)."""
+    applications = {
+        values[0]: _application(values, authorities)
+        for values in license_selectors.application_list(user=user)
+        .select_related(None)
+        .filter(pk__any=application_ids)
+        .values_list(*APPLICATION_FIELDS)
+    }
+    shipments: dict[int, _Shipment] = {}
+    for pk, reference, ship_date, file_by, exporter, item_authority, application_id, *rest in (
+        shipment_selectors.shipment_list(user=user)
+        .select_related(None)
+        .filter(pk__any=shipment_ids)
+        .values_list(
+            "pk",
+            "reference",
+            "planned_ship_date",
+            "deadline__file_by_date",
+            "exporter__name",
+            "item__authority_id",
+            "application_id",
+            *(f"application__{field}" for field in APPLICATION_FIELDS[1:]),
+        )
+    ):
+        application = _application((application_id, *rest), authorities) if application_id else None
+        shipments[pk] = _Shipment(
+            pk=pk,
+            reference=reference,
+            planned_ship_date=ship_date,
+            file_by_date=file_by,
+            exporter_name=exporter,
+            application=application,
+            authority=application.authority if application else authorities[item_authority],
+        )
+    return shipments, applications
 
 
 def work_queue(*, user: Any, now: dt.datetime) -> Queue:
     """The user's work queue: a count per section, and the most urgent rows of them all."""
     counts, heads = _heads(user=user, now=now)
-    shipment_ids = {pk for section, pk in heads if section in SHIPMENT_SECTIONS}
-    application_ids = {pk for section, pk in heads if section not in SHIPMENT_SECTIONS}
-    # Always the same queries, rows or none (`__any` asks even for an empty list).
-    shipments = {
-        s.pk: s
-        for s in shipment_selectors.shipment_list(user=user)
-        .select_related(None)
-        .select_related("exporter", "item__authority", "application__authority", "deadline")
-        .only(*ROW_FIELDS)
-        .filter(pk__any=shipment_ids)
-    }
-    applications = {
-        a.pk: a
-        for a in license_selectors.application_list(user=user)
-        .only(*APPLICATION_ROW_FIELDS)
-        .filter(pk__any=application_ids)
-    }
+    known = _Authorities.read()
+    shipments, applications = _subjects(
+        user=user,
+        shipment_ids={pk for section, pk in heads if section in SHIPMENT_SECTIONS},
+        application_ids={pk for section, pk in heads if section not in SHIPMENT_SECTIONS},
+        authorities=known.by_id,
+    )
     # The most urgent first: each candidate's deciding date in days from today on its
     # authority's zone (no date last), then the section's order and the reference. Rows are
     # built (links, words, working days) only for those shown.
     order = {code: n for n, code in enumerate(SECTIONS)}
     candidates = []
     for section, pk in heads:
-        subject: Shipment | LicenseApplication
+        subject: _Shipment | _Application
         if section in SHIPMENT_SECTIONS and pk in shipments:
             subject = shipments[pk]
             day, authority = _shipment_day(section, subject)
@@ -593,10 +682,10 @@ def work_queue(*, user: Any, now: dt.datetime) -> Queue:
         candidates.append((key, section, subject, authority))
     candidates.sort(key=lambda candidate: candidate[0])
     shown = candidates[:SHOWN]
-    calendars = _calendars({authority for _key, _section, _subject, authority in shown})
+    calendars = known.calendars({authority for _key, _section, _subject, authority in shown})
     rows = [
         _shipment_row(section, subject, now=now, calendars=calendars)
-        if isinstance(subject, Shipment)
+        if isinstance(subject, _Shipment)
         else _application_row(section, subject, now=now, calendars=calendars)
         for _key, section, subject, _authority in shown
     ]

@@ -133,6 +133,31 @@ def test_each_row_states_its_deciding_date_in_words(officer, queue_world):
     assert (risky.date, risky.when) == (q.world.mine.shipment.planned_ship_date, "in 5 days")
 
 
+def test_working_days_in_words_skip_the_days_an_administrator_added(officer, queue_world):
+    """A holiday added to ECJU's calendar between today and the reply's day is one working
+    day fewer to reply; a Saturday added as a workday, one more."""
+    from licenses.models import CalendarDay
+
+    ecju = authority("ECJU")
+    today = timezone.localtime(timezone.now(), ecju.tz).date()
+    due = local_reply_due_date(queue_world.reply)
+    public = calendar_for(ecju)
+    before = public.working_days_between(today, due)
+
+    def reply_when() -> str:
+        rows = workqueue.work_queue(user=officer, now=timezone.now()).rows
+        return next(r.when for r in rows if r.reference == "GZ-REPLY")
+
+    assert reply_when() == f"in {before} working days"
+    days = [today + dt.timedelta(days=n) for n in range(1, (due - today).days)]
+    holiday = next(d for d in days if public.working_days_between(d - dt.timedelta(days=1), d))
+    CalendarDay.objects.create(authority=ecju, date=holiday, kind="holiday")
+    assert reply_when() == f"in {before - 1} working days"
+    saturday = next(d for d in days if d.weekday() == 5 and d > holiday)
+    CalendarDay.objects.create(authority=ecju, date=saturday, kind="workday")
+    assert reply_when() == f"in {before} working days"
+
+
 def test_dates_in_words_count_working_days_on_the_authoritys_calendar():
     china = calendar_for(authority("MOFCOM"))
     wednesday = dt.date(2026, 11, 18)
