@@ -26,22 +26,24 @@ DECISION_STATES = {
 }
 
 
+def local_day_ending(moment: dt.datetime | None, authority: Any) -> dt.date | None:
+    """The day, in the authority's time zone, whose end is `moment` (a due date as the
+    authority states it)."""
+    if moment is None:
+        return None
+    return (moment.astimezone(authority.tz) - dt.timedelta(microseconds=1)).date()
+
+
 def local_due_date(application: Any) -> dt.date | None:
     """The due date as the authority states it: the day, in its time zone, whose end is
     `due_at`."""
-    if application.due_at is None:
-        return None
-    local = application.due_at.astimezone(application.authority.tz)
-    return (local - dt.timedelta(microseconds=1)).date()
+    return local_day_ending(application.due_at, application.authority)
 
 
 def local_reply_due_date(application: Any) -> dt.date | None:
     """The day the reply to a request for information is due, in the authority's time zone
     (the day whose end is `reply_due_at`)."""
-    if application.reply_due_at is None:
-        return None
-    local = application.reply_due_at.astimezone(application.authority.tz)
-    return (local - dt.timedelta(microseconds=1)).date()
+    return local_day_ending(application.reply_due_at, application.authority)
 
 
 MOVE_LABELS = {

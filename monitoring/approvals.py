@@ -52,7 +52,7 @@ from django.utils import timezone
 
 from core.lookups import ids_in
 from licenses import selectors as license_selectors
-from licenses.models import LICENSED_STATUSES, Authority, LicenseApplication
+from licenses.models import LICENSED_STATUSES, LicenseApplication
 
 from .models import AlertPreference, ApprovalMonth
 
@@ -117,10 +117,13 @@ class _Percentiles(Aggregate):
 WORK_MEM = "32MB"
 
 
-def _month_rows(decided: QuerySet, tz: dt.tzinfo, *by: str) -> list[dict[str, Any]]:
+def _month_rows(
+    decided: QuerySet, tz: dt.tzinfo, *by: str, many: bool = True
+) -> list[dict[str, Any]]:
     """The count, the median and the 90th percentile of the days from submission to approval,
     by month of approval in `tz` and by the fields `by`, aggregated by PostgreSQL (a row per
-    group, not one per application)."""
+    group, not one per application). `many`: months of approvals, sorted with more memory
+    than the default (a month's fit in it)."""
     days = Func(
         F("decided_at"),
         F("submitted_at"),
@@ -137,6 +140,8 @@ def _month_rows(decided: QuerySet, tz: dt.tzinfo, *by: str) -> list[dict[str, An
         .values(*by, "month")
         .annotate(n=Count("*"), q=_Percentiles("days", 0.5, 0.9))
     )
+    if not many:
+        return list(rows)
     with transaction.atomic(), connection.cursor() as cursor:
         # A year of approvals at a million shipments (about 60,000 rows) sorted by group: in
         # memory, not on disk (for this transaction only).
@@ -145,19 +150,28 @@ def _month_rows(decided: QuerySet, tz: dt.tzinfo, *by: str) -> list[dict[str, An
 
 
 def approval_times(
-    *, user: Any, now: dt.datetime, months: int = MONTHS
+    *,
+    user: Any,
+    now: dt.datetime,
+    months: int = MONTHS,
+    authorities: license_selectors.Authorities | None = None,
 ) -> dict[str, list[MonthStat]]:
     """Days from submission to approval, by authority code and month of approval (in the
     user's time zone): the count, the median and the 90th percentile, for the last `months`
-    months, oldest first; authorities with no approval in them are left out."""
+    months, oldest first; authorities with no approval in them are left out (the authorities
+    are read unless given)."""
     starts = month_starts(now, months)
     tz = timezone.get_current_timezone()
     since = dt.datetime.combine(starts[0], dt.time.min, tzinfo=tz)
     applications = license_selectors.application_list(user=user)
     if connection.vendor != "postgresql":
         return _in_python(_decided(applications, since, now), starts, tz)
+    known = license_selectors.authorities(user=user) if authorities is None else authorities
+    codes = {a.pk: a.code for a in known}
     stats: dict[str, dict[dt.date, MonthStat]] = defaultdict(dict)
-    live_from = _stored(stats, user=user, starts=starts, zone=timezone.get_current_timezone_name())
+    live_from = _stored(
+        stats, user=user, starts=starts, zone=timezone.get_current_timezone_name(), codes=codes
+    )
     # The rest from the applications: for each authority from its first month not stored
     # (the current month at the latest), and for authorities with nothing stored, all of it.
     starting: dict[dt.date, list[int]] = defaultdict(list)
@@ -167,15 +181,18 @@ def approval_times(
     for month, authority_ids in starting.items():
         begin = dt.datetime.combine(month, dt.time.min, tzinfo=tz)
         live |= Q(authority_id__in=authority_ids, decided_at__gte=begin)
-    if live_from and set(live_from) >= set(Authority.objects.values_list("pk", flat=True)):
+    if live_from and set(live_from) >= set(codes):
         # every authority has months stored: the index is read from the earliest month left
         since = dt.datetime.combine(min(live_from.values()), dt.time.min, tzinfo=tz)
     else:
         live |= ~Q(authority_id__in=list(live_from))
     decided = _decided(applications, since, now).filter(live)
-    for row in _month_rows(decided, tz, "authority__code"):
+    # the current month's approvals alone, usually: sorted within the default memory
+    many = since < dt.datetime.combine(starts[-1], dt.time.min, tzinfo=tz)
+    for row in _month_rows(decided, tz, "authority_id", many=many):
         median, p90 = row["q"]
-        stats[row["authority__code"]][row["month"]] = MonthStat(row["month"], row["n"], median, p90)
+        code = codes[row["authority_id"]]
+        stats[code][row["month"]] = MonthStat(row["month"], row["n"], median, p90)
     return {
         code: [by_month.get(m, MonthStat(m, 0, None, None)) for m in starts]
         for code, by_month in sorted(stats.items())
@@ -184,7 +201,12 @@ def approval_times(
 
 
 def _stored(
-    stats: dict[str, dict[dt.date, MonthStat]], *, user: Any, starts: list[dt.date], zone: str
+    stats: dict[str, dict[dt.date, MonthStat]],
+    *,
+    user: Any,
+    starts: list[dt.date],
+    zone: str,
+    codes: dict[int, str],
 ) -> dict[int, dt.date]:
     """Fill `stats` with the stored months the user can take (see the module's docstring);
     returns, for each authority with months stored, the first month to count from the
@@ -195,22 +217,20 @@ def _stored(
     rows = list(
         ApprovalMonth.objects.filter(time_zone=zone, month__gte=starts[0], month__lt=starts[-1])
         .filter(Q(exporter__isnull=True) | (ids_in("exporter_id", visible) if visible else Q()))
-        .values_list(
-            "authority_id", "authority__code", "exporter_id", "month", "n", "median", "p90"
-        )
+        .values_list("authority_id", "exporter_id", "month", "n", "median", "p90")
     )
     counted: dict[int, set[dt.date]] = defaultdict(set)
-    for authority_id, _code, exporter_id, month, *_rest in rows:
+    for authority_id, exporter_id, month, *_rest in rows:
         if exporter_id is None:
             counted[authority_id].add(month)
     live_from = {
         authority_id: next((m for m in starts if m not in months), starts[-1])
         for authority_id, months in counted.items()
     }
-    for authority_id, code, exporter_id, month, n, median, p90 in rows:
+    for authority_id, exporter_id, month, n, median, p90 in rows:
         mine = exporter_id is None if visible is None else exporter_id is not None
         if mine and n and month < live_from[authority_id]:
-            stats[code][month] = MonthStat(month, n, median, p90)
+            stats[codes[authority_id]][month] = MonthStat(month, n, median, p90)
     return live_from
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import F, Max, Prefetch
+from django.db.models import F, Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -29,9 +30,9 @@ from core.web import pk_url
 from licenses import selectors as license_selectors
 from licenses import tallies
 from licenses.models import CLOCKED_STATUSES, Event, Status
-from licenses.timeline import local_due_date
+from licenses.timeline import local_day_ending
 from shipments import selectors as shipment_selectors
-from shipments.models import Shipment, ShipmentStatus
+from shipments.models import ShipmentStatus
 
 from . import approvals, flag_tallies, selectors
 from .models import APPLICATION_FLAGS, FlagKind
@@ -89,20 +90,36 @@ def flag_counts(*, user: Any, opened: flag_tallies.Open | None = None) -> list[T
     ]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Waiting:
+    """A shipment waiting on an overdue application: what its row shows."""
+
+    pk: int
+    reference: str
+    planned_ship_date: dt.date
+
+
+@dataclass(frozen=True)
 class OverdueRow:
-    application: Any
+    """An overdue application as the dashboard lists it (read as values, not as a model: a
+    row costs the objects built for it)."""
+
+    pk: int
+    reference: str
+    status: str
+    exporter_name: str
+    authority_code: str
     due_date: dt.date | None
     days_past_due: int
-    shipments: list[Shipment]
+    shipments: list[Waiting]
 
     @property
     def status_label(self) -> str:
-        return str(Status(self.application.status).label)
+        return str(Status(self.status).label)
 
     @property
     def url(self) -> str:
-        return pk_url("application-detail", self.application.pk)
+        return pk_url("application-detail", self.pk)
 
     @property
     def waiting(self) -> list[tuple[str, str, str]]:
@@ -113,28 +130,50 @@ class OverdueRow:
         ]
 
 
-def overdue_applications(*, user: Any, now: dt.datetime, limit: int = 25) -> list[OverdueRow]:
+def overdue_applications(
+    *,
+    user: Any,
+    now: dt.datetime,
+    limit: int = 25,
+    authorities: license_selectors.Authorities | None = None,
+) -> list[OverdueRow]:
     """Pending applications and requested amendments past their due date, longest overdue
-    first, with the shipments that wait on them."""
-    waiting = (
-        shipment_selectors.shipment_list(user=user)
-        .filter(status__in=OPEN)
-        .order_by("planned_ship_date")
-        # what the list shows of them (a link, the reference, the ship date), nothing else
-        .select_related(None)
-        .only("pk", "reference", "planned_ship_date", "application_id")
-    )
-    qs = (
+    first, with the shipments that wait on them (the authorities are read unless given)."""
+    known = license_selectors.authorities(user=user) if authorities is None else authorities
+    overdue = list(
         license_selectors.application_list(user=user)
+        .select_related(None)
         .filter(status__in=CLOCKED_STATUSES, due_at__lt=now)
         .order_by("due_at", "id")
-        # what the row shows, nothing else (a row costs the objects built for it)
-        .only("reference", "status", "due_at", "exporter__name", "authority")
-        .prefetch_related(Prefetch("shipments", queryset=waiting, to_attr="waiting"))[:limit]
+        .values_list("pk", "reference", "status", "due_at", "exporter__name", "authority_id")[
+            :limit
+        ]
     )
-    return [
-        OverdueRow(a, local_due_date(a), _days_past(now, a.due_at), list(a.waiting)) for a in qs
-    ]
+    waiting: dict[int, list[Waiting]] = defaultdict(list)
+    for pk, reference, ships, application_id in (
+        shipment_selectors.shipment_list(user=user)
+        .select_related(None)
+        .filter(status__in=OPEN, application_id__any=[row[0] for row in overdue])
+        .order_by("planned_ship_date")
+        .values_list("pk", "reference", "planned_ship_date", "application_id")
+    ):
+        waiting[application_id].append(Waiting(pk, reference, ships))
+    rows = []
+    for pk, reference, status, due_at, exporter, authority_id in overdue:
+        authority = known.by_id[authority_id]
+        rows.append(
+            OverdueRow(
+                pk=pk,
+                reference=reference,
+                status=status,
+                exporter_name=exporter,
+                authority_code=authority.code,
+                due_date=local_day_ending(due_at, authority),
+                days_past_due=_days_past(now, due_at),
+                shipments=waiting[pk],
+            )
+        )
+    return rows
 
 
 def _days_past(now: dt.datetime, due_at: dt.datetime | None) -> int:
@@ -154,42 +193,57 @@ def overdue_by_authority(*, user: Any, opened: flag_tallies.Open | None = None) 
     return opened.by_authority(FlagKind.OVERDUE)
 
 
-@dataclass
+@dataclass(frozen=True)
 class AtRiskRow:
-    shipment: Shipment
+    """A shipment at risk as the dashboard lists it (read as values)."""
+
+    pk: int
+    reference: str
+    exporter_name: str
+    destination: str
+    planned_ship_date: dt.date
+    application_id: int | None
+    application_reference: str | None
     due_date: dt.date | None
     days_late: int | None
 
     @property
     def url(self) -> str:
-        return pk_url("shipment-detail", self.shipment.pk)
+        return pk_url("shipment-detail", self.pk)
 
     @property
     def application_url(self) -> str:
-        application_id = self.shipment.application_id
-        return pk_url("application-detail", application_id) if application_id else ""
+        return pk_url("application-detail", self.application_id) if self.application_id else ""
 
 
-def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[AtRiskRow]:
+def at_risk_shipments(
+    *,
+    user: Any,
+    now: dt.datetime,
+    limit: int = 25,
+    authorities: license_selectors.Authorities | None = None,
+) -> list[AtRiskRow]:
     """The shipments at risk (an open `at_risk` flag: not yet cleared, their license due after
     their planned ship date), the latest first: days late = due date - ship date.
 
     The scan keeps the flags and their lateness (`Flag.late`) whenever a due date or a ship
     date changes, so the first `limit` are read from the index of open `at_risk` flags by
-    lateness, however many are at risk."""
+    lateness, however many are at risk (the authorities are read unless given)."""
+    known = license_selectors.authorities(user=user) if authorities is None else authorities
     open_flags = (
         selectors.flag_list(user=user)
         .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
-        .select_related("shipment__application__authority", "shipment__exporter")
-        # what the list shows, nothing else (a row costs the objects built for it)
-        .only(
+        # what the list shows, nothing else
+        .values_list(
+            "shipment_id",
             "shipment__reference",
+            "shipment__exporter__name",
             "shipment__destination",
             "shipment__planned_ship_date",
-            "shipment__exporter__name",
+            "shipment__application_id",
             "shipment__application__reference",
             "shipment__application__due_at",
-            "shipment__application__authority",
+            "shipment__application__authority_id",
         )
     )
     flags = list(
@@ -207,13 +261,21 @@ def at_risk_shipments(*, user: Any, now: dt.datetime, limit: int = 25) -> list[A
             : limit - len(flags)
         ]
     out = []
-    for flag in flags:
-        shipment = flag.shipment
-        assert shipment is not None  # an at_risk flag is a shipment's
-        application = shipment.application
-        due = local_due_date(application) if application and application.due_at else None
-        days_late = (due - shipment.planned_ship_date).days if due else None
-        out.append(AtRiskRow(shipment, due, days_late))
+    for pk, reference, exporter, destination, ships, app_id, app_ref, due_at, authority in flags:
+        due = local_day_ending(due_at, known.by_id[authority]) if app_id else None
+        out.append(
+            AtRiskRow(
+                pk=pk,
+                reference=reference,
+                exporter_name=exporter,
+                destination=destination,
+                planned_ship_date=ships,
+                application_id=app_id,
+                application_reference=app_ref,
+                due_date=due,
+                days_late=(due - ships).days if due else None,
+            )
+        )
     return out
 
 
@@ -231,10 +293,11 @@ def pending_by_authority(
     user: Any,
     overdue: dict[int, int] | None = None,
     summed: tallies.Sums | None = None,
+    authorities: license_selectors.Authorities | None = None,
 ) -> list[AuthorityRow]:
     """Pending applications by authority (from the status tallies, or their sums read
     already), and how many of them are overdue (`overdue_by_authority`, unless it was read
-    already)."""
+    already); the authorities are read unless given."""
     totals = tallies.pending_by_authority(
         license_selectors.visible_exporter_ids(user), summed=summed
     )
@@ -248,7 +311,7 @@ def pending_by_authority(
             overdue.get(a.pk, 0),
             _url("application-list", authority=a.code, status="pending"),
         )
-        for a in license_selectors.authority_list(user=user)
+        for a in (license_selectors.authorities(user=user) if authorities is None else authorities)
         if totals.get(a.pk)
     ]
 
@@ -489,10 +552,15 @@ def line_chart(
 
 
 def approval_time_charts(
-    *, user: Any, now: dt.datetime, months: int = approvals.MONTHS
+    *,
+    user: Any,
+    now: dt.datetime,
+    months: int = approvals.MONTHS,
+    authorities: license_selectors.Authorities | None = None,
 ) -> list[Chart]:
     charts = []
-    for code, stats in approvals.approval_times(user=user, now=now, months=months).items():
+    timed = approvals.approval_times(user=user, now=now, months=months, authorities=authorities)
+    for code, stats in timed.items():
         labels = [s.month.strftime("%Y-%m") for s in stats]
         charts.append(
             line_chart(
@@ -577,19 +645,22 @@ def dashboard(*, user: Any, now: dt.datetime) -> dict[str, Any]:
     """Everything the dashboard shows, for this user."""
     from .history import authority_history  # it draws its charts with this module
 
+    known = license_selectors.authorities(user=user)  # named by many of its parts
     opened = read_flag_tallies(user=user, now=now)  # one read for counts, overdue and chart
     overdue = overdue_by_authority(user=user, opened=opened)  # for the total and the table
     # the status tallies, read once for the counts by state and the pending by authority
     summed = tallies.sums(license_selectors.visible_exporter_ids(user))
     return {
-        "queue": work_queue(user=user, now=now),
+        "queue": work_queue(user=user, now=now, authorities=known),
         "counts": status_counts(user=user, summed=summed),
         "flag_counts": flag_counts(user=user, opened=opened),
-        "overdue": overdue_applications(user=user, now=now),
+        "overdue": overdue_applications(user=user, now=now, authorities=known),
         "overdue_total": sum(overdue.values()),
-        "at_risk": at_risk_shipments(user=user, now=now),
-        "by_authority": pending_by_authority(user=user, overdue=overdue, summed=summed),
-        "approval_charts": approval_time_charts(user=user, now=now),
+        "at_risk": at_risk_shipments(user=user, now=now, authorities=known),
+        "by_authority": pending_by_authority(
+            user=user, overdue=overdue, summed=summed, authorities=known
+        ),
+        "approval_charts": approval_time_charts(user=user, now=now, authorities=known),
         "flags_chart": open_flags_chart(user=user, now=now, opened=opened),
-        "history": authority_history(user=user),
+        "history": authority_history(user=user, authorities=known),
     }

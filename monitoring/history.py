@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from core.lookups import ids_in
 from licenses import selectors as license_selectors
 from licenses.forecasts import kaplan_meier_counts, quantile
-from licenses.models import Authority, HistoryTally
+from licenses.models import HistoryTally
 
 from .dashboard import Chart, line_chart
 
@@ -52,10 +52,13 @@ def survival_points(*, until: int, points: int = CHART_POINTS) -> list[int]:
     return list(range(0, until + 1, step))
 
 
-def authority_history(*, user: Any) -> list[AuthorityHistory]:
+def authority_history(
+    *, user: Any, authorities: license_selectors.Authorities | None = None
+) -> list[AuthorityHistory]:
     """The observed figures of every authority with history among the user's applications:
     from the history tallies the forecast pass writes (`licenses.models.HistoryTally`), those
-    of all exporters for a user who sees them all, else summed over the user's exporters."""
+    of all exporters for a user who sees them all, else summed over the user's exporters (the
+    authorities are read unless given)."""
     visible = license_selectors.visible_exporter_ids(user)
     tallies = HistoryTally.objects.order_by()
     tallies = (
@@ -72,7 +75,8 @@ def authority_history(*, user: Any) -> list[AuthorityHistory]:
         groups[row["authority_id"]].append((row["units"], row["decided"], row["count"]))
         rejected[row["authority_id"]] += row["refused"]
     result = []
-    for authority in Authority.objects.filter(pk__in=list(groups)).order_by("code"):
+    known = license_selectors.authorities(user=user) if authorities is None else authorities
+    for authority in (a for a in known if a.pk in groups):  # in the order of their codes
         curve = kaplan_meier_counts(groups[authority.pk])
         window = authority.window_days
         longest = max([*curve.times, window])

@@ -29,7 +29,6 @@ links to the page where the work is done.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,11 +47,9 @@ from core.lookups import ids_in
 from core.web import pk_url
 from licenses import selectors as license_selectors
 from licenses.calendars import WorkCalendar
-from licenses.clock import calendar_for
 from licenses.models import (
     CLOCKED_STATUSES,
     Authority,
-    CalendarDay,
     PauseReason,
     Status,
     WindowUnit,
@@ -380,32 +377,6 @@ def _file_by_to_come(*, user: Any, now: dt.datetime, section: Value) -> QuerySet
     )
 
 
-@dataclass(frozen=True)
-class _Authorities:
-    """Every authority, and the days administrators added to their calendars."""
-
-    by_id: dict[int, Authority]
-    added: dict[int, list[CalendarDay]]
-
-    @classmethod
-    def read(cls) -> _Authorities:
-        """One query: a row per authority and added day (a handful), or per authority with
-        none."""
-        by_id: dict[int, Authority] = {}
-        added: dict[int, list[CalendarDay]] = defaultdict(list)
-        for a in Authority.objects.order_by("pk", "calendar_days__date").annotate(
-            added_date=F("calendar_days__date"), added_kind=F("calendar_days__kind")
-        ):
-            by_id.setdefault(a.pk, a)
-            if a.added_date is not None:
-                added[a.pk].append(CalendarDay(authority=a, date=a.added_date, kind=a.added_kind))
-        return cls(by_id, added)
-
-    def calendars(self, authorities: set[Authority]) -> dict[int, WorkCalendar]:
-        """Each of these authorities' working calendar."""
-        return {a.pk: calendar_for(a, self.added[a.pk]) for a in authorities}
-
-
 def _in_words(
     day: dt.date | None, *, today: dt.date, calendar: WorkCalendar | None
 ) -> tuple[str, bool, int | None]:
@@ -652,10 +623,13 @@ def _subjects(
     return shipments, applications
 
 
-def work_queue(*, user: Any, now: dt.datetime) -> Queue:
-    """The user's work queue: a count per section, and the most urgent rows of them all."""
+def work_queue(
+    *, user: Any, now: dt.datetime, authorities: license_selectors.Authorities | None = None
+) -> Queue:
+    """The user's work queue: a count per section, and the most urgent rows of them all (the
+    authorities are read unless given)."""
     counts, heads = _heads(user=user, now=now)
-    known = _Authorities.read()
+    known = license_selectors.authorities(user=user) if authorities is None else authorities
     shipments, applications = _subjects(
         user=user,
         shipment_ids={pk for section, pk in heads if section in SHIPMENT_SECTIONS},

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from licenses import services
+from licenses.timeline import local_due_date
 from monitoring import approvals, dashboard, flag_tallies
 from monitoring.models import Alert, Flag
 
@@ -39,10 +40,18 @@ def test_counts_by_state_and_open_flag_are_the_users_own(officer, limited, world
 def test_the_overdue_list_gives_days_past_due_and_the_waiting_shipments(officer, limited, world):
     now = timezone.now()
     rows = dashboard.overdue_applications(user=limited, now=now)
-    assert [r.application.reference for r in rows] == ["GZ-APP-1"]
-    row = rows[0]
-    assert row.days_past_due == (now - row.application.due_at).days > 60
+    assert [r.reference for r in rows] == ["GZ-APP-1"]
+    row, app = rows[0], world.mine.application
+    assert row.pk == app.pk and row.due_date == local_due_date(app)
+    assert row.days_past_due == (now - app.due_at).days > 60
     assert [s.reference for s in row.shipments] == ["GZ-SHP-1"]
+    assert row.waiting == [
+        (
+            f"/shipments/{world.mine.shipment.pk}/",
+            "GZ-SHP-1",
+            world.mine.shipment.planned_ship_date.isoformat(),
+        )
+    ]
     assert sum(dashboard.overdue_by_authority(user=officer).values()) == 2
 
 
@@ -59,11 +68,14 @@ def test_a_shipment_is_at_risk_when_its_license_is_due_after_its_ship_date(offic
     )
     services.application_submit(application=app, at=ago(1), now=now, actor=None)
     rows = dashboard.at_risk_shipments(user=officer, now=now)
-    late_row = next(r for r in rows if r.shipment == late)
+    late_row = next(r for r in rows if r.pk == late.pk)
+    app.refresh_from_db()
+    assert late_row.due_date == local_due_date(app)
     assert late_row.days_late == (late_row.due_date - late.planned_ship_date).days > 0
+    assert (late_row.reference, late_row.application_reference) == ("GZ-LATE", "GZ-SLOW")
     # The world's shipments ship in 5 days, but their licenses were due long ago: not at risk
     # (they are overdue, on the other list).
-    assert world.mine.shipment not in [r.shipment for r in rows]
+    assert world.mine.shipment.pk not in [r.pk for r in rows]
 
 
 def test_a_shipment_the_scan_flagged_at_risk_is_listed(officer, world):
@@ -71,7 +83,7 @@ def test_a_shipment_the_scan_flagged_at_risk_is_listed(officer, world):
         shipment=world.mine.shipment, exporter=world.mine.exporter, kind="at_risk", raised_at=ago(1)
     )
     rows = dashboard.at_risk_shipments(user=officer, now=timezone.now())
-    assert [r.shipment for r in rows] == [world.mine.shipment]
+    assert [r.pk for r in rows] == [world.mine.shipment.pk]
 
 
 def test_pending_by_authority_counts_pending_and_overdue(officer, limited, world):
