@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Sum
 
+from core import statements
 from core.lookups import ids_in
 
 from .models import PENDING_STATUSES, LicenseApplication, StatusTally
@@ -107,13 +108,16 @@ Sums = dict[tuple[str, str, int | None], int]  # (subject, state, authority): co
 def sums(exporter_ids: Iterable[int] | None) -> Sums:
     """{(subject, state, authority): count} over the given exporters (None: all), in one
     statement: what `counts` and `pending_by_authority` add up (the dashboard reads both)."""
-    return {
-        (subject, status, authority): n
-        for subject, status, authority, n in _visible(exporter_ids)
-        .values_list("subject", "status", "authority_id")
-        .annotate(total=Sum("n"))
-        if n
-    }
+    scope = None if exporter_ids is None else frozenset(exporter_ids)
+    summed = statements.rows(  # compiled once per process and scope
+        ("tallies.sums", scope),
+        lambda: (
+            _visible(scope)
+            .values_list("subject", "status", "authority_id")
+            .annotate(total=Sum("n"))
+        ),
+    )
+    return {(subject, status, authority): n for subject, status, authority, n in summed if n}
 
 
 def counts(

@@ -26,6 +26,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core import statements
+from core.lookups import Ids
 from core.web import pk_url
 from licenses import selectors as license_selectors
 from licenses import tallies
@@ -140,22 +142,32 @@ def overdue_applications(
     """Pending applications and requested amendments past their due date, longest overdue
     first, with the shipments that wait on them (the authorities are read unless given)."""
     known = license_selectors.authorities(user=user) if authorities is None else authorities
-    overdue = list(
-        license_selectors.application_list(user=user)
-        .select_related(None)
-        .filter(status__in=CLOCKED_STATUSES, due_at__lt=now)
-        .order_by("due_at", "id")
-        .values_list("pk", "reference", "status", "due_at", "exporter__name", "authority_id")[
-            :limit
-        ]
+    scope = license_selectors.visible_exporter_ids(user)
+    # each compiled once per process and scope (`core.statements`)
+    overdue = statements.rows(
+        ("dashboard.overdue", scope, limit),
+        lambda moment: (
+            license_selectors.application_list(user=user)
+            .select_related(None)
+            .filter(status__in=CLOCKED_STATUSES, due_at__lt=moment)
+            .order_by("due_at", "id")
+            .values_list("pk", "reference", "status", "due_at", "exporter__name", "authority_id")[
+                :limit
+            ]
+        ),
+        now,
     )
     waiting: dict[int, list[Waiting]] = defaultdict(list)
-    for pk, reference, ships, application_id in (
-        shipment_selectors.shipment_list(user=user)
-        .select_related(None)
-        .filter(status__in=OPEN, application_id__any=[row[0] for row in overdue])
-        .order_by("planned_ship_date")
-        .values_list("pk", "reference", "planned_ship_date", "application_id")
+    for pk, reference, ships, application_id in statements.rows(
+        ("dashboard.waiting", scope),
+        lambda ids: (
+            shipment_selectors.shipment_list(user=user)
+            .select_related(None)
+            .filter(status__in=OPEN, application_id__any=ids)
+            .order_by("planned_ship_date")
+            .values_list("pk", "reference", "planned_ship_date", "application_id")
+        ),
+        Ids(row[0] for row in overdue),
     ):
         waiting[application_id].append(Waiting(pk, reference, ships))
     rows = []
@@ -230,6 +242,7 @@ def at_risk_shipments(
     date changes, so the first `limit` are read from the index of open `at_risk` flags by
     lateness, however many are at risk (the authorities are read unless given)."""
     known = license_selectors.authorities(user=user) if authorities is None else authorities
+    scope = license_selectors.visible_exporter_ids(user)
     open_flags = (
         selectors.flag_list(user=user)
         .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
@@ -246,20 +259,26 @@ def at_risk_shipments(
             "shipment__application__authority_id",
         )
     )
-    flags = list(
-        open_flags.filter(late__isnull=False).order_by(
+    # each compiled once per process and scope (`core.statements`)
+    flags = statements.rows(
+        ("dashboard.at_risk", scope, limit),
+        lambda: open_flags.filter(late__isnull=False).order_by(
             # NULLS FIRST (a ship date is never empty): an order the shipments' index by ship
             # date does not give, so the database sorts the ties of the few flags read instead
             # of walking the whole book by ship date
             "-late",
             F("shipment__planned_ship_date").asc(nulls_first=True),
             "shipment_id",
-        )[:limit]
+        )[:limit],
     )
     if len(flags) < limit:  # then those whose due date is unknown (paused), by ship date
-        flags += open_flags.filter(late__isnull=True).order_by("deciding_date", "shipment_id")[
-            : limit - len(flags)
-        ]
+        more = limit - len(flags)
+        flags += statements.rows(
+            ("dashboard.at_risk_unknown", scope, more),
+            lambda: open_flags.filter(late__isnull=True).order_by("deciding_date", "shipment_id")[
+                :more
+            ],
+        )
     out = []
     for pk, reference, exporter, destination, ships, app_id, app_ref, due_at, authority in flags:
         due = local_day_ending(due_at, known.by_id[authority]) if app_id else None

@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, DateTimeField, F, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncHour
 
+from core import statements
 from core.lookups import ids_in
 
 from .models import Flag, FlagTally
@@ -120,17 +121,27 @@ def read(exporter_ids: Iterable[int] | None, *, since: dt.datetime | None = None
     """The open flags over the given exporters (None: all), and the changes of each hour from
     `since` on (none without it), in one query: the rows of each kind and authority, those of
     an hour from `since` on kept apart."""
-    hour: Any = Value(None, output_field=DateTimeField())
+    scope = None if exporter_ids is None else frozenset(exporter_ids)
+
+    def build(*moment: dt.datetime) -> QuerySet:
+        hour: Any = Value(None, output_field=DateTimeField())
+        if moment:
+            hour = Case(When(hour__gte=moment[0], then=F("hour")), default=hour)
+        return (
+            _visible(scope)
+            .annotate(changed=hour)
+            .values_list("kind", "authority", "changed")
+            .annotate(total=Sum("n"))
+        )
+
     if since is not None:
         since = hour_of(since)
-        hour = Case(When(hour__gte=since, then=F("hour")), default=hour)
     now: Counter[tuple[str, int | None]] = Counter()
     by_hour: dict[str, Counter[dt.datetime]] = {}
-    for kind, authority, changed, n in (
-        _visible(exporter_ids)
-        .annotate(changed=hour)
-        .values_list("kind", "authority", "changed")
-        .annotate(total=Sum("n"))
+    # compiled once per process and scope (`core.statements`)
+    moments = () if since is None else (since,)
+    for kind, authority, changed, n in statements.rows(
+        ("flag_tallies.read", scope), build, *moments
     ):
         now[(kind, authority)] += n
         if changed is not None:

@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from core import statements
 from core.lookups import ids_in
 from licenses import selectors as license_selectors
 from licenses.forecasts import kaplan_meier_counts, quantile
@@ -66,14 +67,17 @@ def authority_history(
         if visible is None
         else tallies.filter(ids_in("exporter_id", visible))
     )
-    rows = tallies.values("authority_id", "units", "decided").annotate(
-        count=Sum("n"), refused=Sum("rejected")
+    rows = statements.rows(  # compiled once per process and scope
+        ("history", visible),
+        lambda: tallies.values_list("authority_id", "units", "decided").annotate(
+            count=Sum("n"), refused=Sum("rejected")
+        ),
     )
     groups: dict[int, list[tuple[int, bool, int]]] = defaultdict(list)
     rejected: dict[int, int] = defaultdict(int)
-    for row in rows:
-        groups[row["authority_id"]].append((row["units"], row["decided"], row["count"]))
-        rejected[row["authority_id"]] += row["refused"]
+    for authority_id, units, decided, count, refused in rows:
+        groups[authority_id].append((units, decided, count))
+        rejected[authority_id] += refused
     result = []
     known = license_selectors.authorities(user=user) if authorities is None else authorities
     for authority in (a for a in known if a.pk in groups):  # in the order of their codes

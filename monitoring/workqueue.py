@@ -43,7 +43,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.lookups import ids_in
+from core import statements
+from core.lookups import Ids, ids_in
 from core.web import pk_url
 from licenses import selectors as license_selectors
 from licenses.calendars import WorkCalendar
@@ -585,30 +586,51 @@ def _subjects(
     authorities: dict[int, Authority],
 ) -> tuple[dict[int, _Shipment], dict[int, _Application]]:
     """The heads' shipments and applications, through the selectors (a user limited to some
-    exporters sees only theirs), as the values their rows show, in two queries. Always the
-    same queries, rows or none (`__any` asks even for an empty list)."""
+    exporters sees only theirs), as the values their rows show, in two queries, each compiled
+    once per process and scope (`core.statements`). Always the same queries, rows or none
+    (`__any` asks even for an empty list)."""
+    scope = license_selectors.visible_exporter_ids(user)
     applications = {
         values[0]: _application(values, authorities)
-        for values in license_selectors.application_list(user=user)
-        .select_related(None)
-        .filter(pk__any=application_ids)
-        .values_list(*APPLICATION_FIELDS)
+        for values in statements.rows(
+            ("workqueue.applications", scope),
+            lambda ids: (
+                license_selectors.application_list(user=user)
+                .select_related(None)
+                .filter(pk__any=ids)
+                .values_list(*APPLICATION_FIELDS)
+            ),
+            Ids(application_ids),
+        )
     }
     shipments: dict[int, _Shipment] = {}
-    for pk, reference, ship_date, file_by, exporter, item_authority, application_id, *rest in (
-        shipment_selectors.shipment_list(user=user)
-        .select_related(None)
-        .filter(pk__any=shipment_ids)
-        .values_list(
-            "pk",
-            "reference",
-            "planned_ship_date",
-            "deadline__file_by_date",
-            "exporter__name",
-            "item__authority_id",
-            "application_id",
-            *(f"application__{field}" for field in APPLICATION_FIELDS[1:]),
-        )
+    for (
+        pk,
+        reference,
+        ship_date,
+        file_by,
+        exporter,
+        item_authority,
+        application_id,
+        *rest,
+    ) in statements.rows(
+        ("workqueue.shipments", scope),
+        lambda ids: (
+            shipment_selectors.shipment_list(user=user)
+            .select_related(None)
+            .filter(pk__any=ids)
+            .values_list(
+                "pk",
+                "reference",
+                "planned_ship_date",
+                "deadline__file_by_date",
+                "exporter__name",
+                "item__authority_id",
+                "application_id",
+                *(f"application__{field}" for field in APPLICATION_FIELDS[1:]),
+            )
+        ),
+        Ids(shipment_ids),
     ):
         application = _application((application_id, *rest), authorities) if application_id else None
         shipments[pk] = _Shipment(
