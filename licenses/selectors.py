@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .measures import status_q, today
 from .models import (
@@ -206,16 +206,26 @@ class Authorities:
 def authorities(*, user: Any) -> Authorities:
     """`Authorities`, in one query: a row per authority and added day (a handful), or per
     authority with none."""
+    from core import statements
+
+    names = [field.attname for field in Authority._meta.concrete_fields]
+    at = names.index("id")
+    allowed = user is not None and user.is_authenticated and user.is_active
     by_id: dict[int, Authority] = {}
     added: dict[int, list[CalendarDay]] = defaultdict(list)
-    for a in (
-        authority_list(user=user)
-        .order_by("code", "calendar_days__date")
-        .annotate(added_date=F("calendar_days__date"), added_kind=F("calendar_days__kind"))
+    for *values, added_date, added_kind in statements.rows(  # compiled once per process
+        ("authorities", allowed),
+        lambda: (
+            authority_list(user=user)
+            .order_by("code", "calendar_days__date")
+            .values_list(*names, "calendar_days__date", "calendar_days__kind")
+        ),
     ):
-        by_id.setdefault(a.pk, a)
-        if a.added_date is not None:
-            added[a.pk].append(CalendarDay(authority=a, date=a.added_date, kind=a.added_kind))
+        pk = values[at]
+        if pk not in by_id:
+            by_id[pk] = Authority.from_db("default", names, values)
+        if added_date is not None:
+            added[pk].append(CalendarDay(authority=by_id[pk], date=added_date, kind=added_kind))
     return Authorities(by_id, added)
 
 

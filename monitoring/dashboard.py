@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -243,41 +243,50 @@ def at_risk_shipments(
     lateness, however many are at risk (the authorities are read unless given)."""
     known = license_selectors.authorities(user=user) if authorities is None else authorities
     scope = license_selectors.visible_exporter_ids(user)
-    open_flags = (
-        selectors.flag_list(user=user)
-        .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
-        # what the list shows, nothing else
-        .values_list(
-            "shipment_id",
-            "shipment__reference",
-            "shipment__exporter__name",
-            "shipment__destination",
-            "shipment__planned_ship_date",
-            "shipment__application_id",
-            "shipment__application__reference",
-            "shipment__application__due_at",
-            "shipment__application__authority_id",
+
+    def open_flags() -> QuerySet:
+        return (
+            selectors.flag_list(user=user)
+            .filter(kind=FlagKind.AT_RISK, cleared_at__isnull=True)
+            # what the list shows, nothing else
+            .values_list(
+                "shipment_id",
+                "shipment__reference",
+                "shipment__exporter__name",
+                "shipment__destination",
+                "shipment__planned_ship_date",
+                "shipment__application_id",
+                "shipment__application__reference",
+                "shipment__application__due_at",
+                "shipment__application__authority_id",
+            )
         )
-    )
-    # each compiled once per process and scope (`core.statements`)
+
+    # each built and compiled once per process and scope (`core.statements`)
     flags = statements.rows(
         ("dashboard.at_risk", scope, limit),
-        lambda: open_flags.filter(late__isnull=False).order_by(
-            # NULLS FIRST (a ship date is never empty): an order the shipments' index by ship
-            # date does not give, so the database sorts the ties of the few flags read instead
-            # of walking the whole book by ship date
-            "-late",
-            F("shipment__planned_ship_date").asc(nulls_first=True),
-            "shipment_id",
-        )[:limit],
+        lambda: (
+            open_flags()
+            .filter(late__isnull=False)
+            .order_by(
+                # NULLS FIRST (a ship date is never empty): an order the shipments' index by ship
+                # date does not give, so the database sorts the ties of the few flags read instead
+                # of walking the whole book by ship date
+                "-late",
+                F("shipment__planned_ship_date").asc(nulls_first=True),
+                "shipment_id",
+            )[:limit]
+        ),
     )
     if len(flags) < limit:  # then those whose due date is unknown (paused), by ship date
         more = limit - len(flags)
         flags += statements.rows(
             ("dashboard.at_risk_unknown", scope, more),
-            lambda: open_flags.filter(late__isnull=True).order_by("deciding_date", "shipment_id")[
-                :more
-            ],
+            lambda: (
+                open_flags()
+                .filter(late__isnull=True)
+                .order_by("deciding_date", "shipment_id")[:more]
+            ),
         )
     out = []
     for pk, reference, exporter, destination, ships, app_id, app_ref, due_at, authority in flags:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from core import statements
@@ -61,18 +61,19 @@ def authority_history(
     of all exporters for a user who sees them all, else summed over the user's exporters (the
     authorities are read unless given)."""
     visible = license_selectors.visible_exporter_ids(user)
-    tallies = HistoryTally.objects.order_by()
-    tallies = (
-        tallies.filter(exporter__isnull=True)
-        if visible is None
-        else tallies.filter(ids_in("exporter_id", visible))
-    )
-    rows = statements.rows(  # compiled once per process and scope
-        ("history", visible),
-        lambda: tallies.values_list("authority_id", "units", "decided").annotate(
+
+    def counted() -> QuerySet:
+        tallies = HistoryTally.objects.order_by()
+        tallies = (
+            tallies.filter(exporter__isnull=True)
+            if visible is None
+            else tallies.filter(ids_in("exporter_id", visible))
+        )
+        return tallies.values_list("authority_id", "units", "decided").annotate(
             count=Sum("n"), refused=Sum("rejected")
-        ),
-    )
+        )
+
+    rows = statements.rows(("history", visible), counted)  # compiled once per process and scope
     groups: dict[int, list[tuple[int, bool, int]]] = defaultdict(list)
     rejected: dict[int, int] = defaultdict(int)
     for authority_id, units, decided, count, refused in rows:
