@@ -50,6 +50,7 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from core import statements
 from core.lookups import ids_in
 from licenses import selectors as license_selectors
 from licenses.models import LICENSED_STATUSES, LicenseApplication
@@ -117,13 +118,9 @@ class _Percentiles(Aggregate):
 WORK_MEM = "32MB"
 
 
-def _month_rows(
-    decided: QuerySet, tz: dt.tzinfo, *by: str, many: bool = True
-) -> list[dict[str, Any]]:
-    """The count, the median and the 90th percentile of the days from submission to approval,
-    by month of approval in `tz` and by the fields `by`, aggregated by PostgreSQL (a row per
-    group, not one per application). `many`: months of approvals, sorted with more memory
-    than the default (a month's fit in it)."""
+def _by_month(decided: QuerySet, tz: dt.tzinfo, *by: str) -> QuerySet:
+    """`decided` grouped by the fields `by` and the month of approval in `tz`, with the count
+    and the median and 90th percentile of the days from submission to approval (`q`)."""
     days = Func(
         F("decided_at"),
         F("submitted_at"),
@@ -131,7 +128,7 @@ def _month_rows(
         arg_joiner=" - ",
         output_field=FloatField(),
     )
-    rows = (
+    return (
         decided.annotate(
             month=TruncMonth("decided_at", tzinfo=tz, output_field=DateField()), days=days
         )
@@ -140,8 +137,14 @@ def _month_rows(
         .values(*by, "month")
         .annotate(n=Count("*"), q=_Percentiles("days", 0.5, 0.9))
     )
-    if not many:
-        return list(rows)
+
+
+def _month_rows(decided: QuerySet, tz: dt.tzinfo, *by: str) -> list[dict[str, Any]]:
+    """The count, the median and the 90th percentile of the days from submission to approval,
+    by month of approval in `tz` and by the fields `by`, aggregated by PostgreSQL (a row per
+    group, not one per application), for months of approvals: sorted with more memory than
+    the default."""
+    rows = _by_month(decided, tz, *by)
     with transaction.atomic(), connection.cursor() as cursor:
         # A year of approvals at a million shipments (about 60,000 rows) sorted by group: in
         # memory, not on disk (for this transaction only).
@@ -186,13 +189,32 @@ def approval_times(
         since = dt.datetime.combine(min(live_from.values()), dt.time.min, tzinfo=tz)
     else:
         live |= ~Q(authority_id__in=list(live_from))
-    decided = _decided(applications, since, now).filter(live)
-    # the current month's approvals alone, usually: sorted within the default memory
-    many = since < dt.datetime.combine(starts[-1], dt.time.min, tzinfo=tz)
-    for row in _month_rows(decided, tz, "authority_id", many=many):
-        median, p90 = row["q"]
-        code = codes[row["authority_id"]]
-        stats[code][row["month"]] = MonthStat(row["month"], row["n"], median, p90)
+    rows: list[tuple[Any, ...]]
+    if since < dt.datetime.combine(starts[-1], dt.time.min, tzinfo=tz):  # months of them
+        rows = [
+            (row["authority_id"], row["month"], row["n"], row["q"])
+            for row in _month_rows(
+                _decided(applications, since, now).filter(live), tz, "authority_id"
+            )
+        ]
+    else:  # the current month's alone, usually: compiled once per month, scope and zone
+        shape = (
+            "approvals.live",
+            license_selectors.visible_exporter_ids(user),
+            timezone.get_current_timezone_name(),
+            since,
+            tuple(sorted((month, tuple(sorted(ids))) for month, ids in starting.items())),
+            frozenset(codes),
+        )
+        rows = statements.rows(
+            shape,
+            lambda moment: _by_month(
+                _decided(applications, since, moment).filter(live), tz, "authority_id"
+            ).values_list("authority_id", "month", "n", "q"),
+            now,
+        )
+    for authority_id, month, n, (median, p90) in rows:
+        stats[codes[authority_id]][month] = MonthStat(month, n, median, p90)
     return {
         code: [by_month.get(m, MonthStat(m, 0, None, None)) for m in starts]
         for code, by_month in sorted(stats.items())
