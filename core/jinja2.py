@@ -50,9 +50,12 @@ def _finalize(value: Any) -> Any:
     """How a fragment prints a value: Django's `conditional_escape`. A plain string (most of
     what a row prints) goes straight to the escaping Django's `escape` does, without its
     check for lazy arguments, which cost more than the escaping (marked safe, as Django's
-    is, so that Jinja2's own autoescaping leaves it)."""
+    is, so that Jinja2's own autoescaping leaves it); a number (a chart prints hundreds of
+    coordinates) has no character to escape."""
     if type(value) is str:
         return SafeString(html.escape(value))
+    if type(value) is int or type(value) is float:  # a chart's coordinates: nothing to escape
+        return SafeString(value)
     return conditional_escape(value)
 
 
