@@ -566,15 +566,17 @@ def _misses(r: dict[str, Any]) -> str:
         notes.append(
             f"- **The dashboard computed afresh {verdict} its target** ({median(cold):,.2f} s, "
             f"{cold_ratio:.1f}x the API list median, target 2x). Its counts by state, open "
-            "flags, pending-by-authority, at-risk list, chart of open flags, per-authority "
+            "flags, pending and overdue by authority, at-risk list, chart of open flags, "
+            "per-authority "
             "history and approval-time months gone by come from summaries kept by the "
             "services, the scan and the forecast pass, and each work-queue section reads its "
             "first rows from an index in its order (README, *The dashboard's summaries*). What "
             "a fresh computation still pays: the work queue's query of eleven parts (planned "
-            "and run on every view; built once per process), the overdue count (time alone "
-            "makes an application overdue: tens of thousands of index entries, one range of "
-            "an index per authority), the current month's approvals, about 30 queries with "
-            "the session's, and drawing the page (its rows and charts by Jinja2 fragments). "
+            "and run on every view; built once per process), with its count of the last days "
+            "to file still to come (about ten thousand index entries at a million shipments), "
+            "the current month's approvals, "
+            f"{str(web['dashboard_queries']).split('/')[-1].strip()} queries with the "
+            "session's, and drawing the page (its rows and charts by Jinja2 fragments). "
             "The page is also cached per user until an event is recorded or the minute turns."
         )
     if not notes:
