@@ -36,6 +36,7 @@ class _Prepared:
     converters: dict[int, Any]  # Django's field converters, by column
 
 
+_MISSING: Any = object()
 _KEPT = 512  # statements kept; the oldest is dropped beyond (shapes are few: one per scope)
 _STATEMENTS: dict[Hashable, _Prepared | None] = {}
 
@@ -71,11 +72,12 @@ def rows(shape: Hashable, build: Callable[..., QuerySet], *values: Any) -> list[
     if connection.vendor != "postgresql":
         return [tuple(row) for row in build(*values)]
     key = (shape, tuple(type(v) for v in values))
-    if key not in _STATEMENTS:
-        _STATEMENTS[key] = _prepare(build, [type(v) for v in values])
+    prepared = _STATEMENTS.get(key, _MISSING)
+    if prepared is _MISSING:
+        prepared = _prepare(build, [type(v) for v in values])
+        _STATEMENTS[key] = prepared
         if len(_STATEMENTS) > _KEPT:
-            del _STATEMENTS[next(iter(_STATEMENTS))]
-    prepared = _STATEMENTS[key]
+            _STATEMENTS.pop(next(iter(_STATEMENTS)), None)
     if prepared is None:  # the query can match nothing (Django raises EmptyResultSet)
         return []
     forms = [_param(v) for v in values]
@@ -95,8 +97,20 @@ def rows(shape: Hashable, build: Callable[..., QuerySet], *values: Any) -> list[
     return [tuple(row) for row in fetched]
 
 
+def _stand_in(kind: type, which: int, position: int) -> Any:
+    """The `which`-th (0 or 1) stand-in for the value at `position`: each position its own,
+    so that two values of a kind cannot be taken for one another."""
+    value = STAND_INS[kind][which]
+    if isinstance(value, Ids):
+        return Ids(v - 100 * position for v in value.values)
+    return value + dt.timedelta(days=7 * position)
+
+
 def _prepare(build: Callable[..., QuerySet], kinds: list[type]) -> _Prepared | None:
-    first, second = ([STAND_INS[kind][n] for kind in kinds] for n in (0, 1))
+    first, second = (
+        [_stand_in(kind, which, position) for position, kind in enumerate(kinds)]
+        for which in (0, 1)
+    )
     try:
         queryset, compiler, sql, params = _compile(build, first)
         _qs, _other, other_sql, other_params = _compile(build, second)

@@ -65,6 +65,30 @@ def test_a_moment_and_ids_together_fill_their_own_places():
     ]
 
 
+def test_two_moments_each_fill_their_own_places():
+    apps = [ApplicationFactory() for _ in range(3)]
+    for n, app in enumerate(apps):
+        LicenseApplication.objects.filter(pk=app.pk).update(due_at=T0 + dt.timedelta(days=n))
+
+    def between(since, until):
+        return (
+            LicenseApplication.objects.filter(due_at__gte=since, due_at__lt=until)
+            .order_by("due_at")
+            .values_list("reference")
+        )
+
+    for first, last in ((0, 3), (1, 2), (2, 1), (0, 1)):
+        since, until = T0 + dt.timedelta(days=first), T0 + dt.timedelta(days=last)
+        got = statements.rows("between", between, since, until)
+        assert got == list(between(since, until))
+    assert statements.rows(
+        "between", between, T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=3)
+    ) == [
+        (apps[1].reference,),
+        (apps[2].reference,),
+    ]
+
+
 def test_annotations_come_in_the_order_values_list_names_them():
     exporter = ExporterFactory()
     ApplicationFactory.create_batch(2, exporter=exporter)
