@@ -42,10 +42,16 @@ def test_each_call_gets_the_rows_of_its_own_values():
     assert len(statements._STATEMENTS) == 1  # compiled once
 
 
+def due_daily(n: int) -> list[LicenseApplication]:
+    """`n` applications, due a day apart from T0."""
+    apps = ApplicationFactory.create_batch(n)
+    for days, app in enumerate(apps):
+        LicenseApplication.objects.filter(pk=app.pk).update(due_at=T0 + dt.timedelta(days=days))
+    return apps
+
+
 def test_a_moment_and_ids_together_fill_their_own_places():
-    apps = [ApplicationFactory(), ApplicationFactory(), ApplicationFactory()]
-    for n, app in enumerate(apps):
-        LicenseApplication.objects.filter(pk=app.pk).update(due_at=T0 + dt.timedelta(days=n))
+    apps = due_daily(3)
 
     def due_before(moment, ids):
         return (
@@ -66,9 +72,7 @@ def test_a_moment_and_ids_together_fill_their_own_places():
 
 
 def test_two_moments_each_fill_their_own_places():
-    apps = [ApplicationFactory() for _ in range(3)]
-    for n, app in enumerate(apps):
-        LicenseApplication.objects.filter(pk=app.pk).update(due_at=T0 + dt.timedelta(days=n))
+    apps = due_daily(3)
 
     def between(since, until):
         return (
