@@ -139,13 +139,14 @@ def test_working_days_in_words_skip_the_days_an_administrator_added(officer, que
     from licenses.models import CalendarDay
 
     ecju = authority("ECJU")
-    today = timezone.localtime(timezone.now(), ecju.tz).date()
+    now = timezone.now()  # one instant for every reading below
+    today = timezone.localtime(now, ecju.tz).date()
     due = local_reply_due_date(queue_world.reply)
     public = calendar_for(ecju)
     before = public.working_days_between(today, due)
 
     def reply_when() -> str:
-        rows = workqueue.work_queue(user=officer, now=timezone.now()).rows
+        rows = workqueue.work_queue(user=officer, now=now).rows
         return next(r.when for r in rows if r.reference == "GZ-REPLY")
 
     assert reply_when() == f"in {before} working days"
