@@ -46,6 +46,7 @@ STAND_INS: dict[type, tuple[Any, Any]] = {
         dt.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC),
         dt.datetime(1902, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC),
     ),
+    dt.date: (dt.date(1901, 2, 3), dt.date(1902, 3, 4)),
     Ids: (Ids([-7919, -7907]), Ids([-7901])),
 }
 
@@ -67,8 +68,7 @@ def _compile(build: Callable[..., QuerySet], values: Sequence[Any]) -> Any:
 def rows(shape: Hashable, build: Callable[..., QuerySet], *values: Any) -> list[tuple[Any, ...]]:
     """The rows of the `values_list` queryset `build(*values)`, its SQL compiled once per
     process and `shape` (which must name everything besides `values` that the queryset's SQL
-    depends on). Each value is an aware datetime or an `Ids` list (a date reaches the SQL
-    as text, so it cannot be told from a constant: give it as part of the shape)."""
+    depends on). Each value is an aware datetime, a date or an `Ids` list."""
     if connection.vendor != "postgresql":
         return [tuple(row) for row in build(*values)]
     key = (shape, tuple(type(v) for v in values))

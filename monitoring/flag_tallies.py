@@ -7,11 +7,11 @@ how many were open at the end of each of the last days, without reading the flag
   owners of the flags it raised and cleared (exporter, and the application's authority for an
   application's flag; an application never changes authority) to `record` in the same
   transaction: a delta row per exporter, authority, kind and hour, and one for all exporters.
-- **Read as sums.** Open flags of a kind = the sum of its rows (`open_counts`), by authority for
-  an application's kind (`open_by_authority`: the dashboard's overdue applications by
-  authority); open at the end of a day = that minus the changes of the hours since
-  (`open_at`). Hours are UTC hours: a day of a time zone whose offset is not a whole number of
-  hours is read to the hour.
+- **Read as sums**, in one query (`read`): open flags of a kind = the sum of its rows, by
+  authority for an application's kind (the dashboard's overdue applications by authority);
+  open at the end of a day = that minus the changes of the hours since (`Open.at`). Hours
+  are UTC hours: a day of a time zone whose offset is not a whole number of hours is read to
+  the hour.
 - **Compacted and reconciled** like the status tallies (`licenses.tallies`): `compact` folds the
   rows of each (exporter, authority, kind, hour), and hours older than `KEEP_HOURS` into one;
   `rebuild` recounts from the flags (the daily job; and after a path that wrote flags around
@@ -151,26 +151,6 @@ def read(exporter_ids: Iterable[int] | None, *, since: dt.datetime | None = None
         changes={kind: sorted(hours.items()) for kind, hours in by_hour.items()},
         since=since,
     )
-
-
-def open_counts(exporter_ids: Iterable[int] | None) -> dict[str, int]:
-    """{kind: open flags} over the given exporters (None: all)."""
-    return read(exporter_ids).counts()
-
-
-def open_by_authority(exporter_ids: Iterable[int] | None, kind: str) -> dict[int, int]:
-    """{authority id: open flags of `kind`} (an application's kind) over the given exporters
-    (None: all)."""
-    return read(exporter_ids).by_authority(kind)
-
-
-def open_at(
-    exporter_ids: Iterable[int] | None, moments: Sequence[dt.datetime], *, now: dt.datetime
-) -> dict[str, list[int]]:
-    """{kind: open flags at each of `moments`} (each at or before `now`): the open count less
-    the changes of the hours from that moment's hour on."""
-    since = min(moments) if moments else now
-    return read(exporter_ids, since=since).at(moments, now=now)
 
 
 _KEY = "exporter_id, authority_id, kind, hour"

@@ -148,3 +148,29 @@ def test_a_reused_statement_is_one_query():
         statements.rows("exporters", by_ids, Ids([2, 3]))
     assert len(captured.captured_queries) == 1
     assert "ANY" in captured.captured_queries[0]["sql"]
+
+
+def test_two_days_each_fill_their_own_places():
+    apps = ApplicationFactory.create_batch(3)
+    for n, app in enumerate(apps):
+        LicenseApplication.objects.filter(pk=app.pk).update(
+            valid_until=T0.date() + dt.timedelta(days=n)
+        )
+
+    def valid(first, last):
+        return (
+            LicenseApplication.objects.filter(valid_until__gte=first, valid_until__lt=last)
+            .order_by("valid_until")
+            .values_list("reference", "valid_until")
+        )
+
+    day = T0.date()
+    for first, last in ((0, 3), (1, 2), (2, 1), (1, 3)):
+        since, until = day + dt.timedelta(days=first), day + dt.timedelta(days=last)
+        assert statements.rows("valid", valid, since, until) == list(valid(since, until))
+    assert statements.rows(
+        "valid", valid, day + dt.timedelta(days=1), day + dt.timedelta(days=9)
+    ) == [
+        (apps[1].reference, day + dt.timedelta(days=1)),
+        (apps[2].reference, day + dt.timedelta(days=2)),
+    ]

@@ -43,35 +43,35 @@ def test_the_scan_keeps_the_tallies_of_what_it_raises_and_clears(exporter, baoto
     mine = mofcom_application(exporter, submitted="2026-09-20", accepted="2026-09-24")
     mofcom_application(baotou, submitted="2026-09-20", accepted="2026-09-24")
     scan.scan(now=DUE_SOON)
-    assert open_now() == {"due_soon": 2} == flag_tallies.open_counts(None)
+    assert open_now() == {"due_soon": 2} == flag_tallies.read(None).counts()
     scan.scan(now=OVERDUE)  # due_soon cleared, overdue raised
-    assert flag_tallies.open_counts(None) == open_now() == {"overdue": 2}
-    assert flag_tallies.open_counts([mine.exporter_id]) == {"overdue": 1}
-    assert flag_tallies.open_counts([]) == {}
+    assert flag_tallies.read(None).counts() == open_now() == {"overdue": 2}
+    assert flag_tallies.read([mine.exporter_id]).counts() == {"overdue": 1}
+    assert flag_tallies.read([]).counts() == {}
     # the chart: open at the end of a moment in the past, and now
     ends = [dt.datetime(2026, 12, 4, 0, 0, tzinfo=dt.UTC), LATER]
-    series = flag_tallies.open_at(None, ends, now=LATER)
+    series = flag_tallies.read(None, since=ends[0]).at(ends, now=LATER)
     assert series["overdue"] == [open_then(ends[0], "overdue"), 2] == [2, 2]
     before = [dt.datetime(2026, 12, 3, 15, 0, tzinfo=dt.UTC)]  # 23:00 in Beijing
-    assert flag_tallies.open_at(None, before, now=LATER)["due_soon"] == [2]
+    assert flag_tallies.read(None, since=before[0]).at(before, now=LATER)["due_soon"] == [2]
     assert open_then(before[0], "due_soon") == 2
-    assert flag_tallies.open_at(None, before, now=LATER)["overdue"] == [0]
+    assert flag_tallies.read(None, since=before[0]).at(before, now=LATER)["overdue"] == [0]
 
 
 def test_compaction_keeps_the_sums_and_recount_corrects_drift(exporter):
     mofcom_application(exporter, submitted="2026-09-20", accepted="2026-09-24")
     scan.scan(now=DUE_SOON)
     scan.scan(now=OVERDUE)
-    counts = flag_tallies.open_counts(None)
+    counts = flag_tallies.read(None).counts()
     rows = FlagTally.objects.count()
     flag_tallies.compact(now=OVERDUE + dt.timedelta(days=200))  # every hour is old by then
     assert FlagTally.objects.count() < rows
-    assert flag_tallies.open_counts(None) == counts
+    assert flag_tallies.read(None).counts() == counts
     # a flag written around the scan: the tallies miss it until the recount
     Flag.objects.filter(kind="overdue").update(cleared_at=LATER)
-    assert flag_tallies.open_counts(None) == {"overdue": 1}
+    assert flag_tallies.read(None).counts() == {"overdue": 1}
     assert flag_tallies.rebuild(now=LATER) == 2  # the exporter's key and all exporters'
-    assert flag_tallies.open_counts(None) == {} == open_now()
+    assert flag_tallies.read(None).counts() == {} == open_now()
     assert flag_tallies.rebuild(now=LATER) == 0
 
 
@@ -94,19 +94,19 @@ def test_an_applications_flags_are_counted_under_its_authority(exporter, baotou)
     scan.scan(now=OVERDUE)
     mofcom = authority("MOFCOM")
     assert open_by_authority_from_flags() == {mofcom.pk: 2, ecju.pk: 1}
-    assert flag_tallies.open_by_authority(None, "overdue") == {mofcom.pk: 2, ecju.pk: 1}
-    assert flag_tallies.open_by_authority([exporter.pk], "overdue") == {mofcom.pk: 1}
-    assert flag_tallies.open_by_authority([baotou.pk], "overdue") == {mofcom.pk: 1, ecju.pk: 1}
-    assert flag_tallies.open_by_authority([], "overdue") == {}
+    assert flag_tallies.read(None).by_authority("overdue") == {mofcom.pk: 2, ecju.pk: 1}
+    assert flag_tallies.read([exporter.pk]).by_authority("overdue") == {mofcom.pk: 1}
+    assert flag_tallies.read([baotou.pk]).by_authority("overdue") == {mofcom.pk: 1, ecju.pk: 1}
+    assert flag_tallies.read([]).by_authority("overdue") == {}
     # a shipment's flags, and the totals by kind, are as before
     assert not FlagTally.objects.filter(kind__in=SHIPMENT_FLAGS, authority__isnull=False)
-    assert flag_tallies.open_counts(None)["overdue"] == 3
+    assert flag_tallies.read(None).counts()["overdue"] == 3
     # the deltas the scan wrote are what a recount finds, key by key (authority included)
     assert flag_tallies.rebuild(now=LATER) == 0
     # the application moves on: its flag is cleared under its authority
     approve(mine, "2026-12-05")
-    assert flag_tallies.open_by_authority(None, "overdue") == {mofcom.pk: 1, ecju.pk: 1}
-    assert flag_tallies.open_by_authority([exporter.pk], "overdue") == {}
+    assert flag_tallies.read(None).by_authority("overdue") == {mofcom.pk: 1, ecju.pk: 1}
+    assert flag_tallies.read([exporter.pk]).by_authority("overdue") == {}
     flag_tallies.compact(now=OVERDUE + dt.timedelta(days=200))
-    assert flag_tallies.open_by_authority(None, "overdue") == open_by_authority_from_flags()
+    assert flag_tallies.read(None).by_authority("overdue") == open_by_authority_from_flags()
     assert flag_tallies.rebuild(now=LATER) == 0
